@@ -1,0 +1,25 @@
+//! Server functions, one file per resource. Each makes one call into a service taken from
+//! Leptos context and maps the typed error onto the HTTP status.
+
+pub mod workspaces;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::AppError;
+    use crate::service::SharedWorkspaceService;
+    use leptos::prelude::use_context;
+    use leptos_axum::ResponseOptions;
+
+    pub fn workspaces() -> Result<SharedWorkspaceService, AppError> {
+        use_context::<SharedWorkspaceService>()
+            .ok_or_else(|| AppError::Internal("the workspace service is not configured".into()))
+    }
+
+    /// Sets the response status for the error (503 for Docker down, 409 for a taken name…).
+    pub fn respond(error: AppError) -> AppError {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(error.status_code());
+        }
+        error
+    }
+}

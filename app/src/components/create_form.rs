@@ -1,0 +1,217 @@
+//! The "New workspace" form: validates in the browser as the user types (with the same
+//! rules the server applies again) and shows server errors next to the field they concern.
+
+use leptos::prelude::*;
+
+use crate::api::workspaces::{create_workspace, list_images};
+use crate::error::{AppError, Field};
+use crate::model::{CreateWorkspaceRequest, Limits, WorkspaceName};
+
+const MEMORY_CHOICES: [u64; 6] = [512, 1024, 2048, 4096, 8192, 16384];
+
+#[component]
+pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let image = RwSignal::new(String::new());
+    let cpus = RwSignal::new(Limits::DEFAULT.cpus.to_string());
+    let memory = RwSignal::new(Limits::DEFAULT.memory_mib);
+    let name_touched = RwSignal::new(false);
+    let server_error = RwSignal::new(None::<AppError>);
+    let created = RwSignal::new(None::<String>);
+    let images = Resource::new(|| (), |_| list_images());
+
+    let name_error = move || {
+        if !name_touched.get() {
+            return None;
+        }
+        WorkspaceName::parse(&name.get())
+            .err()
+            .map(|e| e.to_string())
+    };
+    let field_error = move |field: Field| {
+        server_error
+            .get()
+            .filter(|e| e.field() == Some(field))
+            .map(|e| e.to_string())
+    };
+    let form_error = move || {
+        server_error
+            .get()
+            .filter(|e| e.field().is_none())
+            .map(|e| e.to_string())
+    };
+
+    let create = Action::new(|request: &CreateWorkspaceRequest| create_workspace(request.clone()));
+    Effect::new(move |_| match create.value().get() {
+        Some(Ok(workspace)) => {
+            server_error.set(None);
+            created.set(Some(workspace.name.to_string()));
+            name.set(String::new());
+            name_touched.set(false);
+            on_change.run(());
+        }
+        Some(Err(e)) => server_error.set(Some(e)),
+        None => {}
+    });
+    let pending = create.pending();
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        name_touched.set(true);
+        created.set(None);
+        let request = CreateWorkspaceRequest {
+            name: name.get_untracked(),
+            image: image.get_untracked(),
+            cpus: cpus.get_untracked().trim().parse().unwrap_or(f64::NAN),
+            memory_mib: memory.get_untracked(),
+        };
+        match request.validate() {
+            Ok(_) => {
+                server_error.set(None);
+                create.dispatch(request);
+            }
+            Err(e) => server_error.set(Some(e)),
+        }
+    };
+
+    // Default the image to the first one that is present on this machine.
+    Effect::new(move |_| {
+        if let Some(Ok(choices)) = images.get() {
+            if image.get_untracked().is_empty() {
+                let first = choices.iter().find(|c| c.available).or(choices.first());
+                if let Some(choice) = first {
+                    image.set(choice.reference.clone());
+                }
+            }
+        }
+    });
+
+    view! {
+        <section class="card" aria-labelledby="create-title">
+            <h2 id="create-title">"New workspace"</h2>
+            <form class="create-form" on:submit=submit novalidate>
+                <div class="field">
+                    <label for="ws-name">"Name"</label>
+                    <input
+                        id="ws-name"
+                        name="name"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder="my-project"
+                        maxlength="63"
+                        prop:value=move || name.get()
+                        on:input=move |ev| {
+                            name.set(event_target_value(&ev));
+                            server_error.set(None);
+                        }
+                        on:blur=move |_| name_touched.set(!name.get_untracked().is_empty())
+                        aria-invalid=move || {
+                            (name_error().is_some() || field_error(Field::Name).is_some()).to_string()
+                        }
+                        aria-describedby="ws-name-help ws-name-error"
+                    />
+                    <small id="ws-name-help" class="muted">
+                        "Lowercase letters, digits and hyphens; starts with a letter."
+                    </small>
+                    <p id="ws-name-error" class="field-error" role="alert">
+                        {move || name_error().or_else(|| field_error(Field::Name))}
+                    </p>
+                </div>
+                <div class="field">
+                    <label for="ws-image">"Image"</label>
+                    <input
+                        id="ws-image"
+                        name="image"
+                        list="ws-image-choices"
+                        spellcheck="false"
+                        prop:value=move || image.get()
+                        on:input=move |ev| image.set(event_target_value(&ev))
+                        aria-describedby="ws-image-help ws-image-error"
+                    />
+                    <datalist id="ws-image-choices">
+                        <Transition>
+                            {move || Suspend::new(async move {
+                                images
+                                    .await
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|choice| {
+                                        let label = if choice.available {
+                                            choice.description.clone()
+                                        } else {
+                                            format!("{} (not built yet)", choice.description)
+                                        };
+                                        view! { <option value=choice.reference>{label}</option> }
+                                    })
+                                    .collect_view()
+                            })}
+                        </Transition>
+                    </datalist>
+                    <small id="ws-image-help" class="muted">
+                        "The AiCockpit dev image, any local image, or one your registry serves."
+                    </small>
+                    <p id="ws-image-error" class="field-error" role="alert">
+                        {move || field_error(Field::Image)}
+                    </p>
+                </div>
+                <div class="field-row">
+                    <div class="field">
+                        <label for="ws-cpus">"CPUs"</label>
+                        <input
+                            id="ws-cpus"
+                            name="cpus"
+                            type="number"
+                            min=Limits::CPUS.0
+                            max=Limits::CPUS.1
+                            step="0.5"
+                            prop:value=move || cpus.get()
+                            on:input=move |ev| cpus.set(event_target_value(&ev))
+                        />
+                        <p class="field-error" role="alert">{move || field_error(Field::Cpus)}</p>
+                    </div>
+                    <div class="field">
+                        <label for="ws-memory">"Memory"</label>
+                        <select
+                            id="ws-memory"
+                            name="memory"
+                            on:change=move |ev| {
+                                if let Ok(mib) = event_target_value(&ev).parse() {
+                                    memory.set(mib);
+                                }
+                            }
+                        >
+                            {MEMORY_CHOICES
+                                .into_iter()
+                                .map(|mib| {
+                                    view! {
+                                        <option value=mib.to_string() selected=move || memory.get() == mib>
+                                            {format!("{} GiB", mib as f64 / 1024.0)}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                        <p class="field-error" role="alert">{move || field_error(Field::Memory)}</p>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button class="button primary" type="submit" disabled=move || pending.get()>
+                        {move || if pending.get() { "Creating…" } else { "Create workspace" }}
+                    </button>
+                    <Show when=move || pending.get()>
+                        <span class="progress" role="status">
+                            <span class="spinner" aria-hidden="true"></span>
+                            "Creating the volume and container, then starting it…"
+                        </span>
+                    </Show>
+                    <Show when=move || created.get().is_some()>
+                        <span class="success" role="status">
+                            {move || format!("Workspace {} is running.", created.get().unwrap_or_default())}
+                        </span>
+                    </Show>
+                </div>
+                <p class="form-error" role="alert">{form_error}</p>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,6 @@
+//! Components, one family per file.
+
+pub mod create_form;
+pub mod header;
+pub mod live_updates;
+pub mod workspace_table;

@@ -1,0 +1,139 @@
+//! The error every server function returns: serializable so the browser gets the typed
+//! variant back, and precise enough for the UI to put a message next to the right field.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// The create-form field an error belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    Name,
+    Image,
+    Cpus,
+    Memory,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Docker is not reachable at {address} ({detail}). Start the Docker engine (for example `sudo systemctl start docker` or `sudo dockerd &`) or point AICOCKPIT_DOCKER_HOST at a running one.")]
+    DockerUnavailable { address: String, detail: String },
+    #[error("{message}")]
+    Invalid { field: Field, message: String },
+    #[error("A workspace named “{0}” already exists. Choose another name.")]
+    NameTaken(String),
+    #[error("The image “{image}” is not on this machine. {hint}")]
+    ImageMissing { image: String, hint: String },
+    #[error("There is no workspace named “{0}”. It may have been deleted in another window.")]
+    NotFound(String),
+    #[error("Docker refused the request: {0}")]
+    Docker(String),
+    #[error("Something went wrong on the server: {0}")]
+    Internal(String),
+    #[error("The server could not be reached: {0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl AppError {
+    pub fn invalid(field: Field, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The form field this error should be shown next to, if any.
+    pub fn field(&self) -> Option<Field> {
+        match self {
+            Self::Invalid { field, .. } => Some(*field),
+            Self::NameTaken(_) => Some(Field::Name),
+            Self::ImageMissing { .. } => Some(Field::Image),
+            _ => None,
+        }
+    }
+
+    /// True when the whole dashboard is affected, so the error belongs in the banner.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, Self::DockerUnavailable { .. } | Self::ServerFn(_))
+    }
+
+    #[cfg(feature = "ssr")]
+    pub fn status_code(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Self::DockerUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Invalid { .. } | Self::ImageMissing { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NameTaken(_) => StatusCode::CONFLICT,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Docker(_) => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) | Self::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::ServerFn(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_are_routed_to_their_field() {
+        assert_eq!(AppError::NameTaken("x".into()).field(), Some(Field::Name));
+        let missing = AppError::ImageMissing {
+            image: "i".into(),
+            hint: "h".into(),
+        };
+        assert_eq!(missing.field(), Some(Field::Image));
+        assert_eq!(AppError::NotFound("x".into()).field(), None);
+    }
+
+    #[test]
+    fn docker_down_is_an_outage_with_a_fix() {
+        let e = AppError::DockerUnavailable {
+            address: "unix:///var/run/docker.sock".into(),
+            detail: "socket not found".into(),
+        };
+        assert!(e.is_outage());
+        let text = e.to_string();
+        assert!(text.contains("unix:///var/run/docker.sock"));
+        assert!(text.contains("AICOCKPIT_DOCKER_HOST"));
+    }
+
+    #[test]
+    fn round_trips_through_the_wire_encoding() {
+        let e = AppError::invalid(Field::Memory, "too small");
+        assert_eq!(AppError::de(e.ser()), e);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn maps_to_http_status() {
+        use http::StatusCode;
+        let down = AppError::DockerUnavailable {
+            address: "a".into(),
+            detail: "d".into(),
+        };
+        assert_eq!(down.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            AppError::NameTaken("a".into()).status_code(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            AppError::NotFound("a".into()).status_code(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            AppError::invalid(Field::Name, "x").status_code(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+}

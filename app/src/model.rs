@@ -1,0 +1,303 @@
+//! Types shared by the browser and the server: request/response DTOs and validated newtypes.
+//! They compile on both sides so the form can validate as the user types and the server
+//! validates the same way again.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::error::{AppError, Field};
+
+/// A workspace name: a DNS label (RFC 1123), so it can become a container name, a volume
+/// name and, later, a host name for preview URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WorkspaceName(String);
+
+impl WorkspaceName {
+    pub const MAX_LEN: usize = 63;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let invalid = |message: &str| AppError::invalid(Field::Name, message);
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(invalid("Give the workspace a name."));
+        }
+        if name.len() > Self::MAX_LEN {
+            return Err(invalid("A name has at most 63 characters."));
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
+            return Err(AppError::invalid(
+                Field::Name,
+                format!("“{c}” is not allowed: use lowercase letters, digits and hyphens."),
+            ));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err(invalid("A name starts with a lowercase letter."));
+        }
+        if name.ends_with('-') {
+            return Err(invalid("A name cannot end with a hyphen."));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for WorkspaceName {
+    type Error = AppError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<WorkspaceName> for String {
+    fn from(value: WorkspaceName) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for WorkspaceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// CPU and memory limits of a workspace container.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Number of CPUs (fractions allowed), enforced through CFS quota.
+    pub cpus: f64,
+    /// Memory limit in MiB; swap is capped at the same value.
+    pub memory_mib: u64,
+}
+
+impl Limits {
+    pub const CPUS: (f64, f64) = (0.1, 64.0);
+    pub const MEMORY_MIB: (u64, u64) = (64, 256 * 1024);
+    pub const DEFAULT: Limits = Limits {
+        cpus: 1.0,
+        memory_mib: 1024,
+    };
+
+    pub fn parse(cpus: f64, memory_mib: u64) -> Result<Self, AppError> {
+        let (min_cpu, max_cpu) = Self::CPUS;
+        if !cpus.is_finite() || !(min_cpu..=max_cpu).contains(&cpus) {
+            return Err(AppError::invalid(
+                Field::Cpus,
+                format!("CPUs must be between {min_cpu} and {max_cpu}."),
+            ));
+        }
+        let (min_mem, max_mem) = Self::MEMORY_MIB;
+        if !(min_mem..=max_mem).contains(&memory_mib) {
+            return Err(AppError::invalid(
+                Field::Memory,
+                format!("Memory must be between {min_mem} and {max_mem} MiB."),
+            ));
+        }
+        Ok(Self { cpus, memory_mib })
+    }
+}
+
+/// What the create form sends, validated into a [`WorkspaceSpec`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateWorkspaceRequest {
+    pub name: String,
+    pub image: String,
+    pub cpus: f64,
+    pub memory_mib: u64,
+}
+
+/// A validated request to create a workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceSpec {
+    pub name: WorkspaceName,
+    pub image: String,
+    pub limits: Limits,
+}
+
+impl CreateWorkspaceRequest {
+    pub fn validate(&self) -> Result<WorkspaceSpec, AppError> {
+        let name = WorkspaceName::parse(&self.name)?;
+        let image = self.image.trim();
+        if image.is_empty() || image.len() > 255 || image.chars().any(char::is_whitespace) {
+            return Err(AppError::invalid(
+                Field::Image,
+                "Choose an image, such as the AiCockpit dev image.",
+            ));
+        }
+        let limits = Limits::parse(self.cpus, self.memory_mib)?;
+        Ok(WorkspaceSpec {
+            name,
+            image: image.to_owned(),
+            limits,
+        })
+    }
+}
+
+/// Run state as Docker reports it, plus `Missing` for a workspace whose container is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkspaceStatus {
+    Running,
+    Stopped,
+    Paused,
+    Restarting,
+    Removing,
+    Dead,
+    Missing,
+}
+
+impl WorkspaceStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Stopped => "stopped",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Dead => "dead",
+            Self::Missing => "missing",
+        }
+    }
+
+    pub fn can_start(self) -> bool {
+        matches!(self, Self::Stopped | Self::Dead)
+    }
+
+    pub fn can_stop(self) -> bool {
+        matches!(self, Self::Running | Self::Paused | Self::Restarting)
+    }
+}
+
+/// One workspace as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub id: String,
+    pub name: WorkspaceName,
+    pub image: String,
+    pub status: WorkspaceStatus,
+    pub limits: Limits,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last start, while running.
+    pub started_at: Option<i64>,
+}
+
+/// The dashboard's list, with the server's clock so that ages render the same on both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceList {
+    pub workspaces: Vec<Workspace>,
+    pub now: i64,
+}
+
+/// An image the create form offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageChoice {
+    pub reference: String,
+    pub description: String,
+    pub available: bool,
+}
+
+/// "3 min", "2 h 5 min", "4 d 1 h": a compact age for tables.
+pub fn format_age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name_error(raw: &str) -> String {
+        WorkspaceName::parse(raw).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn accepts_dns_labels() {
+        for ok in ["a", "web", "api-2", "x1-y2-z3", &"a".repeat(63)] {
+            assert_eq!(WorkspaceName::parse(ok).unwrap().as_str(), ok);
+        }
+        assert_eq!(
+            WorkspaceName::parse("  trimmed ").unwrap().as_str(),
+            "trimmed"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_names_with_a_reason() {
+        assert!(name_error("").contains("Give the workspace a name"));
+        assert!(name_error(&"a".repeat(64)).contains("at most 63"));
+        assert!(name_error("My-App").contains("“M” is not allowed"));
+        assert!(name_error("a_b").contains("“_” is not allowed"));
+        assert!(name_error("a/../b").contains("“/” is not allowed"));
+        assert!(name_error("1abc").contains("starts with a lowercase letter"));
+        assert!(name_error("-abc").contains("starts with a lowercase letter"));
+        assert!(name_error("abc-").contains("cannot end with a hyphen"));
+    }
+
+    #[test]
+    fn name_errors_point_at_the_name_field() {
+        assert_eq!(
+            WorkspaceName::parse("A").unwrap_err().field(),
+            Some(Field::Name)
+        );
+    }
+
+    #[test]
+    fn deserializing_validates() {
+        assert!(serde_json::from_str::<WorkspaceName>("\"ok-name\"").is_ok());
+        assert!(serde_json::from_str::<WorkspaceName>("\"Bad Name\"").is_err());
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert!(Limits::parse(1.0, 1024).is_ok());
+        assert_eq!(
+            Limits::parse(0.0, 1024).unwrap_err().field(),
+            Some(Field::Cpus)
+        );
+        assert_eq!(
+            Limits::parse(f64::NAN, 1024).unwrap_err().field(),
+            Some(Field::Cpus)
+        );
+        assert_eq!(
+            Limits::parse(1.0, 10).unwrap_err().field(),
+            Some(Field::Memory)
+        );
+    }
+
+    #[test]
+    fn request_validation_checks_every_field() {
+        let ok = CreateWorkspaceRequest {
+            name: "dev".into(),
+            image: "aicockpit/dev:abc".into(),
+            cpus: 2.0,
+            memory_mib: 2048,
+        };
+        assert_eq!(ok.validate().unwrap().limits.memory_mib, 2048);
+        let no_image = CreateWorkspaceRequest {
+            image: " ".into(),
+            ..ok.clone()
+        };
+        assert_eq!(no_image.validate().unwrap_err().field(), Some(Field::Image));
+    }
+
+    #[test]
+    fn ages_are_compact() {
+        assert_eq!(format_age(42), "42 s");
+        assert_eq!(format_age(150), "2 min");
+        assert_eq!(format_age(3 * 3600 + 120), "3 h 2 min");
+        assert_eq!(format_age(2 * 86_400 + 3600), "2 d 1 h");
+        assert_eq!(format_age(-5), "0 s");
+    }
+}

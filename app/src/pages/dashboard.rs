@@ -1,0 +1,50 @@
+//! `/`: the workspace dashboard. Server-rendered, then kept live by `live_updates`.
+
+use leptos::prelude::*;
+
+use crate::api::workspaces::list_workspaces;
+use crate::components::create_form::CreateForm;
+use crate::components::header::Header;
+use crate::components::live_updates::follow_changes;
+use crate::components::workspace_table::WorkspaceTable;
+use crate::error::AppError;
+
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
+    follow_changes(refresh);
+    let list = Resource::new(move || refresh.get(), |_| list_workspaces());
+    let on_change = Callback::new(move |_: ()| refresh.update(|n| *n = n.wrapping_add(1)));
+
+    view! {
+        <Header />
+        <main class="page">
+            <Transition fallback=|| view! { <p class="muted">"Loading workspaces…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(list) => view! { <WorkspaceTable list on_change /> }.into_any(),
+                        Err(error) => view! { <OutageBanner error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <CreateForm on_change />
+        </main>
+    }
+}
+
+/// Shown instead of the list when it cannot be loaded, with what to do about it.
+#[component]
+fn OutageBanner(error: AppError) -> impl IntoView {
+    let title = if matches!(error, AppError::DockerUnavailable { .. }) {
+        "Docker is not reachable"
+    } else {
+        "Workspaces could not be loaded"
+    };
+    view! {
+        <section class="banner error" role="alert" data-testid="outage">
+            <h2>{title}</h2>
+            <p>{error.to_string()}</p>
+            <p class="muted">"This page reconnects on its own once the problem is fixed."</p>
+        </section>
+    }
+}

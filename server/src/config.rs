@@ -1,0 +1,143 @@
+//! Command line and environment configuration, parsed once in `main` and passed into
+//! constructors. Every flag can also be set through the environment variable it names.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aicockpit",
+    version,
+    about = "Self-hosted cockpit for containerized, AI-assisted development workspaces"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub docker: DockerArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// What to do; serves the dashboard when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard (the default).
+    Serve,
+    /// Build or fetch workspace images.
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build the default Debian dev image with debootstrap (needs root), unless present.
+    Build {
+        /// Debian mirror to bootstrap from (debootstrap's default otherwise).
+        #[arg(long, env = "AICOCKPIT_DEBIAN_MIRROR")]
+        mirror: Option<String>,
+        /// Rebuild even if the image already exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Import the tiny BusyBox image made from the host's /bin/busybox (for tests).
+    Busybox,
+    /// Pull an image from a registry, showing progress.
+    Pull { reference: String },
+    /// Print the reference of the default dev image.
+    Reference,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DockerArgs {
+    /// Docker engine address: unix:///path/to/docker.sock or tcp://host:port.
+    #[arg(
+        long,
+        env = "AICOCKPIT_DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock",
+        global = true
+    )]
+    pub docker_host: String,
+    /// Seconds after which a Docker call is abandoned with an error.
+    #[arg(
+        long,
+        env = "AICOCKPIT_DOCKER_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub docker_timeout: u64,
+}
+
+impl DockerArgs {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.docker_timeout.max(1))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Loopback by default: there is no sign-in yet.
+    #[arg(
+        long,
+        env = "AICOCKPIT_BIND",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "AICOCKPIT_DATABASE", default_value_os_t = default_database(), global = true)]
+    pub database: PathBuf,
+    /// Image offered first in the create form (the dev image by default).
+    #[arg(long, env = "AICOCKPIT_DEFAULT_IMAGE", global = true)]
+    pub default_image: Option<String>,
+    /// Directory with the built site (WASM, CSS, assets).
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: PathBuf,
+}
+
+/// `$XDG_DATA_HOME/aicockpit/aicockpit.db`, else under `~/.local/share`, else the working directory.
+fn default_database() -> PathBuf {
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")));
+    match data_home {
+        Some(dir) => dir.join("aicockpit").join("aicockpit.db"),
+        None => PathBuf::from("aicockpit.db"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_loopback_and_serving() {
+        let cli = Cli::try_parse_from(["aicockpit"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(cli.serve.bind.ip().is_loopback());
+        assert_eq!(cli.docker.timeout(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn flags_after_the_subcommand_work() {
+        let cli = Cli::try_parse_from(["aicockpit", "serve", "--bind", "0.0.0.0:8080"]).unwrap();
+        assert_eq!(cli.serve.bind.port(), 8080);
+        let cli = Cli::try_parse_from(["aicockpit", "image", "pull", "debian:12"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Image(ImageCommand::Pull { reference })) if reference == "debian:12")
+        );
+    }
+
+    #[test]
+    fn a_bad_address_is_rejected() {
+        assert!(Cli::try_parse_from(["aicockpit", "--bind", "nowhere"]).is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! AiCockpit's server: the backend (Docker runtime, storage, workspace service, images)
+//! and the HTTP application. `main.rs` only parses the command line and calls in here.
+
+pub mod config;
+pub mod error;
+pub mod images;
+pub mod routes;
+pub mod runtime;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod workspaces;

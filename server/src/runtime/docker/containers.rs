@@ -1,0 +1,302 @@
+//! Container and volume lifecycle, listing and the event stream, on Docker.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use app::model::Limits;
+use bollard::models::{
+    ContainerCreateBody, ContainerInspectResponse, ContainerStateStatusEnum,
+    ContainerSummaryStateEnum, HostConfig, Mount, MountType, MountVolumeOptions,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, EventsOptions, ListContainersOptions, RemoveContainerOptions,
+    RemoveVolumeOptions, StopContainerOptions,
+};
+use futures::stream::{BoxStream, StreamExt};
+
+use super::DockerRuntime;
+use crate::runtime::{
+    labels, ContainerDetails, ContainerInfo, ContainerSpec, ContainerState, RuntimeError,
+};
+
+/// The lifecycle actions that change what the dashboard shows.
+const LIFECYCLE_ACTIONS: [&str; 9] = [
+    "create", "start", "stop", "die", "destroy", "pause", "unpause", "restart", "rename",
+];
+
+fn managed_filter() -> HashMap<String, Vec<String>> {
+    HashMap::from([(
+        "label".to_owned(),
+        vec![format!("{}=true", labels::MANAGED)],
+    )])
+}
+
+/// Hardened Docker settings for a workspace: all capabilities dropped but the listed ones,
+/// no privilege escalation, an init process as PID 1 (so `docker stop` is immediate), and
+/// CPU, memory and process-count limits. The only mount is the workspace's named volume.
+pub(super) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
+    let memory = (spec.limits.memory_mib * 1024 * 1024) as i64;
+    let mount = Mount {
+        target: Some(spec.mount_path.clone()),
+        source: Some(spec.volume.clone()),
+        typ: Some(MountType::VOLUME),
+        volume_options: Some(MountVolumeOptions {
+            labels: Some(spec.labels.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        hostname: spec.labels.get(labels::NAME).cloned(),
+        user: Some(spec.user.clone()),
+        cmd: Some(spec.command.clone()),
+        working_dir: Some(spec.mount_path.clone()),
+        labels: Some(spec.labels.clone()),
+        host_config: Some(HostConfig {
+            init: Some(true),
+            privileged: Some(false),
+            cap_drop: Some(vec!["ALL".to_owned()]),
+            cap_add: Some(spec.capabilities.clone()),
+            security_opt: Some(vec!["no-new-privileges:true".to_owned()]),
+            pids_limit: Some(spec.pids_limit),
+            memory: Some(memory),
+            memory_swap: Some(memory),
+            nano_cpus: Some((spec.limits.cpus * 1e9).round() as i64),
+            mounts: Some(vec![mount]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+impl DockerRuntime {
+    pub(super) async fn create(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
+        let docker = self.client()?;
+        let options = CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            ..Default::default()
+        };
+        let created = self
+            .call(
+                "create container",
+                docker.create_container(Some(options), create_body(spec)),
+            )
+            .await?;
+        Ok(created.id)
+    }
+
+    pub(super) async fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        self.call("start container", docker.start_container(id, None))
+            .await
+    }
+
+    pub(super) async fn stop(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        let options = StopContainerOptions {
+            t: Some(grace.as_secs() as i32),
+            ..Default::default()
+        };
+        // The daemon may need the whole grace period before it kills the container.
+        self.call_within(
+            "stop container",
+            self.timeout + grace,
+            docker.stop_container(id, Some(options)),
+        )
+        .await
+    }
+
+    pub(super) async fn remove(&self, id: &str) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        let _permit = self.teardown.acquire().await;
+        let options = RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        self.call(
+            "remove container",
+            docker.remove_container(id, Some(options)),
+        )
+        .await
+    }
+
+    pub(super) async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        let _permit = self.teardown.acquire().await;
+        self.call(
+            "remove volume",
+            docker.remove_volume(name, None::<RemoveVolumeOptions>),
+        )
+        .await
+    }
+
+    pub(super) async fn list(&self) -> Result<Vec<ContainerInfo>, RuntimeError> {
+        let docker = self.client()?;
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(managed_filter()),
+            ..Default::default()
+        };
+        let summaries = self
+            .call("list containers", docker.list_containers(Some(options)))
+            .await?;
+        Ok(summaries
+            .into_iter()
+            .filter_map(|s| {
+                Some(ContainerInfo {
+                    id: s.id?,
+                    state: summary_state(s.state?)?,
+                    labels: s.labels.unwrap_or_default(),
+                    image: s.image.unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+
+    pub(super) async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError> {
+        let docker = self.client()?;
+        let response = self
+            .call("inspect container", docker.inspect_container(id, None))
+            .await?;
+        details(response)
+            .ok_or_else(|| RuntimeError::Refused(format!("incomplete inspect of {id}")))
+    }
+
+    pub(super) fn events(&self) -> BoxStream<'static, Result<(), RuntimeError>> {
+        let docker = match self.client() {
+            Ok(docker) => docker,
+            Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
+        };
+        let mut filters = managed_filter();
+        filters.insert("type".into(), vec!["container".into()]);
+        filters.insert(
+            "event".into(),
+            LIFECYCLE_ACTIONS.iter().map(|a| a.to_string()).collect(),
+        );
+        let options = EventsOptions {
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let address = self.address.clone();
+        docker
+            .events(Some(options))
+            .map(move |event| {
+                event.map(|_| ()).map_err(|e| RuntimeError::Unavailable {
+                    address: address.clone(),
+                    detail: e.to_string(),
+                })
+            })
+            .boxed()
+    }
+}
+
+fn summary_state(state: ContainerSummaryStateEnum) -> Option<ContainerState> {
+    use ContainerSummaryStateEnum as S;
+    Some(match state {
+        S::CREATED => ContainerState::Created,
+        S::RUNNING => ContainerState::Running,
+        S::PAUSED => ContainerState::Paused,
+        S::RESTARTING => ContainerState::Restarting,
+        S::REMOVING => ContainerState::Removing,
+        S::EXITED | S::STOPPING => ContainerState::Exited,
+        S::DEAD => ContainerState::Dead,
+        S::EMPTY => return None,
+    })
+}
+
+fn inspect_state(state: ContainerStateStatusEnum) -> Option<ContainerState> {
+    use ContainerStateStatusEnum as S;
+    Some(match state {
+        S::CREATED => ContainerState::Created,
+        S::RUNNING => ContainerState::Running,
+        S::PAUSED => ContainerState::Paused,
+        S::RESTARTING => ContainerState::Restarting,
+        S::REMOVING => ContainerState::Removing,
+        S::EXITED => ContainerState::Exited,
+        S::DEAD => ContainerState::Dead,
+        _ => return None,
+    })
+}
+
+fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
+    let state = response.state?;
+    let config = response.config.unwrap_or_default();
+    let limits = response.host_config.and_then(|host| {
+        let cpus = host.nano_cpus? as f64 / 1e9;
+        let memory_mib = (host.memory? / (1024 * 1024)) as u64;
+        Some(Limits { cpus, memory_mib })
+    });
+    Some(ContainerDetails {
+        info: ContainerInfo {
+            id: response.id?,
+            state: inspect_state(state.status?)?,
+            labels: config.labels.unwrap_or_default(),
+            image: config.image.unwrap_or_default(),
+        },
+        started_at: state.started_at.as_deref().and_then(parse_docker_time),
+        limits,
+    })
+}
+
+/// Docker reports times as RFC 3339 with nanoseconds, and "0001-01-01T00:00:00Z" for never.
+fn parse_docker_time(text: &str) -> Option<i64> {
+    let parsed =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    (parsed.year() > 1).then(|| parsed.unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ContainerSpec {
+        ContainerSpec {
+            name: "aicockpit-web".into(),
+            image: "img:1".into(),
+            volume: "aicockpit-web-files".into(),
+            mount_path: "/workspace".into(),
+            user: "1000:1000".into(),
+            command: vec!["sleep".into(), "infinity".into()],
+            labels: HashMap::from([(labels::NAME.to_owned(), "web".to_owned())]),
+            limits: Limits {
+                cpus: 1.5,
+                memory_mib: 512,
+            },
+            capabilities: vec!["CHOWN".into()],
+            pids_limit: 256,
+        }
+    }
+
+    #[test]
+    fn create_body_is_hardened_and_limited() {
+        let body = create_body(&spec());
+        let host = body.host_config.unwrap();
+        assert_eq!(host.init, Some(true));
+        assert_eq!(host.privileged, Some(false));
+        assert_eq!(host.cap_drop, Some(vec!["ALL".to_owned()]));
+        assert_eq!(
+            host.security_opt,
+            Some(vec!["no-new-privileges:true".to_owned()])
+        );
+        assert_eq!(host.nano_cpus, Some(1_500_000_000));
+        assert_eq!(host.memory, Some(512 * 1024 * 1024));
+        assert_eq!(host.pids_limit, Some(256));
+        assert!(host.binds.is_none(), "no host bind mounts");
+        let mounts = host.mounts.unwrap();
+        assert_eq!(mounts.len(), 1);
+        assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
+        assert_eq!(body.user.as_deref(), Some("1000:1000"));
+        assert_eq!(body.hostname.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn docker_times_parse_and_zero_means_never() {
+        assert_eq!(
+            parse_docker_time("2024-01-02T03:04:05.123456789Z"),
+            Some(1_704_164_645)
+        );
+        assert_eq!(parse_docker_time("0001-01-01T00:00:00Z"), None);
+        assert_eq!(parse_docker_time("garbage"), None);
+    }
+}

@@ -1,0 +1,220 @@
+//! The Docker implementation of [`ContainerRuntime`](super::ContainerRuntime): the only
+//! module that imports bollard. Every call has a timeout so a wedged daemon yields a clear
+//! error instead of a hang, and teardown runs under a small semaphore because Docker 20.10
+//! can deadlock under bursts of concurrent removals.
+
+mod containers;
+mod images;
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bollard::errors::Error as BollardError;
+use bollard::Docker;
+use tokio::sync::Semaphore;
+
+use futures::stream::BoxStream;
+
+use super::{
+    ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, PullProgress,
+    RuntimeError,
+};
+
+/// How many container/volume removals may run at once.
+const TEARDOWN_CONCURRENCY: usize = 2;
+
+pub struct DockerRuntime {
+    address: String,
+    timeout: Duration,
+    image_timeout: Duration,
+    /// Connected on first use, so AiCockpit starts (and says what is wrong) while Docker is down.
+    client: Mutex<Option<Docker>>,
+    teardown: Semaphore,
+}
+
+impl DockerRuntime {
+    /// `address` is a Docker host such as `unix:///var/run/docker.sock` or `tcp://127.0.0.1:2375`.
+    pub fn new(address: impl Into<String>, timeout: Duration, image_timeout: Duration) -> Self {
+        Self {
+            address: address.into(),
+            timeout,
+            image_timeout,
+            client: Mutex::new(None),
+            teardown: Semaphore::new(TEARDOWN_CONCURRENCY),
+        }
+    }
+
+    fn client(&self) -> Result<Docker, RuntimeError> {
+        let mut slot = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(docker) = slot.as_ref() {
+            return Ok(docker.clone());
+        }
+        let timeout_secs = self.timeout.as_secs().max(1);
+        let docker = if let Some(path) = self.address.strip_prefix("unix://") {
+            Docker::connect_with_unix(path, timeout_secs, bollard::API_DEFAULT_VERSION)
+        } else {
+            let host = self.address.replacen("tcp://", "http://", 1);
+            Docker::connect_with_http(&host, timeout_secs, bollard::API_DEFAULT_VERSION)
+        }
+        .map_err(|e| self.map_error(e))?;
+        *slot = Some(docker.clone());
+        Ok(docker)
+    }
+
+    /// Runs one Docker call under the regular timeout.
+    async fn call<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, BollardError>>,
+    ) -> Result<T, RuntimeError> {
+        self.call_within(operation, self.timeout, call).await
+    }
+
+    async fn call_within<T>(
+        &self,
+        operation: &'static str,
+        after: Duration,
+        call: impl Future<Output = Result<T, BollardError>>,
+    ) -> Result<T, RuntimeError> {
+        match tokio::time::timeout(after, call).await {
+            Ok(result) => result.map_err(|e| self.map_error(e)),
+            Err(_) => Err(RuntimeError::Timeout { operation, after }),
+        }
+    }
+
+    fn map_error(&self, error: BollardError) -> RuntimeError {
+        match error {
+            BollardError::DockerResponseServerError {
+                status_code,
+                message,
+            } => match status_code {
+                304 => RuntimeError::NotModified(message),
+                404 => RuntimeError::NotFound(message),
+                409 => RuntimeError::Conflict(message),
+                _ => RuntimeError::Refused(message),
+            },
+            BollardError::DockerStreamError { error } => RuntimeError::Refused(error),
+            BollardError::RequestTimeoutError => RuntimeError::Timeout {
+                operation: "a Docker request",
+                after: self.timeout,
+            },
+            BollardError::JsonDataError { message, .. } => RuntimeError::Refused(message),
+            other => RuntimeError::Unavailable {
+                address: self.address.clone(),
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ContainerRuntime for DockerRuntime {
+    fn address(&self) -> &str {
+        &self.address
+    }
+
+    async fn ping(&self) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        self.call("ping", docker.ping()).await.map(drop)
+    }
+
+    async fn create_container(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
+        self.create(spec).await
+    }
+
+    async fn start_container(&self, id: &str) -> Result<(), RuntimeError> {
+        self.start(id).await
+    }
+
+    async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
+        self.stop(id, grace).await
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
+        self.remove(id).await
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
+        DockerRuntime::remove_volume(self, name).await
+    }
+
+    async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError> {
+        self.list().await
+    }
+
+    async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError> {
+        DockerRuntime::inspect(self, id).await
+    }
+
+    fn lifecycle_events(&self) -> BoxStream<'static, Result<(), RuntimeError>> {
+        self.events()
+    }
+
+    async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError> {
+        DockerRuntime::image_exists(self, reference).await
+    }
+
+    async fn list_images(&self) -> Result<Vec<String>, RuntimeError> {
+        self.images().await
+    }
+
+    async fn import_image(
+        &self,
+        tarball: ByteStream,
+        reference: &str,
+        changes: &[String],
+    ) -> Result<(), RuntimeError> {
+        self.import(tarball, reference, changes).await
+    }
+
+    async fn pull_image(
+        &self,
+        reference: &str,
+        progress: &(dyn Fn(PullProgress) + Send + Sync),
+    ) -> Result<(), RuntimeError> {
+        self.pull(reference, progress).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime(address: &str) -> DockerRuntime {
+        DockerRuntime::new(address, Duration::from_secs(1), Duration::from_secs(1))
+    }
+
+    #[test]
+    fn server_errors_map_by_status() {
+        let rt = runtime("unix:///nowhere.sock");
+        let server = |status_code| BollardError::DockerResponseServerError {
+            status_code,
+            message: "m".into(),
+        };
+        assert_eq!(
+            rt.map_error(server(404)),
+            RuntimeError::NotFound("m".into())
+        );
+        assert_eq!(
+            rt.map_error(server(409)),
+            RuntimeError::Conflict("m".into())
+        );
+        assert_eq!(
+            rt.map_error(server(304)),
+            RuntimeError::NotModified("m".into())
+        );
+        assert_eq!(rt.map_error(server(500)), RuntimeError::Refused("m".into()));
+    }
+
+    #[test]
+    fn a_missing_socket_is_unavailable_and_names_the_address() {
+        let rt = runtime("unix:///nowhere/docker.sock");
+        match rt.client() {
+            Err(RuntimeError::Unavailable { address, .. }) => {
+                assert_eq!(address, "unix:///nowhere/docker.sock")
+            }
+            other => panic!("expected Unavailable, got {:?}", other.map(|_| ())),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The container runtime port. Services talk to this trait only; `docker/` implements it
+//! with bollard. Another backend (Kubernetes, several Docker hosts) is a sibling module.
+
+pub mod docker;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use app::model::Limits;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+/// Labels put on every container and volume AiCockpit creates.
+pub mod labels {
+    pub const MANAGED: &str = "io.aicockpit.managed";
+    pub const WORKSPACE: &str = "io.aicockpit.workspace";
+    pub const NAME: &str = "io.aicockpit.name";
+    pub const OWNER: &str = "io.aicockpit.owner";
+    pub const TEMPLATE: &str = "io.aicockpit.template";
+}
+
+/// What a workspace container looks like, independent of the backend. The backend adds
+/// the fixed hardening (drop all capabilities, no-new-privileges, an init process).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub volume: String,
+    pub mount_path: String,
+    pub user: String,
+    pub command: Vec<String>,
+    pub labels: HashMap<String, String>,
+    pub limits: Limits,
+    /// Capabilities added back after dropping all of them.
+    pub capabilities: Vec<String>,
+    pub pids_limit: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+}
+
+/// A managed container as listed by the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerInfo {
+    pub id: String,
+    pub state: ContainerState,
+    pub labels: HashMap<String, String>,
+    pub image: String,
+}
+
+/// What inspect adds to the listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerDetails {
+    pub info: ContainerInfo,
+    /// Unix seconds of the last start.
+    pub started_at: Option<i64>,
+    pub limits: Option<Limits>,
+}
+
+/// Progress of an image pull, one line per layer update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullProgress {
+    pub layer: Option<String>,
+    pub status: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("the container engine at {address} is unreachable: {detail}")]
+    Unavailable { address: String, detail: String },
+    #[error("{operation} did not finish within {after:?}")]
+    Timeout {
+        operation: &'static str,
+        after: Duration,
+    },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("nothing to do: {0}")]
+    NotModified(String),
+    #[error("the container engine refused: {0}")]
+    Refused(String),
+}
+
+pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
+
+#[async_trait::async_trait]
+pub trait ContainerRuntime: Send + Sync + 'static {
+    /// Where the engine is expected, for error messages.
+    fn address(&self) -> &str;
+    async fn ping(&self) -> Result<(), RuntimeError>;
+
+    async fn create_container(&self, spec: &ContainerSpec) -> Result<String, RuntimeError>;
+    async fn start_container(&self, id: &str) -> Result<(), RuntimeError>;
+    async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError>;
+    /// Removes the container (forcibly) but never its volumes.
+    async fn remove_container(&self, id: &str) -> Result<(), RuntimeError>;
+    async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError>;
+    /// All containers carrying the `io.aicockpit.managed` label, running or not.
+    async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError>;
+    async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError>;
+    /// One item per lifecycle change of a managed container; ends or errs when the engine goes away.
+    fn lifecycle_events(&self) -> BoxStream<'static, Result<(), RuntimeError>>;
+
+    async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError>;
+    /// Tagged images present locally, `repo:tag`.
+    async fn list_images(&self) -> Result<Vec<String>, RuntimeError>;
+    /// Imports a root filesystem tarball as an image (`docker import`).
+    async fn import_image(
+        &self,
+        tarball: ByteStream,
+        reference: &str,
+        changes: &[String],
+    ) -> Result<(), RuntimeError>;
+    async fn pull_image(
+        &self,
+        reference: &str,
+        progress: &(dyn Fn(PullProgress) + Send + Sync),
+    ) -> Result<(), RuntimeError>;
+}

@@ -1,0 +1,142 @@
+//! Wires the application together: runtime, store, services, the router with Leptos pages,
+//! server functions, live updates, health and static files.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::service::SharedWorkspaceService;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::{get_configuration, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+use crate::routes;
+use crate::runtime::docker::DockerRuntime;
+use crate::runtime::ContainerRuntime;
+use crate::state::AppState;
+use crate::store::{Store, StoreError};
+use crate::workspaces::{relay_lifecycle_events, WorkspaceManager, WorkspaceSettings};
+
+/// Everything `serve` needs, independent of how it was configured.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub database: PathBuf,
+    pub docker_host: String,
+    pub docker_timeout: Duration,
+    pub default_image: String,
+    pub site_root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid Leptos configuration: {0}")]
+    Leptos(String),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub addr: SocketAddr,
+    pub workspaces: Arc<WorkspaceManager>,
+}
+
+impl Application {
+    pub async fn build(config: ServeConfig) -> Result<Self, StartupError> {
+        let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
+            config.docker_host.clone(),
+            config.docker_timeout,
+            Duration::from_secs(30 * 60),
+        ));
+        let store = Store::open(&config.database).await?;
+        let manager = Arc::new(WorkspaceManager::new(
+            runtime.clone(),
+            store,
+            WorkspaceSettings::new(config.default_image.clone()),
+        ));
+        match manager.reconcile().await {
+            Ok(done) => tracing::info!(
+                adopted = done.adopted,
+                relinked = done.relinked,
+                "reconciled with Docker"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not reconcile with Docker; continuing"),
+        }
+        let (changes, _) = broadcast::channel(64);
+        tokio::spawn(relay_lifecycle_events(runtime.clone(), changes.clone()));
+
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.bind,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let state = AppState {
+            leptos_options: leptos_options(&config, addr)?,
+            workspaces: manager.clone() as SharedWorkspaceService,
+            runtime,
+            changes,
+        };
+        Ok(Self {
+            listener,
+            router: router(state),
+            addr,
+            workspaces: manager,
+        })
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> Result<LeptosOptions, StartupError> {
+    let mut options = get_configuration(None)
+        .map_err(|e| StartupError::Leptos(e.to_string()))?
+        .leptos_options;
+    if options.output_name.is_empty() {
+        options.output_name = "aicockpit".into();
+    }
+    options.site_addr = addr;
+    options.site_root = config.site_root.to_string_lossy().as_ref().into();
+    Ok(options)
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let workspaces = state.workspaces.clone();
+    let context = move || provide_context(workspaces.clone());
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route(
+            app::components::live_updates::EVENTS_PATH,
+            get(routes::events),
+        )
+        .route("/api/health", get(routes::health))
+        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}

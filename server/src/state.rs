@@ -1,0 +1,19 @@
+//! Shared state of the HTTP server; handlers extract the parts they need via `FromRef`.
+
+use std::sync::Arc;
+
+use app::service::SharedWorkspaceService;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use tokio::sync::broadcast;
+
+use crate::runtime::ContainerRuntime;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub workspaces: SharedWorkspaceService,
+    pub runtime: Arc<dyn ContainerRuntime>,
+    /// A unit message each time a workspace container changes.
+    pub changes: broadcast::Sender<()>,
+}

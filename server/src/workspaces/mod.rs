@@ -1,0 +1,318 @@
+//! The workspace service: lifecycle on top of the runtime port and the store. Docker is the
+//! truth for run state; the store keeps what Docker does not know.
+
+mod events;
+mod reconcile;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::error::AppError;
+use app::model::{
+    ImageChoice, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec, WorkspaceStatus,
+};
+use app::service::WorkspaceService;
+use futures::future::join_all;
+
+use crate::runtime::{
+    labels, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, RuntimeError,
+};
+use crate::store::{Store, WorkspaceRecord};
+
+pub use events::relay_lifecycle_events;
+pub use reconcile::Reconciled;
+
+/// Where the workspace volume is mounted, and the directory shells start in.
+pub const MOUNT_PATH: &str = "/workspace";
+/// Capabilities a development shell may need (file ownership, switching user in
+/// `sudo`-less images, signals); everything else is dropped.
+pub const CAPABILITIES: [&str; 7] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+];
+
+/// How workspaces are made, from the configuration.
+#[derive(Debug, Clone)]
+pub struct WorkspaceSettings {
+    pub default_image: String,
+    /// `uid:gid` the workspace runs as.
+    pub user: String,
+    pub pids_limit: i64,
+    pub stop_grace: Duration,
+}
+
+impl WorkspaceSettings {
+    pub fn new(default_image: impl Into<String>) -> Self {
+        Self {
+            default_image: default_image.into(),
+            user: "1000:1000".into(),
+            pids_limit: 1024,
+            stop_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+pub struct WorkspaceManager {
+    runtime: Arc<dyn ContainerRuntime>,
+    store: Store,
+    settings: WorkspaceSettings,
+}
+
+pub fn container_name(name: &WorkspaceName) -> String {
+    format!("aicockpit-{name}")
+}
+
+/// Named after the workspace, so deleting a workspace but keeping its files and creating
+/// one with the same name again brings the files back.
+pub fn volume_name(name: &WorkspaceName) -> String {
+    format!("aicockpit-{name}-files")
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl WorkspaceManager {
+    pub fn new(
+        runtime: Arc<dyn ContainerRuntime>,
+        store: Store,
+        settings: WorkspaceSettings,
+    ) -> Self {
+        Self {
+            runtime,
+            store,
+            settings,
+        }
+    }
+
+    async fn record(&self, name: &WorkspaceName) -> Result<WorkspaceRecord, AppError> {
+        self.store
+            .find(name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(name.to_string()))
+    }
+
+    fn container_spec(&self, record: &WorkspaceRecord) -> ContainerSpec {
+        let labels = HashMap::from([
+            (labels::MANAGED.to_owned(), "true".to_owned()),
+            (labels::WORKSPACE.to_owned(), record.id.clone()),
+            (labels::NAME.to_owned(), record.name.to_string()),
+            (labels::OWNER.to_owned(), "local".to_owned()),
+            (labels::TEMPLATE.to_owned(), record.image.clone()),
+        ]);
+        ContainerSpec {
+            name: container_name(&record.name),
+            image: record.image.clone(),
+            volume: record.volume.clone(),
+            mount_path: MOUNT_PATH.to_owned(),
+            user: self.settings.user.clone(),
+            command: vec!["sleep".into(), "infinity".into()],
+            labels,
+            limits: record.limits,
+            capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+            pids_limit: self.settings.pids_limit,
+        }
+    }
+
+    fn image_missing(&self, image: &str) -> AppError {
+        let hint = if image == self.settings.default_image {
+            "Build it with `aicockpit image build` (the run script does this for you).".to_owned()
+        } else {
+            format!("Pull it with `aicockpit image pull {image}`, or build it on this machine.")
+        };
+        AppError::ImageMissing {
+            image: image.to_owned(),
+            hint,
+        }
+    }
+
+    /// Creates and starts the container of a stored workspace; removes it again if it
+    /// cannot start, so a failed attempt leaves nothing behind.
+    async fn launch(&self, record: &WorkspaceRecord) -> Result<Workspace, AppError> {
+        let container_id = match self
+            .runtime
+            .create_container(&self.container_spec(record))
+            .await
+        {
+            Ok(id) => id,
+            Err(RuntimeError::NotFound(_)) => return Err(self.image_missing(&record.image)),
+            Err(RuntimeError::Conflict(_)) => {
+                return Err(AppError::NameTaken(record.name.to_string()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.store.set_container(&record.id, &container_id).await?;
+        if let Err(e) = self.runtime.start_container(&container_id).await {
+            if let Err(cleanup) = self.runtime.remove_container(&container_id).await {
+                tracing::warn!(error = %cleanup, %container_id, "could not remove a container that failed to start");
+            }
+            return Err(e.into());
+        }
+        Ok(Workspace {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            image: record.image.clone(),
+            status: WorkspaceStatus::Running,
+            limits: record.limits,
+            created_at: record.created_at,
+            started_at: Some(unix_now()),
+        })
+    }
+
+    /// Start time of each running container, inspected concurrently.
+    async fn start_times(&self, containers: &[&ContainerInfo]) -> HashMap<String, i64> {
+        let running = containers
+            .iter()
+            .filter(|c| c.state == ContainerState::Running);
+        let inspected = join_all(running.map(|c| self.runtime.inspect(&c.id))).await;
+        inspected
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter_map(|d| Some((d.info.id, d.started_at?)))
+            .collect()
+    }
+}
+
+fn status(state: Option<ContainerState>) -> WorkspaceStatus {
+    match state {
+        None => WorkspaceStatus::Missing,
+        Some(ContainerState::Running) => WorkspaceStatus::Running,
+        Some(ContainerState::Created | ContainerState::Exited) => WorkspaceStatus::Stopped,
+        Some(ContainerState::Paused) => WorkspaceStatus::Paused,
+        Some(ContainerState::Restarting) => WorkspaceStatus::Restarting,
+        Some(ContainerState::Removing) => WorkspaceStatus::Removing,
+        Some(ContainerState::Dead) => WorkspaceStatus::Dead,
+    }
+}
+
+/// "Already there" and "already gone" are success for idempotent lifecycle calls.
+fn tolerate(
+    result: Result<(), RuntimeError>,
+    ok_when: fn(&RuntimeError) -> bool,
+) -> Result<(), AppError> {
+    match result {
+        Err(e) if ok_when(&e) => Ok(()),
+        other => other.map_err(AppError::from),
+    }
+}
+
+#[async_trait::async_trait]
+impl WorkspaceService for WorkspaceManager {
+    async fn list(&self) -> Result<WorkspaceList, AppError> {
+        let containers = self.runtime.list_managed().await?;
+        let records = self.store.all().await?;
+        let by_workspace: HashMap<&str, &ContainerInfo> = containers
+            .iter()
+            .filter_map(|c| Some((c.labels.get(labels::WORKSPACE)?.as_str(), c)))
+            .collect();
+        let started = self
+            .start_times(&by_workspace.values().copied().collect::<Vec<_>>())
+            .await;
+        let workspaces = records
+            .into_iter()
+            .map(|record| {
+                let container = by_workspace.get(record.id.as_str());
+                Workspace {
+                    status: status(container.map(|c| c.state)),
+                    started_at: container.and_then(|c| started.get(&c.id).copied()),
+                    id: record.id,
+                    name: record.name,
+                    image: record.image,
+                    limits: record.limits,
+                    created_at: record.created_at,
+                }
+            })
+            .collect();
+        Ok(WorkspaceList {
+            workspaces,
+            now: unix_now(),
+        })
+    }
+
+    async fn create(&self, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
+        let record = WorkspaceRecord {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            volume: volume_name(&spec.name),
+            name: spec.name,
+            image: spec.image,
+            limits: spec.limits,
+            container_id: None,
+            created_at: unix_now(),
+        };
+        self.store.insert(&record).await?;
+        let launched = self.launch(&record).await;
+        if launched.is_err() {
+            if let Err(e) = self.store.delete(&record.id).await {
+                tracing::warn!(error = %e, name = %record.name, "could not forget a workspace that failed to launch");
+            }
+        }
+        launched
+    }
+
+    async fn start(&self, name: &WorkspaceName) -> Result<(), AppError> {
+        let record = self.record(name).await?;
+        let result = match &record.container_id {
+            Some(id) => self.runtime.start_container(id).await,
+            None => Err(RuntimeError::NotFound("no container yet".into())),
+        };
+        match result {
+            // The container was removed behind our back: recreate it on the same volume.
+            Err(RuntimeError::NotFound(_)) => self.launch(&record).await.map(drop),
+            other => tolerate(other, |e| matches!(e, RuntimeError::NotModified(_))),
+        }
+    }
+
+    async fn stop(&self, name: &WorkspaceName) -> Result<(), AppError> {
+        let record = self.record(name).await?;
+        let Some(id) = record.container_id else {
+            return Ok(());
+        };
+        let result = self
+            .runtime
+            .stop_container(&id, self.settings.stop_grace)
+            .await;
+        tolerate(result, |e| {
+            matches!(e, RuntimeError::NotModified(_) | RuntimeError::NotFound(_))
+        })
+    }
+
+    async fn delete(&self, name: &WorkspaceName, keep_volume: bool) -> Result<(), AppError> {
+        let record = self.record(name).await?;
+        let gone = |e: &RuntimeError| matches!(e, RuntimeError::NotFound(_));
+        if let Some(id) = &record.container_id {
+            tolerate(self.runtime.remove_container(id).await, gone)?;
+        }
+        if !keep_volume {
+            tolerate(self.runtime.remove_volume(&record.volume).await, gone)?;
+        }
+        self.store.delete(&record.id).await?;
+        Ok(())
+    }
+
+    async fn images(&self) -> Result<Vec<ImageChoice>, AppError> {
+        let local = self.runtime.list_images().await?;
+        let default = &self.settings.default_image;
+        let mut choices = vec![ImageChoice {
+            reference: default.clone(),
+            description: "AiCockpit dev image (Debian, bash, git, curl)".into(),
+            available: local.contains(default),
+        }];
+        choices.extend(
+            local
+                .into_iter()
+                .filter(|r| r != default)
+                .map(|reference| ImageChoice {
+                    description: reference.clone(),
+                    reference,
+                    available: true,
+                }),
+        );
+        Ok(choices)
+    }
+}

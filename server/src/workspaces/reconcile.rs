@@ -1,0 +1,77 @@
+//! Start-up reconciliation of the store with Docker: containers AiCockpit made (found by
+//! label) but the store lost are adopted again; records whose container moved are updated.
+//! Records without a container stay and show as "missing" until started (which recreates
+//! the container on the same volume) or deleted.
+
+use std::collections::HashMap;
+
+use app::error::AppError;
+use app::model::{Limits, WorkspaceName};
+
+use super::{unix_now, volume_name, WorkspaceManager};
+use crate::runtime::{labels, RuntimeError};
+use crate::store::WorkspaceRecord;
+
+/// What reconciliation changed, for the start-up log.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    pub adopted: usize,
+    pub relinked: usize,
+}
+
+impl WorkspaceManager {
+    pub async fn reconcile(&self) -> Result<Reconciled, AppError> {
+        let containers = self.runtime.list_managed().await?;
+        let records: HashMap<String, WorkspaceRecord> = self
+            .store
+            .all()
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let mut done = Reconciled::default();
+        for container in containers {
+            let Some(id) = container.labels.get(labels::WORKSPACE) else {
+                continue;
+            };
+            match records.get(id) {
+                Some(record) if record.container_id.as_deref() != Some(container.id.as_str()) => {
+                    self.store.set_container(id, &container.id).await?;
+                    done.relinked += 1;
+                }
+                Some(_) => {}
+                None => {
+                    let Some(name) = container
+                        .labels
+                        .get(labels::NAME)
+                        .and_then(|n| WorkspaceName::parse(n).ok())
+                    else {
+                        continue;
+                    };
+                    let details = match self.runtime.inspect(&container.id).await {
+                        Ok(details) => details,
+                        // Removed since it was listed: nothing to adopt.
+                        Err(RuntimeError::NotFound(_)) => continue,
+                        Err(e) => return Err(e.into()),
+                    };
+                    let record = WorkspaceRecord {
+                        id: id.clone(),
+                        volume: volume_name(&name),
+                        name,
+                        image: container.image.clone(),
+                        limits: details.limits.unwrap_or(Limits::DEFAULT),
+                        container_id: Some(container.id.clone()),
+                        created_at: unix_now(),
+                    };
+                    match self.store.insert(&record).await {
+                        Ok(()) => done.adopted += 1,
+                        Err(e) => {
+                            tracing::warn!(error = %e, container = %container.id, "cannot adopt container")
+                        }
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+}

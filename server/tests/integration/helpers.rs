@@ -1,0 +1,167 @@
+//! Shared set-up: the BusyBox test image, a workspace service on a temporary database,
+//! a spawned HTTP server on port 0, raw Docker access for independent checks, and cleanup.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aicockpit::images::busybox;
+use aicockpit::runtime::docker::DockerRuntime;
+use aicockpit::runtime::ContainerRuntime;
+use aicockpit::startup::{Application, ServeConfig};
+use aicockpit::store::Store;
+use aicockpit::workspaces::{container_name, volume_name, WorkspaceManager, WorkspaceSettings};
+use app::model::{Limits, WorkspaceName, WorkspaceSpec};
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use futures::StreamExt;
+use tokio::sync::OnceCell;
+
+pub const DOCKER_HOST: &str = "unix:///var/run/docker.sock";
+
+pub fn runtime() -> Arc<dyn ContainerRuntime> {
+    Arc::new(DockerRuntime::new(
+        DOCKER_HOST,
+        Duration::from_secs(60),
+        Duration::from_secs(300),
+    ))
+}
+
+/// The BusyBox image, imported once per test run.
+pub async fn test_image() -> String {
+    static IMAGE: OnceCell<String> = OnceCell::const_new();
+    IMAGE
+        .get_or_init(|| async {
+            busybox::ensure(runtime().as_ref())
+                .await
+                .expect("the BusyBox test image (is Docker running and busybox-static installed?)")
+        })
+        .await
+        .clone()
+}
+
+/// A name unique to this test run, so tests can run concurrently and repeatedly.
+pub fn unique_name(label: &str) -> WorkspaceName {
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    WorkspaceName::parse(&format!("t-{label}-{suffix}")).unwrap()
+}
+
+pub fn spec(name: &WorkspaceName, image: &str) -> WorkspaceSpec {
+    WorkspaceSpec {
+        name: name.clone(),
+        image: image.to_owned(),
+        limits: Limits {
+            cpus: 0.5,
+            memory_mib: 256,
+        },
+    }
+}
+
+/// Removes a test's containers and volumes even when an assertion failed.
+pub struct Cleanup(pub Vec<WorkspaceName>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = std::process::Command::new("docker")
+                .args(["rm", "-f", &container_name(name)])
+                .output();
+            let _ = std::process::Command::new("docker")
+                .args(["volume", "rm", "-f", &volume_name(name)])
+                .output();
+        }
+    }
+}
+
+pub struct TestService {
+    pub manager: WorkspaceManager,
+    pub image: String,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn service() -> TestService {
+    let image = test_image().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("test.db")).await.unwrap();
+    let mut settings = WorkspaceSettings::new(image.clone());
+    settings.stop_grace = Duration::from_secs(2);
+    TestService {
+        manager: WorkspaceManager::new(runtime(), store, settings),
+        image,
+        _dir: dir,
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub image: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Calls a workspace server function: `POST /api/workspaces/<action>` with JSON.
+    pub async fn call(&self, action: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/workspaces/{action}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(DOCKER_HOST, test_image().await).await
+}
+
+pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("app.db"),
+        docker_host: docker_host.into(),
+        docker_timeout: Duration::from_secs(60),
+        default_image: image.clone(),
+        site_root: "target/site".into(),
+    };
+    let app = Application::build(config)
+        .await
+        .expect("the application starts");
+    let base = format!("http://{}", app.addr);
+    tokio::spawn(app.run(std::future::pending()));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        image,
+        _dir: dir,
+    }
+}
+
+/// Runs a command in a workspace container through the raw Docker API; returns stdout.
+pub async fn exec(name: &WorkspaceName, command: &[&str]) -> String {
+    let docker = bollard::Docker::connect_with_unix_defaults().unwrap();
+    let exec = docker
+        .create_exec(
+            &container_name(name),
+            CreateExecOptions {
+                cmd: Some(command.iter().map(|s| s.to_string()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut text = String::new();
+    if let StartExecResults::Attached { mut output, .. } =
+        docker.start_exec(&exec.id, None).await.unwrap()
+    {
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&chunk.to_string());
+        }
+    }
+    text
+}
+
+pub fn raw_docker() -> bollard::Docker {
+    bollard::Docker::connect_with_unix_defaults().expect("Docker socket")
+}

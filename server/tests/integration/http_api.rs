@@ -1,0 +1,152 @@
+//! The HTTP surface of the running server: server functions with their status codes,
+//! health, and Docker being down.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn server_functions_drive_the_whole_lifecycle() {
+    let app = spawn_app().await;
+    let name = unique_name("http");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let request = json!({ "request": { "name": name.as_str(), "image": app.image, "cpus": 1.0, "memory_mib": 512 } });
+
+    let created = app.call("create", request.clone()).await;
+    assert_eq!(created.status(), 200);
+    let workspace: Value = created.json().await.unwrap();
+    assert_eq!(workspace["status"], "Running");
+
+    let taken = app.call("create", request).await;
+    assert_eq!(taken.status(), 409);
+    let error: Value = taken.json().await.unwrap();
+    assert_eq!(error["NameTaken"], name.as_str());
+
+    assert_eq!(
+        app.call("stop", json!({ "name": name.as_str() }))
+            .await
+            .status(),
+        200
+    );
+    let list: Value = app.call("list", json!({})).await.json().await.unwrap();
+    let entry = list["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["status"], "Stopped");
+
+    assert_eq!(
+        app.call("start", json!({ "name": name.as_str() }))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.call(
+            "delete",
+            json!({ "name": name.as_str(), "keep_volume": false })
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        app.call("stop", json!({ "name": name.as_str() }))
+            .await
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn invalid_input_is_rejected_with_a_field_error() {
+    let app = spawn_app().await;
+    let bad = json!({ "request": { "name": "Bad_Name", "image": app.image, "cpus": 1.0, "memory_mib": 512 } });
+    let response = app.call("create", bad).await;
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["Invalid"]["field"], "Name");
+
+    let bad_limits = json!({ "request": { "name": "fine", "image": app.image, "cpus": 1000.0, "memory_mib": 512 } });
+    let response = app.call("create", bad_limits).await;
+    assert_eq!(response.status(), 422);
+
+    let malformed = app.call("start", json!({ "name": "../etc" })).await;
+    assert!(malformed.status().is_client_error() || malformed.status().is_server_error());
+    assert!(!malformed.text().await.unwrap().is_empty(), "says why");
+}
+
+#[tokio::test]
+async fn the_dashboard_is_server_rendered() {
+    let app = spawn_app().await;
+    let name = unique_name("ssr");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let request = json!({ "request": { "name": name.as_str(), "image": app.image, "cpus": 1.0, "memory_mib": 512 } });
+    assert_eq!(app.call("create", request).await.status(), 200);
+
+    let page = app.client.get(&app.base).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("New workspace"));
+    assert!(
+        html.contains(name.as_str()),
+        "the list is in the first HTML, before any script runs"
+    );
+    let missing = app
+        .client
+        .get(format!("{}/no/such/page", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn docker_down_gives_503_with_the_address_and_the_fix() {
+    let address = "unix:///nonexistent/docker.sock";
+    let app = spawn_app_on(address, "img".into()).await;
+
+    let health = app
+        .client
+        .get(format!("{}/api/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 503);
+    let body: Value = health.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains(address));
+
+    let list = app.call("list", json!({})).await;
+    assert_eq!(list.status(), 503);
+    let error: Value = list.json().await.unwrap();
+    assert_eq!(error["DockerUnavailable"]["address"], address);
+
+    let page = app
+        .client
+        .get(&app.base)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Docker is not reachable"),
+        "the page shows the outage banner"
+    );
+}
+
+#[tokio::test]
+async fn health_is_ok_when_docker_answers() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(format!("{}/api/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}

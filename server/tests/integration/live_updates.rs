@@ -1,0 +1,60 @@
+//! Changes made outside AiCockpit (a plain `docker stop`) reach browsers through the
+//! server-sent event stream.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::json;
+
+use aicockpit::workspaces::container_name;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
+    let app = spawn_app().await;
+    let name = unique_name("sse");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let request = json!({ "request": { "name": name.as_str(), "image": app.image, "cpus": 1.0, "memory_mib": 256 } });
+    assert_eq!(app.call("create", request).await.status(), 200);
+
+    let response = app
+        .client
+        .get(format!("{}/api/events", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.bytes_stream();
+    // Let the Docker event subscription settle, then drain anything already announced.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), body.next()).await {}
+
+    let stop = tokio::process::Command::new("docker")
+        .args(["stop", "-t", "1", &container_name(&name)])
+        .output();
+    let (stopped, event) = tokio::join!(stop, async {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.unwrap();
+                if String::from_utf8_lossy(&chunk).contains("data: changed") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+    });
+    assert!(stopped.unwrap().status.success());
+    assert_eq!(event, Ok(true), "a change event arrives");
+
+    let list: serde_json::Value = app.call("list", json!({})).await.json().await.unwrap();
+    let entry = list["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["status"], "Stopped");
+}

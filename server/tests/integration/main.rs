@@ -1,0 +1,8 @@
+//! Integration tests against a real Docker engine and real SQLite files: one test binary,
+//! modules by subject. Docker must be reachable (`.ci/run` starts it).
+
+mod helpers;
+mod http_api;
+mod images;
+mod lifecycle;
+mod live_updates;
