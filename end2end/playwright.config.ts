@@ -1,0 +1,56 @@
+// Browser tests against the real server and a real Docker engine, in Debian's Chromium.
+// The server is started here on its own port with a fresh database; workspaces use the
+// small BusyBox image so the tests stay fast.
+import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+const binary = process.env.AICOCKPIT_BIN ?? path.join(root, 'target/debug/aicockpit');
+const port = Number(process.env.AICOCKPIT_E2E_PORT ?? 3199);
+// Playwright evaluates this file in every worker: keep what the server gets stable.
+process.env.AICOCKPIT_E2E_IMAGE ??= execFileSync(binary, ['image', 'busybox'], { encoding: 'utf8' }).trim();
+process.env.AICOCKPIT_E2E_DB ??= path.join(mkdtempSync(path.join(tmpdir(), 'aicockpit-e2e-')), 'e2e.db');
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+  },
+  webServer: {
+    command: binary,
+    cwd: root,
+    url: `http://127.0.0.1:${port}/api/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    env: {
+      AICOCKPIT_BIND: `127.0.0.1:${port}`,
+      AICOCKPIT_DATABASE: process.env.AICOCKPIT_E2E_DB,
+      AICOCKPIT_DEFAULT_IMAGE: process.env.AICOCKPIT_E2E_IMAGE,
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      RUST_LOG: 'info',
+    },
+  },
+});

@@ -1,0 +1,71 @@
+// The dashboard end to end: form → server function → Docker → live list, in a real browser.
+import { test, expect } from '@playwright/test';
+import { createWorkspace, docker, openDashboard, removeWorkspace, row, status, uniqueName } from './helpers';
+
+const created: string[] = [];
+test.afterAll(() => created.forEach(removeWorkspace));
+
+test('an empty dashboard explains what to do', async ({ page }) => {
+  await openDashboard(page);
+  await expect(page.getByTestId('empty-state')).toContainText('No workspaces yet');
+  await expect(page.getByRole('heading', { name: 'New workspace' })).toBeVisible();
+});
+
+test('create, stop, start and delete a workspace from the page', async ({ page }) => {
+  const name = uniqueName('life');
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await expect(page.getByRole('status').filter({ hasText: `Workspace ${name} is running.` })).toBeVisible();
+  await expect(row(page, name)).toContainText('1024 MiB');
+  expect(docker('inspect', '-f', '{{.State.Status}}', `aicockpit-${name}`).trim()).toBe('running');
+
+  await row(page, name).getByRole('button', { name: 'Stop' }).click();
+  await expect(status(page, name)).toHaveText('stopped');
+  expect(docker('inspect', '-f', '{{.State.Status}}', `aicockpit-${name}`).trim()).toBe('exited');
+
+  await row(page, name).getByRole('button', { name: 'Start' }).click();
+  await expect(status(page, name)).toHaveText('running');
+
+  await row(page, name).getByRole('button', { name: 'Delete' }).click();
+  const confirm = page.getByRole('group', { name: `Delete ${name}` });
+  await confirm.getByLabel('Also delete its files').check();
+  await confirm.getByRole('button', { name: 'Delete workspace' }).click();
+  await expect(row(page, name)).toHaveCount(0);
+  expect(() => docker('inspect', `aicockpit-${name}`)).toThrow();
+  expect(() => docker('volume', 'inspect', `aicockpit-${name}-files`)).toThrow();
+});
+
+test('an invalid name is explained in the browser and by the server', async ({ page }) => {
+  await openDashboard(page);
+  const nameField = page.getByLabel('Name');
+  await nameField.fill('Bad_Name');
+  await nameField.blur();
+  await expect(page.locator('#ws-name-error')).toContainText('is not allowed');
+  await expect(nameField).toHaveAttribute('aria-invalid', 'true');
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.locator('tr[data-workspace="Bad_Name"]')).toHaveCount(0);
+
+  // A taken name passes the browser's checks and is refused by the server.
+  const name = uniqueName('taken');
+  created.push(name);
+  await createWorkspace(page, name);
+  await nameField.fill(name);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.locator('#ws-name-error')).toContainText('already exists');
+});
+
+test('a docker stop made outside AiCockpit shows up without a reload', async ({ page }) => {
+  const name = uniqueName('outside');
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  // A marker on the window proves the page was not reloaded.
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+
+  docker('stop', '-t', '1', `aicockpit-${name}`);
+  await expect(status(page, name)).toHaveText('stopped', { timeout: 5_000 });
+  docker('start', `aicockpit-${name}`);
+  await expect(status(page, name)).toHaveText('running', { timeout: 5_000 });
+  expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+});
