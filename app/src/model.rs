@@ -202,6 +202,15 @@ pub struct ImageChoice {
     pub available: bool,
 }
 
+/// "512 MiB", "2 GiB", "1.5 GiB": memory as people say it.
+pub fn format_memory(mib: u64) -> String {
+    if mib < 1024 {
+        format!("{mib} MiB")
+    } else {
+        format!("{} GiB", mib as f64 / 1024.0)
+    }
+}
+
 /// "3 min", "2 h 5 min", "4 d 1 h": a compact age for tables.
 pub fn format_age(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -290,6 +299,13 @@ mod tests {
             ..ok.clone()
         };
         assert_eq!(no_image.validate().unwrap_err().field(), Some(Field::Image));
+    }
+
+    #[test]
+    fn memory_reads_naturally() {
+        assert_eq!(format_memory(512), "512 MiB");
+        assert_eq!(format_memory(2048), "2 GiB");
+        assert_eq!(format_memory(1536), "1.5 GiB");
     }
 
     #[test]

@@ -17,7 +17,7 @@ test('create, stop, start and delete a workspace from the page', async ({ page }
   await openDashboard(page);
   await createWorkspace(page, name);
   await expect(page.getByRole('status').filter({ hasText: `Workspace ${name} is running.` })).toBeVisible();
-  await expect(row(page, name)).toContainText('1024 MiB');
+  await expect(row(page, name)).toContainText('1 GiB');
   expect(docker('inspect', '-f', '{{.State.Status}}', `aicockpit-${name}`).trim()).toBe('running');
 
   await row(page, name).getByRole('button', { name: 'Stop' }).click();

@@ -1,1 +1,111 @@
-fn main() {}
+//! Workspace create → running, measured in one run two ways on the same BusyBox image:
+//! through AiCockpit's workspace service (validation, SQLite record, labelled volume,
+//! hardened container, start) and as a bare Docker API create + start. Samples alternate
+//! so machine noise hits both alike; prints medians and their ratio (goal: ≤ 1.15).
+//!
+//! `cargo bench -p server --bench create_workspace` (AICOCKPIT_BENCH_SAMPLES, default 25).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aicockpit::images::busybox;
+use aicockpit::runtime::docker::DockerRuntime;
+use aicockpit::runtime::ContainerRuntime;
+use aicockpit::store::Store;
+use aicockpit::workspaces::{WorkspaceManager, WorkspaceSettings};
+use app::model::{Limits, WorkspaceName, WorkspaceSpec};
+use app::service::WorkspaceService;
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
+use bollard::Docker;
+
+type Failure = Box<dyn std::error::Error>;
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let samples: usize = std::env::var("AICOCKPIT_BENCH_SAMPLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25);
+    let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
+        "unix:///var/run/docker.sock",
+        Duration::from_secs(60),
+        Duration::from_secs(300),
+    ));
+    let image = busybox::ensure(runtime.as_ref()).await?;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("bench.db")).await?;
+    let service = WorkspaceManager::new(runtime, store, WorkspaceSettings::new(image.clone()));
+    let docker = Docker::connect_with_unix_defaults()?;
+
+    let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    // Two warm-up rounds, then alternate.
+    for i in 0..samples + 2 {
+        let name = WorkspaceName::parse(&format!("bench-{i}"))?;
+        let spec = WorkspaceSpec {
+            name: name.clone(),
+            image: image.clone(),
+            limits: Limits::DEFAULT,
+        };
+        let started = Instant::now();
+        service.create(spec).await?;
+        let service_time = started.elapsed();
+        service.delete(&name, false).await?;
+
+        let raw_name = format!("aicockpit-bench-raw-{i}");
+        let started = Instant::now();
+        raw_create_start(&docker, &raw_name, &image).await?;
+        let raw_time = started.elapsed();
+        let remove = RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        docker.remove_container(&raw_name, Some(remove)).await?;
+
+        if i >= 2 {
+            ours.push(service_time);
+            raw.push(raw_time);
+        }
+    }
+
+    let (ours_median, raw_median) = (median(&mut ours), median(&mut raw));
+    let ratio = ours_median.as_secs_f64() / raw_median.as_secs_f64();
+    println!("workspace create → running, {samples} samples each, BusyBox image");
+    println!(
+        "  raw Docker API create+start  median {:>7.1} ms",
+        ms(raw_median)
+    );
+    println!(
+        "  AiCockpit workspace service  median {:>7.1} ms",
+        ms(ours_median)
+    );
+    println!(
+        "  ratio {ratio:.3} (goal ≤ 1.15) {}",
+        if ratio <= 1.15 { "ok" } else { "ABOVE GOAL" }
+    );
+    Ok(())
+}
+
+async fn raw_create_start(docker: &Docker, name: &str, image: &str) -> Result<(), Failure> {
+    let options = CreateContainerOptions {
+        name: Some(name.to_owned()),
+        ..Default::default()
+    };
+    let body = ContainerCreateBody {
+        image: Some(image.to_owned()),
+        cmd: Some(vec!["sleep".into(), "infinity".into()]),
+        ..Default::default()
+    };
+    let created = docker.create_container(Some(options), body).await?;
+    docker.start_container(&created.id, None).await?;
+    Ok(())
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::workspaces::{create_workspace, list_images};
 use crate::error::{AppError, Field};
-use crate::model::{CreateWorkspaceRequest, Limits, WorkspaceName};
+use crate::model::{format_memory, CreateWorkspaceRequest, Limits, WorkspaceName};
 
 const MEMORY_CHOICES: [u64; 6] = [512, 1024, 2048, 4096, 8192, 16384];
 
@@ -185,7 +185,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                                 .map(|mib| {
                                     view! {
                                         <option value=mib.to_string() selected=move || memory.get() == mib>
-                                            {format!("{} GiB", mib as f64 / 1024.0)}
+                                            {format_memory(mib)}
                                         </option>
                                     }
                                 })

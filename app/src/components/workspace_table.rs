@@ -4,7 +4,9 @@ use leptos::prelude::*;
 
 use crate::api::workspaces::{delete_workspace, start_workspace, stop_workspace};
 use crate::error::AppError;
-use crate::model::{format_age, Workspace, WorkspaceList, WorkspaceName, WorkspaceStatus};
+use crate::model::{
+    format_age, format_memory, Workspace, WorkspaceList, WorkspaceName, WorkspaceStatus,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
@@ -123,10 +125,11 @@ fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl
             </td>
             <td class="image" title=image.clone()>{image.clone()}</td>
             <td>{format!("{}", limits.cpus)}</td>
-            <td>{format!("{} MiB", limits.memory_mib)}</td>
+            <td>{format_memory(limits.memory_mib)}</td>
             <td title="Time since the workspace was created">{format!("{} ago", format_age(now - created_at))}</td>
             <td>{uptime}</td>
-            <td class="actions">
+            <td>
+                <div class="actions">
                 <Show when=move || status.can_start()>
                     <button
                         class="button"
@@ -157,6 +160,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl
                 >
                     "Delete"
                 </button>
+                </div>
             </td>
         </tr>
         <Show when=move || confirming.get()>

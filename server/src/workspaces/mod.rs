@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::error::AppError;
+use app::error::{AppError, Field};
 use app::model::{
     ImageChoice, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec, WorkspaceStatus,
 };
@@ -144,6 +144,10 @@ impl WorkspaceManager {
             Err(RuntimeError::NotFound(_)) => return Err(self.image_missing(&record.image)),
             Err(RuntimeError::Conflict(_)) => {
                 return Err(AppError::NameTaken(record.name.to_string()))
+            }
+            // Docker checks the CPU limit against the host ("Range of CPUs is from 0.01 to 2.00").
+            Err(RuntimeError::Refused(message)) if message.contains("CPUs") => {
+                return Err(AppError::invalid(Field::Cpus, message))
             }
             Err(e) => return Err(e.into()),
         };

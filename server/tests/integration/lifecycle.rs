@@ -289,3 +289,41 @@ async fn docker_down_is_a_clear_error_naming_the_address() {
     );
     assert!(error.to_string().contains("Start the Docker engine"));
 }
+
+#[tokio::test]
+async fn a_missing_default_image_names_the_build_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let absent = "aicockpit/dev:absent000000";
+    let manager = WorkspaceManager::new(
+        runtime(),
+        Store::open(&dir.path().join("noimage.db")).await.unwrap(),
+        WorkspaceSettings::new(absent),
+    );
+    let name = unique_name("nodev");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let error = manager.create(spec(&name, absent)).await.unwrap_err();
+    assert!(
+        matches!(&error, AppError::ImageMissing { image, hint } if image == absent && hint.contains("aicockpit image build")),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains(absent));
+}
+
+#[tokio::test]
+async fn more_cpus_than_the_host_has_is_a_cpu_field_error() {
+    let svc = service().await;
+    let name = unique_name("cpus");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let mut too_many = spec(&name, &svc.image);
+    too_many.limits.cpus = 64.0;
+    let error = svc.manager.create(too_many).await.unwrap_err();
+    assert_eq!(error.field(), Some(app::error::Field::Cpus), "{error:?}");
+    assert!(svc
+        .manager
+        .list()
+        .await
+        .unwrap()
+        .workspaces
+        .iter()
+        .all(|w| w.name != name));
+}
