@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
-const binary = process.env.AICOCKPIT_BIN ?? path.join(root, 'target/debug/aicockpit');
+// The release build by default (what scripts/run serves); AICOCKPIT_BIN picks another.
+const binary = process.env.AICOCKPIT_BIN ?? path.join(root, 'target/release/aicockpit');
 const port = Number(process.env.AICOCKPIT_E2E_PORT ?? 3199);
 // Playwright evaluates this file in every worker: keep what the server gets stable.
 process.env.AICOCKPIT_E2E_IMAGE ??= execFileSync(binary, ['image', 'busybox'], { encoding: 'utf8' }).trim();

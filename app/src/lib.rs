@@ -1,6 +1,9 @@
 //! AiCockpit's shared Leptos crate: the page shell, routes, pages, components, server
 //! functions and the types both the browser and the server use.
 
+// Leptos view types nest deeply; release builds (no type erasure) need the headroom.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;

@@ -1,6 +1,9 @@
 //! AiCockpit's server: the backend (Docker runtime, storage, workspace service, images)
 //! and the HTTP application. `main.rs` only parses the command line and calls in here.
 
+// Leptos view types nest deeply; release builds (no type erasure) need the headroom.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod error;
 pub mod images;

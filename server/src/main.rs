@@ -1,5 +1,8 @@
 //! The `aicockpit` binary: serve the dashboard, or build and pull workspace images.
 
+// Leptos view types nest deeply; release builds (no type erasure) need the headroom.
+#![recursion_limit = "256"]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 

@@ -109,6 +109,13 @@ fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl
         None => {}
     });
     let busy = move || action.pending().get();
+    let op_button = move |label: &'static str, op: Op| {
+        view! {
+            <button class="button" disabled=busy on:click=move |_| { action.dispatch(op); }>
+                {label}
+            </button>
+        }
+    };
     let pending_label = move || action.input().get().map(Op::pending_label);
     let uptime = started_at
         .filter(|_| status == WorkspaceStatus::Running)
@@ -130,28 +137,8 @@ fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl
             <td>{uptime}</td>
             <td>
                 <div class="actions">
-                <Show when=move || status.can_start()>
-                    <button
-                        class="button"
-                        disabled=busy
-                        on:click=move |_| {
-                            action.dispatch(Op::Start);
-                        }
-                    >
-                        "Start"
-                    </button>
-                </Show>
-                <Show when=move || status.can_stop()>
-                    <button
-                        class="button"
-                        disabled=busy
-                        on:click=move |_| {
-                            action.dispatch(Op::Stop);
-                        }
-                    >
-                        "Stop"
-                    </button>
-                </Show>
+                {status.can_start().then(|| op_button("Start", Op::Start))}
+                {status.can_stop().then(|| op_button("Stop", Op::Stop))}
                 <button
                     class="button danger-outline"
                     disabled=busy

@@ -77,15 +77,20 @@ pub struct TestService {
     _dir: tempfile::TempDir,
 }
 
+/// A workspace service on the test image, with its own database file.
 pub async fn service() -> TestService {
-    let image = test_image().await;
+    service_on(runtime(), &test_image().await).await
+}
+
+/// A workspace service on any runtime and default image, with its own database file.
+pub async fn service_on(runtime: Arc<dyn ContainerRuntime>, image: &str) -> TestService {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("test.db")).await.unwrap();
-    let mut settings = WorkspaceSettings::new(image.clone());
+    let mut settings = WorkspaceSettings::new(image);
     settings.stop_grace = Duration::from_secs(2);
     TestService {
-        manager: WorkspaceManager::new(runtime(), store, settings),
-        image,
+        manager: WorkspaceManager::new(runtime, store, settings),
+        image: image.to_owned(),
         _dir: dir,
     }
 }
@@ -99,6 +104,38 @@ pub struct TestApp {
 
 impl TestApp {
     /// Calls a workspace server function: `POST /api/workspaces/<action>` with JSON.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// The create request body for a workspace on the test image.
+    pub fn create_request(&self, name: &WorkspaceName) -> serde_json::Value {
+        serde_json::json!({ "request": { "name": name.as_str(), "image": self.image, "cpus": 1.0, "memory_mib": 256 } })
+    }
+
+    /// The status the list endpoint reports for a workspace.
+    pub async fn status_of(&self, name: &WorkspaceName) -> String {
+        let list: serde_json::Value = self
+            .call("list", serde_json::json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let entry = list["workspaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name.as_str());
+        entry.expect("listed")["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub async fn call(&self, action: &str, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(format!("{}/api/workspaces/{action}", self.base))

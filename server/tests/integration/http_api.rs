@@ -10,7 +10,7 @@ async fn server_functions_drive_the_whole_lifecycle() {
     let app = spawn_app().await;
     let name = unique_name("http");
     let _cleanup = Cleanup(vec![name.clone()]);
-    let request = json!({ "request": { "name": name.as_str(), "image": app.image, "cpus": 1.0, "memory_mib": 512 } });
+    let request = app.create_request(&name);
 
     let created = app.call("create", request.clone()).await;
     assert_eq!(created.status(), 200);
@@ -28,15 +28,7 @@ async fn server_functions_drive_the_whole_lifecycle() {
             .status(),
         200
     );
-    let list: Value = app.call("list", json!({})).await.json().await.unwrap();
-    let entry = list["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == name.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(entry["status"], "Stopped");
+    assert_eq!(app.status_of(&name).await, "Stopped");
 
     assert_eq!(
         app.call("start", json!({ "name": name.as_str() }))
@@ -84,10 +76,10 @@ async fn the_dashboard_is_server_rendered() {
     let app = spawn_app().await;
     let name = unique_name("ssr");
     let _cleanup = Cleanup(vec![name.clone()]);
-    let request = json!({ "request": { "name": name.as_str(), "image": app.image, "cpus": 1.0, "memory_mib": 512 } });
+    let request = app.create_request(&name);
     assert_eq!(app.call("create", request).await.status(), 200);
 
-    let page = app.client.get(&app.base).send().await.unwrap();
+    let page = app.get("/").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("New workspace"));
@@ -95,12 +87,7 @@ async fn the_dashboard_is_server_rendered() {
         html.contains(name.as_str()),
         "the list is in the first HTML, before any script runs"
     );
-    let missing = app
-        .client
-        .get(format!("{}/no/such/page", app.base))
-        .send()
-        .await
-        .unwrap();
+    let missing = app.get("/no/such/page").await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -109,12 +96,7 @@ async fn docker_down_gives_503_with_the_address_and_the_fix() {
     let address = "unix:///nonexistent/docker.sock";
     let app = spawn_app_on(address, "img".into()).await;
 
-    let health = app
-        .client
-        .get(format!("{}/api/health", app.base))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get("/api/health").await;
     assert_eq!(health.status(), 503);
     let body: Value = health.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains(address));
@@ -124,15 +106,7 @@ async fn docker_down_gives_503_with_the_address_and_the_fix() {
     let error: Value = list.json().await.unwrap();
     assert_eq!(error["DockerUnavailable"]["address"], address);
 
-    let page = app
-        .client
-        .get(&app.base)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get("/").await.text().await.unwrap();
     assert!(
         page.contains("Docker is not reachable"),
         "the page shows the outage banner"
@@ -142,11 +116,6 @@ async fn docker_down_gives_503_with_the_address_and_the_fix() {
 #[tokio::test]
 async fn health_is_ok_when_docker_answers() {
     let app = spawn_app().await;
-    let health = app
-        .client
-        .get(format!("{}/api/health", app.base))
-        .send()
-        .await
-        .unwrap();
+    let health = app.get("/api/health").await;
     assert_eq!(health.status(), 200);
 }

@@ -5,9 +5,11 @@ use app::error::AppError;
 use app::model::WorkspaceStatus;
 use app::service::WorkspaceService;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use aicockpit::runtime::docker::DockerRuntime;
-use aicockpit::store::Store;
-use aicockpit::workspaces::{container_name, volume_name, WorkspaceManager, WorkspaceSettings};
+use aicockpit::workspaces::{container_name, volume_name};
 
 use crate::helpers::*;
 
@@ -251,12 +253,7 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
     let _cleanup = Cleanup(vec![name.clone()]);
     svc.manager.create(spec(&name, &svc.image)).await.unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let fresh = WorkspaceManager::new(
-        runtime(),
-        Store::open(&dir.path().join("fresh.db")).await.unwrap(),
-        WorkspaceSettings::new(svc.image.clone()),
-    );
+    let fresh = service_on(runtime(), &svc.image).await.manager;
     let done = fresh.reconcile().await.unwrap();
     assert!(done.adopted >= 1);
     let list = fresh.list().await.unwrap();
@@ -271,17 +268,9 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
 
 #[tokio::test]
 async fn docker_down_is_a_clear_error_naming_the_address() {
-    let dir = tempfile::tempdir().unwrap();
     let address = "unix:///nonexistent/docker.sock";
-    let manager = WorkspaceManager::new(
-        std::sync::Arc::new(DockerRuntime::new(
-            address,
-            std::time::Duration::from_secs(2),
-            std::time::Duration::from_secs(2),
-        )),
-        Store::open(&dir.path().join("down.db")).await.unwrap(),
-        WorkspaceSettings::new("img"),
-    );
+    let down = DockerRuntime::new(address, Duration::from_secs(2), Duration::from_secs(2));
+    let manager = service_on(Arc::new(down), "img").await.manager;
     let error = manager.list().await.unwrap_err();
     assert!(
         matches!(&error, AppError::DockerUnavailable { address: a, .. } if a == address),
@@ -292,13 +281,8 @@ async fn docker_down_is_a_clear_error_naming_the_address() {
 
 #[tokio::test]
 async fn a_missing_default_image_names_the_build_command() {
-    let dir = tempfile::tempdir().unwrap();
     let absent = "aicockpit/dev:absent000000";
-    let manager = WorkspaceManager::new(
-        runtime(),
-        Store::open(&dir.path().join("noimage.db")).await.unwrap(),
-        WorkspaceSettings::new(absent),
-    );
+    let manager = service_on(runtime(), absent).await.manager;
     let name = unique_name("nodev");
     let _cleanup = Cleanup(vec![name.clone()]);
     let error = manager.create(spec(&name, absent)).await.unwrap_err();

@@ -15,15 +15,10 @@ async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
     let app = spawn_app().await;
     let name = unique_name("sse");
     let _cleanup = Cleanup(vec![name.clone()]);
-    let request = json!({ "request": { "name": name.as_str(), "image": app.image, "cpus": 1.0, "memory_mib": 256 } });
+    let request = app.create_request(&name);
     assert_eq!(app.call("create", request).await.status(), 200);
 
-    let response = app
-        .client
-        .get(format!("{}/api/events", app.base))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/api/events").await;
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let mut body = response.bytes_stream();
     // Let the Docker event subscription settle, then drain anything already announced.
@@ -48,13 +43,5 @@ async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
     assert!(stopped.unwrap().status.success());
     assert_eq!(event, Ok(true), "a change event arrives");
 
-    let list: serde_json::Value = app.call("list", json!({})).await.json().await.unwrap();
-    let entry = list["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == name.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(entry["status"], "Stopped");
+    assert_eq!(app.status_of(&name).await, "Stopped");
 }

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use app::model::Limits;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerStateStatusEnum,
-    ContainerSummaryStateEnum, HostConfig, Mount, MountType, MountVolumeOptions,
+    ContainerCreateBody, ContainerInspectResponse, HostConfig, Mount, MountType, MountVolumeOptions,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, EventsOptions, ListContainersOptions, RemoveContainerOptions,
@@ -146,7 +145,7 @@ impl DockerRuntime {
             .filter_map(|s| {
                 Some(ContainerInfo {
                     id: s.id?,
-                    state: summary_state(s.state?)?,
+                    state: parse_state(&s.state?.to_string())?,
                     labels: s.labels.unwrap_or_default(),
                     image: s.image.unwrap_or_default(),
                 })
@@ -191,30 +190,16 @@ impl DockerRuntime {
     }
 }
 
-fn summary_state(state: ContainerSummaryStateEnum) -> Option<ContainerState> {
-    use ContainerSummaryStateEnum as S;
+/// Docker's state names, the same in listings and inspections.
+fn parse_state(state: &str) -> Option<ContainerState> {
     Some(match state {
-        S::CREATED => ContainerState::Created,
-        S::RUNNING => ContainerState::Running,
-        S::PAUSED => ContainerState::Paused,
-        S::RESTARTING => ContainerState::Restarting,
-        S::REMOVING => ContainerState::Removing,
-        S::EXITED | S::STOPPING => ContainerState::Exited,
-        S::DEAD => ContainerState::Dead,
-        S::EMPTY => return None,
-    })
-}
-
-fn inspect_state(state: ContainerStateStatusEnum) -> Option<ContainerState> {
-    use ContainerStateStatusEnum as S;
-    Some(match state {
-        S::CREATED => ContainerState::Created,
-        S::RUNNING => ContainerState::Running,
-        S::PAUSED => ContainerState::Paused,
-        S::RESTARTING => ContainerState::Restarting,
-        S::REMOVING => ContainerState::Removing,
-        S::EXITED => ContainerState::Exited,
-        S::DEAD => ContainerState::Dead,
+        "created" => ContainerState::Created,
+        "running" => ContainerState::Running,
+        "paused" => ContainerState::Paused,
+        "restarting" => ContainerState::Restarting,
+        "removing" => ContainerState::Removing,
+        "exited" | "stopping" => ContainerState::Exited,
+        "dead" => ContainerState::Dead,
         _ => return None,
     })
 }
@@ -230,7 +215,7 @@ fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
     Some(ContainerDetails {
         info: ContainerInfo {
             id: response.id?,
-            state: inspect_state(state.status?)?,
+            state: parse_state(&state.status?.to_string())?,
             labels: config.labels.unwrap_or_default(),
             image: config.image.unwrap_or_default(),
         },
@@ -288,6 +273,13 @@ mod tests {
         assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
         assert_eq!(body.user.as_deref(), Some("1000:1000"));
         assert_eq!(body.hostname.as_deref(), Some("web"));
+    }
+
+    #[test]
+    fn state_names_parse() {
+        assert_eq!(parse_state("running"), Some(ContainerState::Running));
+        assert_eq!(parse_state("exited"), Some(ContainerState::Exited));
+        assert_eq!(parse_state(""), None);
     }
 
     #[test]
