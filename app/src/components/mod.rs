@@ -3,4 +3,5 @@
 pub mod create_form;
 pub mod header;
 pub mod live_updates;
+pub mod workspace_ops;
 pub mod workspace_table;

@@ -2,39 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::workspaces::{delete_workspace, start_workspace, stop_workspace};
-use crate::error::AppError;
-use crate::model::{
-    format_age, format_memory, Workspace, WorkspaceList, WorkspaceName, WorkspaceStatus,
-};
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    Start,
-    Stop,
-    Delete { keep_volume: bool },
-}
-
-impl Op {
-    fn pending_label(self) -> &'static str {
-        match self {
-            Op::Start => "Starting…",
-            Op::Stop => "Stopping…",
-            Op::Delete { .. } => "Deleting…",
-        }
-    }
-
-    async fn run(self, name: WorkspaceName) -> Result<(), AppError> {
-        match self {
-            Op::Start => start_workspace(name).await,
-            Op::Stop => stop_workspace(name).await,
-            Op::Delete { keep_volume } => delete_workspace(name, keep_volume).await,
-        }
-    }
-}
+use super::workspace_ops::{Op, WorkspaceOps};
+use crate::model::{format_age, format_memory, Workspace, WorkspaceList, WorkspaceStatus};
 
 #[component]
-pub fn WorkspaceTable(list: WorkspaceList, on_change: Callback<()>) -> impl IntoView {
+pub fn WorkspaceTable(list: WorkspaceList, ops: WorkspaceOps) -> impl IntoView {
     if list.workspaces.is_empty() {
         return view! {
             <section class="card empty" data-testid="empty-state">
@@ -72,7 +44,7 @@ pub fn WorkspaceTable(list: WorkspaceList, on_change: Callback<()>) -> impl Into
                         {list
                             .workspaces
                             .into_iter()
-                            .map(|workspace| view! { <WorkspaceRow workspace now on_change /> })
+                            .map(|workspace| view! { <WorkspaceRow workspace now ops /> })
                             .collect_view()}
                     </tbody>
                 </table>
@@ -83,7 +55,7 @@ pub fn WorkspaceTable(list: WorkspaceList, on_change: Callback<()>) -> impl Into
 }
 
 #[component]
-fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl IntoView {
+fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoView {
     let Workspace {
         name,
         image,
@@ -93,41 +65,41 @@ fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl
         started_at,
         ..
     } = workspace;
-    let error = RwSignal::new(None::<String>);
-    let confirming = RwSignal::new(false);
-    let delete_files = RwSignal::new(false);
-    let action = Action::new({
+    // Signals (which are Copy) over the shared state, keyed by this row's name.
+    let key = name.to_string();
+    let by_name = |read: fn(WorkspaceOps, &str) -> bool| {
+        let key = key.clone();
+        Signal::derive(move || read(ops, &key))
+    };
+    let busy = by_name(|ops, key| ops.pending(key).is_some());
+    let confirming = by_name(|ops, key| ops.is_confirming(key));
+    let pending_label = {
+        let key = key.clone();
+        Signal::derive(move || ops.pending(&key).map(Op::pending_label))
+    };
+    let error = {
+        let key = key.clone();
+        Signal::derive(move || ops.error(&key))
+    };
+    let op_button = |label: &'static str, op: Op| {
         let name = name.clone();
-        move |op: &Op| op.run(name.clone())
-    });
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => {
-            error.set(None);
-            on_change.run(());
-        }
-        Some(Err(e)) => error.set(Some(e.to_string())),
-        None => {}
-    });
-    let busy = move || action.pending().get();
-    let op_button = move |label: &'static str, op: Op| {
         view! {
-            <button class="button" disabled=busy on:click=move |_| { action.dispatch(op); }>
+            <button class="button" disabled=busy on:click=move |_| ops.run(name.clone(), op)>
                 {label}
             </button>
         }
     };
-    let pending_label = move || action.input().get().map(Op::pending_label);
     let uptime = started_at
         .filter(|_| status == WorkspaceStatus::Running)
         .map(|t| format_age(now - t))
         .unwrap_or_else(|| "—".into());
 
     view! {
-        <tr data-workspace=name.to_string() aria-busy=move || busy().to_string()>
+        <tr data-workspace=name.to_string() aria-busy=move || busy.get().to_string()>
             <th scope="row" class="name">{name.to_string()}</th>
             <td>
                 <span class=format!("status status-{}", status.label()) data-testid="status">
-                    {move || pending_label().unwrap_or(status.label())}
+                    {move || pending_label.get().unwrap_or(status.label())}
                 </span>
             </td>
             <td class="image" title=image.clone()>{image.clone()}</td>
@@ -143,7 +115,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl
                     class="button danger-outline"
                     disabled=busy
                     aria-expanded=move || confirming.get().to_string()
-                    on:click=move |_| confirming.update(|c| *c = !*c)
+                    on:click=move |_| ops.toggle_confirmation(&key)
                 >
                     "Delete"
                 </button>
@@ -158,28 +130,32 @@ fn WorkspaceRow(workspace: Workspace, now: i64, on_change: Callback<()>) -> impl
                         <label>
                             <input
                                 type="checkbox"
-                                prop:checked=move || delete_files.get()
-                                on:change=move |ev| delete_files.set(event_target_checked(&ev))
+                                prop:checked=move || ops.delete_files.get()
+                                on:change=move |ev| ops.delete_files.set(event_target_checked(&ev))
                             />
                             " Also delete its files (the /workspace volume)"
                         </label>
                         <button
                             class="button danger"
                             disabled=busy
-                            on:click=move |_| {
-                                action.dispatch(Op::Delete { keep_volume: !delete_files.get_untracked() });
+                            on:click={
+                                let name = name.clone();
+                                move |_| {
+                                    let keep_volume = !ops.delete_files.get_untracked();
+                                    ops.run(name.clone(), Op::Delete { keep_volume });
+                                }
                             }
                         >
                             "Delete workspace"
                         </button>
-                        <button class="button" on:click=move |_| confirming.set(false)>
+                        <button class="button" on:click=move |_| ops.confirming.set(None)>
                             "Cancel"
                         </button>
                     </div>
                 </td>
             </tr>
         </Show>
-        <Show when=move || error.get().is_some()>
+        <Show when=move || error.with(Option::is_some)>
             <tr class="error-row">
                 <td colspan="8" role="alert">{move || error.get()}</td>
             </tr>

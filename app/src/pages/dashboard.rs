@@ -6,6 +6,7 @@ use crate::api::workspaces::list_workspaces;
 use crate::components::create_form::CreateForm;
 use crate::components::header::Header;
 use crate::components::live_updates::follow_changes;
+use crate::components::workspace_ops::WorkspaceOps;
 use crate::components::workspace_table::WorkspaceTable;
 use crate::error::AppError;
 
@@ -15,17 +16,22 @@ pub fn Dashboard() -> impl IntoView {
     follow_changes(refresh);
     let list = Resource::new(move || refresh.get(), |_| list_workspaces());
     let on_change = Callback::new(move |_: ()| refresh.update(|n| *n = n.wrapping_add(1)));
+    let ops = WorkspaceOps::new(on_change);
 
     view! {
         <Header />
         <main class="page">
             <Transition fallback=|| view! { <p class="muted">"Loading workspaces…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(list) => view! { <WorkspaceTable list on_change /> }.into_any(),
-                        Err(error) => view! { <OutageBanner error /> }.into_any(),
-                    }
-                })}
+                // A synchronous read of the resource, re-rendered in place on each refetch:
+                // live updates refetch often, and overlapping async renders could leave a
+                // stale table behind.
+                {move || {
+                    list.get()
+                        .map(|result| match result {
+                            Ok(list) => view! { <WorkspaceTable list ops /> }.into_any(),
+                            Err(error) => view! { <OutageBanner error /> }.into_any(),
+                        })
+                }}
             </Transition>
             <CreateForm on_change />
         </main>

@@ -253,10 +253,10 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
     let _cleanup = Cleanup(vec![name.clone()]);
     svc.manager.create(spec(&name, &svc.image)).await.unwrap();
 
-    let fresh = service_on(runtime(), &svc.image).await.manager;
-    let done = fresh.reconcile().await.unwrap();
+    let fresh = service_on(runtime(), &svc.image).await;
+    let done = fresh.manager.reconcile().await.unwrap();
     assert!(done.adopted >= 1);
-    let list = fresh.list().await.unwrap();
+    let list = fresh.manager.list().await.unwrap();
     let adopted = list
         .workspaces
         .iter()
@@ -270,8 +270,8 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
 async fn docker_down_is_a_clear_error_naming_the_address() {
     let address = "unix:///nonexistent/docker.sock";
     let down = DockerRuntime::new(address, Duration::from_secs(2), Duration::from_secs(2));
-    let manager = service_on(Arc::new(down), "img").await.manager;
-    let error = manager.list().await.unwrap_err();
+    let svc = service_on(Arc::new(down), "img").await;
+    let error = svc.manager.list().await.unwrap_err();
     assert!(
         matches!(&error, AppError::DockerUnavailable { address: a, .. } if a == address),
         "{error:?}"
@@ -282,10 +282,10 @@ async fn docker_down_is_a_clear_error_naming_the_address() {
 #[tokio::test]
 async fn a_missing_default_image_names_the_build_command() {
     let absent = "aicockpit/dev:absent000000";
-    let manager = service_on(runtime(), absent).await.manager;
+    let svc = service_on(runtime(), absent).await;
     let name = unique_name("nodev");
     let _cleanup = Cleanup(vec![name.clone()]);
-    let error = manager.create(spec(&name, absent)).await.unwrap_err();
+    let error = svc.manager.create(spec(&name, absent)).await.unwrap_err();
     assert!(
         matches!(&error, AppError::ImageMissing { image, hint } if image == absent && hint.contains("aicockpit image build")),
         "{error:?}"

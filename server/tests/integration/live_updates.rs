@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use serde_json::json;
 
 use aicockpit::workspaces::container_name;
 

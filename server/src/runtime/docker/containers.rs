@@ -145,7 +145,7 @@ impl DockerRuntime {
             .filter_map(|s| {
                 Some(ContainerInfo {
                     id: s.id?,
-                    state: parse_state(&s.state?.to_string())?,
+                    state: parse_state(s.state?.as_ref())?,
                     labels: s.labels.unwrap_or_default(),
                     image: s.image.unwrap_or_default(),
                 })
@@ -215,7 +215,7 @@ fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
     Some(ContainerDetails {
         info: ContainerInfo {
             id: response.id?,
-            state: parse_state(&state.status?.to_string())?,
+            state: parse_state(state.status?.as_ref())?,
             labels: config.labels.unwrap_or_default(),
             image: config.image.unwrap_or_default(),
         },

@@ -1,0 +1,103 @@
+//! Lifecycle operations started from the workspace table (start, stop, delete), with their
+//! pending state, errors and the open delete confirmation. This state lives above the table,
+//! keyed by workspace name, because the table re-renders whenever Docker reports a change —
+//! often while an operation is still in flight.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use crate::api::workspaces::{delete_workspace, start_workspace, stop_workspace};
+use crate::error::AppError;
+use crate::model::WorkspaceName;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op {
+    Start,
+    Stop,
+    Delete { keep_volume: bool },
+}
+
+impl Op {
+    pub fn pending_label(self) -> &'static str {
+        match self {
+            Op::Start => "Starting…",
+            Op::Stop => "Stopping…",
+            Op::Delete { .. } => "Deleting…",
+        }
+    }
+
+    async fn run(self, name: WorkspaceName) -> Result<(), AppError> {
+        match self {
+            Op::Start => start_workspace(name).await,
+            Op::Stop => stop_workspace(name).await,
+            Op::Delete { keep_volume } => delete_workspace(name, keep_volume).await,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct WorkspaceOps {
+    pending: RwSignal<HashMap<String, Op>>,
+    errors: RwSignal<HashMap<String, String>>,
+    /// The workspace whose delete confirmation is open, if any.
+    pub confirming: RwSignal<Option<String>>,
+    /// Whether the open confirmation also deletes the files.
+    pub delete_files: RwSignal<bool>,
+    on_change: Callback<()>,
+}
+
+impl WorkspaceOps {
+    pub fn new(on_change: Callback<()>) -> Self {
+        Self {
+            pending: RwSignal::new(HashMap::new()),
+            errors: RwSignal::new(HashMap::new()),
+            confirming: RwSignal::new(None),
+            delete_files: RwSignal::new(false),
+            on_change,
+        }
+    }
+
+    pub fn pending(self, name: &str) -> Option<Op> {
+        self.pending.with(|p| p.get(name).copied())
+    }
+
+    pub fn error(self, name: &str) -> Option<String> {
+        self.errors.with(|e| e.get(name).cloned())
+    }
+
+    pub fn run(self, name: WorkspaceName, op: Op) {
+        let key = name.to_string();
+        self.pending.update(|p| {
+            p.insert(key.clone(), op);
+        });
+        self.errors.update(|e| {
+            e.remove(&key);
+        });
+        if matches!(op, Op::Delete { .. }) {
+            self.confirming.set(None);
+        }
+        leptos::task::spawn_local(async move {
+            let result = op.run(name).await;
+            self.pending.update(|p| {
+                p.remove(&key);
+            });
+            match result {
+                Ok(()) => self.on_change.run(()),
+                Err(e) => self.errors.update(|errors| {
+                    errors.insert(key, e.to_string());
+                }),
+            }
+        });
+    }
+
+    pub fn is_confirming(self, name: &str) -> bool {
+        self.confirming.with(|open| open.as_deref() == Some(name))
+    }
+
+    pub fn toggle_confirmation(self, name: &str) {
+        self.delete_files.set(false);
+        self.confirming
+            .update(|open| *open = (open.as_deref() != Some(name)).then(|| name.to_owned()));
+    }
+}
