@@ -15,6 +15,27 @@ const port = Number(process.env.AICOCKPIT_E2E_PORT ?? 3199);
 process.env.AICOCKPIT_E2E_IMAGE ??= execFileSync(binary, ['image', 'busybox'], { encoding: 'utf8' }).trim();
 process.env.AICOCKPIT_E2E_DB ??= path.join(mkdtempSync(path.join(tmpdir(), 'aicockpit-e2e-')), 'e2e.db');
 
+// A second server, pointed at a Docker socket that does not exist, for the outage banner.
+const outagePort = port - 1;
+process.env.AICOCKPIT_E2E_OUTAGE_URL ??= `http://127.0.0.1:${outagePort}/`;
+
+function server(listen: number, env: Record<string, string | undefined>) {
+  return {
+    command: binary,
+    cwd: root,
+    url: `http://127.0.0.1:${listen}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe' as const,
+    env: {
+      ...env,
+      AICOCKPIT_BIND: `127.0.0.1:${listen}`,
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      RUST_LOG: 'info',
+    } as Record<string, string>,
+  };
+}
+
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
@@ -39,19 +60,14 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: binary,
-    cwd: root,
-    url: `http://127.0.0.1:${port}/api/health`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    env: {
-      AICOCKPIT_BIND: `127.0.0.1:${port}`,
+  webServer: [
+    server(port, {
       AICOCKPIT_DATABASE: process.env.AICOCKPIT_E2E_DB,
       AICOCKPIT_DEFAULT_IMAGE: process.env.AICOCKPIT_E2E_IMAGE,
-      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
-      RUST_LOG: 'info',
-    },
-  },
+    }),
+    server(outagePort, {
+      AICOCKPIT_DATABASE: `${process.env.AICOCKPIT_E2E_DB}.outage`,
+      AICOCKPIT_DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    }),
+  ],
 });

@@ -12,16 +12,20 @@ use futures::{Stream, StreamExt};
 use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
+use tokio_util::sync::CancellationToken;
 
 use crate::runtime::ContainerRuntime;
 
 /// Server-sent events: one `changed` message per workspace change. A receiver that lagged
 /// gets one message too; it refetches everything anyway.
+/// The stream ends when the server shuts down.
 pub async fn events(
     State(changes): State<broadcast::Sender<()>>,
+    State(shutdown): State<CancellationToken>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream =
-        BroadcastStream::new(changes.subscribe()).map(|_| Ok(Event::default().data("changed")));
+    let stream = BroadcastStream::new(changes.subscribe())
+        .map(|_| Ok(Event::default().data("changed")))
+        .take_until(shutdown.cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -15,6 +15,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use crate::routes;
 use crate::runtime::docker::DockerRuntime;
@@ -50,6 +51,7 @@ pub enum StartupError {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    shutdown: CancellationToken,
     pub addr: SocketAddr,
     pub workspaces: Arc<WorkspaceManager>,
 }
@@ -89,26 +91,36 @@ impl Application {
             addr: config.bind,
             source,
         })?;
+        let shutdown = CancellationToken::new();
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
             workspaces: manager.clone() as SharedWorkspaceService,
             runtime,
             changes,
+            shutdown: shutdown.clone(),
         };
         Ok(Self {
             listener,
             router: router(state),
+            shutdown,
             addr,
             workspaces: manager,
         })
     }
 
+    /// Serves until `shutdown` completes, then ends open event streams and finishes the
+    /// requests in flight.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let token = self.shutdown;
+        let stop = async move {
+            shutdown.await;
+            token.cancel();
+        };
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stop)
             .await
     }
 }

@@ -6,6 +6,7 @@ use app::service::SharedWorkspaceService;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use crate::runtime::ContainerRuntime;
 
@@ -16,4 +17,6 @@ pub struct AppState {
     pub runtime: Arc<dyn ContainerRuntime>,
     /// A unit message each time a workspace container changes.
     pub changes: broadcast::Sender<()>,
+    /// Cancelled when the server shuts down, so long-lived streams end and let it stop.
+    pub shutdown: CancellationToken,
 }

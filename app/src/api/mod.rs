@@ -15,9 +15,14 @@ mod ssr {
             .ok_or_else(|| AppError::Internal("the workspace service is not configured".into()))
     }
 
-    /// Sets the response status for the error (503 for Docker down, 409 for a taken name…).
+    /// Sets the response status for the error (503 for Docker down, 409 for a taken name…)
+    /// when answering a server-function request. A page rendered on the server that calls
+    /// the same function keeps its 200: it shows the error itself, and a proxy could
+    /// replace a 5xx page with its own.
     pub fn respond(error: AppError) -> AppError {
-        if let Some(response) = use_context::<ResponseOptions>() {
+        let is_api_call = use_context::<http::request::Parts>()
+            .is_some_and(|request| request.uri.path().starts_with("/api/"));
+        if let Some(response) = use_context::<ResponseOptions>().filter(|_| is_api_call) {
             response.set_status(error.status_code());
         }
         error

@@ -37,6 +37,13 @@ impl Op {
 }
 
 #[derive(Clone, Copy)]
+pub struct RowState {
+    pub pending: Signal<Option<Op>>,
+    pub error: Signal<Option<String>>,
+    pub confirming: Signal<bool>,
+}
+
+#[derive(Clone, Copy)]
 pub struct WorkspaceOps {
     pending: RwSignal<HashMap<String, Op>>,
     errors: RwSignal<HashMap<String, String>>,
@@ -58,12 +65,17 @@ impl WorkspaceOps {
         }
     }
 
-    pub fn pending(self, name: &str) -> Option<Op> {
-        self.pending.with(|p| p.get(name).copied())
-    }
-
-    pub fn error(self, name: &str) -> Option<String> {
-        self.errors.with(|e| e.get(name).cloned())
+    /// Signals over one workspace's entries, for its row in the table.
+    pub fn row(self, name: &str) -> RowState {
+        let (pending, error, confirming) = (name.to_owned(), name.to_owned(), name.to_owned());
+        RowState {
+            pending: Signal::derive(move || self.pending.with(|p| p.get(&pending).copied())),
+            error: Signal::derive(move || self.errors.with(|e| e.get(&error).cloned())),
+            confirming: Signal::derive(move || {
+                self.confirming
+                    .with(|open| open.as_deref() == Some(confirming.as_str()))
+            }),
+        }
     }
 
     pub fn run(self, name: WorkspaceName, op: Op) {
@@ -89,10 +101,6 @@ impl WorkspaceOps {
                 }),
             }
         });
-    }
-
-    pub fn is_confirming(self, name: &str) -> bool {
-        self.confirming.with(|open| open.as_deref() == Some(name))
     }
 
     pub fn toggle_confirmation(self, name: &str) {

@@ -65,22 +65,8 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
         started_at,
         ..
     } = workspace;
-    // Signals (which are Copy) over the shared state, keyed by this row's name.
-    let key = name.to_string();
-    let by_name = |read: fn(WorkspaceOps, &str) -> bool| {
-        let key = key.clone();
-        Signal::derive(move || read(ops, &key))
-    };
-    let busy = by_name(|ops, key| ops.pending(key).is_some());
-    let confirming = by_name(|ops, key| ops.is_confirming(key));
-    let pending_label = {
-        let key = key.clone();
-        Signal::derive(move || ops.pending(&key).map(Op::pending_label))
-    };
-    let error = {
-        let key = key.clone();
-        Signal::derive(move || ops.error(&key))
-    };
+    let row = ops.row(name.as_str());
+    let busy = move || row.pending.with(Option::is_some);
     let op_button = |label: &'static str, op: Op| {
         let name = name.clone();
         view! {
@@ -95,11 +81,11 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
         .unwrap_or_else(|| "—".into());
 
     view! {
-        <tr data-workspace=name.to_string() aria-busy=move || busy.get().to_string()>
+        <tr data-workspace=name.to_string() aria-busy=move || busy().to_string()>
             <th scope="row" class="name">{name.to_string()}</th>
             <td>
                 <span class=format!("status status-{}", status.label()) data-testid="status">
-                    {move || pending_label.get().unwrap_or(status.label())}
+                    {move || row.pending.get().map_or(status.label(), Op::pending_label)}
                 </span>
             </td>
             <td class="image" title=image.clone()>{image.clone()}</td>
@@ -114,15 +100,18 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                 <button
                     class="button danger-outline"
                     disabled=busy
-                    aria-expanded=move || confirming.get().to_string()
-                    on:click=move |_| ops.toggle_confirmation(&key)
+                    aria-expanded=move || row.confirming.get().to_string()
+                    on:click={
+                        let name = name.to_string();
+                        move |_| ops.toggle_confirmation(&name)
+                    }
                 >
                     "Delete"
                 </button>
                 </div>
             </td>
         </tr>
-        <Show when=move || confirming.get()>
+        <Show when=move || row.confirming.get()>
             <tr class="confirm-row">
                 <td colspan="8">
                     <div class="confirm" role="group" aria-label=format!("Delete {name}")>
@@ -155,9 +144,9 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                 </td>
             </tr>
         </Show>
-        <Show when=move || error.with(Option::is_some)>
+        <Show when=move || row.error.with(Option::is_some)>
             <tr class="error-row">
-                <td colspan="8" role="alert">{move || error.get()}</td>
+                <td colspan="8" role="alert">{move || row.error.get()}</td>
             </tr>
         </Show>
     }

@@ -97,6 +97,8 @@ pub async fn service_on(runtime: Arc<dyn ContainerRuntime>, image: &str) -> Test
 
 pub struct TestApp {
     pub base: String,
+    /// The serving task, when spawned with a shutdown signal.
+    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     pub client: reqwest::Client,
     pub image: String,
     _dir: tempfile::TempDir,
@@ -151,6 +153,23 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
+    let mut app = start(docker_host, image, std::future::pending()).await;
+    app.server = None;
+    app
+}
+
+/// A server that stops when `shutdown` completes; its task is in `TestApp::server`.
+pub async fn spawn_app_until(
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> TestApp {
+    start(DOCKER_HOST, test_image().await, shutdown).await
+}
+
+async fn start(
+    docker_host: &str,
+    image: String,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -164,9 +183,10 @@ pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
         .await
         .expect("the application starts");
     let base = format!("http://{}", app.addr);
-    tokio::spawn(app.run(std::future::pending()));
+    let server = tokio::spawn(app.run(shutdown));
     TestApp {
         base,
+        server: Some(server),
         client: reqwest::Client::new(),
         image,
         _dir: dir,

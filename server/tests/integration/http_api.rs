@@ -106,7 +106,13 @@ async fn docker_down_gives_503_with_the_address_and_the_fix() {
     let error: Value = list.json().await.unwrap();
     assert_eq!(error["DockerUnavailable"]["address"], address);
 
-    let page = app.get("/").await.text().await.unwrap();
+    let page = app.get("/").await;
+    assert_eq!(
+        page.status(),
+        200,
+        "the page itself works and explains the outage"
+    );
+    let page = page.text().await.unwrap();
     assert!(
         page.contains("Docker is not reachable"),
         "the page shows the outage banner"

@@ -44,3 +44,30 @@ async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
 
     assert_eq!(app.status_of(&name).await, "Stopped");
 }
+
+#[tokio::test]
+async fn shutdown_ends_open_event_streams() {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = spawn_app_until(async move {
+        let _ = stopped.await;
+    })
+    .await;
+    let response = app.get("/api/events").await;
+    let mut body = response.bytes_stream();
+
+    stop.send(()).unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the event stream closes instead of holding the server open"
+    );
+    let server = app.server.expect("spawned");
+    let finished = tokio::time::timeout(Duration::from_secs(10), server).await;
+    assert!(
+        matches!(finished, Ok(Ok(Ok(())))),
+        "the server stops: {finished:?}"
+    );
+}
