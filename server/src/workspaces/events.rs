@@ -18,17 +18,25 @@ pub async fn relay_lifecycle_events(
     changes: broadcast::Sender<()>,
 ) {
     let mut backoff = Duration::from_millis(500);
+    // Warn once per outage, not on every retry.
+    let mut failing = false;
     loop {
         let mut events = runtime.lifecycle_events();
         while let Some(event) = events.next().await {
             match event {
                 Ok(()) => {
                     backoff = Duration::from_millis(500);
+                    failing = false;
                     // No receivers is fine: nobody has the dashboard open.
                     let _ = changes.send(());
                 }
+                Err(e) if failing => {
+                    tracing::debug!(error = %e, "Docker event stream still failing");
+                    break;
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "Docker event stream failed; reconnecting");
+                    tracing::warn!(error = %e, "Docker event stream failed; retrying every few seconds");
+                    failing = true;
                     break;
                 }
             }
