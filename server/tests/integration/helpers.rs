@@ -11,6 +11,7 @@ use aicockpit::startup::{Application, ServeConfig};
 use aicockpit::store::Store;
 use aicockpit::workspaces::{container_name, volume_name, WorkspaceManager, WorkspaceSettings};
 use app::model::{Limits, WorkspaceName, WorkspaceSpec};
+use app::service::WorkspaceService;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures::StreamExt;
 use tokio::sync::OnceCell;
@@ -93,6 +94,15 @@ pub async fn service_on(runtime: Arc<dyn ContainerRuntime>, image: &str) -> Test
         image: image.to_owned(),
         _dir: dir,
     }
+}
+
+/// A service with one running workspace on the test image, removed when the guard drops.
+pub async fn running_workspace(label: &str) -> (TestService, WorkspaceName, Cleanup) {
+    let svc = service().await;
+    let name = unique_name(label);
+    let cleanup = Cleanup(vec![name.clone()]);
+    svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    (svc, name, cleanup)
 }
 
 pub struct TestApp {

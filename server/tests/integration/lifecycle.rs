@@ -140,10 +140,7 @@ async fn containers_are_labelled_and_locked_down() {
 
 #[tokio::test]
 async fn files_in_workspace_survive_stop_and_start() {
-    let svc = service().await;
-    let name = unique_name("persist");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    let (svc, name, _cleanup) = running_workspace("persist").await;
     exec(&name, &["sh", "-c", "echo kept > /workspace/note.txt"]).await;
     assert_eq!(
         exec(&name, &["stat", "-c", "%u", "/workspace/note.txt"])
@@ -162,10 +159,7 @@ async fn files_in_workspace_survive_stop_and_start() {
 
 #[tokio::test]
 async fn a_kept_volume_comes_back_with_the_same_name() {
-    let svc = service().await;
-    let name = unique_name("keep");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    let (svc, name, _cleanup) = running_workspace("keep").await;
     exec(&name, &["sh", "-c", "echo mine > /workspace/data"]).await;
 
     svc.manager.delete(&name, true).await.unwrap();
@@ -185,10 +179,7 @@ async fn a_kept_volume_comes_back_with_the_same_name() {
 
 #[tokio::test]
 async fn taken_names_missing_images_and_unknown_workspaces_are_clear_errors() {
-    let svc = service().await;
-    let name = unique_name("dup");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    let (svc, name, _cleanup) = running_workspace("dup").await;
     let again = svc
         .manager
         .create(spec(&name, &svc.image))
@@ -227,10 +218,7 @@ async fn taken_names_missing_images_and_unknown_workspaces_are_clear_errors() {
 
 #[tokio::test]
 async fn a_container_removed_outside_shows_missing_and_start_recreates_it() {
-    let svc = service().await;
-    let name = unique_name("gone");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    let (svc, name, _cleanup) = running_workspace("gone").await;
     exec(&name, &["sh", "-c", "echo still-here > /workspace/f"]).await;
     std::process::Command::new("docker")
         .args(["rm", "-f", &container_name(&name)])
@@ -248,10 +236,7 @@ async fn a_container_removed_outside_shows_missing_and_start_recreates_it() {
 
 #[tokio::test]
 async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
-    let svc = service().await;
-    let name = unique_name("adopt");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    let (svc, name, _cleanup) = running_workspace("adopt").await;
 
     let fresh = service_on(runtime(), &svc.image).await;
     let done = fresh.manager.reconcile().await.unwrap();
