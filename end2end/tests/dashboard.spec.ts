@@ -69,3 +69,14 @@ test('a docker stop made outside AiCockpit shows up without a reload', async ({ 
   await expect(status(page, name)).toHaveText('running', { timeout: 5_000 });
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 });
+
+test('the dashboard fits a phone screen: the table scrolls inside its card', async ({ page }) => {
+  const name = uniqueName('phone');
+  created.push(name);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(pageWidth).toBeLessThanOrEqual(390);
+  await expect(row(page, name).getByRole('button', { name: 'Stop' })).toBeAttached();
+});
