@@ -26,6 +26,8 @@ pub enum AppError {
     NameTaken(String),
     #[error("The image “{image}” is not on this machine. {hint}")]
     ImageMissing { image: String, hint: String },
+    #[error("The path “{path}” is not allowed: {reason}.")]
+    InvalidPath { path: String, reason: String },
     #[error("There is no workspace named “{0}”. It may have been deleted in another window.")]
     NotFound(String),
     #[error("Docker refused the request: {0}")]
@@ -64,7 +66,9 @@ impl AppError {
         use http::StatusCode;
         match self {
             Self::DockerUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Invalid { .. } | Self::ImageMissing { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::InvalidPath { .. } | Self::ImageMissing { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::NameTaken(_) => StatusCode::CONFLICT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Docker(_) => StatusCode::BAD_GATEWAY,

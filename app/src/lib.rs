@@ -11,6 +11,7 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod workspace_path;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
