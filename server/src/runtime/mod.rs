@@ -94,6 +94,27 @@ pub enum RuntimeError {
 
 pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
 
+/// A bidirectional byte stream: what a TTY process reads and writes.
+pub trait AsyncReadWrite: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
+pub type TtyIo = Box<dyn AsyncReadWrite>;
+
+/// An interactive process to start with a terminal inside a container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TtySpec {
+    pub command: Vec<String>,
+    pub user: String,
+    pub working_dir: String,
+    pub env: Vec<String>,
+}
+
+/// A running TTY process: raw terminal bytes both ways, never demultiplexed.
+pub struct TtySession {
+    /// Identifies the process for resizing.
+    pub exec_id: String,
+    pub io: TtyIo,
+}
+
 #[async_trait::async_trait]
 pub trait ContainerRuntime: Send + Sync + 'static {
     /// Where the engine is expected, for error messages.
@@ -111,6 +132,10 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError>;
     /// One item per lifecycle change of a managed container; ends or errs when the engine goes away.
     fn lifecycle_events(&self) -> BoxStream<'static, Result<(), RuntimeError>>;
+
+    /// Starts `spec` with a terminal in the container `id`.
+    async fn open_tty(&self, id: &str, spec: &TtySpec) -> Result<TtySession, RuntimeError>;
+    async fn resize_tty(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), RuntimeError>;
 
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError>;
     /// Tagged images present locally, `repo:tag`.

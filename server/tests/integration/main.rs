@@ -6,3 +6,4 @@ mod http_api;
 mod images;
 mod lifecycle;
 mod live_updates;
+mod tty;

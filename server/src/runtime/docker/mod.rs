@@ -5,6 +5,7 @@
 
 mod containers;
 mod images;
+mod tty;
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -18,7 +19,7 @@ use futures::stream::BoxStream;
 
 use super::{
     ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, PullProgress,
-    RuntimeError,
+    RuntimeError, TtySession, TtySpec,
 };
 
 /// How many container/volume removals may run at once.
@@ -149,6 +150,14 @@ impl ContainerRuntime for DockerRuntime {
 
     fn lifecycle_events(&self) -> BoxStream<'static, Result<(), RuntimeError>> {
         self.events()
+    }
+
+    async fn open_tty(&self, id: &str, spec: &TtySpec) -> Result<TtySession, RuntimeError> {
+        DockerRuntime::open_tty(self, id, spec).await
+    }
+
+    async fn resize_tty(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), RuntimeError> {
+        DockerRuntime::resize_tty(self, exec_id, rows, cols).await
     }
 
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError> {

@@ -1,0 +1,146 @@
+//! Interactive TTY processes on Docker. The exec is created through bollard, but its
+//! stream is hijacked here (`POST /exec/{id}/start` with `Upgrade: tcp`) and handed over as
+//! raw bytes: bollard's output decoder takes TTY chunks that start with 0x00–0x02 for
+//! multiplexed-stream headers, which corrupts output and can freeze a session.
+
+use bollard::exec::{CreateExecOptions, ResizeExecOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
+
+use super::DockerRuntime;
+use crate::runtime::{RuntimeError, TtyIo, TtySession, TtySpec};
+
+/// Response heads are a few hundred bytes; anything longer is not Docker.
+const MAX_RESPONSE_HEAD: usize = 16 * 1024;
+
+impl DockerRuntime {
+    pub(super) async fn open_tty(
+        &self,
+        container: &str,
+        spec: &TtySpec,
+    ) -> Result<TtySession, RuntimeError> {
+        let docker = self.client()?;
+        let options = CreateExecOptions {
+            attach_stdin: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(true),
+            cmd: Some(spec.command.clone()),
+            user: Some(spec.user.clone()),
+            working_dir: Some(spec.working_dir.clone()),
+            env: Some(spec.env.clone()),
+            ..Default::default()
+        };
+        let exec = self
+            .call("create exec", docker.create_exec(container, options))
+            .await?;
+        let io = match tokio::time::timeout(self.timeout, self.hijack(&exec.id)).await {
+            Ok(io) => io?,
+            Err(_) => {
+                return Err(RuntimeError::Timeout {
+                    operation: "start exec",
+                    after: self.timeout,
+                })
+            }
+        };
+        Ok(TtySession {
+            exec_id: exec.id,
+            io,
+        })
+    }
+
+    pub(super) async fn resize_tty(
+        &self,
+        exec_id: &str,
+        rows: u16,
+        cols: u16,
+    ) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        let size = ResizeExecOptions {
+            height: rows,
+            width: cols,
+        };
+        self.call("resize exec", docker.resize_exec(exec_id, size))
+            .await
+    }
+
+    /// Opens a fresh connection to the engine, starts the exec on it and returns the
+    /// connection once Docker has switched it to the raw stream.
+    async fn hijack(&self, exec_id: &str) -> Result<TtyIo, RuntimeError> {
+        let unavailable = |e: std::io::Error| RuntimeError::Unavailable {
+            address: self.address.clone(),
+            detail: e.to_string(),
+        };
+        let mut io: TtyIo = match self.address.strip_prefix("unix://") {
+            Some(path) => Box::new(UnixStream::connect(path).await.map_err(unavailable)?),
+            None => {
+                let host = self
+                    .address
+                    .trim_start_matches("tcp://")
+                    .trim_start_matches("http://");
+                Box::new(TcpStream::connect(host).await.map_err(unavailable)?)
+            }
+        };
+        let body = r#"{"Detach":false,"Tty":true}"#;
+        let request = format!(
+            "POST /exec/{exec_id}/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n\
+             Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        io.write_all(request.as_bytes())
+            .await
+            .map_err(unavailable)?;
+        let head = read_response_head(&mut io).await.map_err(unavailable)?;
+        match status_code(&head) {
+            Some(101 | 200) => Ok(io),
+            Some(404) => Err(RuntimeError::NotFound(format!("exec {exec_id}"))),
+            Some(409) => Err(RuntimeError::Conflict(head)),
+            _ => Err(RuntimeError::Refused(head)),
+        }
+    }
+}
+
+/// Reads up to and including the blank line that ends the HTTP response head, one byte at
+/// a time so that no byte of the terminal stream after it is consumed.
+async fn read_response_head(io: &mut TtyIo) -> std::io::Result<String> {
+    let mut head = Vec::with_capacity(256);
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_RESPONSE_HEAD {
+            return Err(std::io::Error::other("response head too long"));
+        }
+        head.push(io.read_u8().await?);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// `HTTP/1.1 101 UPGRADED` → 101.
+fn status_code(head: &str) -> Option<u16> {
+    head.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_status_codes() {
+        assert_eq!(status_code("HTTP/1.1 101 UPGRADED\r\n\r\n"), Some(101));
+        assert_eq!(status_code("HTTP/1.1 404 Not Found\r\n"), Some(404));
+        assert_eq!(status_code("garbage"), None);
+    }
+
+    #[tokio::test]
+    async fn the_stream_after_the_head_is_left_untouched() {
+        let (client, mut server) = tokio::io::duplex(64);
+        server
+            .write_all(b"HTTP/1.1 101 UPGRADED\r\nContent-Type: x\r\n\r\n\x00\x01\x02rest")
+            .await
+            .unwrap();
+        let mut io: TtyIo = Box::new(client);
+        let head = read_response_head(&mut io).await.unwrap();
+        assert!(head.starts_with("HTTP/1.1 101"));
+        let mut rest = [0u8; 7];
+        io.read_exact(&mut rest).await.unwrap();
+        assert_eq!(&rest, b"\x00\x01\x02rest");
+    }
+}
