@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs};
 use aicockpit::images::{busybox, dev};
-use aicockpit::runtime::docker::DockerRuntime;
+use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use aicockpit::runtime::ContainerRuntime;
 use aicockpit::startup::{Application, ServeConfig};
 use clap::Parser;
@@ -32,7 +32,6 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let image_timeout = std::time::Duration::from_secs(30 * 60);
     let Cli {
         docker,
         serve: serve_args,
@@ -41,7 +40,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = Arc::new(DockerRuntime::new(
         docker.docker_host.clone(),
         docker.timeout(),
-        image_timeout,
+        IMAGE_TIMEOUT,
     ));
     match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(serve_args, docker).await,

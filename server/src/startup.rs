@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::routes;
-use crate::runtime::docker::DockerRuntime;
+use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
@@ -61,7 +61,7 @@ impl Application {
         let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
             config.docker_host.clone(),
             config.docker_timeout,
-            Duration::from_secs(30 * 60),
+            IMAGE_TIMEOUT,
         ));
         let store = Store::open(&config.database).await?;
         let manager = Arc::new(WorkspaceManager::new(
@@ -129,9 +129,6 @@ fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> Result<LeptosOption
     let mut options = get_configuration(None)
         .map_err(|e| StartupError::Leptos(e.to_string()))?
         .leptos_options;
-    if options.output_name.is_empty() {
-        options.output_name = "aicockpit".into();
-    }
     options.site_addr = addr;
     options.site_root = config.site_root.to_string_lossy().as_ref().into();
     Ok(options)

@@ -24,6 +24,8 @@ use super::{
 
 /// How many container/volume removals may run at once.
 const TEARDOWN_CONCURRENCY: usize = 2;
+/// Image imports and pulls move hundreds of megabytes; they get their own, longer limit.
+pub const IMAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 pub struct DockerRuntime {
     address: String,
