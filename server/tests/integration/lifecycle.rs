@@ -13,6 +13,11 @@ use aicockpit::workspaces::{container_name, volume_name};
 
 use crate::helpers::*;
 
+async fn is_listed(svc: &TestService, name: &app::model::WorkspaceName) -> bool {
+    let list = svc.manager.list().await.unwrap();
+    list.workspaces.iter().any(|w| &w.name == name)
+}
+
 async fn status_of(svc: &TestService, name: &app::model::WorkspaceName) -> WorkspaceStatus {
     let list = svc.manager.list().await.unwrap();
     list.workspaces
@@ -49,14 +54,7 @@ async fn create_stop_start_delete_with_state_from_docker() {
     assert_eq!(status_of(&svc, &name).await, WorkspaceStatus::Running);
 
     svc.manager.delete(&name, false).await.unwrap();
-    assert!(svc
-        .manager
-        .list()
-        .await
-        .unwrap()
-        .workspaces
-        .iter()
-        .all(|w| w.name != name));
+    assert!(!is_listed(&svc, &name).await);
     let docker = raw_docker();
     assert!(docker
         .inspect_container(&container_name(&name), None)
@@ -199,13 +197,7 @@ async fn taken_names_missing_images_and_unknown_workspaces_are_clear_errors() {
         "{missing:?}"
     );
     assert!(
-        svc.manager
-            .list()
-            .await
-            .unwrap()
-            .workspaces
-            .iter()
-            .all(|w| w.name != other),
+        !is_listed(&svc, &other).await,
         "a failed create leaves no record"
     );
 
@@ -287,12 +279,5 @@ async fn more_cpus_than_the_host_has_is_a_cpu_field_error() {
     too_many.limits.cpus = 64.0;
     let error = svc.manager.create(too_many).await.unwrap_err();
     assert_eq!(error.field(), Some(app::error::Field::Cpus), "{error:?}");
-    assert!(svc
-        .manager
-        .list()
-        .await
-        .unwrap()
-        .workspaces
-        .iter()
-        .all(|w| w.name != name));
+    assert!(!is_listed(&svc, &name).await);
 }

@@ -9,15 +9,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;
 
-async fn shell(name: &app::model::WorkspaceName) -> TtySession {
-    let spec = TtySpec {
+fn sh() -> TtySpec {
+    TtySpec {
         command: vec!["sh".into()],
         user: "1000:1000".into(),
         working_dir: "/workspace".into(),
         env: vec!["TERM=xterm-256color".into()],
-    };
+    }
+}
+
+async fn shell(name: &app::model::WorkspaceName) -> TtySession {
     runtime()
-        .open_tty(&container_name(name), &spec)
+        .open_tty(&container_name(name), &sh())
         .await
         .expect("a terminal opens")
 }
@@ -86,14 +89,8 @@ async fn resizing_is_seen_by_the_shell() {
 
 #[tokio::test]
 async fn a_missing_container_is_a_clear_error() {
-    let spec = TtySpec {
-        command: vec!["sh".into()],
-        user: "1000:1000".into(),
-        working_dir: "/workspace".into(),
-        env: vec![],
-    };
     let missing = runtime()
-        .open_tty("aicockpit-no-such-workspace", &spec)
+        .open_tty("aicockpit-no-such-workspace", &sh())
         .await;
     assert!(matches!(
         missing,
