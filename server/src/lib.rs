@@ -12,4 +12,5 @@ pub mod runtime;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod terminal;
 pub mod workspaces;

@@ -6,4 +6,5 @@ mod http_api;
 mod images;
 mod lifecycle;
 mod live_updates;
+mod terminal;
 mod tty;

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;
 
-fn sh() -> TtySpec {
+pub fn sh() -> TtySpec {
     TtySpec {
         command: vec!["sh".into()],
         user: "1000:1000".into(),
