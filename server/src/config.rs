@@ -93,6 +93,14 @@ pub struct ServeArgs {
     /// Image offered first in the create form (the dev image by default).
     #[arg(long, env = "AICOCKPIT_DEFAULT_IMAGE", global = true)]
     pub default_image: Option<String>,
+    /// Seconds a terminal keeps running after its last browser tab closed.
+    #[arg(
+        long,
+        env = "AICOCKPIT_TERMINAL_IDLE",
+        default_value_t = 600,
+        global = true
+    )]
+    pub terminal_idle_secs: u64,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,

@@ -11,6 +11,7 @@ use aicockpit::images::{busybox, dev};
 use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use aicockpit::runtime::ContainerRuntime;
 use aicockpit::startup::{Application, ServeConfig};
+use aicockpit::terminal::TerminalSettings;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -78,6 +79,10 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
         docker_host: docker.docker_host,
         default_image: args.default_image.unwrap_or_else(dev::reference),
         site_root: args.site_root,
+        terminals: TerminalSettings {
+            idle_timeout: std::time::Duration::from_secs(args.terminal_idle_secs),
+            ..TerminalSettings::default()
+        },
     };
     let app = Application::build(config.clone()).await?;
     tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");

@@ -22,6 +22,7 @@ use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
+use crate::terminal::{self, TerminalHub, TerminalSettings};
 use crate::workspaces::{relay_lifecycle_events, WorkspaceManager, WorkspaceSettings};
 
 /// Everything `serve` needs, independent of how it was configured.
@@ -33,6 +34,7 @@ pub struct ServeConfig {
     pub docker_timeout: Duration,
     pub default_image: String,
     pub site_root: PathBuf,
+    pub terminals: TerminalSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,8 +97,9 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
             workspaces: manager.clone() as SharedWorkspaceService,
-            runtime,
+            runtime: runtime.clone(),
             changes,
+            terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
             shutdown: shutdown.clone(),
         };
         Ok(Self {
@@ -145,6 +148,10 @@ fn router(state: AppState) -> Router {
             get(routes::events),
         )
         .route("/api/health", get(routes::health))
+        .route(
+            "/ws/terminal/{workspace}/{terminal}",
+            get(terminal::websocket::terminal),
+        )
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)

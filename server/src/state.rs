@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::runtime::ContainerRuntime;
+use crate::terminal::TerminalHub;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -17,6 +18,7 @@ pub struct AppState {
     pub runtime: Arc<dyn ContainerRuntime>,
     /// A unit message each time a workspace container changes.
     pub changes: broadcast::Sender<()>,
+    pub terminals: TerminalHub,
     /// Cancelled when the server shuts down, so long-lived streams end and let it stop.
     pub shutdown: CancellationToken,
 }

@@ -7,6 +7,7 @@
 //! the scrollback) instead of holding output back for everyone.
 
 mod scrollback;
+pub mod websocket;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,11 +25,13 @@ use scrollback::Scrollback;
 const OUTPUT_CHUNKS: usize = 256;
 const READ_CHUNK: usize = 16 * 1024;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TerminalSettings {
     pub scrollback_bytes: usize,
     /// How long a session without viewers keeps running.
     pub idle_timeout: Duration,
+    /// `uid:gid` shells run as.
+    pub user: String,
 }
 
 impl Default for TerminalSettings {
@@ -36,6 +39,7 @@ impl Default for TerminalSettings {
         Self {
             scrollback_bytes: 256 * 1024,
             idle_timeout: Duration::from_secs(10 * 60),
+            user: crate::workspaces::WORKSPACE_USER.into(),
         }
     }
 }
@@ -136,6 +140,10 @@ impl TerminalHub {
                 key: key.to_owned(),
             }),
         })
+    }
+
+    pub fn user(&self) -> &str {
+        &self.0.settings.user
     }
 
     /// Follows the viewer's window size.

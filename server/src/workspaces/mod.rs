@@ -23,6 +23,8 @@ use crate::store::{Store, WorkspaceRecord};
 pub use events::relay_lifecycle_events;
 pub use reconcile::Reconciled;
 
+/// `uid:gid` workspaces run as: the images' non-root `dev` user.
+pub const WORKSPACE_USER: &str = "1000:1000";
 /// Where the workspace volume is mounted, and the directory shells start in.
 pub const MOUNT_PATH: &str = "/workspace";
 /// Capabilities a development shell may need (file ownership, switching user in
@@ -51,7 +53,7 @@ impl WorkspaceSettings {
     pub fn new(default_image: impl Into<String>) -> Self {
         Self {
             default_image: default_image.into(),
-            user: "1000:1000".into(),
+            user: WORKSPACE_USER.into(),
             pids_limit: 1024,
             stop_grace: Duration::from_secs(10),
         }

@@ -188,6 +188,7 @@ async fn start(
         docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
         site_root: "target/site".into(),
+        terminals: aicockpit::terminal::TerminalSettings::default(),
     };
     let app = Application::build(config)
         .await

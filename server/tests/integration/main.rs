@@ -7,4 +7,5 @@ mod images;
 mod lifecycle;
 mod live_updates;
 mod terminal;
+mod terminal_ws;
 mod tty;

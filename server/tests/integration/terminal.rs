@@ -17,6 +17,7 @@ fn hub(idle_timeout: Duration) -> TerminalHub {
         TerminalSettings {
             scrollback_bytes: 64 * 1024,
             idle_timeout,
+            ..TerminalSettings::default()
         },
     )
 }

@@ -1,0 +1,176 @@
+//! `GET /ws/terminal/{workspace}/{terminal}`: a browser terminal on a hub session.
+//! Binary frames carry raw terminal bytes both ways; text frames carry control messages:
+//! `{"type":"resize","rows":R,"cols":C}` from the browser, `{"type":"exit"}` and
+//! `{"type":"error","message":…}` from the server.
+
+use app::error::AppError;
+use app::model::WorkspaceName;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::TerminalHub;
+use crate::runtime::{RuntimeError, TtySpec};
+use crate::workspaces::{container_name, MOUNT_PATH};
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Control {
+    Resize { rows: u16, cols: u16 },
+    Exit,
+    Error { message: String },
+}
+
+/// Starts bash when the image has it, else sh; a login shell in the workspace.
+pub fn shell_spec(user: &str) -> TtySpec {
+    TtySpec {
+        command: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi".into(),
+        ],
+        user: user.to_owned(),
+        working_dir: MOUNT_PATH.to_owned(),
+        env: vec!["TERM=xterm-256color".into(), "LANG=C.UTF-8".into()],
+    }
+}
+
+fn valid_terminal_id(id: &str) -> bool {
+    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+pub async fn terminal(
+    ws: WebSocketUpgrade,
+    Path((workspace, terminal)): Path<(String, String)>,
+    State(hub): State<TerminalHub>,
+) -> Response {
+    let name = match WorkspaceName::parse(&workspace) {
+        Ok(name) if valid_terminal_id(&terminal) => name,
+        Ok(_) => {
+            return (axum::http::StatusCode::BAD_REQUEST, "invalid terminal id").into_response()
+        }
+        Err(e) => return (e.status_code(), e.to_string()).into_response(),
+    };
+    ws.on_upgrade(move |socket| serve(socket, hub, name, terminal))
+}
+
+async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, terminal: String) {
+    let (mut to_browser, mut from_browser) = socket.split();
+    let key = format!("{name}/{terminal}");
+    let mut attachment = match hub
+        .attach(&key, &container_name(&name), &shell_spec(hub.user()))
+        .await
+    {
+        Ok(attachment) => attachment,
+        Err(e) => {
+            let message = explain(&name, e);
+            let _ = to_browser.send(control(&Control::Error { message })).await;
+            let _ = to_browser.close().await;
+            return;
+        }
+    };
+    // Take the receiver positioned right after the replay; the attachment stays alive (and
+    // the viewer counted) until this function returns.
+    let replay = std::mem::take(&mut attachment.replay);
+    let fresh = attachment.output.resubscribe();
+    let mut output = std::mem::replace(&mut attachment.output, fresh);
+
+    let mut sending = tokio::spawn(async move {
+        if !replay.is_empty()
+            && to_browser
+                .send(Message::Binary(replay.into()))
+                .await
+                .is_err()
+        {
+            return;
+        }
+        loop {
+            match output.recv().await {
+                Ok(chunk) => {
+                    if to_browser.send(Message::Binary(chunk)).await.is_err() {
+                        return;
+                    }
+                }
+                // This viewer fell behind; it misses that output, nobody else waits for it.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => {
+                    let _ = to_browser.send(control(&Control::Exit)).await;
+                    let _ = to_browser.close().await;
+                    return;
+                }
+            }
+        }
+    });
+    let input = attachment.input.clone();
+    let exec_id = attachment.exec_id.clone();
+    let resize_hub = hub.clone();
+    let mut receiving = tokio::spawn(async move {
+        while let Some(Ok(message)) = from_browser.next().await {
+            let open = match message {
+                Message::Binary(keys) => input.send(keys).await.is_ok(),
+                Message::Text(text) => {
+                    if let Ok(Control::Resize { rows, cols }) = serde_json::from_str(&text) {
+                        if let Err(e) = resize_hub.resize(&exec_id, rows, cols).await {
+                            tracing::debug!(error = %e, "terminal resize failed");
+                        }
+                    }
+                    true
+                }
+                Message::Close(_) => false,
+                _ => true,
+            };
+            if !open {
+                return;
+            }
+        }
+    });
+    tokio::select! {
+        _ = &mut sending => receiving.abort(),
+        _ = &mut receiving => sending.abort(),
+    }
+    drop(attachment);
+}
+
+fn control(message: &Control) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
+/// What the terminal shows when it cannot open.
+fn explain(name: &WorkspaceName, error: RuntimeError) -> String {
+    match error {
+        RuntimeError::Conflict(_) => {
+            format!("Workspace {name} is not running. Start it from the dashboard, then reopen this terminal.")
+        }
+        RuntimeError::NotFound(_) => {
+            format!("Workspace {name} has no container. It may have been deleted.")
+        }
+        other => AppError::from(other).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_messages_have_a_stable_shape() {
+        let resize: Control =
+            serde_json::from_str(r#"{"type":"resize","rows":24,"cols":80}"#).unwrap();
+        assert_eq!(resize, Control::Resize { rows: 24, cols: 80 });
+        assert_eq!(
+            serde_json::to_string(&Control::Exit).unwrap(),
+            r#"{"type":"exit"}"#
+        );
+    }
+
+    #[test]
+    fn terminal_ids_are_short_and_plain() {
+        assert!(valid_terminal_id("main-1"));
+        assert!(!valid_terminal_id(""));
+        assert!(!valid_terminal_id("../x"));
+        assert!(!valid_terminal_id(&"a".repeat(33)));
+    }
+}

@@ -1,0 +1,118 @@
+//! The browser's side of a terminal: a WebSocket carrying raw bytes and control messages.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::*;
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(app: &TestApp, path: &str) -> Socket {
+    let url = format!("{}{path}", app.base.replacen("http://", "ws://", 1));
+    connect_async(url).await.expect("the WebSocket opens").0
+}
+
+/// Reads frames until the binary output contains `wanted` or a text frame says `wanted`.
+async fn expect(socket: &mut Socket, wanted: &str) -> String {
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(frame)) = socket.next().await {
+            match frame {
+                Message::Binary(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                Message::Text(text) => seen.push_str(&text),
+                _ => {}
+            }
+            if seen.contains(wanted) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        found.is_ok() && seen.contains(wanted),
+        "{wanted:?} never came; got {seen:?}"
+    );
+    seen
+}
+
+#[tokio::test]
+async fn a_browser_terminal_types_resizes_and_reattaches() {
+    let app = spawn_app().await;
+    let name = unique_name("ws");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    assert_eq!(
+        app.call("create", app.create_request(&name)).await.status(),
+        200
+    );
+    let path = format!("/ws/terminal/{name}/main");
+
+    let mut socket = open(&app, &path).await;
+    socket
+        .send(Message::Text(
+            r#"{"type":"resize","rows":30,"cols":100}"#.into(),
+        ))
+        .await
+        .unwrap();
+    socket
+        .send(Message::Binary(
+            "echo in-''ws; stty size\n".as_bytes().to_vec().into(),
+        ))
+        .await
+        .unwrap();
+    expect(&mut socket, "30 100").await;
+    socket.close(None).await.unwrap();
+
+    // A reload: the same session, with its earlier output replayed first.
+    let mut again = open(&app, &path).await;
+    expect(&mut again, "in-ws").await;
+}
+
+#[tokio::test]
+async fn a_stopped_workspace_is_explained_in_the_terminal() {
+    let app = spawn_app().await;
+    let name = unique_name("wsstop");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    assert_eq!(
+        app.call("create", app.create_request(&name)).await.status(),
+        200
+    );
+    let mut socket = open(&app, &format!("/ws/terminal/{name}/main")).await;
+    socket
+        .send(Message::Binary(b"echo ready\n".to_vec().into()))
+        .await
+        .unwrap();
+    expect(&mut socket, "ready").await;
+
+    // Stopping the workspace ends the shell: the terminal is told.
+    assert_eq!(
+        app.call("stop", serde_json::json!({ "name": name.as_str() }))
+            .await
+            .status(),
+        200
+    );
+    expect(&mut socket, r#"{"type":"exit"}"#).await;
+
+    // Reopening while stopped says what to do.
+    let mut reopened = open(&app, &format!("/ws/terminal/{name}/main")).await;
+    expect(&mut reopened, "is not running. Start it from the dashboard").await;
+}
+
+#[tokio::test]
+async fn bad_names_are_refused_before_upgrading() {
+    let app = spawn_app().await;
+    for (path, status) in [
+        ("/ws/terminal/Bad_Name/main", 422),
+        ("/ws/terminal/fine/..%2Fx", 400),
+    ] {
+        let url = format!("{}{path}", app.base.replacen("http://", "ws://", 1));
+        match connect_async(url).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status().as_u16(), status, "{path}")
+            }
+            other => panic!("{path}: expected a refusal, got {:?}", other.map(|_| ())),
+        }
+    }
+}
