@@ -158,6 +158,16 @@ impl TestApp {
     }
 }
 
+/// A spawned server with one workspace created through its API, removed when the guard drops.
+pub async fn app_with_workspace(label: &str) -> (TestApp, WorkspaceName, Cleanup) {
+    let app = spawn_app().await;
+    let name = unique_name(label);
+    let cleanup = Cleanup(vec![name.clone()]);
+    let created = app.call("create", app.create_request(&name)).await;
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    (app, name, cleanup)
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_on(DOCKER_HOST, test_image().await).await
 }

@@ -73,11 +73,7 @@ async fn invalid_input_is_rejected_with_a_field_error() {
 
 #[tokio::test]
 async fn the_dashboard_is_server_rendered() {
-    let app = spawn_app().await;
-    let name = unique_name("ssr");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    let request = app.create_request(&name);
-    assert_eq!(app.call("create", request).await.status(), 200);
+    let (app, name, _cleanup) = app_with_workspace("ssr").await;
 
     let page = app.get("/").await;
     assert_eq!(page.status(), 200);

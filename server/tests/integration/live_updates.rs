@@ -11,11 +11,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
-    let app = spawn_app().await;
-    let name = unique_name("sse");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    let request = app.create_request(&name);
-    assert_eq!(app.call("create", request).await.status(), 200);
+    let (app, name, _cleanup) = app_with_workspace("sse").await;
 
     let response = app.get("/api/events").await;
     assert_eq!(response.headers()["content-type"], "text/event-stream");

@@ -40,13 +40,7 @@ async fn expect(socket: &mut Socket, wanted: &str) -> String {
 
 #[tokio::test]
 async fn a_browser_terminal_types_resizes_and_reattaches() {
-    let app = spawn_app().await;
-    let name = unique_name("ws");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    assert_eq!(
-        app.call("create", app.create_request(&name)).await.status(),
-        200
-    );
+    let (app, name, _cleanup) = app_with_workspace("ws").await;
     let path = format!("/ws/terminal/{name}/main");
 
     let mut socket = open(&app, &path).await;
@@ -72,13 +66,7 @@ async fn a_browser_terminal_types_resizes_and_reattaches() {
 
 #[tokio::test]
 async fn a_stopped_workspace_is_explained_in_the_terminal() {
-    let app = spawn_app().await;
-    let name = unique_name("wsstop");
-    let _cleanup = Cleanup(vec![name.clone()]);
-    assert_eq!(
-        app.call("create", app.create_request(&name)).await.status(),
-        200
-    );
+    let (app, name, _cleanup) = app_with_workspace("wsstop").await;
     let mut socket = open(&app, &format!("/ws/terminal/{name}/main")).await;
     socket
         .send(Message::Binary(b"echo ready\n".to_vec().into()))
