@@ -30,6 +30,24 @@ pub enum AppError {
     InvalidPath { path: String, reason: String },
     #[error("There is no workspace named “{0}”. It may have been deleted in another window.")]
     NotFound(String),
+    #[error("Workspace “{0}” is not running. Start it from the dashboard, then try again.")]
+    NotRunning(String),
+    #[error("“{0}” does not exist. It may have been renamed or deleted.")]
+    FileNotFound(String),
+    #[error("“{0}” already exists. Choose another name.")]
+    FileExists(String),
+    #[error("“{path}” is {size}, larger than the {limit} the editor opens. Download it instead.")]
+    FileTooLarge {
+        path: String,
+        size: String,
+        limit: String,
+    },
+    #[error("“{0}” is not a text file. Download it instead.")]
+    BinaryFile(String),
+    #[error("The upload is {size}, over the limit of {limit}. Split it, or raise AICOCKPIT_UPLOAD_LIMIT.")]
+    UploadTooLarge { size: String, limit: String },
+    #[error("{0}")]
+    FileRefused(String),
     #[error("Docker refused the request: {0}")]
     Docker(String),
     #[error("Something went wrong on the server: {0}")]
@@ -69,8 +87,13 @@ impl AppError {
             Self::Invalid { .. } | Self::InvalidPath { .. } | Self::ImageMissing { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::NameTaken(_) => StatusCode::CONFLICT,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NameTaken(_) | Self::NotRunning(_) | Self::FileExists(_) => StatusCode::CONFLICT,
+            Self::NotFound(_) | Self::FileNotFound(_) => StatusCode::NOT_FOUND,
+            Self::FileTooLarge { .. } | Self::UploadTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            Self::BinaryFile(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::FileRefused(_) => StatusCode::FORBIDDEN,
             Self::Docker(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) | Self::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod files;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

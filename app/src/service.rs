@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::error::AppError;
+use crate::files::FileEntry;
 use crate::model::{ImageChoice, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec};
+use crate::workspace_path::WorkspacePath;
 
 #[async_trait::async_trait]
 pub trait WorkspaceService: Send + Sync + 'static {
@@ -18,3 +20,51 @@ pub trait WorkspaceService: Send + Sync + 'static {
 }
 
 pub type SharedWorkspaceService = Arc<dyn WorkspaceService>;
+
+/// Files inside a running workspace, as its user sees them. Every path is confined to
+/// `/workspace`, symbolic links included.
+#[async_trait::async_trait]
+pub trait FileService: Send + Sync + 'static {
+    /// The entries of a folder, sorted for the tree.
+    async fn list(
+        &self,
+        workspace: &WorkspaceName,
+        folder: &WorkspacePath,
+    ) -> Result<Vec<FileEntry>, AppError>;
+    /// A text file for the editor; large and binary files are refused with a hint to download.
+    async fn read_text(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+    ) -> Result<String, AppError>;
+    /// Replaces (or creates) a file, atomically: a failed write leaves the old contents.
+    async fn write_text(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+        text: String,
+    ) -> Result<(), AppError>;
+    /// Creates an empty file; refuses an existing name.
+    async fn create_file(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+    ) -> Result<(), AppError>;
+    async fn create_folder(
+        &self,
+        workspace: &WorkspaceName,
+        folder: &WorkspacePath,
+    ) -> Result<(), AppError>;
+    /// Moves a file or folder; refuses to replace an existing name.
+    async fn rename(
+        &self,
+        workspace: &WorkspaceName,
+        from: &WorkspacePath,
+        to: &WorkspacePath,
+    ) -> Result<(), AppError>;
+    /// Deletes a file or a whole folder (a symbolic link itself, never its target).
+    async fn delete(&self, workspace: &WorkspaceName, path: &WorkspacePath)
+        -> Result<(), AppError>;
+}
+
+pub type SharedFileService = Arc<dyn FileService>;

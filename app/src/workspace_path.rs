@@ -70,7 +70,7 @@ impl WorkspacePath {
                 reason: "a name cannot be empty, “.”, “..” or contain “/”".into(),
             });
         }
-        Self::parse(&format!("{}/{name}", self.relative()))
+        Self::parse(&format!("{}/{name}", self.absolute()))
     }
 
     pub fn is_root(&self) -> bool {
@@ -166,6 +166,8 @@ mod tests {
         for bad in ["", ".", "..", "a/b", "../x"] {
             assert!(src.join(bad).is_err(), "{bad:?}");
         }
+        let root = WorkspacePath::root();
+        assert_eq!(root.join("a.txt").unwrap().absolute(), "/workspace/a.txt");
     }
 
     #[test]

@@ -101,6 +101,14 @@ pub struct ServeArgs {
         global = true
     )]
     pub terminal_idle_secs: u64,
+    /// Largest file upload, in MiB.
+    #[arg(
+        long,
+        env = "AICOCKPIT_UPLOAD_LIMIT",
+        default_value_t = 100,
+        global = true
+    )]
+    pub upload_limit_mib: u64,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,

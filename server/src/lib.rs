@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod images;
 pub mod routes;
 pub mod runtime;

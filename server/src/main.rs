@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs};
+use aicockpit::files::FileSettings;
 use aicockpit::images::{busybox, dev};
 use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use aicockpit::runtime::ContainerRuntime;
@@ -82,6 +83,10 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
         terminals: TerminalSettings {
             idle_timeout: std::time::Duration::from_secs(args.terminal_idle_secs),
             ..TerminalSettings::default()
+        },
+        files: FileSettings {
+            upload_limit: args.upload_limit_mib.saturating_mul(1 << 20),
+            ..FileSettings::default()
         },
     };
     let app = Application::build(config.clone()).await?;

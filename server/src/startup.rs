@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::service::SharedWorkspaceService;
+use app::service::{SharedFileService, SharedWorkspaceService};
 use app::{shell, App};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::Router;
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::files::{self, FileManager, FileSettings};
 use crate::routes;
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use crate::runtime::ContainerRuntime;
@@ -35,6 +36,7 @@ pub struct ServeConfig {
     pub default_image: String,
     pub site_root: PathBuf,
     pub terminals: TerminalSettings,
+    pub files: FileSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +102,7 @@ impl Application {
             runtime: runtime.clone(),
             changes,
             terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
+            files: Arc::new(FileManager::new(runtime.clone(), config.files.clone())),
             shutdown: shutdown.clone(),
         };
         Ok(Self {
@@ -140,7 +143,11 @@ fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> Result<LeptosOption
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let workspaces = state.workspaces.clone();
-    let context = move || provide_context(workspaces.clone());
+    let files = state.files.clone() as SharedFileService;
+    let context = move || {
+        provide_context(workspaces.clone());
+        provide_context(files.clone());
+    };
     let options = state.leptos_options.clone();
     Router::new()
         .route(
@@ -148,6 +155,8 @@ fn router(state: AppState) -> Router {
             get(routes::events),
         )
         .route("/api/health", get(routes::health))
+        .route("/api/files/download", get(files::routes::download))
+        .route("/api/files/upload", put(files::routes::upload))
         .route(
             "/ws/terminal/{workspace}/{terminal}",
             get(terminal::websocket::terminal),

@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::files::FileManager;
 use crate::runtime::ContainerRuntime;
 use crate::terminal::TerminalHub;
 
@@ -19,6 +20,7 @@ pub struct AppState {
     /// A unit message each time a workspace container changes.
     pub changes: broadcast::Sender<()>,
     pub terminals: TerminalHub,
+    pub files: Arc<FileManager>,
     /// Cancelled when the server shuts down, so long-lived streams end and let it stop.
     pub shutdown: CancellationToken,
 }

@@ -1,18 +1,24 @@
 //! Server functions, one file per resource. Each makes one call into a service taken from
 //! Leptos context and maps the typed error onto the HTTP status.
 
+pub mod files;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::AppError;
-    use crate::service::SharedWorkspaceService;
+    use crate::service::{SharedFileService, SharedWorkspaceService};
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
     pub fn workspaces() -> Result<SharedWorkspaceService, AppError> {
         use_context::<SharedWorkspaceService>()
             .ok_or_else(|| AppError::Internal("the workspace service is not configured".into()))
+    }
+
+    pub fn files() -> Result<SharedFileService, AppError> {
+        use_context::<SharedFileService>()
+            .ok_or_else(|| AppError::Internal("the file service is not configured".into()))
     }
 
     /// Sets the response status for the error (503 for Docker down, 409 for a taken name…)

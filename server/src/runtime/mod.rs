@@ -115,6 +115,28 @@ pub struct TtySession {
     pub io: TtyIo,
 }
 
+/// A non-interactive process in a container. Its output is demultiplexed, which is safe
+/// without a terminal: every chunk carries a stream header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecSpec {
+    pub command: Vec<String>,
+    pub user: String,
+    pub working_dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecChunk {
+    Stdout(Bytes),
+    Stderr(Bytes),
+}
+
+/// A started process: its output until it exits; ask [`ContainerRuntime::exec_exit_code`]
+/// for the status once the output has ended.
+pub struct ExecProcess {
+    pub exec_id: String,
+    pub output: BoxStream<'static, Result<ExecChunk, RuntimeError>>,
+}
+
 #[async_trait::async_trait]
 pub trait ContainerRuntime: Send + Sync + 'static {
     /// Where the engine is expected, for error messages.
@@ -136,6 +158,16 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Starts `spec` with a terminal in the container `id`.
     async fn open_tty(&self, id: &str, spec: &TtySpec) -> Result<TtySession, RuntimeError>;
     async fn resize_tty(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), RuntimeError>;
+    /// Starts `spec` without a terminal in the container `id`, feeding it `stdin` (then
+    /// end-of-file) when given.
+    async fn exec(
+        &self,
+        id: &str,
+        spec: &ExecSpec,
+        stdin: Option<ByteStream>,
+    ) -> Result<ExecProcess, RuntimeError>;
+    /// The exit status of a finished exec; `None` while it still runs.
+    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError>;
 
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError>;
     /// Tagged images present locally, `repo:tag`.

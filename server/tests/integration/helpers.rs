@@ -199,6 +199,7 @@ async fn start(
         default_image: image.clone(),
         site_root: "target/site".into(),
         terminals: aicockpit::terminal::TerminalSettings::default(),
+        files: aicockpit::files::FileSettings::default(),
     };
     let app = Application::build(config)
         .await

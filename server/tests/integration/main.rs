@@ -1,6 +1,8 @@
 //! Integration tests against a real Docker engine and real SQLite files: one test binary,
 //! modules by subject. Docker must be reachable (`.ci/run` starts it).
 
+mod files;
+mod files_http;
 mod helpers;
 mod http_api;
 mod images;

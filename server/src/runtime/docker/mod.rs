@@ -4,6 +4,7 @@
 //! can deadlock under bursts of concurrent removals.
 
 mod containers;
+mod exec;
 mod images;
 mod tty;
 
@@ -18,8 +19,8 @@ use tokio::sync::Semaphore;
 use futures::stream::BoxStream;
 
 use super::{
-    ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, PullProgress,
-    RuntimeError, TtySession, TtySpec,
+    ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, ExecProcess,
+    ExecSpec, PullProgress, RuntimeError, TtySession, TtySpec,
 };
 
 /// How many container/volume removals may run at once.
@@ -160,6 +161,19 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn resize_tty(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), RuntimeError> {
         DockerRuntime::resize_tty(self, exec_id, rows, cols).await
+    }
+
+    async fn exec(
+        &self,
+        id: &str,
+        spec: &ExecSpec,
+        stdin: Option<ByteStream>,
+    ) -> Result<ExecProcess, RuntimeError> {
+        DockerRuntime::exec(self, id, spec, stdin).await
+    }
+
+    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError> {
+        DockerRuntime::exec_exit_code(self, exec_id).await
     }
 
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError> {

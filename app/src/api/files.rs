@@ -1,0 +1,84 @@
+//! File server functions for the IDE: `POST /api/files/<action>` with a JSON body. Uploads
+//! and downloads stream, so they are plain routes on the server (`/api/files/upload`,
+//! `/api/files/download`). Names and paths arrive as strings and are parsed here, so a bad
+//! one gets the typed error (422 with the reason) instead of a decoding failure.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::files::FileEntry;
+
+#[cfg(feature = "ssr")]
+use super::ssr::{files, respond};
+
+#[cfg(feature = "ssr")]
+fn parse(
+    workspace: &str,
+    path: &str,
+) -> Result<
+    (
+        crate::model::WorkspaceName,
+        crate::workspace_path::WorkspacePath,
+    ),
+    AppError,
+> {
+    let workspace = crate::model::WorkspaceName::parse(workspace).map_err(respond)?;
+    let path = crate::workspace_path::WorkspacePath::parse(path).map_err(respond)?;
+    Ok((workspace, path))
+}
+
+#[server(prefix = "/api/files", endpoint = "list", input = Json)]
+pub async fn list_folder(workspace: String, folder: String) -> Result<Vec<FileEntry>, AppError> {
+    let (workspace, folder) = parse(&workspace, &folder)?;
+    files()?.list(&workspace, &folder).await.map_err(respond)
+}
+
+#[server(prefix = "/api/files", endpoint = "read", input = Json)]
+pub async fn read_file(workspace: String, file: String) -> Result<String, AppError> {
+    let (workspace, file) = parse(&workspace, &file)?;
+    files()?.read_text(&workspace, &file).await.map_err(respond)
+}
+
+#[server(prefix = "/api/files", endpoint = "write", input = Json)]
+pub async fn write_file(workspace: String, file: String, text: String) -> Result<(), AppError> {
+    let (workspace, file) = parse(&workspace, &file)?;
+    files()?
+        .write_text(&workspace, &file, text)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/files", endpoint = "create-file", input = Json)]
+pub async fn create_file(workspace: String, file: String) -> Result<(), AppError> {
+    let (workspace, file) = parse(&workspace, &file)?;
+    files()?
+        .create_file(&workspace, &file)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/files", endpoint = "create-folder", input = Json)]
+pub async fn create_folder(workspace: String, folder: String) -> Result<(), AppError> {
+    let (workspace, folder) = parse(&workspace, &folder)?;
+    files()?
+        .create_folder(&workspace, &folder)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/files", endpoint = "rename", input = Json)]
+pub async fn rename_path(workspace: String, from: String, to: String) -> Result<(), AppError> {
+    let (workspace, from) = parse(&workspace, &from)?;
+    let to = crate::workspace_path::WorkspacePath::parse(&to).map_err(respond)?;
+    files()?
+        .rename(&workspace, &from, &to)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/files", endpoint = "delete", input = Json)]
+pub async fn delete_path(workspace: String, path: String) -> Result<(), AppError> {
+    let (workspace, path) = parse(&workspace, &path)?;
+    files()?.delete(&workspace, &path).await.map_err(respond)
+}

@@ -1,0 +1,343 @@
+//! Files inside workspaces, for the IDE. Every operation runs `files.sh` in the container
+//! as the workspace user (no host bind mounts), so ownership, permissions and symbolic links
+//! behave exactly as in the workspace's terminal, and confinement to `/workspace` is
+//! checked on the resolved, physical path.
+
+mod outcome;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::error::AppError;
+use app::files::{format_bytes, FileEntry};
+use app::model::WorkspaceName;
+use app::service::FileService;
+use app::workspace_path::WorkspacePath;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+
+use crate::runtime::{
+    ByteStream, ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, RuntimeError,
+};
+use crate::workspaces::{container_name, MOUNT_PATH, WORKSPACE_USER};
+
+const SCRIPT: &str = include_str!("files.sh");
+/// Enough for any message `files.sh` prints; more is dropped.
+const MAX_STDERR: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct FileSettings {
+    /// Largest file the editor opens.
+    pub editor_limit: u64,
+    /// Largest upload accepted.
+    pub upload_limit: u64,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        Self {
+            editor_limit: 5 << 20,
+            upload_limit: 100 << 20,
+        }
+    }
+}
+
+/// A download in progress: a file's bytes or a folder's tar archive.
+pub struct Download {
+    pub file_name: String,
+    /// Known for files, not for folder archives.
+    pub size: Option<u64>,
+    pub body: ByteStream,
+}
+
+pub struct FileManager {
+    runtime: Arc<dyn ContainerRuntime>,
+    settings: FileSettings,
+}
+
+impl FileManager {
+    pub fn new(runtime: Arc<dyn ContainerRuntime>, settings: FileSettings) -> Self {
+        Self { runtime, settings }
+    }
+
+    pub fn settings(&self) -> &FileSettings {
+        &self.settings
+    }
+
+    /// Streams a file, or a folder as a tar archive.
+    pub async fn download(
+        &self,
+        workspace: &WorkspaceName,
+        path: &WorkspacePath,
+    ) -> Result<Download, AppError> {
+        let args = vec![path.absolute()];
+        let (header, body) = self.open(workspace, "download", args, None).await?;
+        let name = path.file_name().unwrap_or("workspace");
+        Ok(match header.strip_prefix("file ") {
+            Some(size) => Download {
+                file_name: name.to_owned(),
+                size: size.parse().ok(),
+                body,
+            },
+            None => Download {
+                file_name: format!("{name}.tar"),
+                size: None,
+                body,
+            },
+        })
+    }
+
+    /// Writes `body` (exactly `size` bytes) to `file`, replacing it; nothing changes unless
+    /// every byte arrived.
+    pub async fn upload(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+        size: u64,
+        body: ByteStream,
+    ) -> Result<(), AppError> {
+        if size > self.settings.upload_limit {
+            return Err(AppError::UploadTooLarge {
+                size: format_bytes(size),
+                limit: format_bytes(self.settings.upload_limit),
+            });
+        }
+        let args = vec![file.absolute(), size.to_string(), "replace".into()];
+        self.run(workspace, "write", args, Some(body))
+            .await
+            .map(drop)
+    }
+
+    fn spec(op: &str, args: Vec<String>) -> ExecSpec {
+        let mut command: Vec<String> = ["/bin/sh", "-c", SCRIPT, "aicockpit-files", op]
+            .map(str::to_owned)
+            .into();
+        command.extend(args);
+        ExecSpec {
+            command,
+            user: WORKSPACE_USER.to_owned(),
+            working_dir: MOUNT_PATH.to_owned(),
+        }
+    }
+
+    async fn start(
+        &self,
+        workspace: &WorkspaceName,
+        op: &str,
+        args: Vec<String>,
+        stdin: Option<ByteStream>,
+    ) -> Result<ExecProcess, AppError> {
+        let container = container_name(workspace);
+        self.runtime
+            .exec(&container, &Self::spec(op, args), stdin)
+            .await
+            .map_err(|e| match e {
+                RuntimeError::Conflict(_) => AppError::NotRunning(workspace.to_string()),
+                RuntimeError::NotFound(_) => AppError::NotFound(workspace.to_string()),
+                other => other.into(),
+            })
+    }
+
+    /// Runs an operation to its end and returns its output, or its failure as an error.
+    async fn run(
+        &self,
+        workspace: &WorkspaceName,
+        op: &str,
+        args: Vec<String>,
+        stdin: Option<ByteStream>,
+    ) -> Result<Vec<u8>, AppError> {
+        let mut process = self.start(workspace, op, args, stdin).await?;
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        while let Some(chunk) = process.output.next().await {
+            match chunk? {
+                ExecChunk::Stdout(bytes) => stdout.extend_from_slice(&bytes),
+                ExecChunk::Stderr(bytes) => keep_stderr(&mut stderr, &bytes),
+            }
+        }
+        self.finish(&process.exec_id, &stderr, None).await?;
+        Ok(stdout)
+    }
+
+    /// Starts an operation that prints one header line before its data: returns the
+    /// header and the data as a stream, or the failure if it ended before the header.
+    async fn open(
+        &self,
+        workspace: &WorkspaceName,
+        op: &str,
+        args: Vec<String>,
+        limit: Option<u64>,
+    ) -> Result<(String, ByteStream), AppError> {
+        let mut process = self.start(workspace, op, args, None).await?;
+        let (mut head, mut stderr) = (Vec::new(), Vec::new());
+        while !head.contains(&b'\n') {
+            match process.output.next().await {
+                Some(Ok(ExecChunk::Stdout(bytes))) => head.extend_from_slice(&bytes),
+                Some(Ok(ExecChunk::Stderr(bytes))) => keep_stderr(&mut stderr, &bytes),
+                Some(Err(e)) => return Err(e.into()),
+                None => {
+                    self.finish(&process.exec_id, &stderr, limit).await?;
+                    return Err(AppError::Internal(format!("{op} ended without output")));
+                }
+            }
+        }
+        let split = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+        let rest = Bytes::copy_from_slice(&head[split + 1..]);
+        let header = String::from_utf8_lossy(&head[..split]).into_owned();
+        let body = futures::stream::once(async move { Ok(rest) })
+            .chain(stdout_only(process.output))
+            .boxed();
+        Ok((header, body))
+    }
+
+    /// Waits for the exit status and turns a failure into its error.
+    async fn finish(
+        &self,
+        exec_id: &str,
+        stderr: &[u8],
+        limit: Option<u64>,
+    ) -> Result<(), AppError> {
+        // The output ends as the process exits; Docker may record the status a moment later.
+        for _ in 0..50 {
+            match self.runtime.exec_exit_code(exec_id).await? {
+                Some(0) => return Ok(()),
+                Some(code) => return Err(outcome::failure(code, stderr, limit)),
+                None => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+        Err(AppError::Internal("a file operation did not finish".into()))
+    }
+}
+
+fn keep_stderr(stderr: &mut Vec<u8>, bytes: &[u8]) {
+    let room = MAX_STDERR.saturating_sub(stderr.len());
+    stderr.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+/// The data part of a streaming operation; what it prints on stderr goes to the log.
+fn stdout_only(
+    output: BoxStream<'static, Result<ExecChunk, RuntimeError>>,
+) -> impl futures::Stream<Item = std::io::Result<Bytes>> {
+    output.filter_map(|chunk| async move {
+        match chunk {
+            Ok(ExecChunk::Stdout(bytes)) => Some(Ok(bytes)),
+            Ok(ExecChunk::Stderr(bytes)) => {
+                tracing::debug!(stderr = %String::from_utf8_lossy(&bytes), "file stream");
+                None
+            }
+            Err(e) => Some(Err(std::io::Error::other(e.to_string()))),
+        }
+    })
+}
+
+#[async_trait::async_trait]
+impl FileService for FileManager {
+    async fn list(
+        &self,
+        workspace: &WorkspaceName,
+        folder: &WorkspacePath,
+    ) -> Result<Vec<FileEntry>, AppError> {
+        let output = self
+            .run(workspace, "list", vec![folder.absolute()], None)
+            .await?;
+        outcome::entries(folder, &output)
+    }
+
+    async fn read_text(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+    ) -> Result<String, AppError> {
+        let limit = self.settings.editor_limit;
+        let args = vec![file.absolute(), limit.to_string()];
+        let (_, mut body) = self.open(workspace, "read", args, Some(limit)).await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| AppError::Internal(e.to_string()))?;
+            bytes.extend_from_slice(&chunk);
+            // The file grew after its size was checked.
+            if bytes.len() as u64 > limit {
+                return Err(outcome::failure(
+                    15,
+                    format!("{}\t{}", file.absolute(), bytes.len()).as_bytes(),
+                    Some(limit),
+                ));
+            }
+        }
+        match bytes.contains(&0) {
+            true => Err(AppError::BinaryFile(file.absolute())),
+            false => String::from_utf8(bytes).map_err(|_| AppError::BinaryFile(file.absolute())),
+        }
+    }
+
+    async fn write_text(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+        text: String,
+    ) -> Result<(), AppError> {
+        self.write(workspace, file, Bytes::from(text), "replace")
+            .await
+    }
+
+    async fn create_file(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+    ) -> Result<(), AppError> {
+        self.write(workspace, file, Bytes::new(), "create").await
+    }
+
+    async fn create_folder(
+        &self,
+        workspace: &WorkspaceName,
+        folder: &WorkspacePath,
+    ) -> Result<(), AppError> {
+        self.run(workspace, "mkdir", vec![folder.absolute()], None)
+            .await
+            .map(drop)
+    }
+
+    async fn rename(
+        &self,
+        workspace: &WorkspaceName,
+        from: &WorkspacePath,
+        to: &WorkspacePath,
+    ) -> Result<(), AppError> {
+        if from.is_root() || to.is_root() {
+            return Err(AppError::InvalidPath {
+                path: "/workspace".into(),
+                reason: "the workspace folder itself cannot be moved".into(),
+            });
+        }
+        let args = vec![from.absolute(), to.absolute()];
+        self.run(workspace, "rename", args, None).await.map(drop)
+    }
+
+    async fn delete(
+        &self,
+        workspace: &WorkspaceName,
+        path: &WorkspacePath,
+    ) -> Result<(), AppError> {
+        self.run(workspace, "delete", vec![path.absolute()], None)
+            .await
+            .map(drop)
+    }
+}
+
+impl FileManager {
+    async fn write(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+        contents: Bytes,
+        mode: &str,
+    ) -> Result<(), AppError> {
+        let args = vec![file.absolute(), contents.len().to_string(), mode.into()];
+        let stdin = futures::stream::once(async move { Ok(contents) }).boxed();
+        self.run(workspace, "write", args, Some(stdin))
+            .await
+            .map(drop)
+    }
+}

@@ -1,0 +1,132 @@
+//! The streaming file routes, outside server functions because their bodies are raw bytes:
+//! `GET /api/files/download?workspace=W&path=P` (a file, or a folder as `.tar`) and
+//! `PUT /api/files/upload?workspace=W&path=P` (the body is the file; needs Content-Length).
+
+use std::sync::Arc;
+
+use app::error::AppError;
+use app::model::WorkspaceName;
+use app::workspace_path::WorkspacePath;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde::Deserialize;
+
+use super::FileManager;
+
+#[derive(Debug, Deserialize)]
+pub struct Target {
+    workspace: String,
+    path: String,
+}
+
+impl Target {
+    fn parse(&self) -> Result<(WorkspaceName, WorkspacePath), AppError> {
+        Ok((
+            WorkspaceName::parse(&self.workspace)?,
+            WorkspacePath::parse(&self.path)?,
+        ))
+    }
+}
+
+pub async fn download(
+    State(files): State<Arc<FileManager>>,
+    Query(target): Query<Target>,
+) -> Response {
+    let result = async {
+        let (workspace, path) = target.parse()?;
+        files.download(&workspace, &path).await
+    };
+    match result.await {
+        Ok(download) => {
+            let mut headers = HeaderMap::new();
+            let content_type = match download.size {
+                Some(_) => "application/octet-stream",
+                None => "application/x-tar",
+            };
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if let Some(size) = download.size {
+                headers.insert(header::CONTENT_LENGTH, size.into());
+            }
+            if let Ok(value) = HeaderValue::from_str(&attachment(&download.file_name)) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            (headers, Body::from_stream(download.body)).into_response()
+        }
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn upload(
+    State(files): State<Arc<FileManager>>,
+    Query(target): Query<Target>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let size = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(size) = size else {
+        return (
+            StatusCode::LENGTH_REQUIRED,
+            "An upload needs a Content-Length header.",
+        )
+            .into_response();
+    };
+    let result = async {
+        let (workspace, path) = target.parse()?;
+        let stream = body.into_data_stream().map_err(std::io::Error::other);
+        files
+            .upload(&workspace, &path, size, Box::pin(stream))
+            .await
+    };
+    match result.await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+/// Errors as the message a person reads, with the status that fits it.
+fn failure(error: AppError) -> Response {
+    (error.status_code(), error.to_string()).into_response()
+}
+
+/// `attachment; filename="a.txt"; filename*=UTF-8''a.txt`: the plain form for old clients
+/// (non-ASCII and quotes replaced), the encoded form for everything else.
+fn attachment(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_names_are_safe_and_keep_unicode() {
+        assert_eq!(
+            attachment("a.txt"),
+            "attachment; filename=\"a.txt\"; filename*=UTF-8''a.txt"
+        );
+        assert_eq!(
+            attachment("naïve \"x\".tar"),
+            "attachment; filename=\"na_ve _x_.tar\"; filename*=UTF-8''na%C3%AFve%20%22x%22.tar"
+        );
+    }
+}

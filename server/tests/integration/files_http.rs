@@ -1,0 +1,145 @@
+//! The file endpoints over HTTP: server functions with their status codes, and streaming
+//! upload and download.
+
+use std::io::Read;
+
+use serde_json::json;
+
+use crate::helpers::{app_with_workspace, exec, TestApp};
+
+async fn files_call(app: &TestApp, action: &str, body: serde_json::Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/files/{action}", app.base))
+        .json(&body)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
+#[tokio::test]
+async fn upload_then_download_a_file_and_a_folder() {
+    let (app, ws, _cleanup) = app_with_workspace("http-files").await;
+    let bytes: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let url = |route: &str, path: &str| {
+        format!("{}/api/files/{route}?workspace={ws}&path={path}", app.base)
+    };
+    let uploaded = app
+        .client
+        .put(url("upload", "dir%2Fdata.bin"))
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 404, "the folder does not exist yet");
+    assert!(uploaded.text().await.unwrap().contains("/workspace/dir"));
+
+    let created = files_call(
+        &app,
+        "create-folder",
+        json!({"workspace": ws, "folder": "dir"}),
+    )
+    .await;
+    assert_eq!(created.status(), 200);
+    let uploaded = app
+        .client
+        .put(url("upload", "dir%2Fdata.bin"))
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 204, "{:?}", uploaded.text().await);
+    assert_eq!(
+        exec(&ws, &["stat", "-c", "%s %u", "/workspace/dir/data.bin"]).await,
+        "1000000 1000\n"
+    );
+
+    let file = app
+        .client
+        .get(url("download", "dir/data.bin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-length"], "1000000");
+    assert!(file.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("filename=\"data.bin\""));
+    assert_eq!(file.bytes().await.unwrap().as_ref(), bytes.as_slice());
+
+    let folder = app.client.get(url("download", "dir")).send().await.unwrap();
+    assert_eq!(folder.headers()["content-type"], "application/x-tar");
+    let tar_bytes = folder.bytes().await.unwrap();
+    let mut archive = tar::Archive::new(tar_bytes.as_ref());
+    let mut found = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().to_string_lossy().into_owned();
+        if name.ends_with("data.bin") {
+            entry.read_to_end(&mut found).unwrap();
+        }
+    }
+    assert_eq!(found, bytes);
+}
+
+#[tokio::test]
+async fn errors_carry_their_status_and_a_message() {
+    let (app, ws, _cleanup) = app_with_workspace("http-errors").await;
+    let escape = files_call(
+        &app,
+        "read",
+        json!({"workspace": ws, "file": "../etc/passwd"}),
+    )
+    .await;
+    assert_eq!(escape.status(), 422);
+    assert!(escape.text().await.unwrap().contains("outside /workspace"));
+
+    let missing = files_call(&app, "read", json!({"workspace": ws, "file": "nope.txt"})).await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing
+        .text()
+        .await
+        .unwrap()
+        .contains("/workspace/nope.txt"));
+
+    let write = json!({"workspace": ws, "file": "a.txt", "text": "hello\n"});
+    assert_eq!(files_call(&app, "write", write).await.status(), 200);
+    let read = files_call(&app, "read", json!({"workspace": ws, "file": "a.txt"})).await;
+    assert_eq!(read.json::<String>().await.unwrap(), "hello\n");
+    let again = files_call(
+        &app,
+        "create-file",
+        json!({"workspace": ws, "file": "a.txt"}),
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+
+    let download = app
+        .client
+        .get(format!(
+            "{}/api/files/download?workspace={ws}&path=..%2F..",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 422);
+    assert!(download
+        .text()
+        .await
+        .unwrap()
+        .contains("outside /workspace"));
+    let chunked = app
+        .client
+        .put(format!(
+            "{}/api/files/upload?workspace={ws}&path=x",
+            app.base
+        ))
+        .body(reqwest::Body::wrap_stream(futures::stream::once(async {
+            Ok::<_, std::io::Error>("abc")
+        })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chunked.status(), 411);
+}
