@@ -159,7 +159,7 @@ fn router(state: AppState) -> Router {
         .route("/api/files/upload", put(files::routes::upload))
         .route(
             "/ws/terminal/{workspace}/{terminal}",
-            get(terminal::websocket::terminal),
+            get(terminal::websocket::terminal).delete(terminal::websocket::close),
         )
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -54,6 +54,16 @@ struct Session {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+impl Session {
+    /// The scrollback and a live feed that continues exactly where it ends: both are taken
+    /// under the scrollback lock, which the reader holds while it records and broadcasts a
+    /// chunk, so no output is missed or shown twice.
+    fn view(&self) -> (Vec<u8>, broadcast::Receiver<Bytes>) {
+        let scrollback = lock(&self.scrollback);
+        (scrollback.snapshot(), self.output.subscribe())
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         let tasks = self.tasks.get_mut().unwrap_or_else(|p| p.into_inner());
@@ -124,12 +134,7 @@ impl TerminalHub {
             }
         };
         *lock(&session.viewers) += 1;
-        // Snapshot and subscribe under the scrollback lock, which the reader holds while it
-        // records and broadcasts a chunk: no output is missed or shown twice.
-        let (replay, output) = {
-            let scrollback = lock(&session.scrollback);
-            (scrollback.snapshot(), session.output.subscribe())
-        };
+        let (replay, output) = session.view();
         Ok(Attachment {
             replay,
             output,
@@ -140,6 +145,18 @@ impl TerminalHub {
                 key: key.to_owned(),
             }),
         })
+    }
+
+    /// A fresh replay and live feed for a viewer that fell behind; `None` once the session
+    /// has ended.
+    pub fn resync(&self, key: &str) -> Option<(Vec<u8>, broadcast::Receiver<Bytes>)> {
+        let session = self.0.sessions().get(key).cloned()?;
+        Some(session.view())
+    }
+
+    /// Ends the session `key` now (its tab was closed), whoever watches it.
+    pub fn close(&self, key: &str) -> bool {
+        self.0.sessions().remove(key).is_some()
     }
 
     pub fn user(&self) -> &str {

@@ -1,7 +1,9 @@
 //! `GET /ws/terminal/{workspace}/{terminal}`: a browser terminal on a hub session.
 //! Binary frames carry raw terminal bytes both ways; text frames carry control messages:
-//! `{"type":"resize","rows":R,"cols":C}` from the browser, `{"type":"exit"}` and
-//! `{"type":"error","message":…}` from the server.
+//! `{"type":"resize","rows":R,"cols":C}` from the browser; `{"type":"exit"}`,
+//! `{"type":"error","message":…}` and `{"type":"reset"}` (clear the screen: the scrollback
+//! follows, for a viewer that fell behind) from the server.
+//! `DELETE` on the same path ends the session (its tab was closed).
 
 use app::error::AppError;
 use app::model::WorkspaceName;
@@ -22,6 +24,7 @@ pub enum Control {
     Resize { rows: u16, cols: u16 },
     Exit,
     Error { message: String },
+    Reset,
 }
 
 /// Starts bash when the image has it, else sh; a login shell in the workspace.
@@ -57,6 +60,17 @@ pub async fn terminal(
     ws.on_upgrade(move |socket| serve(socket, hub, name, terminal))
 }
 
+/// Ends a terminal session; `204` whether or not it was still running.
+pub async fn close(
+    Path((workspace, terminal)): Path<(String, String)>,
+    State(hub): State<TerminalHub>,
+) -> axum::http::StatusCode {
+    if valid_terminal_id(&terminal) {
+        hub.close(&format!("{workspace}/{terminal}"));
+    }
+    axum::http::StatusCode::NO_CONTENT
+}
+
 async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, terminal: String) {
     let (mut to_browser, mut from_browser) = socket.split();
     let key = format!("{name}/{terminal}");
@@ -78,6 +92,7 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
     let fresh = attachment.output.resubscribe();
     let mut output = std::mem::replace(&mut attachment.output, fresh);
 
+    let (resync_hub, resync_key) = (hub.clone(), key.clone());
     let mut sending = tokio::spawn(async move {
         if !replay.is_empty()
             && to_browser
@@ -94,8 +109,19 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
                         return;
                     }
                 }
-                // This viewer fell behind; it misses that output, nobody else waits for it.
-                Err(RecvError::Lagged(_)) => {}
+                // This viewer fell behind (nobody waits for it): redraw it from the
+                // scrollback and carry on live from there.
+                Err(RecvError::Lagged(_)) => {
+                    let Some((replay, fresh)) = resync_hub.resync(&resync_key) else {
+                        continue;
+                    };
+                    output = fresh;
+                    let reset = to_browser.send(control(&Control::Reset)).await;
+                    let redraw = to_browser.send(Message::Binary(replay.into())).await;
+                    if reset.is_err() || redraw.is_err() {
+                        return;
+                    }
+                }
                 Err(RecvError::Closed) => {
                     let _ = to_browser.send(control(&Control::Exit)).await;
                     let _ = to_browser.close().await;

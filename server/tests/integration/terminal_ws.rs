@@ -15,10 +15,12 @@ async fn open(app: &TestApp, path: &str) -> Socket {
     connect_async(url).await.expect("the WebSocket opens").0
 }
 
-/// Reads frames until the binary output contains `wanted` or a text frame says `wanted`.
+/// Reads frames until the binary output contains `wanted` or a text frame says `wanted`;
+/// returns the last 64 KiB seen (floods stay cheap to search and to print).
 async fn expect(socket: &mut Socket, wanted: &str) -> String {
+    const WINDOW: usize = 64 * 1024;
     let mut seen = String::new();
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(Ok(frame)) = socket.next().await {
             match frame {
                 Message::Binary(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
@@ -28,12 +30,17 @@ async fn expect(socket: &mut Socket, wanted: &str) -> String {
             if seen.contains(wanted) {
                 return;
             }
+            if seen.len() > 2 * WINDOW {
+                let cut = seen.ceil_char_boundary(seen.len() - WINDOW);
+                seen.drain(..cut);
+            }
         }
     })
     .await;
+    let tail = &seen[seen.floor_char_boundary(seen.len().saturating_sub(500))..];
     assert!(
         found.is_ok() && seen.contains(wanted),
-        "{wanted:?} never came; got {seen:?}"
+        "{wanted:?} never came; the output ended with {tail:?}"
     );
     seen
 }
@@ -103,4 +110,57 @@ async fn bad_names_are_refused_before_upgrading() {
             other => panic!("{path}: expected a refusal, got {:?}", other.map(|_| ())),
         }
     }
+}
+
+#[tokio::test]
+async fn a_slow_viewer_is_redrawn_while_others_keep_up() {
+    let (app, name, _cleanup) = app_with_workspace("wsslow").await;
+    let path = format!("/ws/terminal/{name}/flood");
+    let mut slow = open(&app, &path).await;
+    let mut fast = open(&app, &path).await;
+    slow.send(Message::Binary(
+        "yes flood | head -c 8000000; echo flood-''done\n"
+            .as_bytes()
+            .to_vec()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    // The fast viewer sees the end while the slow one has not read a byte.
+    expect(&mut fast, "flood-done").await;
+    // The slow one is told to clear, then gets the scrollback with the end in it.
+    expect(&mut slow, r#"{"type":"reset"}"#).await;
+    expect(&mut slow, "flood-done").await;
+}
+
+#[tokio::test]
+async fn closing_a_terminal_ends_its_session() {
+    let (app, name, _cleanup) = app_with_workspace("wsclose").await;
+    let path = format!("/ws/terminal/{name}/tab2");
+    let mut socket = open(&app, &path).await;
+    socket
+        .send(Message::Binary(
+            "echo before-''close\n".as_bytes().to_vec().into(),
+        ))
+        .await
+        .unwrap();
+    expect(&mut socket, "before-close").await;
+    let closed = app
+        .client
+        .delete(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 204);
+    expect(&mut socket, r#"{"type":"exit"}"#).await;
+
+    let mut fresh = open(&app, &path).await;
+    fresh
+        .send(Message::Binary(
+            "echo fresh-''one\n".as_bytes().to_vec().into(),
+        ))
+        .await
+        .unwrap();
+    let seen = expect(&mut fresh, "fresh-one").await;
+    assert!(!seen.contains("before-close"), "{seen:?}");
 }
