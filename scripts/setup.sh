@@ -57,6 +57,14 @@ npm_install() {
   fi
 }
 
+# The IDE's xterm.js and CodeMirror bundle (public/ide/), built from the locked npm
+# packages in frontend/js; cargo-leptos then copies it into the site with the other assets.
+build_ide_assets() {
+  npm_install frontend/js
+  say "bundling the IDE's JavaScript"
+  (cd "$ROOT/frontend/js" && npm run --silent build)
+}
+
 require_docker() {
   docker info >/dev/null 2>&1 && return
   die "no Docker engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}.

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound /> }>
                 <Route path=path!("") view=Dashboard />
+                <Route path=path!("/workspaces/:name") view=pages::ide::IdePage />
             </Routes>
         </Router>
     }

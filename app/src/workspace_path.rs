@@ -82,6 +82,17 @@ impl WorkspacePath {
         Some(Self(parent.to_vec()))
     }
 
+    /// True for this path and everything below it.
+    pub fn starts_with(&self, ancestor: &WorkspacePath) -> bool {
+        self.0.starts_with(&ancestor.0)
+    }
+
+    /// This path after `from` moved to `to`: `None` unless it is `from` or below it.
+    pub fn rebase(&self, from: &WorkspacePath, to: &WorkspacePath) -> Option<WorkspacePath> {
+        let rest = self.0.strip_prefix(from.0.as_slice())?;
+        Some(Self(to.0.iter().chain(rest).cloned().collect()))
+    }
+
     pub fn file_name(&self) -> Option<&str> {
         self.0.last().map(String::as_str)
     }
@@ -166,6 +177,20 @@ mod tests {
         for bad in ["", ".", "..", "a/b", "../x"] {
             assert!(src.join(bad).is_err(), "{bad:?}");
         }
+        assert!(src.join("a").unwrap().starts_with(&src));
+        assert!(!WorkspacePath::parse("src2").unwrap().starts_with(&src));
+        let (from, to) = (
+            WorkspacePath::parse("src").unwrap(),
+            WorkspacePath::parse("lib").unwrap(),
+        );
+        let moved = WorkspacePath::parse("src/a/b.rs")
+            .unwrap()
+            .rebase(&from, &to);
+        assert_eq!(moved.unwrap().relative(), "lib/a/b.rs");
+        assert_eq!(
+            WorkspacePath::parse("srcx").unwrap().rebase(&from, &to),
+            None
+        );
         let root = WorkspacePath::root();
         assert_eq!(root.join("a.txt").unwrap().absolute(), "/workspace/a.txt");
     }

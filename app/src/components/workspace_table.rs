@@ -82,7 +82,10 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
 
     view! {
         <tr data-workspace=name.to_string() aria-busy=move || busy().to_string()>
-            <th scope="row" class="name">{name.to_string()}</th>
+            <th scope="row" class="name">
+                // A full page load: the IDE brings its own scripts.
+                <a href=format!("/workspaces/{name}") rel="external" title="Open the IDE">{name.to_string()}</a>
+            </th>
             <td>
                 <span class=format!("status status-{}", status.label()) data-testid="status">
                     {move || row.pending.get().map_or(status.label(), Op::pending_label)}
@@ -95,6 +98,9 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
             <td>{uptime}</td>
             <td>
                 <div class="actions">
+                {(status == WorkspaceStatus::Running).then(|| view! {
+                    <a class="button primary" href=format!("/workspaces/{name}") rel="external">"Open"</a>
+                })}
                 {status.can_start().then(|| op_button("Start", Op::Start))}
                 {status.can_stop().then(|| op_button("Stop", Op::Stop))}
                 <button

@@ -1,4 +1,5 @@
 //! One file per page.
 
 pub mod dashboard;
+pub mod ide;
 pub mod not_found;

@@ -1,0 +1,12 @@
+//! The in-browser IDE's parts: file tree, editors and terminals, sharing [`state::Ide`].
+
+pub mod editors;
+pub mod file_tree;
+mod icons;
+mod js;
+pub mod state;
+mod terminal_connection;
+pub mod terminals;
+mod upload;
+
+pub use js::{SCRIPT, STYLESHEET};

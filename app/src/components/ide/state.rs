@@ -1,0 +1,167 @@
+//! What the IDE's panels share: the workspace, the tree's refresh counter and expanded
+//! folders, the selection, inline editing in the tree, open editors and one notice line.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::files::{EntryKind, FileEntry};
+use crate::workspace_path::WorkspacePath;
+
+/// A file open in an editor tab. The id stays when the file is renamed, so its editor
+/// (and unsaved edits) stay too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpenFile {
+    pub id: u32,
+    pub path: RwSignal<WorkspacePath>,
+    pub dirty: RwSignal<bool>,
+}
+
+/// An inline name field in the tree: a new entry in `folder`, or renaming `path`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NameEdit {
+    Create {
+        folder: WorkspacePath,
+        kind: EntryKind,
+    },
+    Rename {
+        path: WorkspacePath,
+    },
+}
+
+#[derive(Clone, Copy)]
+pub struct Ide {
+    pub workspace: StoredValue<String>,
+    /// Bumped to relist every expanded folder.
+    pub refresh: RwSignal<u32>,
+    pub expanded: RwSignal<HashSet<WorkspacePath>>,
+    pub selected: RwSignal<Option<FileEntry>>,
+    pub name_edit: RwSignal<Option<NameEdit>>,
+    pub open_files: RwSignal<Vec<OpenFile>>,
+    pub active_file: RwSignal<Option<u32>>,
+    /// The latest error (or confirmation) for the status line.
+    pub notice: RwSignal<Option<Notice>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+impl Ide {
+    pub fn new(workspace: String) -> Self {
+        Self {
+            workspace: StoredValue::new(workspace),
+            refresh: RwSignal::new(0),
+            expanded: RwSignal::new(HashSet::from([WorkspacePath::root()])),
+            selected: RwSignal::new(None),
+            name_edit: RwSignal::new(None),
+            open_files: RwSignal::new(Vec::new()),
+            active_file: RwSignal::new(None),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    pub fn workspace(&self) -> String {
+        self.workspace.get_value()
+    }
+
+    pub fn refresh_tree(&self) {
+        self.refresh.update(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn error(&self, error: &AppError) {
+        self.notice.set(Some(Notice {
+            text: error.to_string(),
+            is_error: true,
+        }));
+    }
+
+    pub fn info(&self, text: impl Into<String>) {
+        self.notice.set(Some(Notice {
+            text: text.into(),
+            is_error: false,
+        }));
+    }
+
+    /// The folder new entries go into: the selected folder, else the selected file's.
+    pub fn target_folder(&self) -> WorkspacePath {
+        match self.selected.get_untracked() {
+            Some(entry) if entry.kind == EntryKind::Folder => entry.path,
+            Some(entry) => entry.path.parent().unwrap_or_else(WorkspacePath::root),
+            None => WorkspacePath::root(),
+        }
+    }
+
+    /// Opens a file in an editor tab (or brings its tab to the front).
+    pub fn open_file(&self, path: WorkspacePath) {
+        let open = self.open_files.with_untracked(|files| {
+            files
+                .iter()
+                .find(|f| f.path.get_untracked() == path)
+                .copied()
+        });
+        let file = open.unwrap_or_else(|| {
+            let file = OpenFile {
+                id: self
+                    .open_files
+                    .with_untracked(|f| f.iter().map(|f| f.id).max())
+                    .map_or(0, |id| id + 1),
+                path: RwSignal::new(path),
+                dirty: RwSignal::new(false),
+            };
+            self.open_files.update(|files| files.push(file));
+            file
+        });
+        self.active_file.set(Some(file.id));
+    }
+
+    /// Closes an editor tab; the next one comes to the front.
+    pub fn close_file(&self, id: u32) {
+        self.open_files.update(|files| files.retain(|f| f.id != id));
+        if self.active_file.get_untracked() == Some(id) {
+            let last = self.open_files.with_untracked(|f| f.last().map(|f| f.id));
+            self.active_file.set(last);
+        }
+    }
+
+    pub fn has_unsaved(&self) -> bool {
+        self.open_files
+            .with_untracked(|files| files.iter().any(|f| f.dirty.get_untracked()))
+    }
+
+    /// `/api/files/download?…` for a file or folder.
+    pub fn download_url(&self, path: &WorkspacePath) -> String {
+        format!(
+            "/api/files/download?workspace={}&path={}",
+            self.workspace(),
+            encode(&path.absolute())
+        )
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("/workspace/a b&c.txt"), "/workspace/a%20b%26c.txt");
+        assert_eq!(encode("é"), "%C3%A9");
+    }
+}

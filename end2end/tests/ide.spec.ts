@@ -1,0 +1,85 @@
+// The IDE end to end: terminal, file tree, editor, upload and download, in a real browser
+// against a real workspace container.
+import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { createWorkspace, docker, openDashboard, removeWorkspace, row, uniqueName } from './helpers';
+
+const created: string[] = [];
+test.afterAll(() => created.forEach(removeWorkspace));
+
+/** Creates a workspace from the dashboard and opens its IDE with the Open button. */
+async function openIde(page: Page, label: string): Promise<string> {
+  const name = uniqueName(label);
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await row(page, name).getByRole('link', { name: 'Open' }).click();
+  await expect(page).toHaveURL(`/workspaces/${name}`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  return name;
+}
+
+function terminal(page: Page) {
+  return page.locator('[data-testid="terminal"][data-visible="true"]');
+}
+
+/** Types a command into the visible terminal. */
+async function run(page: Page, command: string): Promise<void> {
+  await terminal(page).click();
+  await page.keyboard.type(`${command}\n`);
+}
+
+test('terminal, tree and editor work on the same files', async ({ page }) => {
+  const name = await openIde(page, 'ide');
+  await expect(terminal(page)).toContainText('$');
+  await run(page, 'echo hello > a.txt');
+
+  // The tree picks the new file up on its own.
+  const file = page.locator('.tree-row[data-path="/workspace/a.txt"]');
+  await expect(file).toBeVisible();
+  await file.getByRole('button', { name: 'a.txt' }).click();
+  const content = page.locator('[data-testid="editor"][data-path="/workspace/a.txt"] .cm-content');
+  await expect(content).toHaveText('hello');
+
+  await content.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(' from the editor');
+  const tab = page.locator('.editors .tab', { hasText: 'a.txt' });
+  await expect(tab.getByLabel('unsaved')).toBeVisible();
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('notice')).toHaveText('Saved /workspace/a.txt');
+  await expect(tab.getByLabel('unsaved')).toBeHidden();
+
+  // The editor appended after the file's final newline.
+  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/a.txt')).toBe('hello\n from the editor');
+  await run(page, 'cat a.txt');
+  await expect(terminal(page)).toContainText('from the editor');
+
+  // A reload reattaches to the same shell, with its earlier output replayed.
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(terminal(page)).toContainText('from the editor');
+  await expect(terminal(page)).toContainText('echo hello > a.txt');
+});
+
+test('upload a file into the workspace and download it again', async ({ page }) => {
+  const name = await openIde(page, 'upload');
+  const text = 'uploaded through the browser\n';
+  await page.getByTestId('upload-input').setInputFiles({
+    name: 'notes.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from(text),
+  });
+  const file = page.locator('.tree-row[data-path="/workspace/notes.txt"]');
+  await expect(file).toBeVisible();
+  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/notes.txt')).toBe(text);
+  expect(docker('exec', `aicockpit-${name}`, 'stat', '-c', '%u', '/workspace/notes.txt').trim()).toBe('1000');
+
+  await file.hover();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    file.getByRole('link', { name: 'Download notes.txt' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('notes.txt');
+  expect(readFileSync(await download.path(), 'utf8')).toBe(text);
+});
