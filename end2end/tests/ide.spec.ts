@@ -55,11 +55,13 @@ test('terminal, tree and editor work on the same files', async ({ page }) => {
   await run(page, 'cat a.txt');
   await expect(terminal(page)).toContainText('from the editor');
 
-  // A reload reattaches to the same shell, with its earlier output replayed.
+  // A reload reattaches to the same shell, with its earlier output replayed, and reopens
+  // the editor.
   await page.reload();
   await page.waitForSelector('body[data-hydrated="true"]');
   await expect(terminal(page)).toContainText('from the editor');
   await expect(terminal(page)).toContainText('echo hello > a.txt');
+  await expect(content).toHaveText(/from the editor/);
 });
 
 test('upload a file into the workspace and download it again', async ({ page }) => {
@@ -82,4 +84,34 @@ test('upload a file into the workspace and download it again', async ({ page }) 
   ]);
   expect(download.suggestedFilename()).toBe('notes.txt');
   expect(readFileSync(await download.path(), 'utf8')).toBe(text);
+});
+
+test('terminal tabs: characters split across frames, new, rename, reload and close', async ({ page }) => {
+  await openIde(page, 'tabs');
+  await expect(terminal(page)).toContainText('$');
+  // "é" is two bytes; the pause sends them in separate frames.
+  await run(page, "printf 'caf\\303'; sleep 0.3; printf '\\251 ok\\n'");
+  await expect(terminal(page)).toContainText('café ok');
+
+  await page.getByTestId('new-terminal').click();
+  const tabs = page.locator('.terminals .tab');
+  await expect(tabs).toHaveCount(2);
+  await expect(terminal(page)).toContainText('$');
+  await run(page, "echo in-''second");
+  await expect(terminal(page)).toContainText('in-second');
+  await page.locator('.terminals .tab.active .tab-title').dblclick();
+  await page.getByLabel('Terminal name').fill('build');
+  await page.getByLabel('Terminal name').press('Enter');
+  await expect(page.locator('.terminals .tab.active')).toContainText('build');
+
+  // A reload restores both tabs, the name and each shell's output.
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(tabs).toHaveCount(2);
+  await expect(page.locator('.terminals .tab.active')).toContainText('build');
+  await expect(terminal(page)).toContainText('in-second');
+
+  await page.getByRole('button', { name: 'Close build' }).click();
+  await expect(tabs).toHaveCount(1);
+  await expect(terminal(page)).toContainText('café ok');
 });

@@ -1,9 +1,11 @@
 //! Images built without a registry.
 
-use app::model::WorkspaceStatus;
-use app::service::WorkspaceService;
-
+use aicockpit::files::{FileManager, FileSettings};
 use aicockpit::images::{busybox, dev};
+use app::error::AppError;
+use app::model::{WorkspaceName, WorkspaceStatus};
+use app::service::{FileService, WorkspaceService};
+use app::workspace_path::WorkspacePath;
 
 use crate::helpers::*;
 
@@ -52,5 +54,31 @@ async fn the_dev_image_has_the_toolset_and_a_dev_user() {
     for tool in ["git version", "curl", "procps", "less"] {
         assert!(tools.contains(tool), "{tool} missing in: {tools}");
     }
+    files_work_with_dash_and_gnu_tools(&name).await;
     svc.manager.delete(&name, false).await.unwrap();
+}
+
+/// The file service's script under Debian's /bin/sh (dash) and GNU tools, not BusyBox.
+async fn files_work_with_dash_and_gnu_tools(name: &WorkspaceName) {
+    let files = FileManager::new(runtime(), FileSettings::default());
+    let path = |raw: &str| WorkspacePath::parse(raw).unwrap();
+    files.create_folder(name, &path("src")).await.unwrap();
+    files
+        .write_text(name, &path("src/main.rs"), "fn main() {}\n".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        files.read_text(name, &path("src/main.rs")).await.unwrap(),
+        "fn main() {}\n"
+    );
+    let listed = files.list(name, &path("")).await.unwrap();
+    assert!(listed.iter().any(|e| e.name() == "src"), "{listed:?}");
+    exec(name, &["ln", "-s", "/etc", "/workspace/etc"]).await;
+    let escape = files.list(name, &path("etc")).await;
+    assert!(
+        matches!(escape, Err(AppError::InvalidPath { .. })),
+        "{escape:?}"
+    );
+    let download = files.download(name, &path("src")).await.unwrap();
+    assert_eq!(download.file_name, "src.tar");
 }

@@ -9,6 +9,7 @@ use super::js;
 use super::state::{Ide, OpenFile};
 use crate::api::files::{read_file, write_file};
 use crate::error::AppError;
+use crate::workspace_path::WorkspacePath;
 
 #[component]
 pub fn EditorPanel() -> impl IntoView {
@@ -22,6 +23,7 @@ pub fn EditorPanel() -> impl IntoView {
         });
         on_cleanup(move || guard.remove());
     });
+    remember_open_files(ide);
     view! {
         <section class="editors" aria-label="Editor">
             <div class="tabbar" role="tablist">
@@ -39,6 +41,31 @@ pub fn EditorPanel() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Reopens the files that were open before a reload, then keeps the list up to date.
+fn remember_open_files(ide: Ide) {
+    let key = format!("aicockpit.editors.{}", ide.workspace());
+    Effect::new(move |restored: Option<()>| {
+        let storage = window().local_storage().ok().flatten();
+        if restored.is_none() {
+            let saved = storage
+                .as_ref()
+                .and_then(|s| s.get_item(&key).ok().flatten());
+            let paths: Vec<String> = saved
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or_default();
+            for path in paths.iter().filter_map(|p| WorkspacePath::parse(p).ok()) {
+                ide.open_file(path);
+            }
+        }
+        let paths: Vec<String> = ide
+            .open_files
+            .with(|files| files.iter().map(|f| f.path.get().absolute()).collect());
+        if let (Some(storage), Ok(json)) = (storage, serde_json::to_string(&paths)) {
+            let _ = storage.set_item(&key, &json);
+        }
+    });
 }
 
 #[component]

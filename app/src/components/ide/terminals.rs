@@ -146,7 +146,9 @@ pub fn TerminalPanel(workspace: String) -> impl IntoView {
                     >
                         {
                             let id = tab.id.clone();
-                            let visible = Signal::derive(move || tabs.get().active == id);
+                            // A memo: only a real change of the front tab refits and
+                            // focuses (and so never steals focus from a rename field).
+                            let visible = Memo::new(move |_| tabs.with(|t| t.active == id));
                             view! { <TerminalView workspace=workspace.get_value() id=tab.id visible /> }
                         }
                     </For>
@@ -198,7 +200,11 @@ fn TerminalTab(
     };
     let select = {
         let id = id.clone();
-        move |_| tabs.update(|t| t.active = id.clone())
+        move |_| {
+            if tabs.with_untracked(|t| t.active != id) {
+                tabs.update(|t| t.active = id.clone());
+            }
+        }
     };
     let close_id = id.clone();
     let label = title.clone();
@@ -245,7 +251,7 @@ fn TerminalTab(
 /// One terminal's screen. Created once when it mounts, kept (hidden) while another tab is
 /// in front, disposed when its tab closes.
 #[component]
-fn TerminalView(workspace: String, id: String, visible: Signal<bool>) -> impl IntoView {
+fn TerminalView(workspace: String, id: String, visible: Memo<bool>) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     let connection = StoredValue::new_local(None::<TerminalConnection>);
     Effect::new(move |_| {
