@@ -9,7 +9,8 @@ use crate::components::ide::editors::EditorPanel;
 use crate::components::ide::file_tree::FileTree;
 use crate::components::ide::state::Ide;
 use crate::components::ide::terminals::TerminalPanel;
-use crate::components::ide::{SCRIPT, STYLESHEET};
+use crate::components::ide::{scripts_loaded, SCRIPT, STYLESHEET};
+use crate::error::AppError;
 use crate::model::WorkspaceName;
 
 #[component]
@@ -35,6 +36,19 @@ pub fn IdePage() -> impl IntoView {
 fn Ide(name: WorkspaceName) -> impl IntoView {
     let ide = Ide::new(name.to_string());
     provide_context(ide);
+    // Without the bundle there is no terminal or editor: say why instead of waiting.
+    Effect::new(move |_| {
+        set_timeout(
+            move || {
+                if !scripts_loaded() {
+                    ide.error(&AppError::Internal(format!(
+                        "the terminal and editor scripts ({SCRIPT}) did not load; build the site with scripts/run, which bundles them"
+                    )));
+                }
+            },
+            std::time::Duration::from_secs(10),
+        );
+    });
     let notice = move || ide.notice.get();
     view! {
         <Title text=format!("{name} · AiCockpit") />

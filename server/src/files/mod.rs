@@ -110,6 +110,20 @@ impl FileManager {
             .map(drop)
     }
 
+    async fn write(
+        &self,
+        workspace: &WorkspaceName,
+        file: &WorkspacePath,
+        contents: Bytes,
+        mode: &str,
+    ) -> Result<(), AppError> {
+        let args = vec![file.absolute(), contents.len().to_string(), mode.into()];
+        let stdin = futures::stream::once(async move { Ok(contents) }).boxed();
+        self.run(workspace, "write", args, Some(stdin))
+            .await
+            .map(drop)
+    }
+
     fn spec(op: &str, args: Vec<String>) -> ExecSpec {
         let mut command: Vec<String> = ["/bin/sh", "-c", SCRIPT, "aicockpit-files", op]
             .map(str::to_owned)
@@ -258,10 +272,10 @@ impl FileService for FileManager {
             bytes.extend_from_slice(&chunk);
             // The file grew after its size was checked.
             if bytes.len() as u64 > limit {
-                return Err(outcome::failure(
-                    15,
-                    format!("{}\t{}", file.absolute(), bytes.len()).as_bytes(),
-                    Some(limit),
+                return Err(outcome::too_large(
+                    file.absolute(),
+                    bytes.len() as u64,
+                    limit,
                 ));
             }
         }
@@ -321,22 +335,6 @@ impl FileService for FileManager {
         path: &WorkspacePath,
     ) -> Result<(), AppError> {
         self.run(workspace, "delete", vec![path.absolute()], None)
-            .await
-            .map(drop)
-    }
-}
-
-impl FileManager {
-    async fn write(
-        &self,
-        workspace: &WorkspaceName,
-        file: &WorkspacePath,
-        contents: Bytes,
-        mode: &str,
-    ) -> Result<(), AppError> {
-        let args = vec![file.absolute(), contents.len().to_string(), mode.into()];
-        let stdin = futures::stream::once(async move { Ok(contents) }).boxed();
-        self.run(workspace, "write", args, Some(stdin))
             .await
             .map(drop)
     }

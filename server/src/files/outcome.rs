@@ -29,19 +29,26 @@ pub fn failure(code: i64, stderr: &[u8], limit: Option<u64>) -> AppError {
         return AppError::FileRefused(format!("The file operation failed: {shown}"));
     };
     let path = path.to_owned();
-    let reason = detail.to_owned();
     match code {
         NOT_FOUND => AppError::FileNotFound(path),
         EXISTS => AppError::FileExists(path),
-        OUTSIDE | NOT_A_FOLDER | IS_A_FOLDER | NOT_A_FILE | INTO_ITSELF => {
-            AppError::InvalidPath { path, reason }
-        }
-        TOO_LARGE => AppError::FileTooLarge {
+        OUTSIDE | NOT_A_FOLDER | IS_A_FOLDER | NOT_A_FILE | INTO_ITSELF => AppError::InvalidPath {
             path,
-            size: detail.parse().map(format_bytes).unwrap_or(reason),
-            limit: format_bytes(limit.unwrap_or_default()),
+            reason: detail.to_owned(),
+        },
+        TOO_LARGE => match detail.parse() {
+            Ok(size) => too_large(path, size, limit.unwrap_or_default()),
+            Err(_) => AppError::FileRefused(format!("“{path}” is too large: {detail}")),
         },
         _ => AppError::FileRefused(format!("“{path}”: {detail}")),
+    }
+}
+
+pub fn too_large(path: String, size: u64, limit: u64) -> AppError {
+    AppError::FileTooLarge {
+        path,
+        size: format_bytes(size),
+        limit: format_bytes(limit),
     }
 }
 

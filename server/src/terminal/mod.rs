@@ -159,6 +159,17 @@ impl TerminalHub {
         self.0.sessions().remove(key).is_some()
     }
 
+    /// Whether `container` still runs, to tell an ended shell from a stopped workspace.
+    pub async fn container_running(&self, container: &str) -> Result<bool, RuntimeError> {
+        let details = self.0.runtime.inspect(container).await?;
+        Ok(details.info.state == crate::runtime::ContainerState::Running)
+    }
+
+    /// The exit status of a session's process, once Docker has recorded it.
+    pub async fn exit_code(&self, exec_id: &str) -> Option<i64> {
+        self.0.runtime.exec_exit_code(exec_id).await.ok().flatten()
+    }
+
     pub fn user(&self) -> &str {
         &self.0.settings.user
     }
@@ -243,12 +254,15 @@ impl HubInner {
             return;
         }
         let idle = self.settings.idle_timeout;
+        // Weak: the timer must not keep the session (and its output channel) alive, or a
+        // viewer attached meanwhile would never hear that the process ended.
+        let session = Arc::downgrade(&session);
         tokio::spawn(async move {
             tokio::time::sleep(idle).await;
             let mut sessions = self.sessions();
-            let unwatched = sessions
-                .get(&key)
-                .is_some_and(|s| Arc::ptr_eq(s, &session) && *lock(&s.viewers) == 0);
+            let unwatched = sessions.get(&key).is_some_and(|s| {
+                std::ptr::eq(Arc::as_ptr(s), session.as_ptr()) && *lock(&s.viewers) == 0
+            });
             if unwatched {
                 sessions.remove(&key);
             }

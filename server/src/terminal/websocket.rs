@@ -5,6 +5,8 @@
 //! follows, for a viewer that fell behind) from the server.
 //! `DELETE` on the same path ends the session (its tab was closed).
 
+use std::time::Duration;
+
 use app::error::AppError;
 use app::model::WorkspaceName;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -93,6 +95,7 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
     let mut output = std::mem::replace(&mut attachment.output, fresh);
 
     let (resync_hub, resync_key) = (hub.clone(), key.clone());
+    let (end_hub, end_name, end_exec) = (hub.clone(), name.clone(), attachment.exec_id.clone());
     let mut sending = tokio::spawn(async move {
         if !replay.is_empty()
             && to_browser
@@ -123,7 +126,9 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
                     }
                 }
                 Err(RecvError::Closed) => {
-                    let _ = to_browser.send(control(&Control::Exit)).await;
+                    let _ = to_browser
+                        .send(control(&ended(&end_hub, &end_name, &end_exec).await))
+                        .await;
                     let _ = to_browser.close().await;
                     return;
                 }
@@ -158,6 +163,31 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
         _ = &mut receiving => sending.abort(),
     }
     drop(attachment);
+}
+
+/// What the terminal shows when its shell is gone: the shell exited by itself, or the
+/// workspace stopped or disappeared under it (the shell then dies of a signal, status ≥ 128,
+/// a moment before Docker reports the container stopped).
+async fn ended(hub: &TerminalHub, name: &WorkspaceName, exec_id: &str) -> Control {
+    if hub.exit_code(exec_id).await.is_some_and(|code| code < 128) {
+        return Control::Exit;
+    }
+    for _ in 0..10 {
+        match hub.container_running(&container_name(name)).await {
+            Ok(true) => tokio::time::sleep(Duration::from_millis(200)).await,
+            Ok(false) => {
+                let message = explain(name, RuntimeError::Conflict(String::new()));
+                return Control::Error { message };
+            }
+            Err(e @ RuntimeError::NotFound(_)) => {
+                return Control::Error {
+                    message: explain(name, e),
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    Control::Exit
 }
 
 fn control(message: &Control) -> Message {

@@ -69,6 +69,13 @@ async fn a_browser_terminal_types_resizes_and_reattaches() {
     // A reload: the same session, with its earlier output replayed first.
     let mut again = open(&app, &path).await;
     expect(&mut again, "in-ws").await;
+
+    // A shell that exits by itself is reported as such.
+    again
+        .send(Message::Binary(b"exit\n".to_vec().into()))
+        .await
+        .unwrap();
+    expect(&mut again, r#"{"type":"exit"}"#).await;
 }
 
 #[tokio::test]
@@ -81,14 +88,14 @@ async fn a_stopped_workspace_is_explained_in_the_terminal() {
         .unwrap();
     expect(&mut socket, "ready").await;
 
-    // Stopping the workspace ends the shell: the terminal is told.
+    // Stopping the workspace ends the shell: the terminal is told why.
     assert_eq!(
         app.call("stop", serde_json::json!({ "name": name.as_str() }))
             .await
             .status(),
         200
     );
-    expect(&mut socket, r#"{"type":"exit"}"#).await;
+    expect(&mut socket, "is not running. Start it from the dashboard").await;
 
     // Reopening while stopped says what to do.
     let mut reopened = open(&app, &format!("/ws/terminal/{name}/main")).await;

@@ -25,9 +25,14 @@ pub fn FileTree() -> impl IntoView {
                 ide.refresh_tree();
             }
         };
-        let _ = set_interval_with_handle(tick, REFRESH_EVERY);
+        let interval = set_interval_with_handle(tick, REFRESH_EVERY).ok();
         let on_focus = window_event_listener(leptos::ev::focus, move |_| ide.refresh_tree());
-        on_cleanup(move || on_focus.remove());
+        on_cleanup(move || {
+            on_focus.remove();
+            if let Some(interval) = interval {
+                interval.clear();
+            }
+        });
     });
     let new_entry = move |kind: EntryKind| {
         let folder = ide.target_folder();
@@ -86,19 +91,24 @@ fn Folder(path: WorkspacePath, depth: usize) -> impl IntoView {
             }
         })}
         {move || match entries.get() {
-            None => view! { <li class="muted tree-row" style:padding-left=indent(depth)>"Loading…"</li> }.into_any(),
-            Some(Err(error)) => view! {
+            None => Some(view! { <li class="muted tree-row" style:padding-left=indent(depth)>"Loading…"</li> }.into_any()),
+            Some(Err(error)) => Some(view! {
                 <li class="tree-error" role="alert" style:padding-left=indent(depth)>{error.to_string()}</li>
-            }.into_any(),
-            Some(Ok(list)) if list.is_empty() && depth == 0 => view! {
+            }.into_any()),
+            Some(Ok(list)) if list.is_empty() && depth == 0 => Some(view! {
                 <li class="muted tree-row">"The workspace is empty. Create a file or drop one here."</li>
-            }.into_any(),
-            Some(Ok(list)) => list
-                .into_iter()
-                .map(|entry| view! { <Entry entry depth /> })
-                .collect_view()
-                .into_any(),
+            }.into_any()),
+            Some(Ok(_)) => None,
         }}
+        // Keyed, so a refresh that finds the same entries keeps their rows (open folders,
+        // a rename in progress) instead of drawing them anew.
+        <For
+            each=move || entries.get().and_then(Result::ok).unwrap_or_default()
+            key=FileEntry::clone
+            let:entry
+        >
+            <Entry entry depth />
+        </For>
     }
 }
 

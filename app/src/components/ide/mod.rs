@@ -9,4 +9,4 @@ mod terminal_connection;
 pub mod terminals;
 mod upload;
 
-pub use js::{SCRIPT, STYLESHEET};
+pub use js::{loaded as scripts_loaded, SCRIPT, STYLESHEET};
