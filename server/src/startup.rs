@@ -16,6 +16,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::CompressionLayer;
 
 use crate::files::{self, FileManager, FileSettings};
 use crate::routes;
@@ -163,5 +165,15 @@ fn router(state: AppState) -> Router {
         )
         .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(compression())
         .with_state(state)
+}
+
+/// Gzip for pages, scripts, styles, WASM and JSON (the IDE's bundle shrinks to a third);
+/// never for event streams, images, or file downloads, which stream as they are.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/octet-stream"))
+        .and(NotForContentType::const_new("application/x-tar"));
+    CompressionLayer::new().compress_when(predicate)
 }

@@ -143,3 +143,17 @@ async fn errors_carry_their_status_and_a_message() {
         .unwrap();
     assert_eq!(chunked.status(), 411);
 }
+
+#[tokio::test]
+async fn pages_and_json_are_compressed_for_browsers_that_accept_it() {
+    let (app, ws, _cleanup) = app_with_workspace("http-gzip").await;
+    let page = app
+        .client
+        .get(format!("{}/workspaces/{ws}", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+}
