@@ -42,6 +42,8 @@ pub enum AppError {
         size: String,
         limit: String,
     },
+    #[error("“{0}” changed on disk since it was opened here. Save again to overwrite that change, or close and reopen the file to see it.")]
+    FileChanged(String),
     #[error("“{0}” is not a text file. Download it instead.")]
     BinaryFile(String),
     #[error("The upload is {size}, over the limit of {limit}. Split it, or raise AICOCKPIT_UPLOAD_LIMIT.")]
@@ -87,7 +89,10 @@ impl AppError {
             Self::Invalid { .. } | Self::InvalidPath { .. } | Self::ImageMissing { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::NameTaken(_) | Self::NotRunning(_) | Self::FileExists(_) => StatusCode::CONFLICT,
+            Self::NameTaken(_)
+            | Self::NotRunning(_)
+            | Self::FileExists(_)
+            | Self::FileChanged(_) => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::FileNotFound(_) => StatusCode::NOT_FOUND,
             Self::FileTooLarge { .. } | Self::UploadTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE

@@ -27,6 +27,14 @@ impl FileEntry {
     }
 }
 
+/// A text file as the editor opened it. `version` (a SHA-256 of the contents) goes back
+/// with a save, which is refused if the file changed on disk meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextFile {
+    pub text: String,
+    pub version: String,
+}
+
 /// Folders first, then case-insensitive by name (exact name breaks ties), like most IDEs.
 pub fn sort_entries(entries: &mut [FileEntry]) {
     entries.sort_by(|a, b| {

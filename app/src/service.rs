@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::AppError;
-use crate::files::FileEntry;
+use crate::files::{FileEntry, TextFile};
 use crate::model::{ImageChoice, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec};
 use crate::workspace_path::WorkspacePath;
 
@@ -36,14 +36,16 @@ pub trait FileService: Send + Sync + 'static {
         &self,
         workspace: &WorkspaceName,
         file: &WorkspacePath,
-    ) -> Result<String, AppError>;
+    ) -> Result<TextFile, AppError>;
     /// Replaces (or creates) a file, atomically: a failed write leaves the old contents.
+    /// With `base`, only if the file still has that version; returns the new version.
     async fn write_text(
         &self,
         workspace: &WorkspaceName,
         file: &WorkspacePath,
         text: String,
-    ) -> Result<(), AppError>;
+        base: Option<String>,
+    ) -> Result<String, AppError>;
     /// Creates an empty file; refuses an existing name.
     async fn create_file(
         &self,

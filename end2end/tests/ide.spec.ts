@@ -55,6 +55,18 @@ test('terminal, tree and editor work on the same files', async ({ page }) => {
   await run(page, 'cat a.txt');
   await expect(terminal(page)).toContainText('from the editor');
 
+  // A change made in the terminal meanwhile is not overwritten silently: the first save
+  // explains, the second overwrites.
+  await run(page, 'echo from the terminal > a.txt');
+  await content.click();
+  await page.keyboard.type('!');
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('notice')).toContainText('changed on disk');
+  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/a.txt')).toBe('from the terminal\n');
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('notice')).toHaveText('Saved /workspace/a.txt');
+  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/a.txt')).toBe('hello\n from the editor!');
+
   // A reload reattaches to the same shell, with its earlier output replayed, and reopens
   // the editor.
   await page.reload();

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::AppError;
-use crate::files::FileEntry;
+use crate::files::{FileEntry, TextFile};
 
 #[cfg(feature = "ssr")]
 use super::ssr::{files, respond};
@@ -35,16 +35,23 @@ pub async fn list_folder(workspace: String, folder: String) -> Result<Vec<FileEn
 }
 
 #[server(prefix = "/api/files", endpoint = "read", input = Json)]
-pub async fn read_file(workspace: String, file: String) -> Result<String, AppError> {
+pub async fn read_file(workspace: String, file: String) -> Result<TextFile, AppError> {
     let (workspace, file) = parse(&workspace, &file)?;
     files()?.read_text(&workspace, &file).await.map_err(respond)
 }
 
+/// Saves `text`; with `base` (the version it was opened with) only if nobody changed the
+/// file since. Returns the new version.
 #[server(prefix = "/api/files", endpoint = "write", input = Json)]
-pub async fn write_file(workspace: String, file: String, text: String) -> Result<(), AppError> {
+pub async fn write_file(
+    workspace: String,
+    file: String,
+    text: String,
+    #[server(default)] base: Option<String>,
+) -> Result<String, AppError> {
     let (workspace, file) = parse(&workspace, &file)?;
     files()?
-        .write_text(&workspace, &file, text)
+        .write_text(&workspace, &file, text, base)
         .await
         .map_err(respond)
 }

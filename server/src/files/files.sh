@@ -7,8 +7,9 @@
 #   list    DIR                  "<kind><link> <name>/" per entry (kind d|f|o, link l|-);
 #                                "/" ends a record because no name can contain it
 #   read    FILE MAX             "<size>\n" then the bytes; MAX -1 means no limit
-#   write   FILE SIZE MODE       stdin -> FILE, committed only if SIZE bytes arrived;
-#                                MODE is replace or create
+#   write   FILE SIZE MODE BASE  stdin -> FILE, committed only if SIZE bytes arrived;
+#                                MODE is replace or create; BASE is the SHA-256 the file
+#                                must still have (it was opened with), or - for any
 #   mkdir   DIR
 #   rename  FROM TO
 #   delete  PATH
@@ -82,6 +83,10 @@ write)
   if exists "$p"; then
     [ "$3" = create ] && fail 12 "$1"
     [ -d "$p" ] && fail 14 "$1" "it is a folder"
+    if [ "$4" != - ]; then
+      current=$(sha256sum < "$p") || fail 18 "$1" "You have no permission to read it."
+      [ "${current%% *}" = "$4" ] || fail 20 "$1"
+    fi
   fi
   [ -d "$dir" ] || fail 10 "${1%/*}"
   [ -w "$dir" ] || fail 18 "${1%/*}" "You have no permission to write in it."

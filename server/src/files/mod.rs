@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::error::AppError;
-use app::files::{format_bytes, FileEntry};
+use app::files::{format_bytes, FileEntry, TextFile};
 use app::model::WorkspaceName;
 use app::service::FileService;
 use app::workspace_path::WorkspacePath;
@@ -104,7 +104,12 @@ impl FileManager {
                 limit: format_bytes(self.settings.upload_limit),
             });
         }
-        let args = vec![file.absolute(), size.to_string(), "replace".into()];
+        let args = vec![
+            file.absolute(),
+            size.to_string(),
+            "replace".into(),
+            "-".into(),
+        ];
         self.run(workspace, "write", args, Some(body))
             .await
             .map(drop)
@@ -116,8 +121,23 @@ impl FileManager {
         file: &WorkspacePath,
         contents: Bytes,
         mode: &str,
+        base: Option<String>,
     ) -> Result<(), AppError> {
-        let args = vec![file.absolute(), contents.len().to_string(), mode.into()];
+        // Only a hex digest may reach the script as the expected version.
+        if let Some(base) = base
+            .as_ref()
+            .filter(|b| b.len() != 64 || !b.bytes().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(AppError::FileRefused(format!(
+                "“{base}” is not a file version (a SHA-256 in hex)."
+            )));
+        }
+        let args = vec![
+            file.absolute(),
+            contents.len().to_string(),
+            mode.into(),
+            base.unwrap_or_else(|| "-".into()),
+        ];
         let stdin = futures::stream::once(async move { Ok(contents) }).boxed();
         self.run(workspace, "write", args, Some(stdin))
             .await
@@ -224,6 +244,12 @@ impl FileManager {
     }
 }
 
+/// A file's version: the SHA-256 of its contents, as `sha256sum` prints it.
+fn version_of(contents: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(contents))
+}
+
 fn keep_stderr(stderr: &mut Vec<u8>, bytes: &[u8]) {
     let room = MAX_STDERR.saturating_sub(stderr.len());
     stderr.extend_from_slice(&bytes[..bytes.len().min(room)]);
@@ -262,7 +288,7 @@ impl FileService for FileManager {
         &self,
         workspace: &WorkspaceName,
         file: &WorkspacePath,
-    ) -> Result<String, AppError> {
+    ) -> Result<TextFile, AppError> {
         let limit = self.settings.editor_limit;
         let args = vec![file.absolute(), limit.to_string()];
         let (_, mut body) = self.open(workspace, "read", args, Some(limit)).await?;
@@ -279,9 +305,12 @@ impl FileService for FileManager {
                 ));
             }
         }
+        let version = version_of(&bytes);
         match bytes.contains(&0) {
             true => Err(AppError::BinaryFile(file.absolute())),
-            false => String::from_utf8(bytes).map_err(|_| AppError::BinaryFile(file.absolute())),
+            false => String::from_utf8(bytes)
+                .map(|text| TextFile { text, version })
+                .map_err(|_| AppError::BinaryFile(file.absolute())),
         }
     }
 
@@ -290,9 +319,13 @@ impl FileService for FileManager {
         workspace: &WorkspaceName,
         file: &WorkspacePath,
         text: String,
-    ) -> Result<(), AppError> {
-        self.write(workspace, file, Bytes::from(text), "replace")
-            .await
+        base: Option<String>,
+    ) -> Result<String, AppError> {
+        let contents = Bytes::from(text);
+        let version = version_of(&contents);
+        self.write(workspace, file, contents, "replace", base)
+            .await?;
+        Ok(version)
     }
 
     async fn create_file(
@@ -300,7 +333,8 @@ impl FileService for FileManager {
         workspace: &WorkspaceName,
         file: &WorkspacePath,
     ) -> Result<(), AppError> {
-        self.write(workspace, file, Bytes::new(), "create").await
+        self.write(workspace, file, Bytes::new(), "create", None)
+            .await
     }
 
     async fn create_folder(

@@ -14,6 +14,7 @@ const IS_A_FOLDER: i64 = 14;
 const TOO_LARGE: i64 = 15;
 const NOT_A_FILE: i64 = 17;
 const INTO_ITSELF: i64 = 19;
+const CHANGED: i64 = 20;
 
 /// The error for a failed run: `stderr` holds "<path>\t<detail>" from `fail`, or whatever
 /// else the shell printed. `limit` is the size limit the operation had, if any.
@@ -32,6 +33,7 @@ pub fn failure(code: i64, stderr: &[u8], limit: Option<u64>) -> AppError {
     match code {
         NOT_FOUND => AppError::FileNotFound(path),
         EXISTS => AppError::FileExists(path),
+        CHANGED => AppError::FileChanged(path),
         OUTSIDE | NOT_A_FOLDER | IS_A_FOLDER | NOT_A_FILE | INTO_ITSELF => AppError::InvalidPath {
             path,
             reason: detail.to_owned(),

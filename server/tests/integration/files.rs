@@ -37,16 +37,24 @@ async fn create_write_read_rename_and_delete_round_trip() {
     files.create_folder(&ws, &path("src")).await.unwrap();
     files.create_file(&ws, &path("src/main.rs")).await.unwrap();
     assert_eq!(
-        files.read_text(&ws, &path("src/main.rs")).await.unwrap(),
+        files
+            .read_text(&ws, &path("src/main.rs"))
+            .await
+            .unwrap()
+            .text,
         ""
     );
     let text = "fn main() {\n    println!(\"héllo\");\n}\n".to_owned();
     files
-        .write_text(&ws, &path("src/main.rs"), text.clone())
+        .write_text(&ws, &path("src/main.rs"), text.clone(), None)
         .await
         .unwrap();
     assert_eq!(
-        files.read_text(&ws, &path("src/main.rs")).await.unwrap(),
+        files
+            .read_text(&ws, &path("src/main.rs"))
+            .await
+            .unwrap()
+            .text,
         text
     );
     assert_eq!(exec(&ws, &["cat", "/workspace/src/main.rs"]).await, text);
@@ -58,7 +66,11 @@ async fn create_write_read_rename_and_delete_round_trip() {
         Err(AppError::FileExists("/workspace/src/main.rs".into()))
     );
     assert_eq!(
-        files.read_text(&ws, &path("src/main.rs")).await.unwrap(),
+        files
+            .read_text(&ws, &path("src/main.rs"))
+            .await
+            .unwrap()
+            .text,
         text
     );
 
@@ -75,7 +87,11 @@ async fn create_write_read_rename_and_delete_round_trip() {
 
     files.rename(&ws, &path("src"), &path("lib")).await.unwrap();
     assert_eq!(
-        files.read_text(&ws, &path("lib/main.rs")).await.unwrap(),
+        files
+            .read_text(&ws, &path("lib/main.rs"))
+            .await
+            .unwrap()
+            .text,
         text
     );
     let clash = files.rename(&ws, &path("B.md"), &path("a b.txt")).await;
@@ -101,12 +117,12 @@ async fn written_files_belong_to_the_workspace_user_and_keep_their_mode() {
     let (_svc, ws, _cleanup) = running_workspace("owner").await;
     let files = files(FileSettings::default());
     files
-        .write_text(&ws, &path("run.sh"), "echo 1\n".into())
+        .write_text(&ws, &path("run.sh"), "echo 1\n".into(), None)
         .await
         .unwrap();
     exec(&ws, &["chmod", "755", "/workspace/run.sh"]).await;
     files
-        .write_text(&ws, &path("run.sh"), "echo 2\n".into())
+        .write_text(&ws, &path("run.sh"), "echo 2\n".into(), None)
         .await
         .unwrap();
     files
@@ -152,7 +168,7 @@ async fn symbolic_links_cannot_leave_the_workspace() {
     .await;
 
     assert_eq!(
-        files.read_text(&ws, &path("ok.txt")).await.unwrap(),
+        files.read_text(&ws, &path("ok.txt")).await.unwrap().text,
         "inside\n"
     );
     assert!(outside(files.read_text(&ws, &path("passwd")).await));
@@ -160,10 +176,14 @@ async fn symbolic_links_cannot_leave_the_workspace() {
     assert!(outside(files.list(&ws, &path("up")).await));
     assert!(outside(files.read_text(&ws, &path("etc/hostname")).await));
     assert!(outside(
-        files.write_text(&ws, &path("etc/x"), "x".into()).await
+        files
+            .write_text(&ws, &path("etc/x"), "x".into(), None)
+            .await
     ));
     assert!(outside(
-        files.write_text(&ws, &path("passwd"), "x".into()).await
+        files
+            .write_text(&ws, &path("passwd"), "x".into(), None)
+            .await
     ));
     assert!(outside(files.create_folder(&ws, &path("etc/new")).await));
     assert!(outside(
@@ -214,7 +234,7 @@ async fn large_binary_and_incomplete_files_are_handled_without_loss() {
     );
     // A body shorter than announced (a dropped connection) leaves the old file alone.
     files
-        .write_text(&ws, &path("keep.txt"), "old".into())
+        .write_text(&ws, &path("keep.txt"), "old".into(), None)
         .await
         .unwrap();
     let short = files
@@ -225,7 +245,7 @@ async fn large_binary_and_incomplete_files_are_handled_without_loss() {
         "{short:?}"
     );
     assert_eq!(
-        files.read_text(&ws, &path("keep.txt")).await.unwrap(),
+        files.read_text(&ws, &path("keep.txt")).await.unwrap().text,
         "old"
     );
     assert_eq!(
@@ -246,4 +266,52 @@ async fn a_stopped_workspace_is_named_in_the_error() {
     let error = files.list(&ws, &path("")).await.unwrap_err();
     assert_eq!(error, AppError::NotRunning(ws.to_string()));
     assert!(error.to_string().contains("Start it from the dashboard"));
+}
+
+#[tokio::test]
+async fn a_save_over_a_change_made_elsewhere_is_refused_until_confirmed() {
+    let (_svc, ws, _cleanup) = running_workspace("conflict").await;
+    let files = files(FileSettings::default());
+    let file = path("notes.md");
+    let saved = files
+        .write_text(&ws, &file, "one\n".into(), None)
+        .await
+        .unwrap();
+    let opened = files.read_text(&ws, &file).await.unwrap();
+    assert_eq!(
+        opened.version, saved,
+        "a read and a write agree on the version"
+    );
+
+    // Saving on top of the version it was opened with works, and moves the version on.
+    let next = files
+        .write_text(&ws, &file, "two\n".into(), Some(opened.version.clone()))
+        .await
+        .unwrap();
+    assert_ne!(next, opened.version);
+
+    // Someone else writes from the terminal; the editor's next save is refused.
+    exec(&ws, &["sh", "-c", "echo terminal > /workspace/notes.md"]).await;
+    let refused = files
+        .write_text(&ws, &file, "three\n".into(), Some(next))
+        .await;
+    assert_eq!(
+        refused,
+        Err(AppError::FileChanged("/workspace/notes.md".into()))
+    );
+    assert_eq!(
+        files.read_text(&ws, &file).await.unwrap().text,
+        "terminal\n"
+    );
+
+    // Saving again without a version overwrites, as the message offers.
+    files
+        .write_text(&ws, &file, "three\n".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(files.read_text(&ws, &file).await.unwrap().text, "three\n");
+    let bogus = files
+        .write_text(&ws, &file, "x".into(), Some("; rm -rf /".into()))
+        .await;
+    assert!(matches!(bogus, Err(AppError::FileRefused(_))), "{bogus:?}");
 }

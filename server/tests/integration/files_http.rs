@@ -105,7 +105,8 @@ async fn errors_carry_their_status_and_a_message() {
     let write = json!({"workspace": ws, "file": "a.txt", "text": "hello\n"});
     assert_eq!(files_call(&app, "write", write).await.status(), 200);
     let read = files_call(&app, "read", json!({"workspace": ws, "file": "a.txt"})).await;
-    assert_eq!(read.json::<String>().await.unwrap(), "hello\n");
+    let read: serde_json::Value = read.json().await.unwrap();
+    assert_eq!(read["text"], "hello\n");
     let again = files_call(
         &app,
         "create-file",

@@ -64,13 +64,20 @@ async fn files_work_with_dash_and_gnu_tools(name: &WorkspaceName) {
     let path = |raw: &str| WorkspacePath::parse(raw).unwrap();
     files.create_folder(name, &path("src")).await.unwrap();
     files
-        .write_text(name, &path("src/main.rs"), "fn main() {}\n".into())
+        .write_text(name, &path("src/main.rs"), "fn main() {}\n".into(), None)
         .await
         .unwrap();
-    assert_eq!(
-        files.read_text(name, &path("src/main.rs")).await.unwrap(),
-        "fn main() {}\n"
-    );
+    let opened = files.read_text(name, &path("src/main.rs")).await.unwrap();
+    assert_eq!(opened.text, "fn main() {}\n");
+    exec(
+        name,
+        &["sh", "-c", "echo changed >> /workspace/src/main.rs"],
+    )
+    .await;
+    let stale = files
+        .write_text(name, &path("src/main.rs"), "x".into(), Some(opened.version))
+        .await;
+    assert!(matches!(stale, Err(AppError::FileChanged(_))), "{stale:?}");
     let listed = files.list(name, &path("")).await.unwrap();
     assert!(listed.iter().any(|e| e.name() == "src"), "{listed:?}");
     exec(name, &["ln", "-s", "/etc", "/workspace/etc"]).await;

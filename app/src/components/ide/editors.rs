@@ -4,6 +4,8 @@
 //! a download instead.
 
 use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 use super::js;
 use super::state::{Ide, OpenFile};
@@ -111,6 +113,11 @@ fn EditorView(file: OpenFile) -> impl IntoView {
     let visible = Memo::new(move |_| ide.active_file.get() == Some(file.id));
     let contents = RwSignal::new(Contents::Loading);
     let editor = StoredValue::new_local(None::<js::Editor>);
+    // JavaScript only references these; they are dropped with the editor.
+    let handlers = StoredValue::new_local(Vec::<Closure<dyn FnMut()>>::new());
+    // The version the next save builds on; `None` after a conflict, so saving again
+    // overwrites the change made elsewhere, as the message says.
+    let base = StoredValue::new(None::<String>);
     let host = NodeRef::<leptos::html::Div>::new();
 
     let save = move || {
@@ -119,8 +126,15 @@ fn EditorView(file: OpenFile) -> impl IntoView {
         };
         let path = file.path.get_untracked();
         leptos::task::spawn_local(async move {
-            match write_file(ide.workspace(), path.absolute(), text.clone()).await {
-                Ok(()) => {
+            let saved = write_file(
+                ide.workspace(),
+                path.absolute(),
+                text.clone(),
+                base.get_value(),
+            );
+            match saved.await {
+                Ok(version) => {
+                    base.set_value(Some(version));
                     // Typing during the save keeps the tab dirty.
                     let unchanged =
                         editor.with_value(|e| e.as_ref().map(js::Editor::text)) == Some(text);
@@ -130,7 +144,12 @@ fn EditorView(file: OpenFile) -> impl IntoView {
                     ide.info(format!("Saved {path}"));
                     ide.refresh_tree();
                 }
-                Err(error) => ide.error(&error),
+                Err(error) => {
+                    if matches!(error, AppError::FileChanged(_)) {
+                        base.set_value(None);
+                    }
+                    ide.error(&error);
+                }
             }
         });
     };
@@ -142,26 +161,22 @@ fn EditorView(file: OpenFile) -> impl IntoView {
         }
         let path = file.path.get_untracked();
         leptos::task::spawn_local(async move {
-            let text = match read_file(ide.workspace(), path.absolute()).await {
-                Ok(text) => text,
+            let opened = match read_file(ide.workspace(), path.absolute()).await {
+                Ok(opened) => opened,
                 Err(error) => return contents.set(Contents::Unavailable(error)),
             };
+            base.set_value(Some(opened.version));
             js::when_loaded(move || {
-                let on_change = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-                    file.dirty.set(true)
-                });
-                let on_save = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(save);
-                use wasm_bindgen::JsCast;
+                let on_change = Closure::<dyn FnMut()>::new(move || file.dirty.set(true));
+                let on_save = Closure::<dyn FnMut()>::new(save);
                 let created = js::create_editor(
                     &element,
                     &path.absolute(),
-                    &text,
+                    &opened.text,
                     on_change.as_ref().unchecked_ref(),
                     on_save.as_ref().unchecked_ref(),
                 );
-                // They live as long as the editor, which holds the only references.
-                on_change.forget();
-                on_save.forget();
+                handlers.set_value(vec![on_change, on_save]);
                 created.focus();
                 editor.set_value(Some(created));
                 contents.set(Contents::Ready);
@@ -174,7 +189,8 @@ fn EditorView(file: OpenFile) -> impl IntoView {
         }
     });
     on_cleanup(move || {
-        editor.with_value(|e| e.as_ref().map(js::Editor::dispose));
+        editor.try_with_value(|e| e.as_ref().map(js::Editor::dispose));
+        handlers.try_update_value(Vec::clear);
     });
 
     view! {

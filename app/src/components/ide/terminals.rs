@@ -273,7 +273,7 @@ fn TerminalView(workspace: String, id: String, visible: Memo<bool>) -> impl Into
         }
     });
     on_cleanup(move || {
-        connection.with_value(|c| c.as_ref().map(TerminalConnection::dispose));
+        connection.try_with_value(|c| c.as_ref().map(TerminalConnection::dispose));
     });
     view! {
         <div class="terminal-host" node_ref=host class:hidden=move || !visible.get()
