@@ -127,3 +127,19 @@ test('terminal tabs: characters split across frames, new, rename, reload and clo
   await expect(tabs).toHaveCount(1);
   await expect(terminal(page)).toContainText('café ok');
 });
+
+test('a workspace stopped under the IDE says so and starts again from there', async ({ page }) => {
+  const name = await openIde(page, 'stopped');
+  await expect(terminal(page)).toContainText('$');
+  docker('stop', '-t', '1', `aicockpit-${name}`);
+  await expect(terminal(page)).toContainText('is not running');
+  const start = page.getByRole('button', { name: 'Start workspace' });
+  await expect(start).toBeVisible();
+  await start.click();
+  await expect(page.getByTestId('notice')).toContainText('Workspace started');
+  await expect(start).toBeHidden();
+  await terminal(page).click();
+  await page.keyboard.press('Enter');
+  await run(page, "echo back-''again");
+  await expect(terminal(page)).toContainText('back-again');
+});

@@ -9,8 +9,10 @@ use super::icons::{Icon, Svg};
 use super::state::{Ide, NameEdit};
 use super::upload::UploadZone;
 use crate::api::files::{create_file, create_folder, delete_path, list_folder, rename_path};
+use crate::api::workspaces::start_workspace;
 use crate::error::AppError;
 use crate::files::{EntryKind, FileEntry};
+use crate::model::WorkspaceName;
 use crate::workspace_path::WorkspacePath;
 
 /// How often the tree relists while the page is visible.
@@ -92,9 +94,15 @@ fn Folder(path: WorkspacePath, depth: usize) -> impl IntoView {
         })}
         {move || match entries.get() {
             None => Some(view! { <li class="muted tree-row" style:padding-left=indent(depth)>"Loading…"</li> }.into_any()),
-            Some(Err(error)) => Some(view! {
-                <li class="tree-error" role="alert" style:padding-left=indent(depth)>{error.to_string()}</li>
-            }.into_any()),
+            Some(Err(error)) => {
+                let stopped = matches!(error, AppError::NotRunning(_));
+                Some(view! {
+                    <li class="tree-error" role="alert" style:padding-left=indent(depth)>
+                        {error.to_string()}
+                        {stopped.then(|| view! { <StartButton /> })}
+                    </li>
+                }.into_any())
+            }
             Some(Ok(list)) if list.is_empty() && depth == 0 => Some(view! {
                 <li class="muted tree-row">"The workspace is empty. Create a file or drop one here."</li>
             }.into_any()),
@@ -204,6 +212,33 @@ fn Entry(entry: FileEntry, depth: usize) -> impl IntoView {
                 view! { <ul role="group"><Folder path=children.clone() depth=depth + 1 /></ul> }.into_any()
             })}
         </li>
+    }
+}
+
+/// Starts a stopped workspace from the IDE; the tree reloads, and a terminal reconnects
+/// with a key press.
+#[component]
+fn StartButton() -> impl IntoView {
+    let ide = expect_context::<Ide>();
+    let starting = RwSignal::new(false);
+    let start = move |_| {
+        let Ok(name) = WorkspaceName::parse(&ide.workspace()) else {
+            return;
+        };
+        starting.set(true);
+        leptos::task::spawn_local(async move {
+            match start_workspace(name).await {
+                Ok(()) => ide.info("Workspace started. Press a key in a terminal to reconnect it."),
+                Err(error) => ide.error(&error),
+            }
+            starting.set(false);
+            ide.refresh_tree();
+        });
+    };
+    view! {
+        <button class="button primary start" disabled=move || starting.get() on:click=start>
+            {move || if starting.get() { "Starting…" } else { "Start workspace" }}
+        </button>
     }
 }
 

@@ -1,13 +1,17 @@
 //! Uploads into the workspace: the toolbar's file picker and drag-and-drop onto the tree
 //! (into the folder dropped on, or the selected one). Each file is a `PUT` with its exact
 //! size, sent by XMLHttpRequest for its progress events; the server refuses files over its
-//! limit and keeps the old file when an upload breaks off.
+//! limit and keeps the old file when an upload breaks off. Replacing an existing file asks
+//! first.
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{DragEvent, File, FileList, ProgressEvent, XmlHttpRequest};
 
+use std::collections::HashSet;
+
 use super::state::{encode, Ide};
+use crate::api::files::list_folder;
 use crate::files::format_bytes;
 use crate::workspace_path::WorkspacePath;
 
@@ -33,11 +37,12 @@ pub fn UploadZone(children: Children) -> impl IntoView {
     let picker = NodeRef::<leptos::html::Input>::new();
 
     let start = move |folder: WorkspacePath, files: FileList| {
-        for index in 0..files.length() {
-            if let Some(file) = files.get(index) {
+        let files: Vec<File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
+        leptos::task::spawn_local(async move {
+            for file in confirm_replacements(ide, &folder, files).await {
                 send(ide, uploads, folder.clone(), file);
             }
-        }
+        });
     };
     let on_pick = move |_| {
         let Some(input) = picker.get() else { return };
@@ -96,6 +101,31 @@ fn UploadRow(upload: Upload) -> impl IntoView {
             }}
         </li>
     }
+}
+
+/// The files to send: all of them, unless some would replace existing files and the
+/// person declines, in which case only the new ones.
+async fn confirm_replacements(ide: Ide, folder: &WorkspacePath, files: Vec<File>) -> Vec<File> {
+    let existing: HashSet<String> = list_folder(ide.workspace(), folder.absolute())
+        .await
+        .map(|entries| entries.iter().map(|e| e.name().to_owned()).collect())
+        .unwrap_or_default();
+    let clashes: Vec<String> = files
+        .iter()
+        .map(File::name)
+        .filter(|name| existing.contains(name))
+        .collect();
+    let replace = clashes.is_empty()
+        || window()
+            .confirm_with_message(&format!(
+                "{} already in {folder}. Replace with the uploaded version?",
+                clashes.join(", ")
+            ))
+            .unwrap_or(false);
+    files
+        .into_iter()
+        .filter(|file| replace || !existing.contains(&file.name()))
+        .collect()
 }
 
 /// The folder under the drop: a folder row itself, or the folder holding a file row.
