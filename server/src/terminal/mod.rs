@@ -6,6 +6,7 @@
 //! fixed-size broadcast channel; a viewer that falls behind is told it lagged (and can replay
 //! the scrollback) instead of holding output back for everyone.
 
+mod hangup;
 mod scrollback;
 pub mod websocket;
 
@@ -46,6 +47,9 @@ impl Default for TerminalSettings {
 
 struct Session {
     exec_id: String,
+    container: String,
+    /// Marks the session's processes, to end them with it (see `hangup`).
+    tag: String,
     scrollback: Mutex<Scrollback>,
     output: broadcast::Sender<Bytes>,
     input: mpsc::Sender<Bytes>,
@@ -154,9 +158,10 @@ impl TerminalHub {
         Some(session.view())
     }
 
-    /// Ends the session `key` now (its tab was closed), whoever watches it.
+    /// Ends the session `key` and its processes now (its tab was closed), whoever watches it.
     pub fn close(&self, key: &str) -> bool {
-        self.0.sessions().remove(key).is_some()
+        let removed = self.0.sessions().remove(key);
+        removed.map(|session| self.0.hang_up(&session)).is_some()
     }
 
     /// Whether `container` still runs, to tell an ended shell from a stopped workspace.
@@ -189,19 +194,35 @@ impl HubInner {
         lock(&self.sessions)
     }
 
+    /// Ends a session's processes in the container, not only its connection.
+    fn hang_up(&self, session: &Session) {
+        let container = session.container.clone();
+        hangup::hang_up(
+            self.runtime.clone(),
+            container,
+            &session.tag,
+            &self.settings.user,
+        );
+    }
+
     async fn start(
         self: &Arc<Self>,
         key: &str,
         container: &str,
         spec: &TtySpec,
     ) -> Result<Arc<Session>, RuntimeError> {
-        let tty = self.runtime.open_tty(container, spec).await?;
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let mut spec = spec.clone();
+        spec.env.push(hangup::tag_entry(&tag));
+        let tty = self.runtime.open_tty(container, &spec).await?;
         let (mut reader, mut writer) = tokio::io::split(tty.io);
         let (output, _) = broadcast::channel(OUTPUT_CHUNKS);
         let (input, mut keystrokes) = mpsc::channel::<Bytes>(64);
 
         let session = Arc::new(Session {
             exec_id: tty.exec_id,
+            container: container.to_owned(),
+            tag,
             scrollback: Mutex::new(Scrollback::new(self.settings.scrollback_bytes)),
             output: output.clone(),
             input,
@@ -263,8 +284,8 @@ impl HubInner {
             let unwatched = sessions.get(&key).is_some_and(|s| {
                 std::ptr::eq(Arc::as_ptr(s), session.as_ptr()) && *lock(&s.viewers) == 0
             });
-            if unwatched {
-                sessions.remove(&key);
+            if let Some(session) = unwatched.then(|| sessions.remove(&key)).flatten() {
+                self.hang_up(&session);
             }
         });
     }

@@ -24,6 +24,10 @@ fn body(bytes: Vec<u8>) -> aicockpit::runtime::ByteStream {
     futures::stream::once(async move { Ok(Bytes::from(bytes)) }).boxed()
 }
 
+async fn contents(files: &FileManager, ws: &WorkspaceName, file: &str) -> String {
+    files.read_text(ws, &path(file)).await.unwrap().text
+}
+
 async fn names(files: &FileManager, ws: &WorkspaceName, folder: &str) -> Vec<String> {
     let entries = files.list(ws, &path(folder)).await.unwrap();
     entries.iter().map(|e| e.name().to_owned()).collect()
@@ -36,27 +40,13 @@ async fn create_write_read_rename_and_delete_round_trip() {
 
     files.create_folder(&ws, &path("src")).await.unwrap();
     files.create_file(&ws, &path("src/main.rs")).await.unwrap();
-    assert_eq!(
-        files
-            .read_text(&ws, &path("src/main.rs"))
-            .await
-            .unwrap()
-            .text,
-        ""
-    );
+    assert_eq!(contents(&files, &ws, "src/main.rs").await, "");
     let text = "fn main() {\n    println!(\"héllo\");\n}\n".to_owned();
     files
         .write_text(&ws, &path("src/main.rs"), text.clone(), None)
         .await
         .unwrap();
-    assert_eq!(
-        files
-            .read_text(&ws, &path("src/main.rs"))
-            .await
-            .unwrap()
-            .text,
-        text
-    );
+    assert_eq!(contents(&files, &ws, "src/main.rs").await, text);
     assert_eq!(exec(&ws, &["cat", "/workspace/src/main.rs"]).await, text);
 
     // Creating over an existing name is refused and changes nothing.
@@ -65,14 +55,7 @@ async fn create_write_read_rename_and_delete_round_trip() {
         again,
         Err(AppError::FileExists("/workspace/src/main.rs".into()))
     );
-    assert_eq!(
-        files
-            .read_text(&ws, &path("src/main.rs"))
-            .await
-            .unwrap()
-            .text,
-        text
-    );
+    assert_eq!(contents(&files, &ws, "src/main.rs").await, text);
 
     files.create_file(&ws, &path("B.md")).await.unwrap();
     files.create_file(&ws, &path("a b.txt")).await.unwrap();
@@ -86,14 +69,7 @@ async fn create_write_read_rename_and_delete_round_trip() {
     assert_eq!(listed[2].kind, EntryKind::File);
 
     files.rename(&ws, &path("src"), &path("lib")).await.unwrap();
-    assert_eq!(
-        files
-            .read_text(&ws, &path("lib/main.rs"))
-            .await
-            .unwrap()
-            .text,
-        text
-    );
+    assert_eq!(contents(&files, &ws, "lib/main.rs").await, text);
     let clash = files.rename(&ws, &path("B.md"), &path("a b.txt")).await;
     assert_eq!(
         clash,
@@ -167,10 +143,7 @@ async fn symbolic_links_cannot_leave_the_workspace() {
     )
     .await;
 
-    assert_eq!(
-        files.read_text(&ws, &path("ok.txt")).await.unwrap().text,
-        "inside\n"
-    );
+    assert_eq!(contents(&files, &ws, "ok.txt").await, "inside\n");
     assert!(outside(files.read_text(&ws, &path("passwd")).await));
     assert!(outside(files.list(&ws, &path("etc")).await));
     assert!(outside(files.list(&ws, &path("up")).await));
@@ -244,10 +217,7 @@ async fn large_binary_and_incomplete_files_are_handled_without_loss() {
         matches!(short, Err(AppError::FileRefused(ref m)) if m.contains("incomplete")),
         "{short:?}"
     );
-    assert_eq!(
-        files.read_text(&ws, &path("keep.txt")).await.unwrap().text,
-        "old"
-    );
+    assert_eq!(contents(&files, &ws, "keep.txt").await, "old");
     assert_eq!(
         exec(
             &ws,

@@ -7,10 +7,19 @@ use serde_json::json;
 
 use crate::helpers::{app_with_workspace, exec, TestApp};
 
-async fn files_call(app: &TestApp, action: &str, body: serde_json::Value) -> reqwest::Response {
+/// `PUT /api/files/upload` of `body` to `path` (already query-encoded).
+async fn upload(
+    app: &TestApp,
+    ws: &str,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
     app.client
-        .post(format!("{}/api/files/{action}", app.base))
-        .json(&body)
+        .put(format!(
+            "{}/api/files/upload?workspace={ws}&path={path}",
+            app.base
+        ))
+        .body(body)
         .send()
         .await
         .expect("the server answers")
@@ -20,33 +29,17 @@ async fn files_call(app: &TestApp, action: &str, body: serde_json::Value) -> req
 async fn upload_then_download_a_file_and_a_folder() {
     let (app, ws, _cleanup) = app_with_workspace("http-files").await;
     let bytes: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let url = |route: &str, path: &str| {
-        format!("{}/api/files/{route}?workspace={ws}&path={path}", app.base)
-    };
-    let uploaded = app
-        .client
-        .put(url("upload", "dir%2Fdata.bin"))
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
+    let download =
+        |path: &str| format!("{}/api/files/download?workspace={ws}&path={path}", app.base);
+    let uploaded = upload(&app, ws.as_str(), "dir%2Fdata.bin", bytes.clone()).await;
     assert_eq!(uploaded.status(), 404, "the folder does not exist yet");
     assert!(uploaded.text().await.unwrap().contains("/workspace/dir"));
 
-    let created = files_call(
-        &app,
-        "create-folder",
-        json!({"workspace": ws, "folder": "dir"}),
-    )
-    .await;
+    let created = app
+        .files("create-folder", json!({"workspace": ws, "folder": "dir"}))
+        .await;
     assert_eq!(created.status(), 200);
-    let uploaded = app
-        .client
-        .put(url("upload", "dir%2Fdata.bin"))
-        .body(bytes.clone())
-        .send()
-        .await
-        .unwrap();
+    let uploaded = upload(&app, ws.as_str(), "dir%2Fdata.bin", bytes.clone()).await;
     assert_eq!(uploaded.status(), 204, "{:?}", uploaded.text().await);
     assert_eq!(
         exec(&ws, &["stat", "-c", "%s %u", "/workspace/dir/data.bin"]).await,
@@ -55,7 +48,7 @@ async fn upload_then_download_a_file_and_a_folder() {
 
     let file = app
         .client
-        .get(url("download", "dir/data.bin"))
+        .get(download("dir/data.bin"))
         .send()
         .await
         .unwrap();
@@ -67,7 +60,7 @@ async fn upload_then_download_a_file_and_a_folder() {
         .contains("filename=\"data.bin\""));
     assert_eq!(file.bytes().await.unwrap().as_ref(), bytes.as_slice());
 
-    let folder = app.client.get(url("download", "dir")).send().await.unwrap();
+    let folder = app.client.get(download("dir")).send().await.unwrap();
     assert_eq!(folder.headers()["content-type"], "application/x-tar");
     let tar_bytes = folder.bytes().await.unwrap();
     let mut archive = tar::Archive::new(tar_bytes.as_ref());
@@ -85,16 +78,15 @@ async fn upload_then_download_a_file_and_a_folder() {
 #[tokio::test]
 async fn errors_carry_their_status_and_a_message() {
     let (app, ws, _cleanup) = app_with_workspace("http-errors").await;
-    let escape = files_call(
-        &app,
-        "read",
-        json!({"workspace": ws, "file": "../etc/passwd"}),
-    )
-    .await;
+    let escape = app
+        .files("read", json!({"workspace": ws, "file": "../etc/passwd"}))
+        .await;
     assert_eq!(escape.status(), 422);
     assert!(escape.text().await.unwrap().contains("outside /workspace"));
 
-    let missing = files_call(&app, "read", json!({"workspace": ws, "file": "nope.txt"})).await;
+    let missing = app
+        .files("read", json!({"workspace": ws, "file": "nope.txt"}))
+        .await;
     assert_eq!(missing.status(), 404);
     assert!(missing
         .text()
@@ -103,16 +95,15 @@ async fn errors_carry_their_status_and_a_message() {
         .contains("/workspace/nope.txt"));
 
     let write = json!({"workspace": ws, "file": "a.txt", "text": "hello\n"});
-    assert_eq!(files_call(&app, "write", write).await.status(), 200);
-    let read = files_call(&app, "read", json!({"workspace": ws, "file": "a.txt"})).await;
+    assert_eq!(app.files("write", write).await.status(), 200);
+    let read = app
+        .files("read", json!({"workspace": ws, "file": "a.txt"}))
+        .await;
     let read: serde_json::Value = read.json().await.unwrap();
     assert_eq!(read["text"], "hello\n");
-    let again = files_call(
-        &app,
-        "create-file",
-        json!({"workspace": ws, "file": "a.txt"}),
-    )
-    .await;
+    let again = app
+        .files("create-file", json!({"workspace": ws, "file": "a.txt"}))
+        .await;
     assert_eq!(again.status(), 409);
 
     let download = app
@@ -130,18 +121,8 @@ async fn errors_carry_their_status_and_a_message() {
         .await
         .unwrap()
         .contains("outside /workspace"));
-    let chunked = app
-        .client
-        .put(format!(
-            "{}/api/files/upload?workspace={ws}&path=x",
-            app.base
-        ))
-        .body(reqwest::Body::wrap_stream(futures::stream::once(async {
-            Ok::<_, std::io::Error>("abc")
-        })))
-        .send()
-        .await
-        .unwrap();
+    let stream = futures::stream::once(async { Ok::<_, std::io::Error>("abc") });
+    let chunked = upload(&app, ws.as_str(), "x", reqwest::Body::wrap_stream(stream)).await;
     assert_eq!(chunked.status(), 411);
 }
 

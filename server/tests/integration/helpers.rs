@@ -115,7 +115,6 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Calls a workspace server function: `POST /api/workspaces/<action>` with JSON.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
@@ -148,9 +147,19 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Calls a workspace server function: `POST /api/workspaces/<action>` with JSON.
     pub async fn call(&self, action: &str, body: serde_json::Value) -> reqwest::Response {
+        self.post(&format!("/api/workspaces/{action}"), body).await
+    }
+
+    /// Calls a file server function: `POST /api/files/<action>` with JSON.
+    pub async fn files(&self, action: &str, body: serde_json::Value) -> reqwest::Response {
+        self.post(&format!("/api/files/{action}"), body).await
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client
-            .post(format!("{}/api/workspaces/{action}", self.base))
+            .post(format!("{}{path}", self.base))
             .json(&body)
             .send()
             .await

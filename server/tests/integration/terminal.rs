@@ -73,12 +73,26 @@ async fn a_session_without_viewers_ends_after_the_idle_timeout() {
     let hub = hub(Duration::from_millis(200));
     let container = container_name(&name);
     let mut viewer = hub.attach("t1", &container, &sh()).await.unwrap();
-    type_line(&viewer, "echo before-''idle").await;
+    type_line(&viewer, "sleep 4321 & echo before-''idle").await;
     expect_output(&mut viewer, "before-idle").await;
     drop(viewer);
 
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(hub.session_count(), 0);
+    // Its processes end with it (after the hang-up's grace period at the latest).
+    let mut left = String::new();
+    for _ in 0..50 {
+        left = exec(
+            &name,
+            &["sh", "-c", "ps -o args | grep -cx 'sleep 4321' || true"],
+        )
+        .await;
+        if left.trim() == "0" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left.trim(), "0", "the idle session's processes still run");
     let fresh = hub.attach("t1", &container, &sh()).await.unwrap();
     assert!(
         !String::from_utf8_lossy(&fresh.replay).contains("before-idle"),

@@ -144,14 +144,23 @@ async fn a_slow_viewer_is_redrawn_while_others_keep_up() {
 async fn closing_a_terminal_ends_its_session() {
     let (app, name, _cleanup) = app_with_workspace("wsclose").await;
     let path = format!("/ws/terminal/{name}/tab2");
+    let mut other = open(&app, &format!("/ws/terminal/{name}/other")).await;
     let mut socket = open(&app, &path).await;
     socket
         .send(Message::Binary(
-            "echo before-''close\n".as_bytes().to_vec().into(),
+            "sleep 1234 & echo before-''close shell=$$ end-''pid\n"
+                .as_bytes()
+                .to_vec()
+                .into(),
         ))
         .await
         .unwrap();
-    expect(&mut socket, "before-close").await;
+    let seen = expect(&mut socket, " end-pid").await;
+    let pid = seen
+        .rsplit_once("before-close shell=")
+        .and_then(|(_, rest)| rest.split_once(" end-pid"))
+        .map(|(pid, _)| pid.to_owned())
+        .expect("the shell printed its pid");
     let closed = app
         .client
         .delete(format!("{}{path}", app.base))
@@ -160,6 +169,28 @@ async fn closing_a_terminal_ends_its_session() {
         .unwrap();
     assert_eq!(closed.status(), 204);
     expect(&mut socket, r#"{"type":"exit"}"#).await;
+    // The shell process itself is gone from the container, not just detached, and so is what
+    // it started.
+    let check = format!(
+        "if kill -0 {pid} 2>/dev/null || ps -o args | grep -qx 'sleep 1234'; then echo alive; else echo gone; fi"
+    );
+    let mut state = String::new();
+    for _ in 0..50 {
+        state = exec(&name, &["sh", "-c", &check]).await;
+        if state.trim() == "gone" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state.trim(), "gone", "shell {pid} still runs");
+    // Another terminal of the same workspace is untouched.
+    other
+        .send(Message::Binary(
+            "echo still-''here\n".as_bytes().to_vec().into(),
+        ))
+        .await
+        .unwrap();
+    expect(&mut other, "still-here").await;
 
     let mut fresh = open(&app, &path).await;
     fresh

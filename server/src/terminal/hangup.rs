@@ -1,0 +1,49 @@
+//! Ending a terminal for good. Dropping the exec connection detaches the shell but leaves it
+//! running in the container, so every session's processes carry a tag in their environment
+//! and ending the session signals every process that has it: the shell and whatever it
+//! started (an editor, a build), as the workspace user, HUP first and KILL for stragglers.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+
+use crate::runtime::{ContainerRuntime, ExecSpec};
+use crate::workspaces::MOUNT_PATH;
+
+/// The environment variable that tags a session's processes.
+pub const TAG_VARIABLE: &str = "AICOCKPIT_TERMINAL";
+
+const SCRIPT: &str = r#"
+signal() {
+  for dir in /proc/[0-9]*; do
+    if tr '\0' '\n' < "$dir/environ" 2>/dev/null | grep -qx "$1"; then
+      kill "-$2" "${dir#/proc/}" 2>/dev/null
+    fi
+  done
+}
+signal "$1" HUP
+sleep 2
+signal "$1" KILL
+"#;
+
+/// `AICOCKPIT_TERMINAL=<tag>`, for the session's environment.
+pub fn tag_entry(tag: &str) -> String {
+    format!("{TAG_VARIABLE}={tag}")
+}
+
+/// Signals the tagged processes in the background; a container already gone is fine.
+pub fn hang_up(runtime: Arc<dyn ContainerRuntime>, container: String, tag: &str, user: &str) {
+    let spec = ExecSpec {
+        command: ["/bin/sh", "-c", SCRIPT, "aicockpit-hangup", &tag_entry(tag)]
+            .map(str::to_owned)
+            .into(),
+        user: user.to_owned(),
+        working_dir: MOUNT_PATH.to_owned(),
+    };
+    tokio::spawn(async move {
+        match runtime.exec(&container, &spec, None).await {
+            Ok(mut process) => while process.output.next().await.is_some() {},
+            Err(e) => tracing::debug!(error = %e, "could not end a terminal's processes"),
+        }
+    });
+}
