@@ -70,11 +70,11 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let Some(size) = size else {
-        return (
+        let refused = (
             StatusCode::LENGTH_REQUIRED,
             "An upload needs a Content-Length header.",
-        )
-            .into_response();
+        );
+        return unread_body(refused.into_response());
     };
     let result = async {
         let (workspace, path) = target.parse()?;
@@ -85,8 +85,17 @@ pub async fn upload(
     };
     match result.await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => failure(e),
+        Err(e) => unread_body(failure(e)),
     }
+}
+
+/// A refused upload may leave part of its body unread: close the connection after the
+/// answer, or the client would send its next request into the rest of that body.
+fn unread_body(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Errors as the message a person reads, with the status that fits it.

@@ -33,6 +33,11 @@ async fn upload_then_download_a_file_and_a_folder() {
         |path: &str| format!("{}/api/files/download?workspace={ws}&path={path}", app.base);
     let uploaded = upload(&app, ws.as_str(), "dir%2Fdata.bin", bytes.clone()).await;
     assert_eq!(uploaded.status(), 404, "the folder does not exist yet");
+    assert_eq!(
+        uploaded.headers()["connection"],
+        "close",
+        "the unread rest of the body must not meet the next request"
+    );
     assert!(uploaded.text().await.unwrap().contains("/workspace/dir"));
 
     let created = app
