@@ -62,10 +62,6 @@ impl FileManager {
         Self { runtime, settings }
     }
 
-    pub fn settings(&self) -> &FileSettings {
-        &self.settings
-    }
-
     /// Streams a file, or a folder as a tar archive.
     pub async fn download(
         &self,
@@ -104,22 +100,18 @@ impl FileManager {
                 limit: format_bytes(self.settings.upload_limit),
             });
         }
-        let args = vec![
-            file.absolute(),
-            size.to_string(),
-            "replace".into(),
-            "-".into(),
-        ];
-        self.run(workspace, "write", args, Some(body))
+        self.write(workspace, file, size, body, "replace", None)
             .await
-            .map(drop)
     }
 
+    /// Runs `write`: `size` bytes from `stdin` replace (or create, by `mode`) the file,
+    /// only if it still has the version `base` when one is given.
     async fn write(
         &self,
         workspace: &WorkspaceName,
         file: &WorkspacePath,
-        contents: Bytes,
+        size: u64,
+        stdin: ByteStream,
         mode: &str,
         base: Option<String>,
     ) -> Result<(), AppError> {
@@ -134,11 +126,10 @@ impl FileManager {
         }
         let args = vec![
             file.absolute(),
-            contents.len().to_string(),
+            size.to_string(),
             mode.into(),
             base.unwrap_or_else(|| "-".into()),
         ];
-        let stdin = futures::stream::once(async move { Ok(contents) }).boxed();
         self.run(workspace, "write", args, Some(stdin))
             .await
             .map(drop)
@@ -244,6 +235,10 @@ impl FileManager {
     }
 }
 
+fn one_chunk(bytes: Bytes) -> ByteStream {
+    futures::stream::once(async move { Ok(bytes) }).boxed()
+}
+
 /// A file's version: the SHA-256 of its contents, as `sha256sum` prints it.
 fn version_of(contents: &[u8]) -> String {
     use sha2::Digest;
@@ -321,10 +316,17 @@ impl FileService for FileManager {
         text: String,
         base: Option<String>,
     ) -> Result<String, AppError> {
-        let contents = Bytes::from(text);
-        let version = version_of(&contents);
-        self.write(workspace, file, contents, "replace", base)
-            .await?;
+        let version = version_of(text.as_bytes());
+        let size = text.len() as u64;
+        self.write(
+            workspace,
+            file,
+            size,
+            one_chunk(text.into()),
+            "replace",
+            base,
+        )
+        .await?;
         Ok(version)
     }
 
@@ -333,7 +335,7 @@ impl FileService for FileManager {
         workspace: &WorkspaceName,
         file: &WorkspacePath,
     ) -> Result<(), AppError> {
-        self.write(workspace, file, Bytes::new(), "create", None)
+        self.write(workspace, file, 0, one_chunk(Bytes::new()), "create", None)
             .await
     }
 

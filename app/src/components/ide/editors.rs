@@ -8,7 +8,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use super::js;
-use super::state::{Ide, OpenFile};
+use super::state::{recall, remember, Ide, OpenFile};
 use crate::api::files::{read_file, write_file};
 use crate::error::AppError;
 use crate::workspace_path::WorkspacePath;
@@ -49,14 +49,8 @@ pub fn EditorPanel() -> impl IntoView {
 fn remember_open_files(ide: Ide) {
     let key = format!("aicockpit.editors.{}", ide.workspace());
     Effect::new(move |restored: Option<()>| {
-        let storage = window().local_storage().ok().flatten();
         if restored.is_none() {
-            let saved = storage
-                .as_ref()
-                .and_then(|s| s.get_item(&key).ok().flatten());
-            let paths: Vec<String> = saved
-                .and_then(|json| serde_json::from_str(&json).ok())
-                .unwrap_or_default();
+            let paths: Vec<String> = recall(&key).unwrap_or_default();
             for path in paths.iter().filter_map(|p| WorkspacePath::parse(p).ok()) {
                 ide.open_file(path);
             }
@@ -64,9 +58,7 @@ fn remember_open_files(ide: Ide) {
         let paths: Vec<String> = ide
             .open_files
             .with(|files| files.iter().map(|f| f.path.get().absolute()).collect());
-        if let (Some(storage), Ok(json)) = (storage, serde_json::to_string(&paths)) {
-            let _ = storage.set_item(&key, &json);
-        }
+        remember(&key, &paths);
     });
 }
 

@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::error::AppError;
 use crate::files::{EntryKind, FileEntry};
@@ -134,12 +136,43 @@ impl Ide {
 
     /// `/api/files/download?…` for a file or folder.
     pub fn download_url(&self, path: &WorkspacePath) -> String {
+        self.file_url("download", path)
+    }
+
+    /// `/api/files/upload?…` for a file.
+    pub fn upload_url(&self, path: &WorkspacePath) -> String {
+        self.file_url("upload", path)
+    }
+
+    fn file_url(&self, route: &str, path: &WorkspacePath) -> String {
         format!(
-            "/api/files/download?workspace={}&path={}",
+            "/api/files/{route}?workspace={}&path={}",
             self.workspace(),
             encode(&path.absolute())
         )
     }
+}
+
+/// A value kept as JSON in the browser's localStorage, if there is one and it still parses.
+pub fn recall<T: DeserializeOwned>(key: &str) -> Option<T> {
+    let storage = window().local_storage().ok().flatten()?;
+    let json = storage.get_item(key).ok().flatten()?;
+    serde_json::from_str(&json).ok()
+}
+
+/// Keeps `value` as JSON in localStorage; a full or disabled storage only loses the memory.
+pub fn remember<T: Serialize>(key: &str, value: &T) {
+    if let (Some(storage), Ok(json)) = (
+        window().local_storage().ok().flatten(),
+        serde_json::to_string(value),
+    ) {
+        let _ = storage.set_item(key, &json);
+    }
+}
+
+/// An id unlikely to repeat within one page (terminal tabs, uploads).
+pub fn random_id() -> u32 {
+    (js_sys::Math::random() * f64::from(u32::MAX)) as u32
 }
 
 /// Percent-encodes a query value.

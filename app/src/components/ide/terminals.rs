@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::state::{random_id, recall, remember};
 use super::terminal_connection::TerminalConnection;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,24 +67,9 @@ fn storage_key(workspace: &str) -> String {
 }
 
 fn load(workspace: &str) -> Tabs {
-    let stored = window()
-        .local_storage()
-        .ok()
-        .flatten()
-        .and_then(|s| s.get_item(&storage_key(workspace)).ok().flatten());
-    stored
-        .and_then(|json| serde_json::from_str::<Tabs>(&json).ok())
+    recall::<Tabs>(&storage_key(workspace))
         .filter(|tabs| !tabs.tabs.is_empty())
         .unwrap_or_else(Tabs::first)
-}
-
-fn save(workspace: &str, tabs: &Tabs) {
-    if let (Some(storage), Ok(json)) = (
-        window().local_storage().ok().flatten(),
-        serde_json::to_string(tabs),
-    ) {
-        let _ = storage.set_item(&storage_key(workspace), &json);
-    }
 }
 
 #[component]
@@ -100,14 +86,13 @@ pub fn TerminalPanel(workspace: String) -> impl IntoView {
     Effect::new(move |_| {
         let current = tabs.get();
         if restored.get_untracked() {
-            save(&key, &current);
+            remember(&storage_key(&key), &current);
         }
     });
 
     let new_tab = move |_| {
-        let random = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
         tabs.update(|t| {
-            t.add(random);
+            t.add(random_id());
         });
     };
     let close_tab = {

@@ -10,7 +10,7 @@ use web_sys::{DragEvent, File, FileList, ProgressEvent, XmlHttpRequest};
 
 use std::collections::HashSet;
 
-use super::state::{encode, Ide};
+use super::state::{random_id, Ide};
 use crate::api::files::list_folder;
 use crate::files::format_bytes;
 use crate::workspace_path::WorkspacePath;
@@ -145,7 +145,7 @@ fn send(ide: Ide, uploads: RwSignal<Vec<Upload>>, folder: WorkspacePath, file: F
         sent: 0.0,
         total: file.size(),
     });
-    let id = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    let id = random_id();
     uploads.update(|list| {
         list.push(Upload {
             id,
@@ -161,12 +161,7 @@ fn send(ide: Ide, uploads: RwSignal<Vec<Upload>>, folder: WorkspacePath, file: F
     let Ok(request) = XmlHttpRequest::new() else {
         return fail("This browser cannot upload files.".into());
     };
-    let url = format!(
-        "/api/files/upload?workspace={}&path={}",
-        ide.workspace(),
-        encode(&path.absolute())
-    );
-    if request.open("PUT", &url).is_err() {
+    if request.open("PUT", &ide.upload_url(&path)).is_err() {
         return fail("The upload could not start.".into());
     }
     if let Ok(upload) = request.upload() {
