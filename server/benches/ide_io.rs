@@ -57,6 +57,7 @@ async fn main() -> Result<(), Failure> {
         docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
         site_root: "target/site".into(),
+        public_url: None,
         terminals: Default::default(),
         files: Default::default(),
     })

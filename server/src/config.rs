@@ -109,6 +109,11 @@ pub struct ServeArgs {
         global = true
     )]
     pub upload_limit_mib: u64,
+    /// Where people reach AiCockpit when it is not by its address or localhost, e.g.
+    /// `https://cockpit.example.com` behind a reverse proxy. Requests naming any other host
+    /// are refused, and only pages from this origin (or the address itself) may act.
+    #[arg(long, env = "AICOCKPIT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,

@@ -80,6 +80,7 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
         docker_host: docker.docker_host,
         default_image: args.default_image.unwrap_or_else(dev::reference),
         site_root: args.site_root,
+        public_url: args.public_url,
         terminals: TerminalSettings {
             idle_timeout: std::time::Duration::from_secs(args.terminal_idle_secs),
             ..TerminalSettings::default()

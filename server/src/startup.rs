@@ -1,5 +1,6 @@
 //! Wires the application together: runtime, store, services, the router with Leptos pages,
-//! server functions, live updates, health and static files.
+//! server functions, live updates, health and static files, behind the Host/Origin guard
+//! and the security headers.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use app::service::{SharedFileService, SharedWorkspaceService};
 use app::{shell, App};
 use axum::routing::{get, put};
-use axum::Router;
+use axum::{middleware, Router};
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -19,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 
+use crate::auth::{headers, origin, SiteOrigins};
 use crate::files::{self, FileManager, FileSettings};
 use crate::routes;
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
@@ -37,6 +39,8 @@ pub struct ServeConfig {
     pub docker_timeout: Duration,
     pub default_image: String,
     pub site_root: PathBuf,
+    /// Where people reach the server, besides its address and localhost.
+    pub public_url: Option<String>,
     pub terminals: TerminalSettings,
     pub files: FileSettings,
 }
@@ -50,6 +54,8 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("invalid Leptos configuration: {0}")]
     Leptos(String),
 }
@@ -69,6 +75,8 @@ impl Application {
             config.docker_timeout,
             IMAGE_TIMEOUT,
         ));
+        let origins =
+            SiteOrigins::new(config.public_url.as_deref()).map_err(StartupError::Config)?;
         let store = Store::open(&config.database).await?;
         let manager = Arc::new(WorkspaceManager::new(
             runtime.clone(),
@@ -109,7 +117,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: router(state, origins),
             shutdown,
             addr,
             workspaces: manager,
@@ -142,13 +150,14 @@ fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> Result<LeptosOption
     Ok(options)
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, origins: SiteOrigins) -> Router {
     let routes = generate_route_list(App);
     let workspaces = state.workspaces.clone();
     let files = state.files.clone() as SharedFileService;
     let context = move || {
         provide_context(workspaces.clone());
         provide_context(files.clone());
+        headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();
     Router::new()
@@ -163,9 +172,18 @@ fn router(state: AppState) -> Router {
             "/ws/terminal/{workspace}/{terminal}",
             get(terminal::websocket::terminal).delete(terminal::websocket::close),
         )
-        .leptos_routes_with_context(&state, routes, context, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(compression())
+        // Outermost first: security headers on every answer, refusals included; then
+        // foreign hosts and origins refused before anything runs.
+        .layer(middleware::from_fn_with_state(origins, origin::guard))
+        .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 

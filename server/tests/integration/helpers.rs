@@ -207,6 +207,7 @@ async fn start(
         docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
         site_root: "target/site".into(),
+        public_url: None,
         terminals: aicockpit::terminal::TerminalSettings::default(),
         files: aicockpit::files::FileSettings::default(),
     };

@@ -3,6 +3,7 @@
 
 mod files;
 mod files_http;
+mod guard;
 mod helpers;
 mod http_api;
 mod images;
