@@ -44,6 +44,18 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   reporter: [['list']],
+  // The first test sets the fresh server up through its set-up page; the rest run signed
+  // in as the admin it made (outage.spec sets up its own server).
+  projects: [
+    { name: 'setup', testMatch: /setup\.spec\.ts/ },
+    {
+      name: 'signed-in',
+      testIgnore: /(setup|outage)\.spec\.ts/,
+      dependencies: ['setup'],
+      use: { storageState: '.auth/admin.json' },
+    },
+    { name: 'outage', testMatch: /outage\.spec\.ts/ },
+  ],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: 'retain-on-failure',

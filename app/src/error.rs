@@ -7,13 +7,15 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
-/// The create-form field an error belongs to.
+/// The form field an error belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Field {
     Name,
     Image,
     Cpus,
     Memory,
+    UserName,
+    Password,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -50,6 +52,16 @@ pub enum AppError {
     UploadTooLarge { size: String, limit: String },
     #[error("{0}")]
     FileRefused(String),
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    #[error("Wrong user name or password.")]
+    SignInFailed,
+    #[error("Too many failed sign-ins. Try again in {} (or ask an admin to reset the password).", wait_text(*retry_after_secs))]
+    TooManyAttempts { retry_after_secs: u64 },
+    #[error("This set-up link is not valid: it was used already, or the server restarted since it printed it. Use the newest link from the server's log, or `aicockpit user add --admin NAME`.")]
+    SetupLinkInvalid,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("Docker refused the request: {0}")]
     Docker(String),
     #[error("Something went wrong on the server: {0}")]
@@ -98,10 +110,42 @@ impl AppError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             Self::BinaryFile(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthenticated | Self::SignInFailed => StatusCode::UNAUTHORIZED,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::SetupLinkInvalid | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::FileRefused(_) => StatusCode::FORBIDDEN,
             Self::Docker(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) | Self::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// The one way an error leaves the server over plain HTTP: its status, and the same JSON a
+/// server function answers with, so every client decodes it the same way.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = (
+            self.status_code(),
+            [(http::header::CONTENT_TYPE, "application/json")],
+            self.ser(),
+        )
+            .into_response();
+        if let Self::TooManyAttempts { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
+    }
+}
+
+/// "3 minutes", "1 minute", "20 seconds".
+fn wait_text(seconds: u64) -> String {
+    match seconds {
+        0..=59 => format!("{} seconds", seconds.max(1)),
+        60..=119 => "1 minute".to_owned(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }
 
@@ -146,6 +190,19 @@ mod tests {
         assert_eq!(AppError::de(e.ser()), e);
     }
 
+    #[test]
+    fn lock_outs_say_how_long() {
+        let wait = |s| {
+            AppError::TooManyAttempts {
+                retry_after_secs: s,
+            }
+            .to_string()
+        };
+        assert!(wait(20).contains("in 20 seconds"));
+        assert!(wait(61).contains("in 1 minute "));
+        assert!(wait(900).contains("in 15 minutes"));
+    }
+
     #[cfg(feature = "ssr")]
     #[test]
     fn maps_to_http_status() {
@@ -167,5 +224,15 @@ mod tests {
             AppError::invalid(Field::Name, "x").status_code(),
             StatusCode::UNPROCESSABLE_ENTITY
         );
+        assert_eq!(
+            AppError::Unauthenticated.status_code(),
+            StatusCode::UNAUTHORIZED
+        );
+        // A policy refusal and a file the container will not let the user write are both
+        // 403, but different errors on the wire.
+        let policy = AppError::Forbidden("viewer".into());
+        let file = AppError::FileRefused("permission denied".into());
+        assert_eq!(policy.status_code(), file.status_code());
+        assert_ne!(policy.ser(), file.ser());
     }
 }

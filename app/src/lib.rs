@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod files;
@@ -12,6 +13,7 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod terminal;
 pub mod workspace_path;
 
 use leptos::prelude::*;
@@ -59,7 +61,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <pages::not_found::NotFound /> }>
                 <Route path=path!("") view=Dashboard />
-                <Route path=path!("/workspaces/:name") view=pages::ide::IdePage />
+                <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
+                <Route path=path!("/setup") view=pages::setup::SetupPage />
+                <Route path=path!("/account") view=pages::account::AccountPage />
+                <Route path=path!("/admin/users") view=pages::users::UsersPage />
+                <Route path=path!("/admin/audit") view=pages::audit::AuditPage />
+                <Route path=path!("/workspaces/:owner/:name") view=pages::ide::IdePage />
             </Routes>
         </Router>
     }

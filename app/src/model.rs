@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::auth::{Access, UserName, WorkspaceRef};
 use crate::error::{AppError, Field};
 
 /// A workspace name: a DNS label (RFC 1123), so it can become a container name, a volume
@@ -177,7 +178,10 @@ impl WorkspaceStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workspace {
     pub id: String,
+    pub owner: UserName,
     pub name: WorkspaceName,
+    /// What the user who asked may do with it.
+    pub access: Access,
     pub image: String,
     pub status: WorkspaceStatus,
     pub limits: Limits,
@@ -185,6 +189,12 @@ pub struct Workspace {
     pub created_at: i64,
     /// Unix seconds of the last start, while running.
     pub started_at: Option<i64>,
+}
+
+impl Workspace {
+    pub fn reference(&self) -> WorkspaceRef {
+        WorkspaceRef::new(self.owner.clone(), self.name.clone())
+    }
 }
 
 /// The dashboard's list, with the server's clock so that ages render the same on both sides.
@@ -208,6 +218,20 @@ pub fn format_memory(mib: u64) -> String {
         format!("{mib} MiB")
     } else {
         format!("{} GiB", mib as f64 / 1024.0)
+    }
+}
+
+/// Unix seconds, on whichever side this runs.
+pub fn unix_now() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (js_sys::Date::now() / 1000.0) as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
     }
 }
 

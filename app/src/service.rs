@@ -3,20 +3,49 @@
 
 use std::sync::Arc;
 
+use crate::auth::{
+    Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, NewToken, Role, Share, ShareRole,
+    SignedIn, UserName, UserSummary, WorkspaceRef,
+};
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
-use crate::model::{ImageChoice, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec};
+use crate::model::{ImageChoice, Workspace, WorkspaceList, WorkspaceSpec};
 use crate::workspace_path::WorkspacePath;
 
 #[async_trait::async_trait]
 pub trait WorkspaceService: Send + Sync + 'static {
-    async fn list(&self) -> Result<WorkspaceList, AppError>;
-    async fn create(&self, spec: WorkspaceSpec) -> Result<Workspace, AppError>;
-    async fn start(&self, name: &WorkspaceName) -> Result<(), AppError>;
-    async fn stop(&self, name: &WorkspaceName) -> Result<(), AppError>;
+    /// What the actor may see: their own, those shared with them, everything for admins.
+    async fn list(&self, actor: &Actor) -> Result<WorkspaceList, AppError>;
+    /// A new workspace owned by the actor.
+    async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError>;
+    async fn start(&self, actor: &Actor, workspace: &WorkspaceRef) -> Result<(), AppError>;
+    async fn stop(&self, actor: &Actor, workspace: &WorkspaceRef) -> Result<(), AppError>;
     /// Removes the container; the volume (the user's files) too unless `keep_volume`.
-    async fn delete(&self, name: &WorkspaceName, keep_volume: bool) -> Result<(), AppError>;
+    async fn delete(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        keep_volume: bool,
+    ) -> Result<(), AppError>;
     async fn images(&self) -> Result<Vec<ImageChoice>, AppError>;
+    /// One workspace as the actor sees it (the IDE asks what it may offer).
+    async fn describe(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Workspace, AppError>;
+    /// Who the workspace is shared with; for its owner and admins.
+    async fn shares(&self, actor: &Actor, workspace: &WorkspaceRef)
+        -> Result<Vec<Share>, AppError>;
+    /// Shares the workspace with `user` as `role`, changes the role, or with `None`
+    /// revokes the share; open connections of that user follow at once.
+    async fn share(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        user: &str,
+        role: Option<ShareRole>,
+    ) -> Result<(), AppError>;
 }
 
 pub type SharedWorkspaceService = Arc<dyn WorkspaceService>;
@@ -28,20 +57,23 @@ pub trait FileService: Send + Sync + 'static {
     /// The entries of a folder, sorted for the tree.
     async fn list(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         folder: &WorkspacePath,
     ) -> Result<Vec<FileEntry>, AppError>;
     /// A text file for the editor; large and binary files are refused with a hint to download.
     async fn read_text(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         file: &WorkspacePath,
     ) -> Result<TextFile, AppError>;
     /// Replaces (or creates) a file, atomically: a failed write leaves the old contents.
     /// With `base`, only if the file still has that version; returns the new version.
     async fn write_text(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         file: &WorkspacePath,
         text: String,
         base: Option<String>,
@@ -49,24 +81,96 @@ pub trait FileService: Send + Sync + 'static {
     /// Creates an empty file; refuses an existing name.
     async fn create_file(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         file: &WorkspacePath,
     ) -> Result<(), AppError>;
     async fn create_folder(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         folder: &WorkspacePath,
     ) -> Result<(), AppError>;
     /// Moves a file or folder; refuses to replace an existing name.
     async fn rename(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         from: &WorkspacePath,
         to: &WorkspacePath,
     ) -> Result<(), AppError>;
     /// Deletes a file or a whole folder (a symbolic link itself, never its target).
-    async fn delete(&self, workspace: &WorkspaceName, path: &WorkspacePath)
-        -> Result<(), AppError>;
+    async fn delete(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        path: &WorkspacePath,
+    ) -> Result<(), AppError>;
 }
 
 pub type SharedFileService = Arc<dyn FileService>;
+
+/// Accounts, sessions and tokens. Every method that acts for someone takes the actor the
+/// request was authenticated as; the policy decides inside.
+#[async_trait::async_trait]
+pub trait AuthService: Send + Sync + 'static {
+    /// Checks a password (throttled per account and address) and opens a new session,
+    /// ending the `previous` one the browser held, if any.
+    async fn sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        client: ClientInfo,
+        previous: Option<&str>,
+    ) -> Result<SignedIn, AppError>;
+    /// Ends the session whose secret the cookie holds; returns the cookie that clears it.
+    async fn sign_out(&self, actor: &Actor, session: Option<&str>) -> String;
+    /// True until the first user exists.
+    async fn needs_setup(&self) -> Result<bool, AppError>;
+    /// Creates the first admin with the one-time set-up token, and signs them in.
+    async fn set_up(
+        &self,
+        token: &str,
+        name: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AppError>;
+    /// Changes the actor's own password; every other session of theirs ends.
+    async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AppError>;
+    async fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>, AppError>;
+    async fn create_token(&self, actor: &Actor, name: &str) -> Result<NewToken, AppError>;
+    async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<(), AppError>;
+    /// Admins only, like the rest below.
+    async fn users(&self, actor: &Actor) -> Result<Vec<UserSummary>, AppError>;
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<(), AppError>;
+    async fn set_disabled(
+        &self,
+        actor: &Actor,
+        name: &UserName,
+        disabled: bool,
+    ) -> Result<(), AppError>;
+    async fn reset_password(
+        &self,
+        actor: &Actor,
+        name: &UserName,
+        password: &str,
+    ) -> Result<(), AppError>;
+    async fn set_role(&self, actor: &Actor, name: &UserName, role: Role) -> Result<(), AppError>;
+    /// The newest entries first: everything for admins; for others, what they did and
+    /// what happened to their workspaces.
+    async fn audit(&self, actor: &Actor, filter: AuditFilter)
+        -> Result<Vec<AuditRecord>, AppError>;
+}
+
+pub type SharedAuthService = Arc<dyn AuthService>;

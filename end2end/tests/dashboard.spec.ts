@@ -1,14 +1,21 @@
 // The dashboard end to end: form → server function → Docker → live list, in a real browser.
 import { test, expect } from '@playwright/test';
-import { createWorkspace, docker, openDashboard, removeWorkspace, row, status, uniqueName } from './helpers';
+import {
+  addMember, container, createWorkspace, docker, openDashboard, removeWorkspace, row, signIn, status, uniqueName,
+} from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach(removeWorkspace));
 
-test('an empty dashboard explains what to do', async ({ page }) => {
-  await openDashboard(page);
-  await expect(page.getByTestId('empty-state')).toContainText('No workspaces yet');
-  await expect(page.getByRole('heading', { name: 'New workspace' })).toBeVisible();
+test('an empty dashboard explains what to do', async ({ page, browser, baseURL }) => {
+  // A new member has no workspaces, whatever the other tests left behind.
+  const member = await addMember(page, baseURL, 'dora', 'doras long password');
+  const theirs = await browser.newContext({ storageState: undefined });
+  const fresh = await theirs.newPage();
+  await signIn(fresh, member, 'doras long password');
+  await expect(fresh.getByTestId('empty-state')).toContainText('No workspaces yet');
+  await expect(fresh.getByRole('heading', { name: 'New workspace' })).toBeVisible();
+  await theirs.close();
 });
 
 test('create, stop, start and delete a workspace from the page', async ({ page }) => {
@@ -18,11 +25,11 @@ test('create, stop, start and delete a workspace from the page', async ({ page }
   await createWorkspace(page, name);
   await expect(page.getByRole('status').filter({ hasText: `Workspace ${name} is running.` })).toBeVisible();
   await expect(row(page, name)).toContainText('1 GiB');
-  expect(docker('inspect', '-f', '{{.State.Status}}', `aicockpit-${name}`).trim()).toBe('running');
+  expect(docker('inspect', '-f', '{{.State.Status}}', container(name)).trim()).toBe('running');
 
   await row(page, name).getByRole('button', { name: 'Stop' }).click();
   await expect(status(page, name)).toHaveText('stopped');
-  expect(docker('inspect', '-f', '{{.State.Status}}', `aicockpit-${name}`).trim()).toBe('exited');
+  expect(docker('inspect', '-f', '{{.State.Status}}', container(name)).trim()).toBe('exited');
 
   await row(page, name).getByRole('button', { name: 'Start' }).click();
   await expect(status(page, name)).toHaveText('running');
@@ -32,8 +39,8 @@ test('create, stop, start and delete a workspace from the page', async ({ page }
   await confirm.getByLabel('Also delete its files').check();
   await confirm.getByRole('button', { name: 'Delete workspace' }).click();
   await expect(row(page, name)).toHaveCount(0);
-  expect(() => docker('inspect', `aicockpit-${name}`)).toThrow();
-  expect(() => docker('volume', 'inspect', `aicockpit-${name}-files`)).toThrow();
+  expect(() => docker('inspect', container(name))).toThrow();
+  expect(() => docker('volume', 'inspect', `${container(name)}-files`)).toThrow();
 });
 
 test('an invalid name is explained in the browser and by the server', async ({ page }) => {
@@ -63,9 +70,9 @@ test('a docker stop made outside AiCockpit shows up without a reload', async ({ 
   // A marker on the window proves the page was not reloaded.
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
 
-  docker('stop', '-t', '1', `aicockpit-${name}`);
+  docker('stop', '-t', '1', container(name));
   await expect(status(page, name)).toHaveText('stopped', { timeout: 5_000 });
-  docker('start', `aicockpit-${name}`);
+  docker('start', container(name));
   await expect(status(page, name)).toHaveText('running', { timeout: 5_000 });
   expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 });

@@ -1,6 +1,46 @@
-// Shared steps for the dashboard tests.
+// Shared steps for the browser tests.
 import { expect, type Page, type Locator } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** The admin the set-up test creates; every other test runs signed in as them. */
+export const ADMIN = 'ada';
+export const ADMIN_PASSWORD = 'correct horse battery';
+/** Where the set-up test leaves the admin's signed-in browser state. */
+export const ADMIN_STATE = '.auth/admin.json';
+
+/** The one-time set-up token a fresh server wrote beside its database. */
+export function setupToken(database: string): string {
+  return readFileSync(`${database}.setup-token`, 'utf8').trim();
+}
+
+/** The container of one of the admin's workspaces. */
+export function container(name: string, owner = ADMIN): string {
+  return `aicockpit-${owner}.${name}`;
+}
+
+/** Signs in on the sign-in page and waits for the page it leads to. */
+export async function signIn(page: Page, name: string, password: string): Promise<void> {
+  await page.goto('/sign-in');
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  await page.waitForSelector('body[data-hydrated="true"]');
+}
+
+/** Adds a member with a fresh name through the API, as the admin signed in on `page`. */
+export async function addMember(page: Page, baseURL: string | undefined, label: string, password: string): Promise<string> {
+  const name = `${label}${Math.random().toString(36).slice(2, 6)}`;
+  // A request without the page's Origin is not trusted with the session cookie.
+  const added = await page.request.post('/api/auth/create-user', {
+    headers: { origin: baseURL ?? '' },
+    data: { name, password, role: 'Member' },
+  });
+  expect(added.status()).toBe(200);
+  return name;
+}
 
 /** A workspace name unique to this run. */
 export function uniqueName(label: string): string {
@@ -29,8 +69,9 @@ export async function createWorkspace(page: Page, name: string): Promise<void> {
 }
 
 /** Removes what a test left behind, whatever happened in the page. */
-export function removeWorkspace(name: string): void {
-  for (const args of [['rm', '-f', `aicockpit-${name}`], ['volume', 'rm', '-f', `aicockpit-${name}-files`]]) {
+export function removeWorkspace(name: string, owner = ADMIN): void {
+  const id = container(name, owner);
+  for (const args of [['rm', '-f', id], ['volume', 'rm', '-f', `${id}-files`]]) {
     try {
       execFileSync('docker', args, { stdio: 'ignore' });
     } catch {
@@ -41,4 +82,15 @@ export function removeWorkspace(name: string): void {
 
 export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The visible terminal of an IDE page. */
+export function terminal(page: Page): Locator {
+  return page.locator('[data-testid="terminal"][data-visible="true"]');
+}
+
+/** Types a command into the visible terminal. */
+export async function run(page: Page, command: string): Promise<void> {
+  await terminal(page).click();
+  await page.keyboard.type(`${command}\n`);
 }

@@ -2,7 +2,7 @@
 // against a real workspace container.
 import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { createWorkspace, docker, openDashboard, removeWorkspace, row, uniqueName } from './helpers';
+import { ADMIN, container, createWorkspace, docker, openDashboard, removeWorkspace, row, run, terminal, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach(removeWorkspace));
@@ -14,19 +14,9 @@ async function openIde(page: Page, label: string): Promise<string> {
   await openDashboard(page);
   await createWorkspace(page, name);
   await row(page, name).getByRole('link', { name: 'Open' }).click();
-  await expect(page).toHaveURL(`/workspaces/${name}`);
+  await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
   await page.waitForSelector('body[data-hydrated="true"]');
   return name;
-}
-
-function terminal(page: Page) {
-  return page.locator('[data-testid="terminal"][data-visible="true"]');
-}
-
-/** Types a command into the visible terminal. */
-async function run(page: Page, command: string): Promise<void> {
-  await terminal(page).click();
-  await page.keyboard.type(`${command}\n`);
 }
 
 test('terminal, tree and editor work on the same files', async ({ page }) => {
@@ -51,7 +41,7 @@ test('terminal, tree and editor work on the same files', async ({ page }) => {
   await expect(tab.getByLabel('unsaved')).toBeHidden();
 
   // The editor appended after the file's final newline.
-  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/a.txt')).toBe('hello\n from the editor');
+  expect(docker('exec', container(name), 'cat', '/workspace/a.txt')).toBe('hello\n from the editor');
   await run(page, 'cat a.txt');
   await expect(terminal(page)).toContainText('from the editor');
 
@@ -62,10 +52,10 @@ test('terminal, tree and editor work on the same files', async ({ page }) => {
   await page.keyboard.type('!');
   await page.keyboard.press('Control+s');
   await expect(page.getByTestId('notice')).toContainText('changed on disk');
-  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/a.txt')).toBe('from the terminal\n');
+  expect(docker('exec', container(name), 'cat', '/workspace/a.txt')).toBe('from the terminal\n');
   await page.keyboard.press('Control+s');
   await expect(page.getByTestId('notice')).toHaveText('Saved /workspace/a.txt');
-  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/a.txt')).toBe('hello\n from the editor!');
+  expect(docker('exec', container(name), 'cat', '/workspace/a.txt')).toBe('hello\n from the editor!');
 
   // A reload reattaches to the same shell, with its earlier output replayed, and reopens
   // the editor.
@@ -86,8 +76,8 @@ test('upload a file into the workspace and download it again', async ({ page }) 
   });
   const file = page.locator('.tree-row[data-path="/workspace/notes.txt"]');
   await expect(file).toBeVisible();
-  expect(docker('exec', `aicockpit-${name}`, 'cat', '/workspace/notes.txt')).toBe(text);
-  expect(docker('exec', `aicockpit-${name}`, 'stat', '-c', '%u', '/workspace/notes.txt').trim()).toBe('1000');
+  expect(docker('exec', container(name), 'cat', '/workspace/notes.txt')).toBe(text);
+  expect(docker('exec', container(name), 'stat', '-c', '%u', '/workspace/notes.txt').trim()).toBe('1000');
 
   await file.hover();
   const [download] = await Promise.all([
@@ -131,7 +121,7 @@ test('terminal tabs: characters split across frames, new, rename, reload and clo
 test('a workspace stopped under the IDE says so and starts again from there', async ({ page }) => {
   const name = await openIde(page, 'stopped');
   await expect(terminal(page)).toContainText('$');
-  docker('stop', '-t', '1', `aicockpit-${name}`);
+  docker('stop', '-t', '1', container(name));
   await expect(terminal(page)).toContainText('is not running');
   const start = page.getByRole('button', { name: 'Start workspace' });
   await expect(start).toBeVisible();

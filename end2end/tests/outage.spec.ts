@@ -1,8 +1,20 @@
 // With Docker unreachable the dashboard still loads and says what is wrong and how to fix it.
 import { test, expect } from '@playwright/test';
+import { ADMIN, ADMIN_PASSWORD, setupToken } from './helpers';
 
 test('an unreachable Docker engine shows a banner with the address and the fix', async ({ page }) => {
-  const response = await page.goto(process.env.AICOCKPIT_E2E_OUTAGE_URL ?? '');
+  // This server has a database of its own: set it up first.
+  const base = process.env.AICOCKPIT_E2E_OUTAGE_URL ?? '';
+  const token = setupToken(`${process.env.AICOCKPIT_E2E_DB}.outage`);
+  await page.goto(`${base}setup?token=${token}`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByLabel('User name').fill(ADMIN);
+  await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+  await page.getByLabel('The same password again').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Create the admin account' }).click();
+  await page.waitForURL(base);
+
+  const response = await page.goto(base);
   expect(response?.status()).toBe(200);
   await page.waitForSelector('body[data-hydrated="true"]');
   const banner = page.getByTestId('outage');

@@ -13,6 +13,7 @@ use aicockpit::runtime::docker::DockerRuntime;
 use aicockpit::runtime::ContainerRuntime;
 use aicockpit::store::Store;
 use aicockpit::workspaces::{WorkspaceManager, WorkspaceSettings};
+use app::auth::{Actor, Role, UserName, Via, WorkspaceRef};
 use app::model::{Limits, WorkspaceName, WorkspaceSpec};
 use app::service::WorkspaceService;
 use bollard::models::ContainerCreateBody;
@@ -35,6 +36,14 @@ async fn main() -> Result<(), Failure> {
     let image = busybox::ensure(runtime.as_ref()).await?;
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("bench.db")).await?;
+    let owner = UserName::parse("bench")?;
+    let actor = Actor {
+        id: store.insert_user(&owner, "unused", Role::Admin, 0).await?,
+        name: owner.clone(),
+        role: Role::Admin,
+        via: Via::Session,
+        address: None,
+    };
     let service = WorkspaceManager::new(runtime, store, WorkspaceSettings::new(image.clone()));
     let docker = Docker::connect_with_unix_defaults()?;
 
@@ -48,9 +57,10 @@ async fn main() -> Result<(), Failure> {
             limits: Limits::DEFAULT,
         };
         let started = Instant::now();
-        service.create(spec).await?;
+        service.create(&actor, spec).await?;
         let service_time = started.elapsed();
-        service.delete(&name, false).await?;
+        let workspace = WorkspaceRef::new(owner.clone(), name);
+        service.delete(&actor, &workspace, false).await?;
 
         let raw_name = format!("aicockpit-bench-raw-{i}");
         let started = Instant::now();

@@ -18,11 +18,14 @@ use aicockpit::runtime::{ContainerRuntime, TtyIo};
 use aicockpit::startup::{Application, ServeConfig};
 use aicockpit::terminal::websocket::shell_spec;
 use aicockpit::workspaces::{container_name, WORKSPACE_USER};
+use app::auth::{Role, UserName};
+use app::model::WorkspaceName;
 use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 use bollard::Docker;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 type Failure = Box<dyn std::error::Error>;
@@ -31,6 +34,7 @@ type Socket =
 
 const DOCKER: &str = "unix:///var/run/docker.sock";
 const WORKSPACE: &str = "bench-ide";
+const OWNER: &str = "bench";
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -60,11 +64,24 @@ async fn main() -> Result<(), Failure> {
         public_url: None,
         terminals: Default::default(),
         files: Default::default(),
+        auth: Default::default(),
     })
     .await?;
     let base = format!("http://{}", app.addr);
+    app.auth
+        .add_user(OWNER, "bench password", Role::Admin)
+        .await?;
+    let token = app
+        .auth
+        .issue_token(&UserName::parse(OWNER)?, "bench")
+        .await?;
     tokio::spawn(app.run(std::future::pending()));
-    let http = reqwest::Client::new();
+    let authorization = format!("Bearer {token}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, authorization.parse()?);
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
     let created = http
         .post(format!("{base}/api/workspaces/create"))
         .json(&serde_json::json!({ "request": { "name": WORKSPACE, "image": image, "cpus": 1.0, "memory_mib": 512 } }))
@@ -73,7 +90,15 @@ async fn main() -> Result<(), Failure> {
     if !created.status().is_success() {
         return Err(format!("creating the workspace failed: {}", created.text().await?).into());
     }
-    let result = run(&base, &http, runtime.as_ref(), samples, cat_mib).await;
+    let result = run(
+        &base,
+        &http,
+        &authorization,
+        runtime.as_ref(),
+        samples,
+        cat_mib,
+    )
+    .await;
     let _ = std::process::Command::new("docker")
         .args(["rm", "-f", &container_name_of()])
         .output();
@@ -89,22 +114,31 @@ async fn main() -> Result<(), Failure> {
 }
 
 fn container_name_of() -> String {
-    container_name(&app::model::WorkspaceName::parse(WORKSPACE).expect("a valid name"))
+    let owner = UserName::parse(OWNER).expect("a valid user name");
+    container_name(
+        &owner,
+        &WorkspaceName::parse(WORKSPACE).expect("a valid name"),
+    )
 }
 
 async fn run(
     base: &str,
     http: &reqwest::Client,
+    authorization: &str,
     runtime: &dyn ContainerRuntime,
     samples: usize,
     cat_mib: usize,
 ) -> Result<(), Failure> {
     let container = container_name_of();
     let ws_url = format!(
-        "{}/ws/terminal/{WORKSPACE}/bench",
+        "{}/ws/terminal/{OWNER}/{WORKSPACE}/bench",
         base.replacen("http", "ws", 1)
     );
-    let (mut socket, _) = tokio_tungstenite::connect_async(&ws_url).await?;
+    let mut request = ws_url.into_client_request()?;
+    request
+        .headers_mut()
+        .insert("authorization", authorization.parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
     let mut raw = runtime
         .open_tty(&container, &shell_spec(WORKSPACE_USER))
         .await?
@@ -185,7 +219,7 @@ async fn files(
 ) -> Result<(), Failure> {
     let docker = Docker::connect_with_unix_defaults()?;
     let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 251) as u8).collect();
-    let target = |path: &str| format!("workspace={WORKSPACE}&path={path}");
+    let target = |path: &str| format!("workspace={OWNER}/{WORKSPACE}&path={path}");
     let (mut write_ours, mut write_raw, mut read_ours, mut read_raw) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..samples + 2 {

@@ -30,6 +30,27 @@ pub enum Command {
     /// Build or fetch workspace images.
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Manage accounts from the server's command line.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (asked for on a terminal).
+    Add {
+        name: String,
+        /// Make the user an admin (manages users, sees every workspace).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Create a personal API token for a user and print it (shown only this once).
+    Token {
+        name: String,
+        /// What the token is for, as it will be listed.
+        #[arg(long, default_value = "command line")]
+        label: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,7 +100,7 @@ impl DockerArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Loopback by default: there is no sign-in yet.
+    /// Address to listen on (loopback by default; `0.0.0.0:3000` for other machines).
     #[arg(
         long,
         env = "AICOCKPIT_BIND",

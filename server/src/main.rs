@@ -1,4 +1,5 @@
-//! The `aicockpit` binary: serve the dashboard, or build and pull workspace images.
+//! The `aicockpit` binary: serve the dashboard, build and pull workspace images, or manage
+//! accounts.
 
 // Leptos view types nest deeply; release builds (no type erasure) need the headroom.
 #![recursion_limit = "256"]
@@ -6,13 +7,16 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs};
+use aicockpit::auth::{AccessEvents, AuthManager, AuthSettings};
+use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs, UserCommand};
 use aicockpit::files::FileSettings;
 use aicockpit::images::{busybox, dev};
 use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use aicockpit::runtime::ContainerRuntime;
-use aicockpit::startup::{Application, ServeConfig};
+use aicockpit::startup::{setup_file, Application, ServeConfig};
+use aicockpit::store::Store;
 use aicockpit::terminal::TerminalSettings;
+use app::auth::{Role, UserName};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -46,6 +50,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     ));
     match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(serve_args, docker).await,
+        Command::User(command) => user(serve_args, command).await,
         Command::Image(ImageCommand::Build { mirror, force }) => {
             let options = dev::BuildOptions { mirror, force };
             dev::build(runtime.as_ref(), &options, &|line| println!("{line}")).await?;
@@ -80,7 +85,6 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
         docker_host: docker.docker_host,
         default_image: args.default_image.unwrap_or_else(dev::reference),
         site_root: args.site_root,
-        public_url: args.public_url,
         terminals: TerminalSettings {
             idle_timeout: std::time::Duration::from_secs(args.terminal_idle_secs),
             ..TerminalSettings::default()
@@ -89,22 +93,65 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             upload_limit: args.upload_limit_mib.saturating_mul(1 << 20),
             ..FileSettings::default()
         },
+        public_url: args.public_url.clone(),
+        auth: AuthSettings::default(),
     };
     let app = Application::build(config.clone()).await?;
     tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");
-    if app.addr.ip().is_loopback() {
-        tracing::info!(
-            "listening on http://{} (this machine only: there is no sign-in yet)",
+    let public = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", app.addr));
+    tracing::info!("listening on http://{} (reach it at {public})", app.addr);
+    if !app.addr.ip().is_loopback() && !public.starts_with("https://") {
+        tracing::warn!(
+            "serving plain HTTP on {}: passwords and session cookies cross the network unencrypted. Put a TLS reverse proxy in front and set --public-url https://…",
             app.addr
         );
-    } else {
-        tracing::warn!(
-            "listening on http://{} — reachable from the network, and there is no sign-in yet",
-            app.addr
+    }
+    if let Some(token) = &app.setup_token {
+        // Printed, not only logged: this is how the first admin gets in.
+        println!(
+            "\nNo user exists yet. Create the first admin at:\n\n    {public}/setup?token={token}\n\n(the link works once; the token is also in {})\n",
+            setup_file(&config.database).display()
         );
     }
     app.run(shutdown_signal()).await?;
     Ok(())
+}
+
+async fn user(args: ServeArgs, command: UserCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Store::open(&args.database).await?;
+    let auth = AuthManager::new(store, AuthSettings::default(), AccessEvents::default());
+    match command {
+        UserCommand::Add { name, admin } => {
+            let role = if admin { Role::Admin } else { Role::Member };
+            let password = read_password(&name)?;
+            let name = auth.add_user(&name, &password, role).await?;
+            println!("added {name} ({})", role.label());
+        }
+        UserCommand::Token { name, label } => {
+            let user = UserName::parse(&name)?;
+            println!("{}", auth.issue_token(&user, &label).await?);
+        }
+    }
+    Ok(())
+}
+
+/// Asked twice on a terminal (without echo); one line from a pipe otherwise.
+fn read_password(name: &str) -> std::io::Result<String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let password = rpassword::prompt_password(format!("Password for {name}: "))?;
+    let again = rpassword::prompt_password("The same again: ")?;
+    if password != again {
+        return Err(std::io::Error::other("the two passwords differ"));
+    }
+    Ok(password)
 }
 
 async fn shutdown_signal() {

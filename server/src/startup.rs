@@ -1,16 +1,18 @@
 //! Wires the application together: runtime, store, services, the router with Leptos pages,
 //! server functions, live updates, health and static files, behind the Host/Origin guard
-//! and the security headers.
+//! and authentication.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::service::{SharedFileService, SharedWorkspaceService};
+use app::service::{SharedAuthService, SharedFileService, SharedWorkspaceService};
 use app::{shell, App};
-use axum::routing::{get, put};
-use axum::{middleware, Router};
+use axum::http::Method;
+use axum::middleware;
+use axum::routing::{get, put, MethodRouter};
+use axum::Router;
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -20,7 +22,9 @@ use tokio_util::sync::CancellationToken;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 
-use crate::auth::{headers, origin, SiteOrigins};
+use crate::auth::actor::{self, Authenticator};
+use crate::auth::audit::AuditLog;
+use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
 use crate::files::{self, FileManager, FileSettings};
 use crate::routes;
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
@@ -43,6 +47,7 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     pub terminals: TerminalSettings,
     pub files: FileSettings,
+    pub auth: AuthSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +71,9 @@ pub struct Application {
     shutdown: CancellationToken,
     pub addr: SocketAddr,
     pub workspaces: Arc<WorkspaceManager>,
+    pub auth: Arc<AuthManager>,
+    /// The one-time set-up token, while no user exists.
+    pub setup_token: Option<String>,
 }
 
 impl Application {
@@ -78,11 +86,29 @@ impl Application {
         let origins =
             SiteOrigins::new(config.public_url.as_deref()).map_err(StartupError::Config)?;
         let store = Store::open(&config.database).await?;
-        let manager = Arc::new(WorkspaceManager::new(
-            runtime.clone(),
-            store,
-            WorkspaceSettings::new(config.default_image.clone()),
+        let mut auth_settings = config.auth.clone();
+        auth_settings.always_secure |= origins.public_is_https();
+        auth_settings
+            .setup_file
+            .get_or_insert_with(|| setup_file(&config.database));
+        let events = AccessEvents::default();
+        let auth = Arc::new(AuthManager::new(
+            store.clone(),
+            auth_settings,
+            events.clone(),
         ));
+        let setup_token = auth
+            .prepare_setup()
+            .await
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        let manager = Arc::new(
+            WorkspaceManager::new(
+                runtime.clone(),
+                store.clone(),
+                WorkspaceSettings::new(config.default_image.clone()),
+            )
+            .announcing(events.clone()),
+        );
         match manager.reconcile().await {
             Ok(done) => tracing::info!(
                 adopted = done.adopted,
@@ -106,21 +132,37 @@ impl Application {
             source,
         })?;
         let shutdown = CancellationToken::new();
+        let audit = AuditLog::new(store);
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
             workspaces: manager.clone() as SharedWorkspaceService,
+            resolver: manager.resolver(),
+            auth: auth.clone(),
+            access_events: events,
+            audit: audit.clone(),
             runtime: runtime.clone(),
             changes,
             terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
-            files: Arc::new(FileManager::new(runtime.clone(), config.files.clone())),
+            files: Arc::new(FileManager::new(
+                runtime.clone(),
+                manager.resolver(),
+                audit,
+                config.files.clone(),
+            )),
             shutdown: shutdown.clone(),
+        };
+        let authenticator = Authenticator {
+            auth: auth.clone(),
+            tls: false,
         };
         Ok(Self {
             listener,
-            router: router(state, origins),
+            router: router(state, origins, authenticator),
             shutdown,
             addr,
             workspaces: manager,
+            auth,
+            setup_token,
         })
     }
 
@@ -135,10 +177,20 @@ impl Application {
             shutdown.await;
             token.cancel();
         };
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(stop)
             .await
     }
+}
+
+/// Where the set-up token is written while no user exists: beside the database.
+pub fn setup_file(database: &std::path::Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".setup-token");
+    PathBuf::from(name)
 }
 
 fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> Result<LeptosOptions, StartupError> {
@@ -150,28 +202,70 @@ fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> Result<LeptosOption
     Ok(options)
 }
 
-fn router(state: AppState, origins: SiteOrigins) -> Router {
+/// The pages the router serves, in axum's path syntax (`/workspaces/{owner}/{name}`).
+pub fn page_paths() -> Vec<String> {
+    generate_route_list(App)
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect()
+}
+
+/// A route beside the Leptos pages and server functions. The router is built from this
+/// table and the route-table test walks it, so no plain route escapes that test.
+pub struct PlainRoute {
+    pub path: &'static str,
+    pub methods: &'static [Method],
+    handler: MethodRouter<AppState>,
+}
+
+pub fn plain_routes() -> Vec<PlainRoute> {
+    vec![
+        PlainRoute {
+            path: app::components::live_updates::EVENTS_PATH,
+            methods: &[Method::GET],
+            handler: get(routes::events),
+        },
+        PlainRoute {
+            path: "/api/health",
+            methods: &[Method::GET],
+            handler: get(routes::health),
+        },
+        PlainRoute {
+            path: "/api/files/download",
+            methods: &[Method::GET],
+            handler: get(files::routes::download),
+        },
+        PlainRoute {
+            path: "/api/files/upload",
+            methods: &[Method::PUT],
+            handler: put(files::routes::upload),
+        },
+        PlainRoute {
+            path: "/ws/terminal/{owner}/{workspace}/{terminal}",
+            methods: &[Method::GET, Method::DELETE],
+            handler: get(terminal::websocket::terminal).delete(terminal::websocket::close),
+        },
+    ]
+}
+
+fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -> Router {
     let routes = generate_route_list(App);
     let workspaces = state.workspaces.clone();
     let files = state.files.clone() as SharedFileService;
+    let auth = state.auth.clone() as SharedAuthService;
     let context = move || {
         provide_context(workspaces.clone());
         provide_context(files.clone());
+        provide_context(auth.clone());
         headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();
-    Router::new()
-        .route(
-            app::components::live_updates::EVENTS_PATH,
-            get(routes::events),
-        )
-        .route("/api/health", get(routes::health))
-        .route("/api/files/download", get(files::routes::download))
-        .route("/api/files/upload", put(files::routes::upload))
-        .route(
-            "/ws/terminal/{workspace}/{terminal}",
-            get(terminal::websocket::terminal).delete(terminal::websocket::close),
-        )
+    let plain = plain_routes()
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            router.route(route.path, route.handler)
+        });
+    plain
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -181,7 +275,11 @@ fn router(state: AppState, origins: SiteOrigins) -> Router {
         >(context, shell))
         .layer(compression())
         // Outermost first: security headers on every answer, refusals included; then
-        // foreign hosts and origins refused before anything runs.
+        // foreign hosts and origins refused before anything runs; then who is asking.
+        .layer(middleware::from_fn_with_state(
+            authenticator,
+            actor::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(origins, origin::guard))
         .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)

@@ -8,14 +8,24 @@ use leptos::config::LeptosOptions;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::audit::AuditLog;
+use crate::auth::service::AuthManager;
+use crate::auth::AccessEvents;
 use crate::files::FileManager;
 use crate::runtime::ContainerRuntime;
 use crate::terminal::TerminalHub;
+use crate::workspaces::Resolver;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub workspaces: SharedWorkspaceService,
+    /// Finds a workspace for an actor, applying the policy: every route that names one.
+    pub resolver: Resolver,
+    pub auth: Arc<AuthManager>,
+    /// Shares and accounts changing under open connections.
+    pub access_events: AccessEvents,
+    pub audit: AuditLog,
     pub runtime: Arc<dyn ContainerRuntime>,
     /// A unit message each time a workspace container changes.
     pub changes: broadcast::Sender<()>,

@@ -1,4 +1,5 @@
-//! File server functions for the IDE: `POST /api/files/<action>` with a JSON body. Uploads
+//! File server functions for the IDE: `POST /api/files/<action>` with a JSON body naming
+//! the workspace as `owner/name`. Uploads
 //! and downloads stream, so they are plain routes on the server (`/api/files/upload`,
 //! `/api/files/download`). Names and paths arrive as strings and are parsed here, so a bad
 //! one gets the typed error (422 with the reason) instead of a decoding failure.
@@ -10,34 +11,35 @@ use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{files, respond};
-
+use super::ssr::{actor, files, respond};
 #[cfg(feature = "ssr")]
-fn parse(
-    workspace: &str,
-    path: &str,
-) -> Result<
-    (
-        crate::model::WorkspaceName,
-        crate::workspace_path::WorkspacePath,
-    ),
-    AppError,
-> {
-    let workspace = crate::model::WorkspaceName::parse(workspace).map_err(respond)?;
-    let path = crate::workspace_path::WorkspacePath::parse(path).map_err(respond)?;
-    Ok((workspace, path))
+use crate::{auth::Actor, auth::WorkspaceRef, workspace_path::WorkspacePath};
+
+/// The actor, and the workspace and path named in the request.
+#[cfg(feature = "ssr")]
+fn parse(workspace: &str, path: &str) -> Result<(Actor, WorkspaceRef, WorkspacePath), AppError> {
+    let actor = actor()?;
+    let workspace = WorkspaceRef::parse(workspace).map_err(respond)?;
+    let path = WorkspacePath::parse(path).map_err(respond)?;
+    Ok((actor, workspace, path))
 }
 
 #[server(prefix = "/api/files", endpoint = "list", input = Json)]
 pub async fn list_folder(workspace: String, folder: String) -> Result<Vec<FileEntry>, AppError> {
-    let (workspace, folder) = parse(&workspace, &folder)?;
-    files()?.list(&workspace, &folder).await.map_err(respond)
+    let (actor, workspace, folder) = parse(&workspace, &folder)?;
+    files()?
+        .list(&actor, &workspace, &folder)
+        .await
+        .map_err(respond)
 }
 
 #[server(prefix = "/api/files", endpoint = "read", input = Json)]
 pub async fn read_file(workspace: String, file: String) -> Result<TextFile, AppError> {
-    let (workspace, file) = parse(&workspace, &file)?;
-    files()?.read_text(&workspace, &file).await.map_err(respond)
+    let (actor, workspace, file) = parse(&workspace, &file)?;
+    files()?
+        .read_text(&actor, &workspace, &file)
+        .await
+        .map_err(respond)
 }
 
 /// Saves `text`; with `base` (the version it was opened with) only if nobody changed the
@@ -49,43 +51,46 @@ pub async fn write_file(
     text: String,
     #[server(default)] base: Option<String>,
 ) -> Result<String, AppError> {
-    let (workspace, file) = parse(&workspace, &file)?;
+    let (actor, workspace, file) = parse(&workspace, &file)?;
     files()?
-        .write_text(&workspace, &file, text, base)
+        .write_text(&actor, &workspace, &file, text, base)
         .await
         .map_err(respond)
 }
 
 #[server(prefix = "/api/files", endpoint = "create-file", input = Json)]
 pub async fn create_file(workspace: String, file: String) -> Result<(), AppError> {
-    let (workspace, file) = parse(&workspace, &file)?;
+    let (actor, workspace, file) = parse(&workspace, &file)?;
     files()?
-        .create_file(&workspace, &file)
+        .create_file(&actor, &workspace, &file)
         .await
         .map_err(respond)
 }
 
 #[server(prefix = "/api/files", endpoint = "create-folder", input = Json)]
 pub async fn create_folder(workspace: String, folder: String) -> Result<(), AppError> {
-    let (workspace, folder) = parse(&workspace, &folder)?;
+    let (actor, workspace, folder) = parse(&workspace, &folder)?;
     files()?
-        .create_folder(&workspace, &folder)
+        .create_folder(&actor, &workspace, &folder)
         .await
         .map_err(respond)
 }
 
 #[server(prefix = "/api/files", endpoint = "rename", input = Json)]
 pub async fn rename_path(workspace: String, from: String, to: String) -> Result<(), AppError> {
-    let (workspace, from) = parse(&workspace, &from)?;
-    let to = crate::workspace_path::WorkspacePath::parse(&to).map_err(respond)?;
+    let (actor, workspace, from) = parse(&workspace, &from)?;
+    let to = WorkspacePath::parse(&to).map_err(respond)?;
     files()?
-        .rename(&workspace, &from, &to)
+        .rename(&actor, &workspace, &from, &to)
         .await
         .map_err(respond)
 }
 
 #[server(prefix = "/api/files", endpoint = "delete", input = Json)]
 pub async fn delete_path(workspace: String, path: String) -> Result<(), AppError> {
-    let (workspace, path) = parse(&workspace, &path)?;
-    files()?.delete(&workspace, &path).await.map_err(respond)
+    let (actor, workspace, path) = parse(&workspace, &path)?;
+    files()?
+        .delete(&actor, &workspace, &path)
+        .await
+        .map_err(respond)
 }

@@ -1,45 +1,85 @@
 //! Workspace server functions: list, create, start, stop, delete, and the image choices.
-//! Each is `POST /api/workspaces/<action>` with a JSON body, so scripts can call them too.
+//! Each is `POST /api/workspaces/<action>` with a JSON body, so scripts can call them too
+//! (with an API token). Workspaces are named `owner/name`.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::auth::{Share, ShareRole, WorkspaceRef};
 use crate::error::AppError;
-use crate::model::{CreateWorkspaceRequest, ImageChoice, Workspace, WorkspaceList, WorkspaceName};
+use crate::model::{CreateWorkspaceRequest, ImageChoice, Workspace, WorkspaceList};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{respond, workspaces};
+use super::ssr::{actor, respond, workspaces};
 
 #[server(prefix = "/api/workspaces", endpoint = "list", input = Json)]
 pub async fn list_workspaces() -> Result<WorkspaceList, AppError> {
-    workspaces()?.list().await.map_err(respond)
+    workspaces()?.list(&actor()?).await.map_err(respond)
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "images", input = Json)]
 pub async fn list_images() -> Result<Vec<ImageChoice>, AppError> {
+    actor()?;
     workspaces()?.images().await.map_err(respond)
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "create", input = Json)]
 pub async fn create_workspace(request: CreateWorkspaceRequest) -> Result<Workspace, AppError> {
+    let actor = actor()?;
     let spec = request.validate().map_err(respond)?;
-    workspaces()?.create(spec).await.map_err(respond)
+    workspaces()?.create(&actor, spec).await.map_err(respond)
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "start", input = Json)]
-pub async fn start_workspace(name: WorkspaceName) -> Result<(), AppError> {
-    workspaces()?.start(&name).await.map_err(respond)
+pub async fn start_workspace(workspace: WorkspaceRef) -> Result<(), AppError> {
+    workspaces()?
+        .start(&actor()?, &workspace)
+        .await
+        .map_err(respond)
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "stop", input = Json)]
-pub async fn stop_workspace(name: WorkspaceName) -> Result<(), AppError> {
-    workspaces()?.stop(&name).await.map_err(respond)
+pub async fn stop_workspace(workspace: WorkspaceRef) -> Result<(), AppError> {
+    workspaces()?
+        .stop(&actor()?, &workspace)
+        .await
+        .map_err(respond)
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "delete", input = Json)]
-pub async fn delete_workspace(name: WorkspaceName, keep_volume: bool) -> Result<(), AppError> {
+pub async fn delete_workspace(workspace: WorkspaceRef, keep_volume: bool) -> Result<(), AppError> {
     workspaces()?
-        .delete(&name, keep_volume)
+        .delete(&actor()?, &workspace, keep_volume)
+        .await
+        .map_err(respond)
+}
+
+/// One workspace as the signed-in user sees it, with what they may do.
+#[server(prefix = "/api/workspaces", endpoint = "describe", input = Json)]
+pub async fn describe_workspace(workspace: WorkspaceRef) -> Result<Workspace, AppError> {
+    workspaces()?
+        .describe(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/workspaces", endpoint = "shares", input = Json)]
+pub async fn workspace_shares(workspace: WorkspaceRef) -> Result<Vec<Share>, AppError> {
+    workspaces()?
+        .shares(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}
+
+/// Shares with `user` as `role`; without a role, revokes the share.
+#[server(prefix = "/api/workspaces", endpoint = "share", input = Json)]
+pub async fn share_workspace(
+    workspace: WorkspaceRef,
+    user: String,
+    #[server(default)] role: Option<ShareRole>,
+) -> Result<(), AppError> {
+    workspaces()?
+        .share(&actor()?, &workspace, &user, role)
         .await
         .map_err(respond)
 }

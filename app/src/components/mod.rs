@@ -4,5 +4,7 @@ pub mod create_form;
 pub mod header;
 pub mod ide;
 pub mod live_updates;
+pub mod navigation;
+pub mod share_panel;
 pub mod workspace_ops;
 pub mod workspace_table;

@@ -1,6 +1,6 @@
 //! Lifecycle operations started from the workspace table (start, stop, delete), with their
 //! pending state, errors and the open delete confirmation. This state lives above the table,
-//! keyed by workspace name, because the table re-renders whenever Docker reports a change —
+//! keyed by `owner/name`, because the table re-renders whenever Docker reports a change —
 //! often while an operation is still in flight.
 
 use std::collections::HashMap;
@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::api::workspaces::{delete_workspace, start_workspace, stop_workspace};
+use crate::auth::WorkspaceRef;
 use crate::error::AppError;
-use crate::model::WorkspaceName;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Op {
@@ -27,11 +27,11 @@ impl Op {
         }
     }
 
-    async fn run(self, name: WorkspaceName) -> Result<(), AppError> {
+    async fn run(self, workspace: WorkspaceRef) -> Result<(), AppError> {
         match self {
-            Op::Start => start_workspace(name).await,
-            Op::Stop => stop_workspace(name).await,
-            Op::Delete { keep_volume } => delete_workspace(name, keep_volume).await,
+            Op::Start => start_workspace(workspace).await,
+            Op::Stop => stop_workspace(workspace).await,
+            Op::Delete { keep_volume } => delete_workspace(workspace, keep_volume).await,
         }
     }
 }
@@ -51,6 +51,8 @@ pub struct WorkspaceOps {
     pub confirming: RwSignal<Option<String>>,
     /// Whether the open confirmation also deletes the files.
     pub delete_files: RwSignal<bool>,
+    /// The workspace whose sharing panel is open, if any.
+    pub sharing: RwSignal<Option<String>>,
     on_change: Callback<()>,
 }
 
@@ -61,6 +63,7 @@ impl WorkspaceOps {
             errors: RwSignal::new(HashMap::new()),
             confirming: RwSignal::new(None),
             delete_files: RwSignal::new(false),
+            sharing: RwSignal::new(None),
             on_change,
         }
     }
@@ -78,8 +81,8 @@ impl WorkspaceOps {
         }
     }
 
-    pub fn run(self, name: WorkspaceName, op: Op) {
-        let key = name.to_string();
+    pub fn run(self, workspace: WorkspaceRef, op: Op) {
+        let key = workspace.to_string();
         self.pending.update(|p| {
             p.insert(key.clone(), op);
         });
@@ -90,7 +93,7 @@ impl WorkspaceOps {
             self.confirming.set(None);
         }
         leptos::task::spawn_local(async move {
-            let result = op.run(name).await;
+            let result = op.run(workspace).await;
             self.pending.update(|p| {
                 p.remove(&key);
             });
@@ -101,6 +104,11 @@ impl WorkspaceOps {
                 }),
             }
         });
+    }
+
+    pub fn toggle_sharing(self, key: &str) {
+        self.sharing
+            .update(|open| *open = (open.as_deref() != Some(key)).then(|| key.to_owned()));
     }
 
     pub fn toggle_confirmation(self, name: &str) {

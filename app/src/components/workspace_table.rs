@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
+use super::share_panel::SharePanel;
 use super::workspace_ops::{Op, WorkspaceOps};
+use crate::auth::Access;
 use crate::model::{format_age, format_memory, Workspace, WorkspaceList, WorkspaceStatus};
 
 #[component]
@@ -56,8 +58,11 @@ pub fn WorkspaceTable(list: WorkspaceList, ops: WorkspaceOps) -> impl IntoView {
 
 #[component]
 fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoView {
+    let reference = workspace.reference();
     let Workspace {
+        owner,
         name,
+        access,
         image,
         status,
         limits,
@@ -65,26 +70,39 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
         started_at,
         ..
     } = workspace;
-    let row = ops.row(name.as_str());
+    let key = reference.to_string();
+    let row = ops.row(&key);
     let busy = move || row.pending.with(Option::is_some);
     let op_button = |label: &'static str, op: Op| {
-        let name = name.clone();
+        let reference = reference.clone();
         view! {
-            <button class="button" disabled=busy on:click=move |_| ops.run(name.clone(), op)>
+            <button class="button" disabled=busy on:click=move |_| ops.run(reference.clone(), op)>
                 {label}
             </button>
         }
     };
+    let href = format!("/workspaces/{reference}");
+    let shared_ref = reference.clone();
+    // Someone else's: say whose, and how it is shared.
+    let shared = (access != Access::Owner).then(|| {
+        let how = match access {
+            Access::Viewer => " · view only",
+            Access::Editor => " · editor",
+            _ => "",
+        };
+        view! { <span class="owner muted">{format!("{owner}{how}")}</span> }
+    });
     let uptime = started_at
         .filter(|_| status == WorkspaceStatus::Running)
         .map(|t| format_age(now - t))
         .unwrap_or_else(|| "—".into());
 
     view! {
-        <tr data-workspace=name.to_string() aria-busy=move || busy().to_string()>
+        <tr data-workspace=name.to_string() data-owner=owner.to_string() aria-busy=move || busy().to_string()>
             <th scope="row" class="name">
                 // A full page load: the IDE brings its own scripts.
-                <a href=format!("/workspaces/{name}") rel="external" title="Open the IDE">{name.to_string()}</a>
+                <a href=href.clone() rel="external" title="Open the IDE">{name.to_string()}</a>
+                {shared}
             </th>
             <td>
                 <span class=format!("status status-{}", status.label()) data-testid="status">
@@ -99,21 +117,36 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
             <td>
                 <div class="actions">
                 {(status == WorkspaceStatus::Running).then(|| view! {
-                    <a class="button primary" href=format!("/workspaces/{name}") rel="external">"Open"</a>
+                    <a class="button primary" href=href.clone() rel="external">"Open"</a>
                 })}
-                {status.can_start().then(|| op_button("Start", Op::Start))}
-                {status.can_stop().then(|| op_button("Stop", Op::Stop))}
-                <button
-                    class="button danger-outline"
-                    disabled=busy
-                    aria-expanded=move || row.confirming.get().to_string()
-                    on:click={
-                        let name = name.to_string();
-                        move |_| ops.toggle_confirmation(&name)
+                {(access.can_use() && status.can_start()).then(|| op_button("Start", Op::Start))}
+                {(access.can_use() && status.can_stop()).then(|| op_button("Stop", Op::Stop))}
+                {access.can_manage().then(|| {
+                    let key = key.clone();
+                    let open = key.clone();
+                    view! {
+                        <button
+                            class="button"
+                            aria-expanded=move || (ops.sharing.get().as_deref() == Some(open.as_str())).to_string()
+                            on:click=move |_| ops.toggle_sharing(&key)
+                        >
+                            "Share"
+                        </button>
                     }
-                >
-                    "Delete"
-                </button>
+                })}
+                {access.can_manage().then(|| view! {
+                    <button
+                        class="button danger-outline"
+                        disabled=busy
+                        aria-expanded=move || row.confirming.get().to_string()
+                        on:click={
+                            let key = key.clone();
+                            move |_| ops.toggle_confirmation(&key)
+                        }
+                    >
+                        "Delete"
+                    </button>
+                })}
                 </div>
             </td>
         </tr>
@@ -134,10 +167,10 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                             class="button danger"
                             disabled=busy
                             on:click={
-                                let name = name.clone();
+                                let reference = reference.clone();
                                 move |_| {
                                     let keep_volume = !ops.delete_files.get_untracked();
-                                    ops.run(name.clone(), Op::Delete { keep_volume });
+                                    ops.run(reference.clone(), Op::Delete { keep_volume });
                                 }
                             }
                         >
@@ -147,6 +180,16 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                             "Cancel"
                         </button>
                     </div>
+                </td>
+            </tr>
+        </Show>
+        <Show when={
+            let key = key.clone();
+            move || ops.sharing.get().as_deref() == Some(key.as_str())
+        }>
+            <tr class="confirm-row">
+                <td colspan="8">
+                    <SharePanel workspace=shared_ref.clone() />
                 </td>
             </tr>
         </Show>

@@ -1,24 +1,28 @@
-//! `/workspaces/{name}`: the IDE for one workspace — file tree, editors and terminals, all
+//! `/workspaces/{owner}/{name}`: the IDE for one workspace — file tree, editors and terminals, all
 //! working inside its container.
 
 use leptos::prelude::*;
 use leptos_meta::{Link, Script, Title};
 use leptos_router::hooks::use_params_map;
 
+use crate::api::workspaces::describe_workspace;
+use crate::auth::{Access, WorkspaceRef};
 use crate::components::ide::editors::EditorPanel;
 use crate::components::ide::file_tree::FileTree;
 use crate::components::ide::state::Ide;
 use crate::components::ide::terminals::TerminalPanel;
 use crate::components::ide::{scripts_loaded, SCRIPT, STYLESHEET};
 use crate::error::AppError;
-use crate::model::WorkspaceName;
 
 #[component]
 pub fn IdePage() -> impl IntoView {
     let params = use_params_map();
-    let raw = params.with_untracked(|p| p.get("name").unwrap_or_default());
-    match WorkspaceName::parse(&raw) {
-        Ok(name) => view! { <Ide name /> }.into_any(),
+    let raw = params.with_untracked(|p| {
+        let part = |key| p.get(key).unwrap_or_default();
+        format!("{}/{}", part("owner"), part("name"))
+    });
+    match WorkspaceRef::parse(&raw) {
+        Ok(workspace) => view! { <Ide workspace /> }.into_any(),
         Err(error) => view! {
             <main class="page">
                 <section class="banner error" role="alert">
@@ -33,8 +37,21 @@ pub fn IdePage() -> impl IntoView {
 }
 
 #[component]
-fn Ide(name: WorkspaceName) -> impl IntoView {
-    let ide = Ide::new(name.to_string());
+fn Ide(workspace: WorkspaceRef) -> impl IntoView {
+    let ide = Ide::new(workspace.clone());
+    let name = workspace.to_string();
+    // What this user may do here (a viewer watches): asked once the page runs.
+    let asked = workspace.clone();
+    Effect::new(move |_| {
+        let asked = asked.clone();
+        leptos::task::spawn_local(async move {
+            match describe_workspace(asked).await {
+                Ok(described) => ide.access.set(Some(described.access)),
+                Err(error) => ide.error(&error),
+            }
+        });
+    });
+    let view_only = move || ide.access.get() == Some(Access::Viewer);
     provide_context(ide);
     // Without the bundle there is no terminal or editor: say why instead of waiting.
     Effect::new(move |_| {
@@ -58,6 +75,17 @@ fn Ide(name: WorkspaceName) -> impl IntoView {
             <header class="ide-header">
                 <a href="/" class="back" title="All workspaces">"← Workspaces"</a>
                 <h1>{name.to_string()}</h1>
+                <Show when=move || { ide.present.with(|p| p.len() > 1) }>
+                    <span class="present muted" data-testid="present" title="Who has this workspace open">
+                        {move || format!("Here: {}", ide.present.get().join(", "))}
+                    </span>
+                </Show>
+                <Show when=view_only>
+                    <span class="badge" data-testid="view-only"
+                        title="Shared with you as a viewer: you see files and terminals, but cannot type, save or change anything">
+                        "View only"
+                    </span>
+                </Show>
                 <p class="notice" class:error=move || notice().is_some_and(|n| n.is_error)
                     role="status" data-testid="notice">
                     {move || notice().map(|n| n.text)}
@@ -66,7 +94,7 @@ fn Ide(name: WorkspaceName) -> impl IntoView {
             <FileTree />
             <div class="ide-main">
                 <EditorPanel />
-                <TerminalPanel workspace=name.to_string() />
+                <TerminalPanel workspace />
             </div>
         </div>
     }

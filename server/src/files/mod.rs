@@ -1,7 +1,8 @@
 //! Files inside workspaces, for the IDE. Every operation runs `files.sh` in the container
 //! as the workspace user (no host bind mounts), so ownership, permissions and symbolic links
 //! behave exactly as in the workspace's terminal, and confinement to `/workspace` is
-//! checked on the resolved, physical path.
+//! checked on the resolved, physical path. The workspace itself is found through the
+//! resolver: reading needs view access, changing anything needs use access.
 
 mod outcome;
 pub mod routes;
@@ -9,19 +10,21 @@ pub mod routes;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use app::files::{format_bytes, FileEntry, TextFile};
-use app::model::WorkspaceName;
 use app::service::FileService;
 use app::workspace_path::WorkspacePath;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
+use crate::auth::audit::AuditLog;
+use crate::auth::policy::Action;
 use crate::runtime::{
     ByteStream, ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, RuntimeError,
 };
-use crate::workspaces::{container_name, MOUNT_PATH, WORKSPACE_USER};
+use crate::workspaces::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 
 const SCRIPT: &str = include_str!("files.sh");
 /// Enough for any message `files.sh` prints; more is dropped.
@@ -54,22 +57,50 @@ pub struct Download {
 
 pub struct FileManager {
     runtime: Arc<dyn ContainerRuntime>,
+    resolver: Resolver,
+    audit: AuditLog,
     settings: FileSettings,
 }
 
+/// One file operation: who, on which workspace.
+struct Target<'a> {
+    actor: &'a Actor,
+    workspace: &'a WorkspaceRef,
+}
+
 impl FileManager {
-    pub fn new(runtime: Arc<dyn ContainerRuntime>, settings: FileSettings) -> Self {
-        Self { runtime, settings }
+    pub fn new(
+        runtime: Arc<dyn ContainerRuntime>,
+        resolver: Resolver,
+        audit: AuditLog,
+        settings: FileSettings,
+    ) -> Self {
+        Self {
+            runtime,
+            resolver,
+            audit,
+            settings,
+        }
+    }
+
+    /// Records a change in the audit log.
+    async fn changed(&self, target: &Target<'_>, action: &str, path: &WorkspacePath) {
+        let detail = Some(path.absolute());
+        self.audit
+            .record(target.actor, action, Some(target.workspace), detail)
+            .await;
     }
 
     /// Streams a file, or a folder as a tar archive.
     pub async fn download(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         path: &WorkspacePath,
     ) -> Result<Download, AppError> {
         let args = vec![path.absolute()];
-        let (header, body) = self.open(workspace, "download", args, None).await?;
+        let target = Target { actor, workspace };
+        let (header, body) = self.open(&target, "download", args, None).await?;
         let name = path.file_name().unwrap_or("workspace");
         Ok(match header.strip_prefix("file ") {
             Some(size) => Download {
@@ -89,7 +120,8 @@ impl FileManager {
     /// every byte arrived.
     pub async fn upload(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         file: &WorkspacePath,
         size: u64,
         body: ByteStream,
@@ -100,15 +132,18 @@ impl FileManager {
                 limit: format_bytes(self.settings.upload_limit),
             });
         }
-        self.write(workspace, file, size, body, "replace", None)
-            .await
+        let target = Target { actor, workspace };
+        self.write(&target, file, size, body, "replace", None)
+            .await?;
+        self.changed(&target, "file-upload", file).await;
+        Ok(())
     }
 
     /// Runs `write`: `size` bytes from `stdin` replace (or create, by `mode`) the file,
     /// only if it still has the version `base` when one is given.
     async fn write(
         &self,
-        workspace: &WorkspaceName,
+        target: &Target<'_>,
         file: &WorkspacePath,
         size: u64,
         stdin: ByteStream,
@@ -130,9 +165,7 @@ impl FileManager {
             mode.into(),
             base.unwrap_or_else(|| "-".into()),
         ];
-        self.run(workspace, "write", args, Some(stdin))
-            .await
-            .map(drop)
+        self.run(target, "write", args, Some(stdin)).await.map(drop)
     }
 
     fn spec(op: &str, args: Vec<String>) -> ExecSpec {
@@ -147,20 +180,30 @@ impl FileManager {
         }
     }
 
+    /// Resolves the workspace for the actor (reads need view access, everything else use
+    /// access) and starts the operation in its container.
     async fn start(
         &self,
-        workspace: &WorkspaceName,
+        target: &Target<'_>,
         op: &str,
         args: Vec<String>,
         stdin: Option<ByteStream>,
     ) -> Result<ExecProcess, AppError> {
-        let container = container_name(workspace);
+        let action = match op {
+            "list" | "read" | "download" => Action::View,
+            _ => Action::Use,
+        };
+        let resolved = self
+            .resolver
+            .resolve(target.actor, target.workspace, action)
+            .await?;
+        let workspace = target.workspace.to_string();
         self.runtime
-            .exec(&container, &Self::spec(op, args), stdin)
+            .exec(resolved.container()?, &Self::spec(op, args), stdin)
             .await
             .map_err(|e| match e {
-                RuntimeError::Conflict(_) => AppError::NotRunning(workspace.to_string()),
-                RuntimeError::NotFound(_) => AppError::NotFound(workspace.to_string()),
+                RuntimeError::Conflict(_) => AppError::NotRunning(workspace),
+                RuntimeError::NotFound(_) => AppError::NotFound(workspace),
                 other => other.into(),
             })
     }
@@ -168,12 +211,12 @@ impl FileManager {
     /// Runs an operation to its end and returns its output, or its failure as an error.
     async fn run(
         &self,
-        workspace: &WorkspaceName,
+        target: &Target<'_>,
         op: &str,
         args: Vec<String>,
         stdin: Option<ByteStream>,
     ) -> Result<Vec<u8>, AppError> {
-        let mut process = self.start(workspace, op, args, stdin).await?;
+        let mut process = self.start(target, op, args, stdin).await?;
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
         while let Some(chunk) = process.output.next().await {
             match chunk? {
@@ -189,12 +232,12 @@ impl FileManager {
     /// header and the data as a stream, or the failure if it ended before the header.
     async fn open(
         &self,
-        workspace: &WorkspaceName,
+        target: &Target<'_>,
         op: &str,
         args: Vec<String>,
         limit: Option<u64>,
     ) -> Result<(String, ByteStream), AppError> {
-        let mut process = self.start(workspace, op, args, None).await?;
+        let mut process = self.start(target, op, args, None).await?;
         let (mut head, mut stderr) = (Vec::new(), Vec::new());
         while !head.contains(&b'\n') {
             match process.output.next().await {
@@ -270,23 +313,27 @@ fn stdout_only(
 impl FileService for FileManager {
     async fn list(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         folder: &WorkspacePath,
     ) -> Result<Vec<FileEntry>, AppError> {
+        let target = Target { actor, workspace };
         let output = self
-            .run(workspace, "list", vec![folder.absolute()], None)
+            .run(&target, "list", vec![folder.absolute()], None)
             .await?;
         outcome::entries(folder, &output)
     }
 
     async fn read_text(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         file: &WorkspacePath,
     ) -> Result<TextFile, AppError> {
         let limit = self.settings.editor_limit;
         let args = vec![file.absolute(), limit.to_string()];
-        let (_, mut body) = self.open(workspace, "read", args, Some(limit)).await?;
+        let target = Target { actor, workspace };
+        let (_, mut body) = self.open(&target, "read", args, Some(limit)).await?;
         let mut bytes = Vec::new();
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| AppError::Internal(e.to_string()))?;
@@ -311,47 +358,52 @@ impl FileService for FileManager {
 
     async fn write_text(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         file: &WorkspacePath,
         text: String,
         base: Option<String>,
     ) -> Result<String, AppError> {
         let version = version_of(text.as_bytes());
         let size = text.len() as u64;
-        self.write(
-            workspace,
-            file,
-            size,
-            one_chunk(text.into()),
-            "replace",
-            base,
-        )
-        .await?;
+        let target = Target { actor, workspace };
+        let text = one_chunk(text.into());
+        self.write(&target, file, size, text, "replace", base)
+            .await?;
+        self.changed(&target, "file-write", file).await;
         Ok(version)
     }
 
     async fn create_file(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         file: &WorkspacePath,
     ) -> Result<(), AppError> {
-        self.write(workspace, file, 0, one_chunk(Bytes::new()), "create", None)
-            .await
+        let target = Target { actor, workspace };
+        self.write(&target, file, 0, one_chunk(Bytes::new()), "create", None)
+            .await?;
+        self.changed(&target, "file-create", file).await;
+        Ok(())
     }
 
     async fn create_folder(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         folder: &WorkspacePath,
     ) -> Result<(), AppError> {
-        self.run(workspace, "mkdir", vec![folder.absolute()], None)
-            .await
-            .map(drop)
+        let target = Target { actor, workspace };
+        self.run(&target, "mkdir", vec![folder.absolute()], None)
+            .await?;
+        self.changed(&target, "folder-create", folder).await;
+        Ok(())
     }
 
     async fn rename(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         from: &WorkspacePath,
         to: &WorkspacePath,
     ) -> Result<(), AppError> {
@@ -362,16 +414,22 @@ impl FileService for FileManager {
             });
         }
         let args = vec![from.absolute(), to.absolute()];
-        self.run(workspace, "rename", args, None).await.map(drop)
+        let target = Target { actor, workspace };
+        self.run(&target, "rename", args, None).await?;
+        self.changed(&target, "file-rename", from).await;
+        Ok(())
     }
 
     async fn delete(
         &self,
-        workspace: &WorkspaceName,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
         path: &WorkspacePath,
     ) -> Result<(), AppError> {
-        self.run(workspace, "delete", vec![path.absolute()], None)
-            .await
-            .map(drop)
+        let target = Target { actor, workspace };
+        self.run(&target, "delete", vec![path.absolute()], None)
+            .await?;
+        self.changed(&target, "file-delete", path).await;
+        Ok(())
     }
 }

@@ -1,11 +1,12 @@
 //! The streaming file routes, outside server functions because their bodies are raw bytes:
-//! `GET /api/files/download?workspace=W&path=P` (a file, or a folder as `.tar`) and
-//! `PUT /api/files/upload?workspace=W&path=P` (the body is the file; needs Content-Length).
+//! `GET /api/files/download?workspace=OWNER/NAME&path=P` (a file, or a folder as `.tar`) and
+//! `PUT /api/files/upload?workspace=OWNER/NAME&path=P` (the body is the file; needs
+//! Content-Length). Errors are the app's JSON errors, like every other route.
 
 use std::sync::Arc;
 
+use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
-use app::model::WorkspaceName;
 use app::workspace_path::WorkspacePath;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -23,9 +24,9 @@ pub struct Target {
 }
 
 impl Target {
-    fn parse(&self) -> Result<(WorkspaceName, WorkspacePath), AppError> {
+    fn parse(&self) -> Result<(WorkspaceRef, WorkspacePath), AppError> {
         Ok((
-            WorkspaceName::parse(&self.workspace)?,
+            WorkspaceRef::parse(&self.workspace)?,
             WorkspacePath::parse(&self.path)?,
         ))
     }
@@ -33,11 +34,12 @@ impl Target {
 
 pub async fn download(
     State(files): State<Arc<FileManager>>,
+    actor: Actor,
     Query(target): Query<Target>,
 ) -> Response {
     let result = async {
         let (workspace, path) = target.parse()?;
-        files.download(&workspace, &path).await
+        files.download(&actor, &workspace, &path).await
     };
     match result.await {
         Ok(download) => {
@@ -55,12 +57,13 @@ pub async fn download(
             }
             (headers, Body::from_stream(download.body)).into_response()
         }
-        Err(e) => failure(e),
+        Err(e) => e.into_response(),
     }
 }
 
 pub async fn upload(
     State(files): State<Arc<FileManager>>,
+    actor: Actor,
     Query(target): Query<Target>,
     headers: HeaderMap,
     body: Body,
@@ -80,12 +83,12 @@ pub async fn upload(
         let (workspace, path) = target.parse()?;
         let stream = body.into_data_stream().map_err(std::io::Error::other);
         files
-            .upload(&workspace, &path, size, Box::pin(stream))
+            .upload(&actor, &workspace, &path, size, Box::pin(stream))
             .await
     };
     match result.await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => unread_body(failure(e)),
+        Err(e) => unread_body(e.into_response()),
     }
 }
 
@@ -96,11 +99,6 @@ fn unread_body(mut response: Response) -> Response {
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
-}
-
-/// Errors as the message a person reads, with the status that fits it.
-fn failure(error: AppError) -> Response {
-    (error.status_code(), error.to_string()).into_response()
 }
 
 /// `attachment; filename="a.txt"; filename*=UTF-8''a.txt`: the plain form for old clients

@@ -1,10 +1,19 @@
-//! SQLite storage (sqlx, embedded migrations) for what Docker does not know about a
-//! workspace: its id, limits as requested, volume name and creation time.
+//! SQLite storage (sqlx, embedded migrations) for what Docker does not know: a workspace's
+//! id, owner, limits as requested, volume name and creation time (here), and users,
+//! sessions, tokens, shares and the audit log (in the sibling files).
+
+mod audit;
+mod shares;
+mod users;
+
+pub use audit::AuditEntry;
+pub use users::{SessionUser, TokenRecord, UserRecord};
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use app::auth::UserName;
 use app::model::{Limits, WorkspaceName};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -21,11 +30,27 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("the database holds an invalid row: {0}")]
     Corrupt(String),
+    #[error("a user named {0} already exists")]
+    UserTaken(String),
+}
+
+/// Now, in the Unix seconds every table stores.
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Who owns a workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owner {
+    pub id: i64,
+    pub name: UserName,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkspaceRecord {
     pub id: String,
+    /// `None` for a workspace made before accounts existed (until the first admin).
+    pub owner: Option<Owner>,
     pub name: WorkspaceName,
     pub image: String,
     pub limits: Limits,
@@ -67,10 +92,11 @@ impl Store {
 
     pub async fn insert(&self, record: &WorkspaceRecord) -> Result<(), StoreError> {
         let result = sqlx::query(
-            "INSERT INTO workspaces (id, name, image, cpus, memory_mib, volume, container_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, volume, container_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
+        .bind(record.owner.as_ref().map(|o| o.id))
         .bind(record.name.as_str())
         .bind(&record.image)
         .bind(record.limits.cpus)
@@ -97,19 +123,51 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find(&self, name: &WorkspaceName) -> Result<Option<WorkspaceRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM workspaces WHERE name = ?")
-            .bind(name.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn find(
+        &self,
+        owner: &UserName,
+        name: &WorkspaceName,
+    ) -> Result<Option<WorkspaceRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT_WORKSPACES} WHERE u.name = ? AND w.name = ?"
+        ))
+        .bind(owner.as_str())
+        .bind(name.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| record(&r)).transpose()
     }
 
     pub async fn all(&self) -> Result<Vec<WorkspaceRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM workspaces ORDER BY created_at, name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{SELECT_WORKSPACES} ORDER BY w.created_at, w.name"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(record).collect()
+    }
+
+    /// The workspaces a user owns or was given a share of.
+    pub async fn visible_to(&self, user_id: i64) -> Result<Vec<WorkspaceRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_WORKSPACES} WHERE w.owner_id = ?
+             OR w.id IN (SELECT workspace_id FROM shares WHERE user_id = ?)
+             ORDER BY w.created_at, w.name"
+        ))
+        .bind(user_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// Gives workspaces made before accounts existed to `owner` (the first admin).
+    pub async fn adopt_unowned(&self, owner: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE workspaces SET owner_id = ? WHERE owner_id IS NULL")
+            .bind(owner)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), StoreError> {
@@ -121,17 +179,33 @@ impl Store {
     }
 }
 
+const SELECT_WORKSPACES: &str =
+    "SELECT w.*, u.name AS owner_name FROM workspaces w LEFT JOIN users u ON u.id = w.owner_id";
+
+fn corrupt(error: impl ToString) -> StoreError {
+    StoreError::Corrupt(error.to_string())
+}
+
 fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> {
     let name: String = row.try_get("name")?;
     let memory_mib: i64 = row.try_get("memory_mib")?;
+    let owner_id: Option<i64> = row.try_get("owner_id")?;
+    let owner_name: Option<String> = row.try_get("owner_name")?;
+    let owner = match (owner_id, owner_name) {
+        (Some(id), Some(name)) => Some(Owner {
+            id,
+            name: UserName::parse(&name).map_err(corrupt)?,
+        }),
+        _ => None,
+    };
     Ok(WorkspaceRecord {
         id: row.try_get("id")?,
-        name: WorkspaceName::parse(&name).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        owner,
+        name: WorkspaceName::parse(&name).map_err(corrupt)?,
         image: row.try_get("image")?,
         limits: Limits {
             cpus: row.try_get("cpus")?,
-            memory_mib: u64::try_from(memory_mib)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            memory_mib: u64::try_from(memory_mib).map_err(corrupt)?,
         },
         volume: row.try_get("volume")?,
         container_id: row.try_get("container_id")?,
@@ -142,10 +216,12 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::auth::{Role, ShareRole};
 
-    fn sample(name: &str) -> WorkspaceRecord {
+    fn sample(name: &str, owner: Option<Owner>) -> WorkspaceRecord {
         WorkspaceRecord {
             id: format!("id-{name}"),
+            owner,
             name: WorkspaceName::parse(name).unwrap(),
             image: "img".into(),
             limits: Limits {
@@ -158,30 +234,58 @@ mod tests {
         }
     }
 
+    fn user(name: &str) -> UserName {
+        UserName::parse(name).unwrap()
+    }
+
     #[tokio::test]
-    async fn round_trips_and_enforces_unique_names_in_a_real_file() {
+    async fn round_trips_and_enforces_unique_names_per_owner_in_a_real_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/aicockpit.db");
         let store = Store::open(&path).await.unwrap();
-        store.insert(&sample("alpha")).await.unwrap();
+        let ada = store
+            .insert_user(&user("ada"), "h", Role::Admin, 0)
+            .await
+            .unwrap();
+        let bob = store
+            .insert_user(&user("bob"), "h", Role::Member, 0)
+            .await
+            .unwrap();
+        let owner = |id, name: &str| {
+            Some(Owner {
+                id,
+                name: user(name),
+            })
+        };
+        store
+            .insert(&sample("alpha", owner(ada, "ada")))
+            .await
+            .unwrap();
         store.set_container("id-alpha", "c1").await.unwrap();
         let taken = store
             .insert(&WorkspaceRecord {
                 id: "other".into(),
-                ..sample("alpha")
+                ..sample("alpha", owner(ada, "ada"))
             })
             .await;
         assert!(matches!(taken, Err(StoreError::NameTaken(n)) if n == "alpha"));
+        // Another owner may use the same name.
+        let bobs = WorkspaceRecord {
+            id: "bobs".into(),
+            ..sample("alpha", owner(bob, "bob"))
+        };
+        store.insert(&bobs).await.unwrap();
 
         // Reopening the same file keeps the data and re-running migrations is harmless.
         drop(store);
         let store = Store::open(&path).await.unwrap();
         let found = store
-            .find(&WorkspaceName::parse("alpha").unwrap())
+            .find(&user("ada"), &WorkspaceName::parse("alpha").unwrap())
             .await
             .unwrap()
             .unwrap();
         assert_eq!(found.container_id.as_deref(), Some("c1"));
+        assert_eq!(found.owner.map(|o| o.name), Some(user("ada")));
         assert_eq!(
             found.limits,
             Limits {
@@ -189,8 +293,37 @@ mod tests {
                 memory_mib: 256
             }
         );
+        assert_eq!(store.visible_to(bob).await.unwrap(), vec![bobs]);
+        store
+            .put_share("id-alpha", bob, ShareRole::Viewer)
+            .await
+            .unwrap();
+        assert_eq!(store.visible_to(bob).await.unwrap().len(), 2);
         store.delete("id-alpha").await.unwrap();
+        store.delete("bobs").await.unwrap();
         assert!(store.all().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_first_admin_receives_the_workspaces_made_before_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).await.unwrap();
+        store.insert(&sample("old", None)).await.unwrap();
+        store
+            .insert_user(&user("bob"), "h", Role::Member, 0)
+            .await
+            .unwrap();
+        assert!(store.all().await.unwrap()[0].owner.is_none());
+        let ada = store
+            .insert_user(&user("ada"), "h", Role::Admin, 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.all().await.unwrap()[0].owner.as_ref().map(|o| o.id),
+            Some(ada)
+        );
+        let again = store.insert_user(&user("ada"), "h", Role::Admin, 0).await;
+        assert!(matches!(again, Err(StoreError::UserTaken(n)) if n == "ada"));
     }
 
     #[tokio::test]

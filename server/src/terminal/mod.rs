@@ -7,6 +7,7 @@
 //! the scrollback) instead of holding output back for everyone.
 
 mod hangup;
+pub mod presence;
 mod scrollback;
 pub mod websocket;
 
@@ -103,6 +104,7 @@ impl Drop for Attachment {
 struct HubInner {
     runtime: Arc<dyn ContainerRuntime>,
     settings: TerminalSettings,
+    presence: presence::Presence,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
 }
 
@@ -114,6 +116,7 @@ impl TerminalHub {
         Self(Arc::new(HubInner {
             runtime,
             settings,
+            presence: presence::Presence::default(),
             sessions: Mutex::new(HashMap::new()),
         }))
     }
@@ -173,6 +176,11 @@ impl TerminalHub {
     /// The exit status of a session's process, once Docker has recorded it.
     pub async fn exit_code(&self, exec_id: &str) -> Option<i64> {
         self.0.runtime.exec_exit_code(exec_id).await.ok().flatten()
+    }
+
+    /// Who has which workspace open.
+    pub fn presence(&self) -> &presence::Presence {
+        &self.0.presence
     }
 
     pub fn user(&self) -> &str {

@@ -1,33 +1,33 @@
-//! `GET /ws/terminal/{workspace}/{terminal}`: a browser terminal on a hub session.
-//! Binary frames carry raw terminal bytes both ways; text frames carry control messages:
-//! `{"type":"resize","rows":R,"cols":C}` from the browser; `{"type":"exit"}`,
-//! `{"type":"error","message":…}` and `{"type":"reset"}` (clear the screen: the scrollback
-//! follows, for a viewer that fell behind) from the server.
+//! `GET /ws/terminal/{owner}/{workspace}/{terminal}`: a browser terminal on a hub session,
+//! in the wire protocol of `app::terminal`. The workspace is resolved for the signed-in
+//! actor first (someone else's is 404 before any upgrade); viewers watch but their
+//! keystrokes and resizes never reach the shell. When the user's access changes while the
+//! terminal is open (a share revoked or changed, the account disabled) it follows at once:
+//! closed with the reason, or typing allowed or refused from then on.
 //! `DELETE` on the same path ends the session (its tab was closed).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
-use app::model::WorkspaceName;
+use app::terminal::Control;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
-use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::TerminalHub;
+use crate::auth::policy::Action;
+use crate::auth::AccessChange;
 use crate::runtime::{RuntimeError, TtySpec};
-use crate::workspaces::{container_name, MOUNT_PATH};
-
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum Control {
-    Resize { rows: u16, cols: u16 },
-    Exit,
-    Error { message: String },
-    Reset,
-}
+use crate::state::AppState;
+use crate::workspaces::{Resolved, Resolver, MOUNT_PATH};
 
 /// Starts bash when the image has it, else sh; a login shell in the workspace.
 pub fn shell_spec(user: &str) -> TtySpec {
@@ -47,42 +47,144 @@ fn valid_terminal_id(id: &str) -> bool {
     (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// The workspace and terminal a path names, resolved for the actor.
+async fn target(
+    state: &AppState,
+    actor: &Actor,
+    (owner, workspace, terminal): (String, String, String),
+    action: Action,
+) -> Result<(Resolved, String), AppError> {
+    let workspace = WorkspaceRef::parse(&format!("{owner}/{workspace}"))?;
+    if !valid_terminal_id(&terminal) {
+        return Err(AppError::invalid(
+            app::error::Field::Name,
+            "A terminal id has 1 to 32 letters, digits or hyphens.",
+        ));
+    }
+    let resolved = state.resolver.resolve(actor, &workspace, action).await?;
+    Ok((resolved, terminal))
+}
+
+/// The hub's key of a terminal: workspace ids, unlike names, are never reused.
+fn session_key(resolved: &Resolved, terminal: &str) -> String {
+    format!("{}/{terminal}", resolved.record.id)
+}
+
+/// Resolves before looking at the upgrade: whoever may not see the workspace gets 404,
+/// whatever else their request says.
 pub async fn terminal(
-    ws: WebSocketUpgrade,
-    Path((workspace, terminal)): Path<(String, String)>,
-    State(hub): State<TerminalHub>,
+    actor: Actor,
+    Path(path): Path<(String, String, String)>,
+    State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let name = match WorkspaceName::parse(&workspace) {
-        Ok(name) if valid_terminal_id(&terminal) => name,
-        Ok(_) => {
-            return (axum::http::StatusCode::BAD_REQUEST, "invalid terminal id").into_response()
-        }
-        Err(e) => return (e.status_code(), e.to_string()).into_response(),
+    let (resolved, terminal) = match target(&state, &actor, path, Action::View).await {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
     };
-    ws.on_upgrade(move |socket| serve(socket, hub, name, terminal))
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let detail = Some(format!("terminal {terminal}"));
+    state
+        .audit
+        .record(&actor, "terminal-open", Some(&resolved.reference), detail)
+        .await;
+    let viewer = Viewer {
+        can_type: Arc::new(AtomicBool::new(resolved.access.can_use())),
+        changes: state.access_events.subscribe(),
+        resolver: state.resolver.clone(),
+        actor,
+    };
+    let key = session_key(&resolved, &terminal);
+    ws.on_upgrade(move |socket| serve(socket, state.terminals, resolved, key, viewer))
 }
 
 /// Ends a terminal session; `204` whether or not it was still running.
 pub async fn close(
-    Path((workspace, terminal)): Path<(String, String)>,
-    State(hub): State<TerminalHub>,
-) -> axum::http::StatusCode {
-    if valid_terminal_id(&terminal) {
-        hub.close(&format!("{workspace}/{terminal}"));
+    actor: Actor,
+    Path(path): Path<(String, String, String)>,
+    State(state): State<AppState>,
+) -> Response {
+    match target(&state, &actor, path, Action::Use).await {
+        Ok((resolved, terminal)) => {
+            state.terminals.close(&session_key(&resolved, &terminal));
+            let detail = Some(format!("terminal {terminal}"));
+            state
+                .audit
+                .record(&actor, "terminal-close", Some(&resolved.reference), detail)
+                .await;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => e.into_response(),
     }
-    axum::http::StatusCode::NO_CONTENT
 }
 
-async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, terminal: String) {
+/// Who is at the other end, what they may do, and how they learn that it changed.
+struct Viewer {
+    actor: Actor,
+    /// Read by the receiving half for every key; changed when a share changes.
+    can_type: Arc<AtomicBool>,
+    changes: broadcast::Receiver<AccessChange>,
+    resolver: Resolver,
+}
+
+impl Viewer {
+    /// Waits for a change of this viewer's access and applies it; returns the reason to
+    /// close the terminal, if it must close.
+    async fn lost_access(&mut self, workspace: &Resolved) -> String {
+        let id = &workspace.record.id;
+        loop {
+            let change = match self.changes.recv().await {
+                Ok(change) if change.concerns(self.actor.id, id) => change,
+                Ok(_) => continue,
+                // Missed changes: check again rather than trust a stale right.
+                Err(RecvError::Lagged(_)) => AccessChange::Changed {
+                    user_id: self.actor.id,
+                    workspace_id: None,
+                },
+                Err(RecvError::Closed) => std::future::pending().await,
+            };
+            if let AccessChange::SessionsEnded { .. } = change {
+                return "Your session ended (signed out, password changed or account disabled). Sign in again to go on.".into();
+            }
+            match self
+                .resolver
+                .resolve(&self.actor, &workspace.reference, Action::View)
+                .await
+            {
+                Ok(now) => self.can_type.store(now.access.can_use(), Ordering::Relaxed),
+                Err(_) => {
+                    return format!(
+                        "Your access to {} was removed by its owner.",
+                        workspace.reference
+                    )
+                }
+            }
+        }
+    }
+}
+
+async fn serve(
+    socket: WebSocket,
+    hub: TerminalHub,
+    workspace: Resolved,
+    key: String,
+    mut viewer: Viewer,
+) {
     let (mut to_browser, mut from_browser) = socket.split();
-    let key = format!("{name}/{terminal}");
-    let mut attachment = match hub
-        .attach(&key, &container_name(&name), &shell_spec(hub.user()))
-        .await
-    {
+    let name = workspace.reference.to_string();
+    let attached = match workspace.container() {
+        Ok(container) => hub
+            .attach(&key, container, &shell_spec(hub.user()))
+            .await
+            .map_err(|e| explain(&name, e)),
+        Err(e) => Err(e.to_string()),
+    };
+    let mut attachment = match attached {
         Ok(attachment) => attachment,
-        Err(e) => {
-            let message = explain(&name, e);
+        Err(message) => {
             let _ = to_browser.send(control(&Control::Error { message })).await;
             let _ = to_browser.close().await;
             return;
@@ -95,7 +197,12 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
     let mut output = std::mem::replace(&mut attachment.output, fresh);
 
     let (resync_hub, resync_key) = (hub.clone(), key.clone());
-    let (end_hub, end_name, end_exec) = (hub.clone(), name.clone(), attachment.exec_id.clone());
+    let container = workspace.record.container_id.clone().unwrap_or_default();
+    let (end_hub, end_exec) = (hub.clone(), attachment.exec_id.clone());
+    let can_type = viewer.can_type.clone();
+    let (here, mut present) = hub
+        .presence()
+        .join(&workspace.record.id, viewer.actor.name.as_str());
     let mut sending = tokio::spawn(async move {
         if !replay.is_empty()
             && to_browser
@@ -106,7 +213,21 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
             return;
         }
         loop {
-            match output.recv().await {
+            let next = tokio::select! {
+                next = output.recv() => next,
+                Ok(users) = present.recv() => {
+                    if to_browser.send(control(&Control::Presence { users })).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                message = viewer.lost_access(&workspace) => {
+                    let _ = to_browser.send(control(&Control::Error { message })).await;
+                    let _ = to_browser.close().await;
+                    return;
+                }
+            };
+            match next {
                 Ok(chunk) => {
                     if to_browser.send(Message::Binary(chunk)).await.is_err() {
                         return;
@@ -126,9 +247,8 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
                     }
                 }
                 Err(RecvError::Closed) => {
-                    let _ = to_browser
-                        .send(control(&ended(&end_hub, &end_name, &end_exec).await))
-                        .await;
+                    let end = ended(&end_hub, &name, &container, &end_exec).await;
+                    let _ = to_browser.send(control(&end)).await;
                     let _ = to_browser.close().await;
                     return;
                 }
@@ -141,6 +261,8 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
     let mut receiving = tokio::spawn(async move {
         while let Some(Ok(message)) = from_browser.next().await {
             let open = match message {
+                // A viewer watches: their keys and window size never reach the shell.
+                Message::Binary(_) | Message::Text(_) if !can_type.load(Ordering::Relaxed) => true,
                 Message::Binary(keys) => input.send(keys).await.is_ok(),
                 Message::Text(text) => {
                     if let Ok(Control::Resize { rows, cols }) = serde_json::from_str(&text) {
@@ -163,17 +285,18 @@ async fn serve(socket: WebSocket, hub: TerminalHub, name: WorkspaceName, termina
         _ = &mut receiving => sending.abort(),
     }
     drop(attachment);
+    drop(here);
 }
 
 /// What the terminal shows when its shell is gone: the shell exited by itself, or the
 /// workspace stopped or disappeared under it (the shell then dies of a signal, status ≥ 128,
 /// a moment before Docker reports the container stopped).
-async fn ended(hub: &TerminalHub, name: &WorkspaceName, exec_id: &str) -> Control {
+async fn ended(hub: &TerminalHub, name: &str, container: &str, exec_id: &str) -> Control {
     if hub.exit_code(exec_id).await.is_some_and(|code| code < 128) {
         return Control::Exit;
     }
     for _ in 0..10 {
-        match hub.container_running(&container_name(name)).await {
+        match hub.container_running(container).await {
             Ok(true) => tokio::time::sleep(Duration::from_millis(200)).await,
             Ok(false) => {
                 let message = explain(name, RuntimeError::Conflict(String::new()));
@@ -195,7 +318,7 @@ fn control(message: &Control) -> Message {
 }
 
 /// What the terminal shows when it cannot open.
-fn explain(name: &WorkspaceName, error: RuntimeError) -> String {
+fn explain(name: &str, error: RuntimeError) -> String {
     match error {
         RuntimeError::Conflict(_) => {
             format!("Workspace {name} is not running. Start it from the dashboard, then reopen this terminal.")
@@ -210,17 +333,6 @@ fn explain(name: &WorkspaceName, error: RuntimeError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_messages_have_a_stable_shape() {
-        let resize: Control =
-            serde_json::from_str(r#"{"type":"resize","rows":24,"cols":80}"#).unwrap();
-        assert_eq!(resize, Control::Resize { rows: 24, cols: 80 });
-        assert_eq!(
-            serde_json::to_string(&Control::Exit).unwrap(),
-            r#"{"type":"exit"}"#
-        );
-    }
 
     #[test]
     fn terminal_ids_are_short_and_plain() {

@@ -1,13 +1,17 @@
 //! The workspace service: lifecycle on top of the runtime port and the store. Docker is the
-//! truth for run state; the store keeps what Docker does not know.
+//! truth for run state; the store keeps what Docker does not know. Every call names the
+//! actor and goes through the resolver, which applies the policy.
 
 mod events;
 mod reconcile;
+mod resolve;
+mod sharing;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::auth::{Actor, Share, ShareRole, UserName, WorkspaceRef};
 use app::error::{AppError, Field};
 use app::model::{
     ImageChoice, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec, WorkspaceStatus,
@@ -15,13 +19,17 @@ use app::model::{
 use app::service::WorkspaceService;
 use futures::future::join_all;
 
+use crate::auth::audit::AuditLog;
+use crate::auth::policy::Action;
+use crate::auth::AccessEvents;
 use crate::runtime::{
     labels, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, RuntimeError,
 };
-use crate::store::{Store, WorkspaceRecord};
+use crate::store::{unix_now, Owner, Store, WorkspaceRecord};
 
 pub use events::relay_lifecycle_events;
 pub use reconcile::Reconciled;
+pub use resolve::{Resolved, Resolver};
 
 /// `uid:gid` workspaces run as: the images' non-root `dev` user.
 pub const WORKSPACE_USER: &str = "1000:1000";
@@ -63,21 +71,22 @@ impl WorkspaceSettings {
 pub struct WorkspaceManager {
     runtime: Arc<dyn ContainerRuntime>,
     store: Store,
+    resolver: Resolver,
+    audit: AuditLog,
+    events: AccessEvents,
     settings: WorkspaceSettings,
 }
 
-pub fn container_name(name: &WorkspaceName) -> String {
-    format!("aicockpit-{name}")
+/// The name a new container gets. Neither part may contain a dot, so owner and name cannot
+/// run into each other. Existing containers are found by the id the store recorded.
+pub fn container_name(owner: &UserName, name: &WorkspaceName) -> String {
+    format!("aicockpit-{owner}.{name}")
 }
 
-/// Named after the workspace, so deleting a workspace but keeping its files and creating
-/// one with the same name again brings the files back.
-pub fn volume_name(name: &WorkspaceName) -> String {
-    format!("aicockpit-{name}-files")
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+/// Named after owner and workspace, so deleting a workspace but keeping its files and
+/// creating one with the same name again brings the files back.
+pub fn volume_name(owner: &UserName, name: &WorkspaceName) -> String {
+    format!("aicockpit-{owner}.{name}-files")
 }
 
 impl WorkspaceManager {
@@ -88,28 +97,48 @@ impl WorkspaceManager {
     ) -> Self {
         Self {
             runtime,
+            resolver: Resolver::new(store.clone()),
+            audit: AuditLog::new(store.clone()),
+            events: AccessEvents::default(),
             store,
             settings,
         }
     }
 
-    async fn record(&self, name: &WorkspaceName) -> Result<WorkspaceRecord, AppError> {
-        self.store
-            .find(name)
-            .await?
-            .ok_or_else(|| AppError::NotFound(name.to_string()))
+    /// Announces share changes on `events`, which open connections listen to.
+    pub fn announcing(mut self, events: AccessEvents) -> Self {
+        self.events = events;
+        self
     }
 
-    fn container_spec(&self, record: &WorkspaceRecord) -> ContainerSpec {
+    /// The resolver every other route uses to find a workspace for an actor.
+    pub fn resolver(&self) -> Resolver {
+        self.resolver.clone()
+    }
+
+    /// Resolves, acts, and records the action in the audit log.
+    async fn act(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        action: Action,
+        audit: &str,
+    ) -> Result<Resolved, AppError> {
+        let resolved = self.resolver.resolve(actor, workspace, action).await?;
+        self.audit.record(actor, audit, Some(workspace), None).await;
+        Ok(resolved)
+    }
+
+    fn container_spec(&self, record: &WorkspaceRecord, owner: &UserName) -> ContainerSpec {
         let labels = HashMap::from([
             (labels::MANAGED.to_owned(), "true".to_owned()),
             (labels::WORKSPACE.to_owned(), record.id.clone()),
             (labels::NAME.to_owned(), record.name.to_string()),
-            (labels::OWNER.to_owned(), "local".to_owned()),
+            (labels::OWNER.to_owned(), owner.to_string()),
             (labels::TEMPLATE.to_owned(), record.image.clone()),
         ]);
         ContainerSpec {
-            name: container_name(&record.name),
+            name: container_name(owner, &record.name),
             image: record.image.clone(),
             volume: record.volume.clone(),
             mount_path: MOUNT_PATH.to_owned(),
@@ -136,16 +165,20 @@ impl WorkspaceManager {
 
     /// Creates and starts the container of a stored workspace; removes it again if it
     /// cannot start, so a failed attempt leaves nothing behind.
-    async fn launch(&self, record: &WorkspaceRecord) -> Result<Workspace, AppError> {
+    async fn launch(
+        &self,
+        record: &WorkspaceRecord,
+        workspace: &WorkspaceRef,
+    ) -> Result<Workspace, AppError> {
         let container_id = match self
             .runtime
-            .create_container(&self.container_spec(record))
+            .create_container(&self.container_spec(record, &workspace.owner))
             .await
         {
             Ok(id) => id,
             Err(RuntimeError::NotFound(_)) => return Err(self.image_missing(&record.image)),
             Err(RuntimeError::Conflict(_)) => {
-                return Err(AppError::NameTaken(record.name.to_string()))
+                return Err(AppError::NameTaken(workspace.to_string()))
             }
             // Docker checks the CPU limit against the host ("Range of CPUs is from 0.01 to 2.00").
             Err(RuntimeError::Refused(message)) if message.contains("CPUs") => {
@@ -162,7 +195,9 @@ impl WorkspaceManager {
         }
         Ok(Workspace {
             id: record.id.clone(),
+            owner: workspace.owner.clone(),
             name: record.name.clone(),
+            access: app::auth::Access::Owner,
             image: record.image.clone(),
             status: WorkspaceStatus::Running,
             limits: record.limits,
@@ -210,9 +245,12 @@ fn tolerate(
 
 #[async_trait::async_trait]
 impl WorkspaceService for WorkspaceManager {
-    async fn list(&self) -> Result<WorkspaceList, AppError> {
+    async fn list(&self, actor: &Actor) -> Result<WorkspaceList, AppError> {
         let containers = self.runtime.list_managed().await?;
-        let records = self.store.all().await?;
+        let records = match actor.is_admin() {
+            true => self.store.all().await?,
+            false => self.store.visible_to(actor.id).await?,
+        };
         let by_workspace: HashMap<&str, &ContainerInfo> = containers
             .iter()
             .filter_map(|c| Some((c.labels.get(labels::WORKSPACE)?.as_str(), c)))
@@ -220,31 +258,42 @@ impl WorkspaceService for WorkspaceManager {
         let started = self
             .start_times(&by_workspace.values().copied().collect::<Vec<_>>())
             .await;
-        let workspaces = records
-            .into_iter()
-            .map(|record| {
-                let container = by_workspace.get(record.id.as_str());
-                Workspace {
-                    status: status(container.map(|c| c.state)),
-                    started_at: container.and_then(|c| started.get(&c.id).copied()),
-                    id: record.id,
-                    name: record.name,
-                    image: record.image,
-                    limits: record.limits,
-                    created_at: record.created_at,
-                }
-            })
-            .collect();
+        let mut workspaces = Vec::with_capacity(records.len());
+        for record in records {
+            let (Some(owner), Some(access)) = (
+                record.owner.clone(),
+                self.resolver.access(actor, &record).await?,
+            ) else {
+                continue;
+            };
+            let container = by_workspace.get(record.id.as_str());
+            workspaces.push(Workspace {
+                status: status(container.map(|c| c.state)),
+                started_at: container.and_then(|c| started.get(&c.id).copied()),
+                id: record.id,
+                owner: owner.name,
+                name: record.name,
+                access,
+                image: record.image,
+                limits: record.limits,
+                created_at: record.created_at,
+            });
+        }
         Ok(WorkspaceList {
             workspaces,
             now: unix_now(),
         })
     }
 
-    async fn create(&self, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
+    async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
+        let workspace = WorkspaceRef::new(actor.name.clone(), spec.name.clone());
         let record = WorkspaceRecord {
             id: uuid::Uuid::new_v4().simple().to_string(),
-            volume: volume_name(&spec.name),
+            owner: Some(Owner {
+                id: actor.id,
+                name: actor.name.clone(),
+            }),
+            volume: volume_name(&actor.name, &spec.name),
             name: spec.name,
             image: spec.image,
             limits: spec.limits,
@@ -252,30 +301,42 @@ impl WorkspaceService for WorkspaceManager {
             created_at: unix_now(),
         };
         self.store.insert(&record).await?;
-        let launched = self.launch(&record).await;
-        if launched.is_err() {
-            if let Err(e) = self.store.delete(&record.id).await {
-                tracing::warn!(error = %e, name = %record.name, "could not forget a workspace that failed to launch");
+        let launched = self.launch(&record, &workspace).await;
+        match &launched {
+            Ok(_) => {
+                let detail = Some(format!("image {}", record.image));
+                self.audit
+                    .record(actor, "workspace-create", Some(&workspace), detail)
+                    .await
+            }
+            Err(_) => {
+                if let Err(e) = self.store.delete(&record.id).await {
+                    tracing::warn!(error = %e, %workspace, "could not forget a workspace that failed to launch");
+                }
             }
         }
         launched
     }
 
-    async fn start(&self, name: &WorkspaceName) -> Result<(), AppError> {
-        let record = self.record(name).await?;
+    async fn start(&self, actor: &Actor, workspace: &WorkspaceRef) -> Result<(), AppError> {
+        let Resolved { record, .. } = self
+            .act(actor, workspace, Action::Use, "workspace-start")
+            .await?;
         let result = match &record.container_id {
             Some(id) => self.runtime.start_container(id).await,
             None => Err(RuntimeError::NotFound("no container yet".into())),
         };
         match result {
             // The container was removed behind our back: recreate it on the same volume.
-            Err(RuntimeError::NotFound(_)) => self.launch(&record).await.map(drop),
+            Err(RuntimeError::NotFound(_)) => self.launch(&record, workspace).await.map(drop),
             other => tolerate(other, |e| matches!(e, RuntimeError::NotModified(_))),
         }
     }
 
-    async fn stop(&self, name: &WorkspaceName) -> Result<(), AppError> {
-        let record = self.record(name).await?;
+    async fn stop(&self, actor: &Actor, workspace: &WorkspaceRef) -> Result<(), AppError> {
+        let Resolved { record, .. } = self
+            .act(actor, workspace, Action::Use, "workspace-stop")
+            .await?;
         let Some(id) = record.container_id else {
             return Ok(());
         };
@@ -288,8 +349,15 @@ impl WorkspaceService for WorkspaceManager {
         })
     }
 
-    async fn delete(&self, name: &WorkspaceName, keep_volume: bool) -> Result<(), AppError> {
-        let record = self.record(name).await?;
+    async fn delete(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        keep_volume: bool,
+    ) -> Result<(), AppError> {
+        let Resolved { record, .. } = self
+            .act(actor, workspace, Action::Delete, "workspace-delete")
+            .await?;
         let gone = |e: &RuntimeError| matches!(e, RuntimeError::NotFound(_));
         if let Some(id) = &record.container_id {
             tolerate(self.runtime.remove_container(id).await, gone)?;
@@ -299,6 +367,54 @@ impl WorkspaceService for WorkspaceManager {
         }
         self.store.delete(&record.id).await?;
         Ok(())
+    }
+
+    async fn describe(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Workspace, AppError> {
+        let Resolved { record, access, .. } = self
+            .resolver
+            .resolve(actor, workspace, Action::View)
+            .await?;
+        let details = match &record.container_id {
+            Some(id) => match self.runtime.inspect(id).await {
+                Ok(details) => Some(details),
+                Err(RuntimeError::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
+        };
+        Ok(Workspace {
+            id: record.id,
+            owner: workspace.owner.clone(),
+            name: record.name,
+            access,
+            image: record.image,
+            status: status(details.as_ref().map(|d| d.info.state)),
+            limits: record.limits,
+            created_at: record.created_at,
+            started_at: details.and_then(|d| d.started_at),
+        })
+    }
+
+    async fn shares(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<Share>, AppError> {
+        self.list_shares(actor, workspace).await
+    }
+
+    async fn share(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        user: &str,
+        role: Option<ShareRole>,
+    ) -> Result<(), AppError> {
+        self.change_share(actor, workspace, user, role).await
     }
 
     async fn images(&self) -> Result<Vec<ImageChoice>, AppError> {

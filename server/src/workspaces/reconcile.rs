@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 
+use app::auth::UserName;
 use app::error::AppError;
 use app::model::{Limits, WorkspaceName};
 
-use super::{unix_now, volume_name, WorkspaceManager};
+use super::{volume_name, WorkspaceManager};
 use crate::runtime::{labels, RuntimeError};
-use crate::store::WorkspaceRecord;
+use crate::store::{unix_now, Owner, WorkspaceRecord};
 
 /// What reconciliation changed, for the start-up log.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -54,9 +55,18 @@ impl WorkspaceManager {
                         Err(RuntimeError::NotFound(_)) => continue,
                         Err(e) => return Err(e.into()),
                     };
+                    let owner = self
+                        .owner_from_label(container.labels.get(labels::OWNER))
+                        .await?;
+                    let volume = match &owner {
+                        Some(owner) => volume_name(&owner.name, &name),
+                        // Made before accounts existed.
+                        None => format!("aicockpit-{name}-files"),
+                    };
                     let record = WorkspaceRecord {
                         id: id.clone(),
-                        volume: volume_name(&name),
+                        owner,
+                        volume,
                         name,
                         image: container.image.clone(),
                         limits: details.limits.unwrap_or(Limits::DEFAULT),
@@ -73,5 +83,16 @@ impl WorkspaceManager {
             }
         }
         Ok(done)
+    }
+
+    /// The user a container's owner label names, if they exist.
+    async fn owner_from_label(&self, label: Option<&String>) -> Result<Option<Owner>, AppError> {
+        let Some(name) = label.and_then(|l| UserName::parse(l).ok()) else {
+            return Ok(None);
+        };
+        Ok(self.store.user_by_name(&name).await?.map(|user| Owner {
+            id: user.id,
+            name: user.name,
+        }))
     }
 }

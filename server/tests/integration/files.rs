@@ -1,42 +1,37 @@
 //! The file service on real containers: round trips, ownership, limits, and every way a
 //! path could leave /workspace.
 
-use aicockpit::files::{FileManager, FileSettings};
+use aicockpit::files::FileSettings;
 use app::error::AppError;
 use app::files::EntryKind;
 use app::model::WorkspaceName;
-use app::service::{FileService, WorkspaceService};
 use app::workspace_path::WorkspacePath;
 use bytes::Bytes;
 use futures::StreamExt;
 
-use crate::helpers::{exec, running_workspace, runtime};
+use crate::helpers::{exec, reference, running_workspace, TestFiles};
 
 fn path(raw: &str) -> WorkspacePath {
     WorkspacePath::parse(raw).unwrap()
-}
-
-fn files(settings: FileSettings) -> FileManager {
-    FileManager::new(runtime(), settings)
 }
 
 fn body(bytes: Vec<u8>) -> aicockpit::runtime::ByteStream {
     futures::stream::once(async move { Ok(Bytes::from(bytes)) }).boxed()
 }
 
-async fn contents(files: &FileManager, ws: &WorkspaceName, file: &str) -> String {
+async fn contents(files: &TestFiles, ws: &WorkspaceName, file: &str) -> String {
     files.read_text(ws, &path(file)).await.unwrap().text
 }
 
-async fn names(files: &FileManager, ws: &WorkspaceName, folder: &str) -> Vec<String> {
+async fn names(files: &TestFiles, ws: &WorkspaceName, folder: &str) -> Vec<String> {
     let entries = files.list(ws, &path(folder)).await.unwrap();
     entries.iter().map(|e| e.name().to_owned()).collect()
 }
 
 #[tokio::test]
 async fn create_write_read_rename_and_delete_round_trip() {
-    let (_svc, ws, _cleanup) = running_workspace("files").await;
-    let files = files(FileSettings::default());
+    let (svc, ws, _cleanup) = running_workspace("files").await;
+    let files = svc.files(FileSettings::default());
 
     files.create_folder(&ws, &path("src")).await.unwrap();
     files.create_file(&ws, &path("src/main.rs")).await.unwrap();
@@ -90,8 +85,8 @@ async fn create_write_read_rename_and_delete_round_trip() {
 
 #[tokio::test]
 async fn written_files_belong_to_the_workspace_user_and_keep_their_mode() {
-    let (_svc, ws, _cleanup) = running_workspace("owner").await;
-    let files = files(FileSettings::default());
+    let (svc, ws, _cleanup) = running_workspace("owner").await;
+    let files = svc.files(FileSettings::default());
     files
         .write_text(&ws, &path("run.sh"), "echo 1\n".into(), None)
         .await
@@ -130,8 +125,8 @@ fn outside<T>(result: Result<T, AppError>) -> bool {
 
 #[tokio::test]
 async fn symbolic_links_cannot_leave_the_workspace() {
-    let (_svc, ws, _cleanup) = running_workspace("links").await;
-    let files = files(FileSettings::default());
+    let (svc, ws, _cleanup) = running_workspace("links").await;
+    let files = svc.files(FileSettings::default());
     exec(
         &ws,
         &[
@@ -180,8 +175,8 @@ async fn symbolic_links_cannot_leave_the_workspace() {
 
 #[tokio::test]
 async fn large_binary_and_incomplete_files_are_handled_without_loss() {
-    let (_svc, ws, _cleanup) = running_workspace("limits").await;
-    let files = files(FileSettings {
+    let (svc, ws, _cleanup) = running_workspace("limits").await;
+    let files = svc.files(FileSettings {
         editor_limit: 1024,
         upload_limit: 4096,
     });
@@ -231,17 +226,17 @@ async fn large_binary_and_incomplete_files_are_handled_without_loss() {
 #[tokio::test]
 async fn a_stopped_workspace_is_named_in_the_error() {
     let (svc, ws, _cleanup) = running_workspace("stopped").await;
-    svc.manager.stop(&ws).await.unwrap();
-    let files = files(FileSettings::default());
+    svc.stop(&ws).await.unwrap();
+    let files = svc.files(FileSettings::default());
     let error = files.list(&ws, &path("")).await.unwrap_err();
-    assert_eq!(error, AppError::NotRunning(ws.to_string()));
+    assert_eq!(error, AppError::NotRunning(reference(&ws).to_string()));
     assert!(error.to_string().contains("Start it from the dashboard"));
 }
 
 #[tokio::test]
 async fn a_save_over_a_change_made_elsewhere_is_refused_until_confirmed() {
-    let (_svc, ws, _cleanup) = running_workspace("conflict").await;
-    let files = files(FileSettings::default());
+    let (svc, ws, _cleanup) = running_workspace("conflict").await;
+    let files = svc.files(FileSettings::default());
     let file = path("notes.md");
     let saved = files
         .write_text(&ws, &file, "one\n".into(), None)

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use serde_json::json;
 
-use crate::helpers::{app_with_workspace, exec, TestApp};
+use crate::helpers::{app_with_workspace, exec, reference, TestApp};
 
 /// `PUT /api/files/upload` of `body` to `path` (already query-encoded).
 async fn upload(
@@ -28,10 +28,11 @@ async fn upload(
 #[tokio::test]
 async fn upload_then_download_a_file_and_a_folder() {
     let (app, ws, _cleanup) = app_with_workspace("http-files").await;
+    let w = reference(&ws).to_string();
     let bytes: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let download =
-        |path: &str| format!("{}/api/files/download?workspace={ws}&path={path}", app.base);
-    let uploaded = upload(&app, ws.as_str(), "dir%2Fdata.bin", bytes.clone()).await;
+        |path: &str| format!("{}/api/files/download?workspace={w}&path={path}", app.base);
+    let uploaded = upload(&app, &w, "dir%2Fdata.bin", bytes.clone()).await;
     assert_eq!(uploaded.status(), 404, "the folder does not exist yet");
     assert_eq!(
         uploaded.headers()["connection"],
@@ -41,10 +42,10 @@ async fn upload_then_download_a_file_and_a_folder() {
     assert!(uploaded.text().await.unwrap().contains("/workspace/dir"));
 
     let created = app
-        .files("create-folder", json!({"workspace": ws, "folder": "dir"}))
+        .files("create-folder", json!({"workspace": w, "folder": "dir"}))
         .await;
     assert_eq!(created.status(), 200);
-    let uploaded = upload(&app, ws.as_str(), "dir%2Fdata.bin", bytes.clone()).await;
+    let uploaded = upload(&app, &w, "dir%2Fdata.bin", bytes.clone()).await;
     assert_eq!(uploaded.status(), 204, "{:?}", uploaded.text().await);
     assert_eq!(
         exec(&ws, &["stat", "-c", "%s %u", "/workspace/dir/data.bin"]).await,
@@ -83,14 +84,15 @@ async fn upload_then_download_a_file_and_a_folder() {
 #[tokio::test]
 async fn errors_carry_their_status_and_a_message() {
     let (app, ws, _cleanup) = app_with_workspace("http-errors").await;
+    let w = reference(&ws).to_string();
     let escape = app
-        .files("read", json!({"workspace": ws, "file": "../etc/passwd"}))
+        .files("read", json!({"workspace": w, "file": "../etc/passwd"}))
         .await;
     assert_eq!(escape.status(), 422);
     assert!(escape.text().await.unwrap().contains("outside /workspace"));
 
     let missing = app
-        .files("read", json!({"workspace": ws, "file": "nope.txt"}))
+        .files("read", json!({"workspace": w, "file": "nope.txt"}))
         .await;
     assert_eq!(missing.status(), 404);
     assert!(missing
@@ -99,22 +101,22 @@ async fn errors_carry_their_status_and_a_message() {
         .unwrap()
         .contains("/workspace/nope.txt"));
 
-    let write = json!({"workspace": ws, "file": "a.txt", "text": "hello\n"});
+    let write = json!({"workspace": w, "file": "a.txt", "text": "hello\n"});
     assert_eq!(app.files("write", write).await.status(), 200);
     let read = app
-        .files("read", json!({"workspace": ws, "file": "a.txt"}))
+        .files("read", json!({"workspace": w, "file": "a.txt"}))
         .await;
     let read: serde_json::Value = read.json().await.unwrap();
     assert_eq!(read["text"], "hello\n");
     let again = app
-        .files("create-file", json!({"workspace": ws, "file": "a.txt"}))
+        .files("create-file", json!({"workspace": w, "file": "a.txt"}))
         .await;
     assert_eq!(again.status(), 409);
 
     let download = app
         .client
         .get(format!(
-            "{}/api/files/download?workspace={ws}&path=..%2F..",
+            "{}/api/files/download?workspace={w}&path=..%2F..",
             app.base
         ))
         .send()
@@ -127,16 +129,17 @@ async fn errors_carry_their_status_and_a_message() {
         .unwrap()
         .contains("outside /workspace"));
     let stream = futures::stream::once(async { Ok::<_, std::io::Error>("abc") });
-    let chunked = upload(&app, ws.as_str(), "x", reqwest::Body::wrap_stream(stream)).await;
+    let chunked = upload(&app, &w, "x", reqwest::Body::wrap_stream(stream)).await;
     assert_eq!(chunked.status(), 411);
 }
 
 #[tokio::test]
 async fn pages_and_json_are_compressed_for_browsers_that_accept_it() {
     let (app, ws, _cleanup) = app_with_workspace("http-gzip").await;
+    let w = reference(&ws).to_string();
     let page = app
         .client
-        .get(format!("{}/workspaces/{ws}", app.base))
+        .get(format!("{}/workspaces/{w}", app.base))
         .header("accept-encoding", "gzip")
         .send()
         .await

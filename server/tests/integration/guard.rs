@@ -13,11 +13,16 @@ use crate::helpers::*;
 #[tokio::test]
 async fn a_foreign_origin_cannot_open_a_terminal() {
     let (app, name, _cleanup) = app_with_workspace("xorigin").await;
-    let url = format!("{}/ws/terminal/{name}/main", app.base.replace("http", "ws"));
-    let mut request = url.into_client_request().unwrap();
+    let mut request = app
+        .terminal_url(&name, "main")
+        .into_client_request()
+        .unwrap();
     request
         .headers_mut()
         .insert(ORIGIN, "https://evil.example".parse().unwrap());
+    // Even with a valid credential: the page is not ours.
+    let token = format!("Bearer {}", app.token).parse().unwrap();
+    request.headers_mut().insert("authorization", token);
     match connect_async(request).await {
         Err(WsError::Http(response)) => assert_eq!(response.status(), 403),
         Ok(_) => panic!("a foreign page opened a terminal"),

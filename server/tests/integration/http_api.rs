@@ -22,35 +22,20 @@ async fn server_functions_drive_the_whole_lifecycle() {
     let error: Value = taken.json().await.unwrap();
     assert_eq!(error["NameTaken"], name.as_str());
 
-    assert_eq!(
-        app.call("stop", json!({ "name": name.as_str() }))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.call("stop", app.target(&name)).await.status(), 200);
     assert_eq!(app.status_of(&name).await, "Stopped");
 
-    assert_eq!(
-        app.call("start", json!({ "name": name.as_str() }))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.call("start", app.target(&name)).await.status(), 200);
     assert_eq!(
         app.call(
             "delete",
-            json!({ "name": name.as_str(), "keep_volume": false })
+            json!({ "workspace": reference(&name).to_string(), "keep_volume": false })
         )
         .await
         .status(),
         200
     );
-    assert_eq!(
-        app.call("stop", json!({ "name": name.as_str() }))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(app.call("stop", app.target(&name)).await.status(), 404);
 }
 
 #[tokio::test]
@@ -66,7 +51,9 @@ async fn invalid_input_is_rejected_with_a_field_error() {
     let response = app.call("create", bad_limits).await;
     assert_eq!(response.status(), 422);
 
-    let malformed = app.call("start", json!({ "name": "../etc" })).await;
+    let malformed = app
+        .call("start", json!({ "workspace": "tester/../etc" }))
+        .await;
     assert!(malformed.status().is_client_error() || malformed.status().is_server_error());
     assert!(!malformed.text().await.unwrap().is_empty(), "says why");
 }

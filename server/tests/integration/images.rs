@@ -1,10 +1,9 @@
 //! Images built without a registry.
 
-use aicockpit::files::{FileManager, FileSettings};
+use aicockpit::files::FileSettings;
 use aicockpit::images::{busybox, dev};
 use app::error::AppError;
 use app::model::{WorkspaceName, WorkspaceStatus};
-use app::service::{FileService, WorkspaceService};
 use app::workspace_path::WorkspacePath;
 
 use crate::helpers::*;
@@ -33,7 +32,7 @@ async fn the_dev_image_has_the_toolset_and_a_dev_user() {
     let svc = service().await;
     let name = unique_name("dev");
     let _cleanup = Cleanup(vec![name.clone()]);
-    let created = svc.manager.create(spec(&name, &reference)).await.unwrap();
+    let created = svc.create(spec(&name, &reference)).await.unwrap();
     assert_eq!(created.status, WorkspaceStatus::Running);
     assert_eq!(exec(&name, &["id", "-un"]).await.trim(), "dev");
     assert_eq!(
@@ -54,13 +53,13 @@ async fn the_dev_image_has_the_toolset_and_a_dev_user() {
     for tool in ["git version", "curl", "procps", "less"] {
         assert!(tools.contains(tool), "{tool} missing in: {tools}");
     }
-    files_work_with_dash_and_gnu_tools(&name).await;
-    svc.manager.delete(&name, false).await.unwrap();
+    files_work_with_dash_and_gnu_tools(&svc, &name).await;
+    svc.delete(&name, false).await.unwrap();
 }
 
 /// The file service's script under Debian's /bin/sh (dash) and GNU tools, not BusyBox.
-async fn files_work_with_dash_and_gnu_tools(name: &WorkspaceName) {
-    let files = FileManager::new(runtime(), FileSettings::default());
+async fn files_work_with_dash_and_gnu_tools(svc: &TestService, name: &WorkspaceName) {
+    let files = svc.files(FileSettings::default());
     let path = |raw: &str| WorkspacePath::parse(raw).unwrap();
     files.create_folder(name, &path("src")).await.unwrap();
     files

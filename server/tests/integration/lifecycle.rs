@@ -3,23 +3,21 @@
 
 use app::error::AppError;
 use app::model::WorkspaceStatus;
-use app::service::WorkspaceService;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aicockpit::runtime::docker::DockerRuntime;
-use aicockpit::workspaces::{container_name, volume_name};
 
 use crate::helpers::*;
 
 async fn is_listed(svc: &TestService, name: &app::model::WorkspaceName) -> bool {
-    let list = svc.manager.list().await.unwrap();
+    let list = svc.list().await.unwrap();
     list.workspaces.iter().any(|w| &w.name == name)
 }
 
 async fn status_of(svc: &TestService, name: &app::model::WorkspaceName) -> WorkspaceStatus {
-    let list = svc.manager.list().await.unwrap();
+    let list = svc.list().await.unwrap();
     list.workspaces
         .iter()
         .find(|w| &w.name == name)
@@ -33,9 +31,9 @@ async fn create_stop_start_delete_with_state_from_docker() {
     let name = unique_name("life");
     let _cleanup = Cleanup(vec![name.clone()]);
 
-    let created = svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    let created = svc.create(spec(&name, &svc.image)).await.unwrap();
     assert_eq!(created.status, WorkspaceStatus::Running);
-    let listed = svc.manager.list().await.unwrap();
+    let listed = svc.list().await.unwrap();
     let entry = listed.workspaces.iter().find(|w| w.name == name).unwrap();
     assert_eq!(entry.status, WorkspaceStatus::Running);
     assert!(
@@ -43,25 +41,22 @@ async fn create_stop_start_delete_with_state_from_docker() {
         "uptime comes from Docker's StartedAt"
     );
 
-    svc.manager.stop(&name).await.unwrap();
+    svc.stop(&name).await.unwrap();
     assert_eq!(status_of(&svc, &name).await, WorkspaceStatus::Stopped);
-    svc.manager
-        .stop(&name)
-        .await
-        .expect("stopping twice is harmless");
+    svc.stop(&name).await.expect("stopping twice is harmless");
 
-    svc.manager.start(&name).await.unwrap();
+    svc.start(&name).await.unwrap();
     assert_eq!(status_of(&svc, &name).await, WorkspaceStatus::Running);
 
-    svc.manager.delete(&name, false).await.unwrap();
+    svc.delete(&name, false).await.unwrap();
     assert!(!is_listed(&svc, &name).await);
     let docker = raw_docker();
     assert!(docker
-        .inspect_container(&container_name(&name), None)
+        .inspect_container(&container(&name), None)
         .await
         .is_err());
     assert!(
-        docker.inspect_volume(&volume_name(&name)).await.is_err(),
+        docker.inspect_volume(&volume(&name)).await.is_err(),
         "volume removed on request"
     );
 }
@@ -71,11 +66,11 @@ async fn containers_are_labelled_and_locked_down() {
     let svc = service().await;
     let name = unique_name("sec");
     let _cleanup = Cleanup(vec![name.clone()]);
-    let created = svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    let created = svc.create(spec(&name, &svc.image)).await.unwrap();
 
     let docker = raw_docker();
     let inspect = docker
-        .inspect_container(&container_name(&name), None)
+        .inspect_container(&container(&name), None)
         .await
         .unwrap();
     let config = inspect.config.unwrap();
@@ -116,12 +111,12 @@ async fn containers_are_labelled_and_locked_down() {
 
     let mounts = inspect.mounts.unwrap();
     assert_eq!(mounts.len(), 1);
-    assert_eq!(mounts[0].name.as_deref(), Some(volume_name(&name).as_str()));
+    assert_eq!(mounts[0].name.as_deref(), Some(volume(&name).as_str()));
     assert_eq!(mounts[0].destination.as_deref(), Some("/workspace"));
     assert!(!mounts
         .iter()
         .any(|m| m.source.as_deref() == Some("/var/run/docker.sock")));
-    let volume = docker.inspect_volume(&volume_name(&name)).await.unwrap();
+    let volume = docker.inspect_volume(&volume(&name)).await.unwrap();
     assert_eq!(
         volume
             .labels
@@ -147,8 +142,8 @@ async fn files_in_workspace_survive_stop_and_start() {
         "1000"
     );
 
-    svc.manager.stop(&name).await.unwrap();
-    svc.manager.start(&name).await.unwrap();
+    svc.stop(&name).await.unwrap();
+    svc.start(&name).await.unwrap();
     assert_eq!(
         exec(&name, &["cat", "/workspace/note.txt"]).await.trim(),
         "kept"
@@ -160,15 +155,12 @@ async fn a_kept_volume_comes_back_with_the_same_name() {
     let (svc, name, _cleanup) = running_workspace("keep").await;
     exec(&name, &["sh", "-c", "echo mine > /workspace/data"]).await;
 
-    svc.manager.delete(&name, true).await.unwrap();
+    svc.delete(&name, true).await.unwrap();
     assert!(
-        raw_docker()
-            .inspect_volume(&volume_name(&name))
-            .await
-            .is_ok(),
+        raw_docker().inspect_volume(&volume(&name)).await.is_ok(),
         "volume kept"
     );
-    svc.manager.create(spec(&name, &svc.image)).await.unwrap();
+    svc.create(spec(&name, &svc.image)).await.unwrap();
     assert_eq!(
         exec(&name, &["cat", "/workspace/data"]).await.trim(),
         "mine"
@@ -178,17 +170,12 @@ async fn a_kept_volume_comes_back_with_the_same_name() {
 #[tokio::test]
 async fn taken_names_missing_images_and_unknown_workspaces_are_clear_errors() {
     let (svc, name, _cleanup) = running_workspace("dup").await;
-    let again = svc
-        .manager
-        .create(spec(&name, &svc.image))
-        .await
-        .unwrap_err();
+    let again = svc.create(spec(&name, &svc.image)).await.unwrap_err();
     assert_eq!(again, AppError::NameTaken(name.to_string()));
 
     let other = unique_name("noimg");
     let _cleanup_other = Cleanup(vec![other.clone()]);
     let missing = svc
-        .manager
         .create(spec(&other, "aicockpit/absent:nope"))
         .await
         .unwrap_err();
@@ -203,8 +190,8 @@ async fn taken_names_missing_images_and_unknown_workspaces_are_clear_errors() {
 
     let unknown = unique_name("ghost");
     assert_eq!(
-        svc.manager.stop(&unknown).await.unwrap_err(),
-        AppError::NotFound(unknown.to_string())
+        svc.stop(&unknown).await.unwrap_err(),
+        AppError::NotFound(reference(&unknown).to_string())
     );
 }
 
@@ -213,12 +200,12 @@ async fn a_container_removed_outside_shows_missing_and_start_recreates_it() {
     let (svc, name, _cleanup) = running_workspace("gone").await;
     exec(&name, &["sh", "-c", "echo still-here > /workspace/f"]).await;
     std::process::Command::new("docker")
-        .args(["rm", "-f", &container_name(&name)])
+        .args(["rm", "-f", &container(&name)])
         .output()
         .unwrap();
 
     assert_eq!(status_of(&svc, &name).await, WorkspaceStatus::Missing);
-    svc.manager.start(&name).await.unwrap();
+    svc.start(&name).await.unwrap();
     assert_eq!(status_of(&svc, &name).await, WorkspaceStatus::Running);
     assert_eq!(
         exec(&name, &["cat", "/workspace/f"]).await.trim(),
@@ -233,7 +220,7 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
     let fresh = service_on(runtime(), &svc.image).await;
     let done = fresh.manager.reconcile().await.unwrap();
     assert!(done.adopted >= 1);
-    let list = fresh.manager.list().await.unwrap();
+    let list = fresh.list().await.unwrap();
     let adopted = list
         .workspaces
         .iter()
@@ -248,7 +235,7 @@ async fn docker_down_is_a_clear_error_naming_the_address() {
     let address = "unix:///nonexistent/docker.sock";
     let down = DockerRuntime::new(address, Duration::from_secs(2), Duration::from_secs(2));
     let svc = service_on(Arc::new(down), "img").await;
-    let error = svc.manager.list().await.unwrap_err();
+    let error = svc.list().await.unwrap_err();
     assert!(
         matches!(&error, AppError::DockerUnavailable { address: a, .. } if a == address),
         "{error:?}"
@@ -262,7 +249,7 @@ async fn a_missing_default_image_names_the_build_command() {
     let svc = service_on(runtime(), absent).await;
     let name = unique_name("nodev");
     let _cleanup = Cleanup(vec![name.clone()]);
-    let error = svc.manager.create(spec(&name, absent)).await.unwrap_err();
+    let error = svc.create(spec(&name, absent)).await.unwrap_err();
     assert!(
         matches!(&error, AppError::ImageMissing { image, hint } if image == absent && hint.contains("aicockpit image build")),
         "{error:?}"
@@ -277,7 +264,7 @@ async fn more_cpus_than_the_host_has_is_a_cpu_field_error() {
     let _cleanup = Cleanup(vec![name.clone()]);
     let mut too_many = spec(&name, &svc.image);
     too_many.limits.cpus = 64.0;
-    let error = svc.manager.create(too_many).await.unwrap_err();
+    let error = svc.create(too_many).await.unwrap_err();
     assert_eq!(error.field(), Some(app::error::Field::Cpus), "{error:?}");
     assert!(!is_listed(&svc, &name).await);
 }

@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use aicockpit::workspaces::container_name;
-
 use crate::helpers::*;
 
 #[tokio::test]
@@ -21,7 +19,7 @@ async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
     while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(200), body.next()).await {}
 
     let stop = tokio::process::Command::new("docker")
-        .args(["stop", "-t", "1", &container_name(&name)])
+        .args(["stop", "-t", "1", &container(&name)])
         .output();
     let (stopped, event) = tokio::join!(stop, async {
         tokio::time::timeout(Duration::from_secs(10), async {

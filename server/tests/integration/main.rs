@@ -1,6 +1,7 @@
 //! Integration tests against a real Docker engine and real SQLite files: one test binary,
 //! modules by subject. Docker must be reachable (`.ci/run` starts it).
 
+mod accounts;
 mod files;
 mod files_http;
 mod guard;
@@ -9,6 +10,8 @@ mod http_api;
 mod images;
 mod lifecycle;
 mod live_updates;
+mod routes;
+mod sharing;
 mod terminal;
 mod terminal_ws;
 mod tty;

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use aicockpit::terminal::{Attachment, TerminalHub, TerminalSettings};
-use aicockpit::workspaces::container_name;
 use bytes::Bytes;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -50,7 +49,7 @@ async fn type_line(attachment: &Attachment, line: &str) {
 async fn two_viewers_share_a_session_and_a_reattach_replays_its_output() {
     let (_svc, name, _cleanup) = running_workspace("term").await;
     let hub = hub(Duration::from_secs(30));
-    let container = container_name(&name);
+    let container = container(&name);
 
     let mut first = hub.attach("t1", &container, &sh()).await.unwrap();
     let mut second = hub.attach("t1", &container, &sh()).await.unwrap();
@@ -71,7 +70,7 @@ async fn two_viewers_share_a_session_and_a_reattach_replays_its_output() {
 async fn a_session_without_viewers_ends_after_the_idle_timeout() {
     let (_svc, name, _cleanup) = running_workspace("idle").await;
     let hub = hub(Duration::from_millis(200));
-    let container = container_name(&name);
+    let container = container(&name);
     let mut viewer = hub.attach("t1", &container, &sh()).await.unwrap();
     type_line(&viewer, "sleep 4321 & echo before-''idle").await;
     expect_output(&mut viewer, "before-idle").await;
@@ -104,10 +103,7 @@ async fn a_session_without_viewers_ends_after_the_idle_timeout() {
 async fn the_end_of_the_process_closes_the_output() {
     let (_svc, name, _cleanup) = running_workspace("exit").await;
     let hub = hub(Duration::from_secs(30));
-    let mut viewer = hub
-        .attach("t1", &container_name(&name), &sh())
-        .await
-        .unwrap();
+    let mut viewer = hub.attach("t1", &container(&name), &sh()).await.unwrap();
     type_line(&viewer, "exit").await;
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
         loop {

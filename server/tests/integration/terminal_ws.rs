@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
@@ -10,9 +12,19 @@ use crate::helpers::*;
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn open(app: &TestApp, path: &str) -> Socket {
-    let url = format!("{}{path}", app.base.replacen("http://", "ws://", 1));
-    connect_async(url).await.expect("the WebSocket opens").0
+/// A WebSocket request to `url` with the test admin's token.
+fn request(app: &TestApp, url: &str) -> Request {
+    let mut request = url.into_client_request().unwrap();
+    let token = format!("Bearer {}", app.token).parse().unwrap();
+    request.headers_mut().insert("authorization", token);
+    request
+}
+
+async fn open(app: &TestApp, url: &str) -> Socket {
+    connect_async(request(app, url))
+        .await
+        .expect("the WebSocket opens")
+        .0
 }
 
 /// Reads frames until the binary output contains `wanted` or a text frame says `wanted`;
@@ -48,7 +60,7 @@ async fn expect(socket: &mut Socket, wanted: &str) -> String {
 #[tokio::test]
 async fn a_browser_terminal_types_resizes_and_reattaches() {
     let (app, name, _cleanup) = app_with_workspace("ws").await;
-    let path = format!("/ws/terminal/{name}/main");
+    let path = app.terminal_url(&name, "main");
 
     let mut socket = open(&app, &path).await;
     socket
@@ -81,7 +93,7 @@ async fn a_browser_terminal_types_resizes_and_reattaches() {
 #[tokio::test]
 async fn a_stopped_workspace_is_explained_in_the_terminal() {
     let (app, name, _cleanup) = app_with_workspace("wsstop").await;
-    let mut socket = open(&app, &format!("/ws/terminal/{name}/main")).await;
+    let mut socket = open(&app, &app.terminal_url(&name, "main")).await;
     socket
         .send(Message::Binary(b"echo ready\n".to_vec().into()))
         .await
@@ -89,16 +101,11 @@ async fn a_stopped_workspace_is_explained_in_the_terminal() {
     expect(&mut socket, "ready").await;
 
     // Stopping the workspace ends the shell: the terminal is told why.
-    assert_eq!(
-        app.call("stop", serde_json::json!({ "name": name.as_str() }))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.call("stop", app.target(&name)).await.status(), 200);
     expect(&mut socket, "is not running. Start it from the dashboard").await;
 
     // Reopening while stopped says what to do.
-    let mut reopened = open(&app, &format!("/ws/terminal/{name}/main")).await;
+    let mut reopened = open(&app, &app.terminal_url(&name, "main")).await;
     expect(&mut reopened, "is not running. Start it from the dashboard").await;
 }
 
@@ -106,11 +113,12 @@ async fn a_stopped_workspace_is_explained_in_the_terminal() {
 async fn bad_names_are_refused_before_upgrading() {
     let app = spawn_app().await;
     for (path, status) in [
-        ("/ws/terminal/Bad_Name/main", 422),
-        ("/ws/terminal/fine/..%2Fx", 400),
+        ("/ws/terminal/tester/Bad_Name/main", 422),
+        ("/ws/terminal/tester/fine/..%2Fx", 422),
+        ("/ws/terminal/tester/absent/main", 404),
     ] {
         let url = format!("{}{path}", app.base.replacen("http://", "ws://", 1));
-        match connect_async(url).await {
+        match connect_async(request(&app, &url)).await {
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
                 assert_eq!(response.status().as_u16(), status, "{path}")
             }
@@ -122,7 +130,7 @@ async fn bad_names_are_refused_before_upgrading() {
 #[tokio::test]
 async fn a_slow_viewer_is_redrawn_while_others_keep_up() {
     let (app, name, _cleanup) = app_with_workspace("wsslow").await;
-    let path = format!("/ws/terminal/{name}/flood");
+    let path = app.terminal_url(&name, "flood");
     let mut slow = open(&app, &path).await;
     let mut fast = open(&app, &path).await;
     slow.send(Message::Binary(
@@ -143,8 +151,8 @@ async fn a_slow_viewer_is_redrawn_while_others_keep_up() {
 #[tokio::test]
 async fn closing_a_terminal_ends_its_session() {
     let (app, name, _cleanup) = app_with_workspace("wsclose").await;
-    let path = format!("/ws/terminal/{name}/tab2");
-    let mut other = open(&app, &format!("/ws/terminal/{name}/other")).await;
+    let path = app.terminal_url(&name, "tab2");
+    let mut other = open(&app, &app.terminal_url(&name, "other")).await;
     let mut socket = open(&app, &path).await;
     socket
         .send(Message::Binary(
@@ -163,7 +171,7 @@ async fn closing_a_terminal_ends_its_session() {
         .expect("the shell printed its pid");
     let closed = app
         .client
-        .delete(format!("{}{path}", app.base))
+        .delete(path.replacen("ws://", "http://", 1))
         .send()
         .await
         .unwrap();

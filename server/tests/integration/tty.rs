@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use aicockpit::runtime::{TtySession, TtySpec};
-use aicockpit::workspaces::container_name;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;
@@ -20,7 +19,7 @@ pub fn sh() -> TtySpec {
 
 async fn shell(name: &app::model::WorkspaceName) -> TtySession {
     runtime()
-        .open_tty(&container_name(name), &sh())
+        .open_tty(&container(name), &sh())
         .await
         .expect("a terminal opens")
 }

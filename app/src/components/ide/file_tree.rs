@@ -12,7 +12,6 @@ use crate::api::files::{create_file, create_folder, delete_path, list_folder, re
 use crate::api::workspaces::start_workspace;
 use crate::error::AppError;
 use crate::files::{EntryKind, FileEntry};
-use crate::model::WorkspaceName;
 use crate::workspace_path::WorkspacePath;
 
 /// How often the tree relists while the page is visible.
@@ -47,12 +46,14 @@ pub fn FileTree() -> impl IntoView {
         <nav class="file-tree" aria-label="Files">
             <div class="panel-toolbar">
                 <span class="panel-title">"Files"</span>
-                <button title="New file" aria-label="New file" on:click=move |_| new_entry(EntryKind::File)>
-                    <Svg icon=Icon::NewFile />
-                </button>
-                <button title="New folder" aria-label="New folder" on:click=move |_| new_entry(EntryKind::Folder)>
-                    <Svg icon=Icon::NewFolder />
-                </button>
+                <Show when=move || ide.can_change()>
+                    <button title="New file" aria-label="New file" on:click=move |_| new_entry(EntryKind::File)>
+                        <Svg icon=Icon::NewFile />
+                    </button>
+                    <button title="New folder" aria-label="New folder" on:click=move |_| new_entry(EntryKind::Folder)>
+                        <Svg icon=Icon::NewFolder />
+                    </button>
+                </Show>
                 <button title="Refresh" aria-label="Refresh files" on:click=move |_| ide.refresh_tree()>
                     <Svg icon=Icon::Refresh />
                 </button>
@@ -222,12 +223,10 @@ fn StartButton() -> impl IntoView {
     let ide = expect_context::<Ide>();
     let starting = RwSignal::new(false);
     let start = move |_| {
-        let Ok(name) = WorkspaceName::parse(&ide.workspace()) else {
-            return;
-        };
+        let workspace = ide.workspace.get_value();
         starting.set(true);
         leptos::task::spawn_local(async move {
-            match start_workspace(name).await {
+            match start_workspace(workspace).await {
                 Ok(()) => ide.info("Workspace started. Press a key in a terminal to reconnect it."),
                 Err(error) => ide.error(&error),
             }

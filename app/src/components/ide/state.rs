@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::auth::{Access, WorkspaceRef};
 use crate::error::AppError;
 use crate::files::{EntryKind, FileEntry};
 use crate::workspace_path::WorkspacePath;
@@ -34,7 +35,7 @@ pub enum NameEdit {
 
 #[derive(Clone, Copy)]
 pub struct Ide {
-    pub workspace: StoredValue<String>,
+    pub workspace: StoredValue<WorkspaceRef>,
     /// Bumped to relist every expanded folder.
     pub refresh: RwSignal<u32>,
     pub expanded: RwSignal<HashSet<WorkspacePath>>,
@@ -44,6 +45,10 @@ pub struct Ide {
     pub active_file: RwSignal<Option<u32>>,
     /// The latest error (or confirmation) for the status line.
     pub notice: RwSignal<Option<Notice>>,
+    /// What the signed-in user may do here, once the server said.
+    pub access: RwSignal<Option<Access>>,
+    /// Who has this workspace open (its terminals say), the user included.
+    pub present: RwSignal<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +58,7 @@ pub struct Notice {
 }
 
 impl Ide {
-    pub fn new(workspace: String) -> Self {
+    pub fn new(workspace: WorkspaceRef) -> Self {
         Self {
             workspace: StoredValue::new(workspace),
             refresh: RwSignal::new(0),
@@ -63,11 +68,19 @@ impl Ide {
             open_files: RwSignal::new(Vec::new()),
             active_file: RwSignal::new(None),
             notice: RwSignal::new(None),
+            access: RwSignal::new(None),
+            present: RwSignal::new(Vec::new()),
         }
     }
 
+    /// False for viewers: they watch, the server refuses their changes anyway.
+    pub fn can_change(&self) -> bool {
+        self.access.get().is_none_or(Access::can_use)
+    }
+
+    /// `owner/name`, as server functions take it.
     pub fn workspace(&self) -> String {
-        self.workspace.get_value()
+        self.workspace.get_value().to_string()
     }
 
     pub fn refresh_tree(&self) {
@@ -147,7 +160,7 @@ impl Ide {
     fn file_url(&self, route: &str, path: &WorkspacePath) -> String {
         format!(
             "/api/files/{route}?workspace={}&path={}",
-            self.workspace(),
+            encode(&self.workspace()),
             encode(&path.absolute())
         )
     }

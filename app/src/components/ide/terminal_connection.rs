@@ -1,4 +1,4 @@
-//! One browser terminal: an xterm.js instance wired to `/ws/terminal/{workspace}/{id}` over
+//! One browser terminal: an xterm.js instance wired to `/ws/terminal/{owner}/{workspace}/{id}` over
 //! a web-sys WebSocket. Raw bytes go both ways; xterm decodes UTF-8 across frames. A lost
 //! connection is retried with backoff and, on reattach, the server's replay redraws the
 //! screen; an ended shell or a refused connection waits for a key press to start anew.
@@ -8,20 +8,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use js_sys::{ArrayBuffer, Uint8Array};
-use leptos::prelude::set_timeout;
-use serde::Deserialize;
+use leptos::prelude::{set_timeout, RwSignal, Set};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, HtmlElement, MessageEvent, WebSocket};
 
 use super::js;
-
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-enum Control {
-    Exit,
-    Error { message: String },
-    Reset,
-}
+use crate::auth::WorkspaceRef;
+use crate::terminal::{terminal_path, Control};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Phase {
@@ -43,13 +36,20 @@ struct Inner {
     /// breaks the cycle between them and the connection.
     terminal_handlers: Vec<Closure<dyn FnMut(JsValue, JsValue)>>,
     socket_handlers: Vec<Closure<dyn FnMut(JsValue)>>,
+    /// Who has the workspace open, as the server last said.
+    present: RwSignal<Vec<String>>,
 }
 
 #[derive(Clone)]
 pub struct TerminalConnection(Rc<RefCell<Inner>>);
 
 impl TerminalConnection {
-    pub fn open(parent: &HtmlElement, workspace: &str, id: &str) -> Self {
+    pub fn open(
+        parent: &HtmlElement,
+        workspace: &WorkspaceRef,
+        id: &str,
+        present: RwSignal<Vec<String>>,
+    ) -> Self {
         let connection = Self(Rc::new(RefCell::new(Inner {
             terminal: None,
             url: socket_url(workspace, id),
@@ -58,6 +58,7 @@ impl TerminalConnection {
             attempts: 0,
             terminal_handlers: Vec::new(),
             socket_handlers: Vec::new(),
+            present,
         })));
         let typing = connection.clone();
         let on_data = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |bytes: JsValue, _| {
@@ -128,9 +129,10 @@ impl TerminalConnection {
     fn send_size(&self, cols: u16, rows: u16) {
         let inner = self.0.borrow();
         if let (Phase::Open, Some(socket)) = (inner.phase, &inner.socket) {
-            let _ = socket.send_with_str(&format!(
-                r#"{{"type":"resize","rows":{rows},"cols":{cols}}}"#
-            ));
+            let resize = Control::Resize { rows, cols };
+            if let Ok(text) = serde_json::to_string(&resize) {
+                let _ = socket.send_with_str(&text);
+            }
         }
     }
 
@@ -183,6 +185,8 @@ impl TerminalConnection {
     fn control(&self, text: &str) {
         match serde_json::from_str::<Control>(text) {
             Ok(Control::Reset) => self.with_terminal(js::Terminal::reset),
+            Ok(Control::Presence { users }) => self.0.borrow().present.set(users),
+            Ok(Control::Resize { .. }) => {}
             Ok(Control::Exit) => self.end("The shell ended. Press any key to start a new one."),
             Ok(Control::Error { message }) => {
                 self.end(&format!("{message} Press any key to try again."))
@@ -233,8 +237,8 @@ impl TerminalConnection {
     }
 }
 
-/// `ws://host/ws/terminal/web/main`, or `wss://` on an HTTPS page.
-fn socket_url(workspace: &str, id: &str) -> String {
+/// `ws://host/ws/terminal/ada/web/main`, or `wss://` on an HTTPS page.
+fn socket_url(workspace: &WorkspaceRef, id: &str) -> String {
     let location = web_sys::window().map(|w| w.location());
     let secure = location
         .as_ref()
@@ -244,5 +248,5 @@ fn socket_url(workspace: &str, id: &str) -> String {
         .and_then(|l| l.host().ok())
         .unwrap_or_else(|| "localhost".into());
     let scheme = if secure { "wss" } else { "ws" };
-    format!("{scheme}://{host}/ws/terminal/{workspace}/{id}")
+    format!("{scheme}://{host}{}", terminal_path(workspace, id))
 }

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::state::{random_id, recall, remember};
 use super::terminal_connection::TerminalConnection;
+use crate::auth::WorkspaceRef;
+use crate::terminal::terminal_path;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Tab {
@@ -62,18 +64,18 @@ impl Tabs {
     }
 }
 
-fn storage_key(workspace: &str) -> String {
+fn storage_key(workspace: &WorkspaceRef) -> String {
     format!("aicockpit.terminals.{workspace}")
 }
 
-fn load(workspace: &str) -> Tabs {
+fn load(workspace: &WorkspaceRef) -> Tabs {
     recall::<Tabs>(&storage_key(workspace))
         .filter(|tabs| !tabs.tabs.is_empty())
         .unwrap_or_else(Tabs::first)
 }
 
 #[component]
-pub fn TerminalPanel(workspace: String) -> impl IntoView {
+pub fn TerminalPanel(workspace: WorkspaceRef) -> impl IntoView {
     // The server render shows one tab; the browser then restores the remembered ones.
     let tabs = RwSignal::new(Tabs::first());
     let restored = RwSignal::new(false);
@@ -101,8 +103,7 @@ pub fn TerminalPanel(workspace: String) -> impl IntoView {
             // Ends the shell on the server too; the tab is gone either way.
             let init = web_sys::RequestInit::new();
             init.set_method("DELETE");
-            let _ =
-                window().fetch_with_str_and_init(&format!("/ws/terminal/{workspace}/{id}"), &init);
+            let _ = window().fetch_with_str_and_init(&terminal_path(&workspace, &id), &init);
             tabs.update(|t| t.remove(&id));
         }
     };
@@ -236,9 +237,10 @@ fn TerminalTab(
 /// One terminal's screen. Created once when it mounts, kept (hidden) while another tab is
 /// in front, disposed when its tab closes.
 #[component]
-fn TerminalView(workspace: String, id: String, visible: Memo<bool>) -> impl IntoView {
+fn TerminalView(workspace: WorkspaceRef, id: String, visible: Memo<bool>) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     let connection = StoredValue::new_local(None::<TerminalConnection>);
+    let present = expect_context::<super::state::Ide>().present;
     Effect::new(move |_| {
         let Some(element) = host.get() else { return };
         if connection.with_value(Option::is_some) {
@@ -246,7 +248,9 @@ fn TerminalView(workspace: String, id: String, visible: Memo<bool>) -> impl Into
         }
         let (workspace, id) = (workspace.clone(), id.clone());
         super::js::when_loaded(move || {
-            connection.set_value(Some(TerminalConnection::open(&element, &workspace, &id)));
+            connection.set_value(Some(TerminalConnection::open(
+                &element, &workspace, &id, present,
+            )));
         });
     });
     Effect::new(move |_| {

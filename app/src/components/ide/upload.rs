@@ -12,6 +12,7 @@ use std::collections::HashSet;
 
 use super::state::{random_id, Ide};
 use crate::api::files::list_folder;
+use crate::error::AppError;
 use crate::files::format_bytes;
 use crate::workspace_path::WorkspacePath;
 
@@ -188,10 +189,10 @@ fn send(ide: Ide, uploads: RwSignal<Vec<Upload>>, folder: WorkspacePath, file: F
             );
         } else {
             let text = finished.response_text().ok().flatten().unwrap_or_default();
-            fail(if text.is_empty() {
-                format!("The server answered {status}.")
-            } else {
-                text
+            fail(match serde_json::from_str::<AppError>(&text) {
+                Ok(error) => error.to_string(),
+                Err(_) if text.is_empty() => format!("The server answered {status}."),
+                Err(_) => text,
             });
         }
     });

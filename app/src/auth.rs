@@ -1,0 +1,359 @@
+//! Who is acting, shared by the browser and the server: user names, roles, the signed-in
+//! user the pages show, and the `owner/name` reference that names a workspace for everyone
+//! who may see it (names are unique per owner, not across the server).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::error::{AppError, Field};
+use crate::model::WorkspaceName;
+
+/// A user name: lowercase letters, digits and hyphens, like a workspace name, so that
+/// `owner/name` and container names built from it are unambiguous.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UserName(String);
+
+impl UserName {
+    pub const MAX_LEN: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let invalid = |message: String| AppError::invalid(Field::UserName, message);
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(invalid("Enter a user name.".into()));
+        }
+        if name.len() > Self::MAX_LEN {
+            return Err(invalid(format!(
+                "A user name has at most {} characters.",
+                Self::MAX_LEN
+            )));
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
+            return Err(invalid(format!(
+                "“{c}” is not allowed in a user name: use lowercase letters, digits and hyphens."
+            )));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) || name.ends_with('-') {
+            return Err(invalid(
+                "A user name starts with a lowercase letter and does not end with a hyphen.".into(),
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for UserName {
+    type Error = AppError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<UserName> for String {
+    fn from(value: UserName) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks a new password: long enough to resist guessing, short enough to hash quickly.
+pub fn check_new_password(password: &str) -> Result<(), AppError> {
+    const MIN: usize = 10;
+    const MAX: usize = 1024;
+    let length = password.chars().count();
+    if length < MIN {
+        return Err(AppError::invalid(
+            Field::Password,
+            format!("Use at least {MIN} characters; a few words together make a good password."),
+        ));
+    }
+    if password.len() > MAX {
+        return Err(AppError::invalid(
+            Field::Password,
+            format!("A password has at most {MAX} bytes."),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Manages users, sees and manages every workspace.
+    Admin,
+    /// Their own workspaces and those shared with them.
+    Member,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+}
+
+/// How the signed-in user stands towards a workspace; pages offer only what it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Access {
+    Owner,
+    /// An admin looking at someone else's workspace.
+    Admin,
+    Editor,
+    Viewer,
+}
+
+impl Access {
+    /// Type in terminals, change files, start and stop.
+    pub fn can_use(self) -> bool {
+        self != Access::Viewer
+    }
+
+    /// Delete and share.
+    pub fn can_manage(self) -> bool {
+        matches!(self, Access::Owner | Access::Admin)
+    }
+}
+
+/// What sharing a workspace with someone lets them do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShareRole {
+    /// Sees files and terminals; cannot type, save, upload, delete or start and stop.
+    Viewer,
+    /// Full use except deleting and sharing.
+    Editor,
+}
+
+impl ShareRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            ShareRole::Viewer => "viewer",
+            ShareRole::Editor => "editor",
+        }
+    }
+}
+
+/// One person a workspace is shared with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Share {
+    pub user: UserName,
+    pub role: ShareRole,
+}
+
+/// The signed-in user, as pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub name: UserName,
+    pub role: Role,
+}
+
+/// A personal API token as its owner sees it listed (the secret is shown once, at creation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub secret: String,
+    pub token: ApiToken,
+}
+
+/// A user as the admin page lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub name: UserName,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub at: i64,
+    /// Who; `None` for a failed sign-in, whose claimed name is in `detail`.
+    pub actor: Option<String>,
+    pub action: String,
+    /// `owner/name`.
+    pub workspace: Option<String>,
+    pub detail: Option<String>,
+    pub address: Option<String>,
+}
+
+/// What the audit page narrows the log to; empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub actor: String,
+    /// A prefix: `file` matches `file-write`, `file-delete`…
+    pub action: String,
+    /// Part of `owner/name`.
+    pub workspace: String,
+}
+
+/// What the server knows of a request beyond its user: where it came from, and whether
+/// it reached us over TLS (directly, or through a proxy that says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientInfo {
+    pub address: Option<std::net::IpAddr>,
+    pub https: bool,
+}
+
+/// The secret of the session a request was signed in with (to end it at sign-out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSecret(pub String);
+
+/// A new session: the `Set-Cookie` value that carries it, and who it is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    pub cookie: String,
+    pub user: CurrentUser,
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Session,
+    Token,
+}
+
+/// The user a request acts for, decided once per request on the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub id: i64,
+    pub name: UserName,
+    pub role: Role,
+    pub via: Via,
+    /// Where the request came from, for the audit log.
+    pub address: Option<std::net::IpAddr>,
+}
+
+impl Actor {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn user(&self) -> CurrentUser {
+        CurrentUser {
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// Plain routes take the actor as an extractor. The authentication layer has put it in
+/// the request already; without one the route refuses with 401.
+#[cfg(feature = "ssr")]
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Actor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)
+    }
+}
+
+/// `owner/name`: a workspace as everyone who may see it names it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WorkspaceRef {
+    pub owner: UserName,
+    pub name: WorkspaceName,
+}
+
+impl WorkspaceRef {
+    pub fn new(owner: UserName, name: WorkspaceName) -> Self {
+        Self { owner, name }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let Some((owner, name)) = raw.trim().split_once('/') else {
+            return Err(AppError::invalid(
+                Field::Name,
+                format!("“{raw}” does not name a workspace as owner/name."),
+            ));
+        };
+        Ok(Self {
+            owner: UserName::parse(owner)?,
+            name: WorkspaceName::parse(name)?,
+        })
+    }
+}
+
+impl TryFrom<String> for WorkspaceRef {
+    type Error = AppError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<WorkspaceRef> for String {
+    fn from(value: WorkspaceRef) -> Self {
+        value.to_string()
+    }
+}
+
+impl fmt::Display for WorkspaceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_names_are_plain_labels() {
+        assert_eq!(UserName::parse(" ada-2 ").unwrap().as_str(), "ada-2");
+        for bad in ["", "Ada", "a.b", "a/b", "2ada", "ada-", &"a".repeat(33)] {
+            let error = UserName::parse(bad).unwrap_err();
+            assert_eq!(error.field(), Some(Field::UserName), "{bad}");
+        }
+    }
+
+    #[test]
+    fn workspace_refs_round_trip() {
+        let r = WorkspaceRef::parse("ada/web-1").unwrap();
+        assert_eq!(r.owner.as_str(), "ada");
+        assert_eq!(r.name.as_str(), "web-1");
+        assert_eq!(r.to_string(), "ada/web-1");
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<WorkspaceRef>(&json).unwrap(), r);
+        for bad in ["web-1", "ada/", "/web", "ada/web/x", "Ada/web", "ada/../x"] {
+            assert!(WorkspaceRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_need_some_length() {
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("correct horse").is_ok());
+        assert!(check_new_password(&"x".repeat(2000)).is_err());
+        // Characters, not bytes, count towards the minimum.
+        assert!(check_new_password("ééééééééé").is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! The authentication layer every request passes after the Host/Origin guard: it decides
+//! once who the request acts for and puts that [`Actor`] on the request (server functions,
+//! pages and plain routes all read it from there). A request nobody signed in for reaches
+//! only the public routes below; pages redirect to the sign-in page, everything else gets
+//! 401. New routes are therefore closed unless added here on purpose, and the route-table
+//! test walks every route the router serves to prove it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::auth::ClientInfo;
+use app::error::AppError;
+use app::service::AuthService;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::origin::changes_state;
+use super::service::AuthManager;
+
+/// Routes that answer without a signed-in user.
+pub const PUBLIC_PATHS: [&str; 6] = [
+    "/sign-in",
+    "/setup",
+    "/api/auth/sign-in",
+    "/api/auth/set-up",
+    "/api/health",
+    "/favicon.svg",
+];
+/// The built site's scripts, styles and WASM: the sign-in page needs them too.
+pub const PUBLIC_PREFIXES: [&str; 2] = ["/pkg/", "/ide/"];
+
+pub fn is_public(path: &str) -> bool {
+    let dotted = path.split('/').any(|s| s == ".." || s == ".");
+    !dotted && (PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|p| path.starts_with(p)))
+}
+
+/// Shared by the middleware and the server's TLS setting.
+#[derive(Clone)]
+pub struct Authenticator {
+    pub auth: Arc<AuthManager>,
+    /// Served over TLS directly.
+    pub tls: bool,
+}
+
+pub async fn authenticate(
+    State(authenticator): State<Authenticator>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let client = ClientInfo {
+        address: request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip()),
+        https: authenticator.tls || forwarded_https(request.headers()),
+    };
+    // A cookie alone never authorises a change: browsers send an Origin with every
+    // state-changing request (checked by the guard), scripts must use a token.
+    let cookie_allowed = !changes_state(request.method(), request.headers())
+        || request.headers().contains_key(header::ORIGIN);
+    let found = authenticator
+        .auth
+        .authenticate(request.headers(), cookie_allowed, client)
+        .await;
+    request.extensions_mut().insert(client);
+    match found {
+        Ok(Some((actor, session))) => {
+            request.extensions_mut().insert(actor);
+            if let Some(session) = session {
+                request.extensions_mut().insert(session);
+            }
+            next.run(request).await
+        }
+        Ok(None) if is_public(request.uri().path()) => next.run(request).await,
+        Ok(None) => {
+            let (method, uri) = (request.method().clone(), request.uri().clone());
+            refuse(&authenticator.auth, &method, &uri).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `X-Forwarded-Proto: https` from a reverse proxy that terminated TLS. Trusting it can
+/// only make cookies stricter (`Secure`), never looser.
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+/// Pages send people to sign in (or to set-up on a new server) and back; the rest is 401.
+async fn refuse(auth: &AuthManager, method: &Method, uri: &Uri) -> Response {
+    let path = uri.path();
+    let is_page = method == Method::GET && !path.starts_with("/api/") && !path.starts_with("/ws/");
+    if !is_page {
+        return AppError::Unauthenticated.into_response();
+    }
+    if auth.needs_setup().await.unwrap_or(false) {
+        return Redirect::to("/setup").into_response();
+    }
+    let wanted = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    Redirect::to(&format!("/sign-in?next={}", encode(wanted))).into_response()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sign_in_set_up_health_and_assets_are_public() {
+        for path in [
+            "/sign-in",
+            "/api/auth/sign-in",
+            "/pkg/aicockpit.wasm",
+            "/ide/ide.js",
+        ] {
+            assert!(is_public(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/workspaces/ada/web",
+            "/api/workspaces/list",
+            "/api/auth/me",
+            "/ws/terminal/ada/web/main",
+            "/api/events",
+            "/sign-in/../api/workspaces/list",
+            "/pkg/../api/workspaces/list",
+            "/pkg",
+        ] {
+            assert!(!is_public(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_return_path_is_encoded() {
+        assert_eq!(
+            encode("/workspaces/a/b?x=1&y"),
+            "/workspaces/a/b%3Fx%3D1%26y"
+        );
+    }
+}

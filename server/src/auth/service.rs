@@ -1,0 +1,551 @@
+//! Accounts, sessions and tokens: sign-in (throttled), the first-run set-up link, password
+//! changes, personal API tokens and user management. Authenticating a request (cookie or
+//! bearer token into an [`Actor`]) is here too; the middleware in `actor` calls it.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use app::auth::{
+    check_new_password, Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, CurrentUser,
+    NewToken, Role, SessionSecret, SignedIn, UserName, UserSummary, Via,
+};
+use app::error::{AppError, Field};
+use app::service::AuthService;
+
+use super::audit::AuditLog;
+use super::events::{AccessChange, AccessEvents};
+use super::limiter::{LimiterSettings, SignInLimiter};
+use super::policy::may_manage_users;
+use super::{cookie, password, secret};
+use crate::store::{unix_now, AuditEntry, SessionUser, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub session_lifetime: Duration,
+    pub limiter: LimiterSettings,
+    /// Served over TLS (directly, or the public URL is https): cookies are always `Secure`.
+    pub always_secure: bool,
+    /// Where the set-up link is also written (mode 0600) while no user exists.
+    pub setup_file: Option<PathBuf>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_lifetime: Duration::from_secs(14 * 24 * 3600),
+            limiter: LimiterSettings::default(),
+            always_secure: false,
+            setup_file: None,
+        }
+    }
+}
+
+pub struct AuthManager {
+    store: Store,
+    audit: AuditLog,
+    limiter: SignInLimiter,
+    settings: AuthSettings,
+    /// The hash of the one-time set-up token, while no user exists.
+    setup: Mutex<Option<String>>,
+    /// Sessions ended or rights changed: open connections react (the terminal WebSocket).
+    events: AccessEvents,
+}
+
+fn internal(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %error, "account service failure");
+    AppError::Internal("the account service failed; see the server log".into())
+}
+
+impl AuthManager {
+    pub fn new(store: Store, settings: AuthSettings, events: AccessEvents) -> Self {
+        Self {
+            audit: AuditLog::new(store.clone()),
+            limiter: SignInLimiter::new(settings.limiter.clone()),
+            store,
+            settings,
+            setup: Mutex::new(None),
+            events,
+        }
+    }
+
+    /// When no user exists: a new one-time set-up token (also written to the set-up file).
+    pub async fn prepare_setup(&self) -> Result<Option<String>, AppError> {
+        if self.store.user_count().await? > 0 {
+            return Ok(None);
+        }
+        let token = secret::random_secret().map_err(internal)?;
+        *lock(&self.setup) = Some(secret::hash(&token));
+        if let Some(path) = &self.settings.setup_file {
+            if let Err(e) = write_private(path, &token) {
+                tracing::warn!(error = %e, path = %path.display(), "could not write the set-up token file");
+            }
+        }
+        Ok(Some(token))
+    }
+
+    /// A user made outside the web pages (the command line, tests): no actor needed.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<UserName, AppError> {
+        let name = UserName::parse(name)?;
+        check_new_password(password)?;
+        let hash = hash_password(password).await?;
+        match self.store.insert_user(&name, &hash, role, unix_now()).await {
+            Ok(_) => {}
+            Err(StoreError::UserTaken(taken)) => {
+                return Err(AppError::invalid(
+                    Field::UserName,
+                    format!("A user named “{taken}” already exists."),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.forget_setup();
+        self.audit
+            .append(AuditEntry {
+                at: unix_now(),
+                action: "user-create".into(),
+                detail: Some(format!("{name} as {}", role.label())),
+                ..AuditEntry::default()
+            })
+            .await;
+        Ok(name)
+    }
+
+    /// A personal API token for a user (the command line, tests); returns its secret.
+    pub async fn issue_token(&self, user: &UserName, name: &str) -> Result<String, AppError> {
+        let record = self.store.user_by_name(user).await?.ok_or_else(|| {
+            AppError::invalid(Field::UserName, format!("No user named “{user}”."))
+        })?;
+        let secret = format!(
+            "{}{}",
+            secret::TOKEN_PREFIX,
+            secret::random_secret().map_err(internal)?
+        );
+        let name = token_name(name)?;
+        self.store
+            .insert_token(record.id, &name, &secret::hash(&secret), unix_now())
+            .await?;
+        Ok(secret)
+    }
+
+    /// Who a request is: a bearer token if it has one (a bad one is refused outright),
+    /// else the session cookie when `cookie_allowed` (requests that change state only
+    /// count a cookie when they carry an Origin the guard accepted).
+    pub async fn authenticate(
+        &self,
+        headers: &axum::http::HeaderMap,
+        cookie_allowed: bool,
+        client: ClientInfo,
+    ) -> Result<Option<(Actor, Option<SessionSecret>)>, AppError> {
+        let now = unix_now();
+        if let Some(token) = cookie::bearer(headers) {
+            let user = self.store.token_user(&secret::hash(token), now).await?;
+            let Some(user) = user else {
+                return Err(AppError::Unauthenticated);
+            };
+            return Ok(Some((actor(user, Via::Token, client), None)));
+        }
+        let Some(session) = cookie::session(headers).filter(|_| cookie_allowed) else {
+            return Ok(None);
+        };
+        let user = self.store.session_user(&secret::hash(session), now).await?;
+        Ok(user.map(|user| {
+            let secret = SessionSecret(session.to_owned());
+            (actor(user, Via::Session, client), Some(secret))
+        }))
+    }
+
+    /// A new session for a user who just proved who they are.
+    async fn open_session(
+        &self,
+        user: SessionUser,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AppError> {
+        let session = secret::random_secret().map_err(internal)?;
+        let now = unix_now();
+        let lifetime = self.settings.session_lifetime.as_secs();
+        self.store
+            .insert_session(&secret::hash(&session), user.id, now, now + lifetime as i64)
+            .await?;
+        let secure = self.settings.always_secure || client.https;
+        let signed_in = SignedIn {
+            cookie: cookie::set_session(&session, lifetime, secure),
+            user: CurrentUser {
+                name: user.name.clone(),
+                role: user.role,
+            },
+        };
+        let actor = actor(user, Via::Session, client);
+        self.audit.record(&actor, "sign-in", None, None).await;
+        Ok(signed_in)
+    }
+
+    fn forget_setup(&self) {
+        if lock(&self.setup).take().is_some() {
+            if let Some(path) = &self.settings.setup_file {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    async fn managed_user(&self, actor: &Actor, name: &UserName) -> Result<i64, AppError> {
+        may_manage_users(actor)?;
+        match self.store.user_by_name(name).await? {
+            Some(user) => Ok(user.id),
+            None => Err(AppError::invalid(
+                Field::UserName,
+                format!("No user named “{name}”."),
+            )),
+        }
+    }
+
+    fn refuse_self(actor: &Actor, name: &UserName, what: &str) -> Result<(), AppError> {
+        if &actor.name == name {
+            return Err(AppError::Forbidden(format!(
+                "You cannot {what} your own account; another admin can."
+            )));
+        }
+        Ok(())
+    }
+
+    /// Announces a change to the user's open connections and records it.
+    async fn cut(&self, actor: &Actor, change: AccessChange, action: &str, name: &UserName) {
+        self.events.send(change);
+        self.audit
+            .record(actor, action, None, Some(name.to_string()))
+            .await;
+    }
+}
+
+fn actor(user: SessionUser, via: Via, client: ClientInfo) -> Actor {
+    Actor {
+        id: user.id,
+        name: user.name,
+        role: user.role,
+        via,
+        address: client.address,
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Argon2 takes tens of milliseconds of CPU: off the async threads.
+async fn hash_password(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
+async fn verify_password(password: &str, hash: Option<String>) -> bool {
+    let password = password.to_owned();
+    let hash = hash.unwrap_or_else(|| password::decoy().to_owned());
+    tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn token_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AppError::invalid(
+            Field::Name,
+            "Name the token (up to 64 characters), e.g. after the script that uses it.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn write_private(path: &std::path::Path, token: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    writeln!(file, "{token}")
+}
+
+#[async_trait::async_trait]
+impl AuthService for AuthManager {
+    async fn sign_in(
+        &self,
+        name: &str,
+        password: &str,
+        client: ClientInfo,
+        previous: Option<&str>,
+    ) -> Result<SignedIn, AppError> {
+        let account = name.trim().to_lowercase();
+        if let Err(wait) = self.limiter.check(&account, client.address, Instant::now()) {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        let user = match UserName::parse(&account) {
+            Ok(name) => self.store.user_by_name(&name).await?,
+            Err(_) => None,
+        };
+        let correct =
+            verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+        let Some(user) = user.filter(|_| correct) else {
+            self.limiter
+                .failed(&account, client.address, Instant::now());
+            self.audit
+                .append(AuditEntry {
+                    at: unix_now(),
+                    action: "sign-in-failed".into(),
+                    detail: Some(account.chars().take(64).collect()),
+                    address: client.address.map(|a| a.to_string()),
+                    ..AuditEntry::default()
+                })
+                .await;
+            return Err(AppError::SignInFailed);
+        };
+        if user.disabled {
+            return Err(AppError::Forbidden(format!(
+                "The account “{}” is disabled. Ask an admin to enable it.",
+                user.name
+            )));
+        }
+        self.limiter.succeeded(&account);
+        if let Some(previous) = previous {
+            self.store.delete_session(&secret::hash(previous)).await?;
+        }
+        let user = SessionUser {
+            id: user.id,
+            name: user.name,
+            role: user.role,
+        };
+        self.open_session(user, client).await
+    }
+
+    async fn sign_out(&self, actor: &Actor, session: Option<&str>) -> String {
+        if let Some(session) = session {
+            if let Err(e) = self.store.delete_session(&secret::hash(session)).await {
+                tracing::warn!(error = %e, "could not end a session");
+            }
+        }
+        self.audit.record(actor, "sign-out", None, None).await;
+        cookie::clear_session()
+    }
+
+    async fn needs_setup(&self) -> Result<bool, AppError> {
+        Ok(self.store.user_count().await? == 0)
+    }
+
+    async fn set_up(
+        &self,
+        token: &str,
+        name: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AppError> {
+        let expected = lock(&self.setup).clone();
+        if expected.is_none_or(|hash| hash != secret::hash(token.trim()))
+            || !self.needs_setup().await?
+        {
+            return Err(AppError::SetupLinkInvalid);
+        }
+        let name = self.add_user(name, password, Role::Admin).await?;
+        let user = self
+            .store
+            .user_by_name(&name)
+            .await?
+            .ok_or_else(|| internal("the first admin vanished"))?;
+        let user = SessionUser {
+            id: user.id,
+            name: user.name,
+            role: user.role,
+        };
+        self.open_session(user, client).await
+    }
+
+    async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AppError> {
+        let account = actor.name.to_string();
+        if let Err(wait) = self.limiter.check(&account, actor.address, Instant::now()) {
+            return Err(AppError::TooManyAttempts {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        let stored = self.store.user_by_id(actor.id).await?;
+        if !verify_password(current, stored.map(|u| u.password_hash)).await {
+            self.limiter.failed(&account, actor.address, Instant::now());
+            return Err(AppError::invalid(
+                Field::Password,
+                "The current password is not right.",
+            ));
+        }
+        check_new_password(new)?;
+        let hash = hash_password(new).await?;
+        self.store.set_password(actor.id, &hash).await?;
+        let ended = AccessChange::SessionsEnded { user_id: actor.id };
+        self.cut(actor, ended, "password-change", &actor.name).await;
+        Ok(())
+    }
+
+    async fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>, AppError> {
+        let tokens = self.store.tokens(actor.id).await?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| ApiToken {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+            })
+            .collect())
+    }
+
+    async fn create_token(&self, actor: &Actor, name: &str) -> Result<NewToken, AppError> {
+        let secret = self.issue_token(&actor.name, name).await?;
+        let token = self
+            .tokens(actor)
+            .await?
+            .pop()
+            .ok_or_else(|| internal("a new token was not stored"))?;
+        self.audit
+            .record(actor, "token-create", None, Some(token.name.clone()))
+            .await;
+        Ok(NewToken { secret, token })
+    }
+
+    async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        if !self.store.delete_token(actor.id, id).await? {
+            return Err(AppError::invalid(
+                Field::Name,
+                "That token does not exist (any more).",
+            ));
+        }
+        self.audit
+            .record(actor, "token-revoke", None, Some(id.to_string()))
+            .await;
+        Ok(())
+    }
+
+    async fn users(&self, actor: &Actor) -> Result<Vec<UserSummary>, AppError> {
+        may_manage_users(actor)?;
+        Ok(self
+            .store
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| UserSummary {
+                name: u.name,
+                role: u.role,
+                disabled: u.disabled,
+                created_at: u.created_at,
+            })
+            .collect())
+    }
+
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<(), AppError> {
+        may_manage_users(actor)?;
+        let name = self.add_user(name, password, role).await?;
+        self.audit
+            .record(
+                actor,
+                "user-create",
+                None,
+                Some(format!("{name} as {}", role.label())),
+            )
+            .await;
+        Ok(())
+    }
+
+    async fn set_disabled(
+        &self,
+        actor: &Actor,
+        name: &UserName,
+        disabled: bool,
+    ) -> Result<(), AppError> {
+        let id = self.managed_user(actor, name).await?;
+        Self::refuse_self(actor, name, "disable")?;
+        self.store.set_disabled(id, disabled).await?;
+        let action = if disabled {
+            "user-disable"
+        } else {
+            "user-enable"
+        };
+        self.cut(
+            actor,
+            AccessChange::SessionsEnded { user_id: id },
+            action,
+            name,
+        )
+        .await;
+        Ok(())
+    }
+
+    async fn reset_password(
+        &self,
+        actor: &Actor,
+        name: &UserName,
+        password: &str,
+    ) -> Result<(), AppError> {
+        let id = self.managed_user(actor, name).await?;
+        check_new_password(password)?;
+        let hash = hash_password(password).await?;
+        self.store.set_password(id, &hash).await?;
+        self.cut(
+            actor,
+            AccessChange::SessionsEnded { user_id: id },
+            "password-reset",
+            name,
+        )
+        .await;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        actor: &Actor,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditRecord>, AppError> {
+        let concerning = (!actor.is_admin()).then(|| actor.name.as_str());
+        let entries = self.store.audit(&filter, concerning, 500).await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| AuditRecord {
+                at: e.at,
+                actor: e.actor,
+                action: e.action,
+                workspace: e.workspace,
+                detail: e.detail,
+                address: e.address,
+            })
+            .collect())
+    }
+
+    async fn set_role(&self, actor: &Actor, name: &UserName, role: Role) -> Result<(), AppError> {
+        let id = self.managed_user(actor, name).await?;
+        Self::refuse_self(actor, name, "change the role of")?;
+        self.store.set_role(id, role).await?;
+        let changed = AccessChange::Changed {
+            user_id: id,
+            workspace_id: None,
+        };
+        self.cut(actor, changed, "user-role", name).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,76 @@
+//! The one way to a workspace: "workspace W, as actor A may see it". Every route that names
+//! a workspace (server functions, file routes, terminals) resolves it here, which asks the
+//! store who owns it and whether it is shared, then the policy whether the action is allowed.
+//! Containers are addressed by what the store recorded, never by a name formula.
+
+use app::auth::{Access, Actor, WorkspaceRef};
+use app::error::AppError;
+
+use crate::auth::policy::{access_of, may, Action, Denied};
+use crate::store::{Store, WorkspaceRecord};
+
+#[derive(Clone)]
+pub struct Resolver {
+    store: Store,
+}
+
+/// A workspace the actor may act on, and how far.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub record: WorkspaceRecord,
+    pub reference: WorkspaceRef,
+    pub access: Access,
+}
+
+impl Resolved {
+    /// The container to run things in; none recorded means it was never started or is gone.
+    pub fn container(&self) -> Result<&str, AppError> {
+        self.record
+            .container_id
+            .as_deref()
+            .ok_or_else(|| AppError::NotRunning(self.reference.to_string()))
+    }
+}
+
+impl Resolver {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    pub async fn resolve(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        action: Action,
+    ) -> Result<Resolved, AppError> {
+        let Some(record) = self.store.find(&workspace.owner, &workspace.name).await? else {
+            return Err(Denied::Hidden.into_error(workspace));
+        };
+        let access = self.access(actor, &record).await?;
+        may(access, action).map_err(|denied| denied.into_error(workspace))?;
+        match access {
+            Some(access) => Ok(Resolved {
+                record,
+                reference: workspace.clone(),
+                access,
+            }),
+            None => Err(Denied::Hidden.into_error(workspace)),
+        }
+    }
+
+    /// How the actor stands towards a stored workspace (shares are only looked up when
+    /// ownership and role do not already decide).
+    pub async fn access(
+        &self,
+        actor: &Actor,
+        record: &WorkspaceRecord,
+    ) -> Result<Option<Access>, AppError> {
+        let owner = record.owner.as_ref().map(|o| o.id);
+        let decided = owner == Some(actor.id) || actor.is_admin();
+        let share = match decided {
+            true => None,
+            false => self.store.share_of(&record.id, actor.id).await?,
+        };
+        Ok(access_of(actor, owner, share))
+    }
+}

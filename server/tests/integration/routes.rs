@@ -1,0 +1,339 @@
+//! The route-table test: every route the router serves — Leptos pages, server functions
+//! and the plain routes, all taken from where the router gets them — is called anonymously
+//! and as a signed-in user who has no business with the workspace it names. A route added
+//! without an entry below fails here, and so does one that answers either caller.
+
+use std::collections::HashMap;
+
+use aicockpit::auth::actor::is_public;
+use aicockpit::startup::plain_routes;
+use app::auth::Role;
+use app::error::AppError;
+use axum::http::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// What an unrelated, signed-in member gets from a route that names someone else's
+/// workspace or needs another role.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stranger {
+    /// The workspace does not exist for them.
+    NotFound,
+    /// Admins only.
+    Forbidden,
+    /// Their own business: allowed, and shows nothing of others.
+    Own,
+}
+
+/// Every server function with a body naming the test workspace `W` (replaced below), and
+/// what a stranger gets.
+fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
+    use Stranger::*;
+    let file = |extra: Value| {
+        let mut body = json!({ "workspace": "W" });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        (body, NotFound)
+    };
+    HashMap::from([
+        ("/api/workspaces/list", (json!({}), Own)),
+        ("/api/workspaces/images", (json!({}), Own)),
+        (
+            "/api/workspaces/create",
+            (
+                json!({ "request": { "name": "mine", "image": "none", "cpus": 1.0, "memory_mib": 256 } }),
+                Own,
+            ),
+        ),
+        (
+            "/api/workspaces/start",
+            (json!({ "workspace": "W" }), NotFound),
+        ),
+        (
+            "/api/workspaces/stop",
+            (json!({ "workspace": "W" }), NotFound),
+        ),
+        (
+            "/api/workspaces/delete",
+            (json!({ "workspace": "W", "keep_volume": true }), NotFound),
+        ),
+        (
+            "/api/workspaces/describe",
+            (json!({ "workspace": "W" }), NotFound),
+        ),
+        (
+            "/api/workspaces/shares",
+            (json!({ "workspace": "W" }), NotFound),
+        ),
+        (
+            "/api/workspaces/share",
+            (
+                json!({ "workspace": "W", "user": "mallory", "role": "Editor" }),
+                NotFound,
+            ),
+        ),
+        ("/api/files/list", file(json!({ "folder": "" }))),
+        ("/api/files/read", file(json!({ "file": "a" }))),
+        (
+            "/api/files/write",
+            file(json!({ "file": "a", "text": "x" })),
+        ),
+        ("/api/files/create-file", file(json!({ "file": "a" }))),
+        ("/api/files/create-folder", file(json!({ "folder": "a" }))),
+        ("/api/files/rename", file(json!({ "from": "a", "to": "b" }))),
+        ("/api/files/delete", file(json!({ "path": "a" }))),
+        (
+            "/api/auth/sign-in",
+            (json!({ "name": "x", "password": "y" }), Own),
+        ),
+        (
+            "/api/auth/set-up",
+            (json!({ "token": "x", "name": "x", "password": "y" }), Own),
+        ),
+        ("/api/auth/sign-out", (json!({}), Own)),
+        ("/api/auth/me", (json!({}), Own)),
+        (
+            "/api/auth/password",
+            (json!({ "current": "x", "new": "y" }), Own),
+        ),
+        ("/api/auth/tokens", (json!({}), Own)),
+        ("/api/auth/create-token", (json!({ "name": "t" }), Own)),
+        ("/api/auth/revoke-token", (json!({ "id": 1 }), Own)),
+        (
+            "/api/auth/audit",
+            (
+                json!({ "filter": { "actor": "", "action": "", "workspace": "" } }),
+                Own,
+            ),
+        ),
+        ("/api/auth/users", (json!({}), Forbidden)),
+        (
+            "/api/auth/create-user",
+            (
+                json!({ "name": "eve", "password": "long enough pw", "role": "Admin" }),
+                Forbidden,
+            ),
+        ),
+        (
+            "/api/auth/disable-user",
+            (json!({ "name": OWNER, "disabled": true }), Forbidden),
+        ),
+        (
+            "/api/auth/reset-password",
+            (
+                json!({ "name": OWNER, "password": "long enough pw" }),
+                Forbidden,
+            ),
+        ),
+        (
+            "/api/auth/set-role",
+            (json!({ "name": OWNER, "role": "Member" }), Forbidden),
+        ),
+    ])
+}
+
+/// Pages: path (with `{owner}` and `{name}` filled in) and what a stranger gets.
+fn pages() -> HashMap<&'static str, Stranger> {
+    use Stranger::*;
+    HashMap::from([
+        ("/", Own),
+        ("/sign-in", Own),
+        ("/setup", Own),
+        ("/account", Own),
+        ("/admin/users", Own),
+        ("/admin/audit", Own),
+        ("/workspaces/{owner}/{name}", Own),
+    ])
+}
+
+fn plain() -> HashMap<(&'static str, Method), Stranger> {
+    use Stranger::*;
+    HashMap::from([
+        (("/api/events", Method::GET), Own),
+        (("/api/health", Method::GET), Own),
+        (("/api/files/download", Method::GET), NotFound),
+        (("/api/files/upload", Method::PUT), NotFound),
+        (
+            ("/ws/terminal/{owner}/{workspace}/{terminal}", Method::GET),
+            NotFound,
+        ),
+        (
+            (
+                "/ws/terminal/{owner}/{workspace}/{terminal}",
+                Method::DELETE,
+            ),
+            NotFound,
+        ),
+    ])
+}
+
+fn fill(path: &str, workspace: &str) -> String {
+    let name = workspace.split_once('/').map_or(workspace, |(_, n)| n);
+    path.replace("{owner}", OWNER)
+        .replace("{name}", name)
+        .replace("{workspace}", name)
+        .replace("{terminal}", "main")
+}
+
+fn is_unauthenticated(body: &str) -> bool {
+    serde_json::from_str::<AppError>(body).is_ok_and(|e| e == AppError::Unauthenticated)
+}
+
+#[tokio::test]
+async fn every_route_refuses_strangers() {
+    let (app, name, _cleanup) = app_with_workspace("routes").await;
+    let workspace = reference(&name).to_string();
+    app.auth
+        .add_user("mallory", PASSWORD, Role::Member)
+        .await
+        .unwrap();
+    let stranger_token = app
+        .auth
+        .issue_token(&app::auth::UserName::parse("mallory").unwrap(), "t")
+        .await
+        .unwrap();
+    let stranger = bearer_client(&stranger_token);
+    // Never follow redirects: where a page sends an anonymous visitor is part of the check.
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Server functions, as registered with the router.
+    let expected = server_functions();
+    let mut checked = 0;
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let Some((body, outcome)) = expected.get(path) else {
+            panic!(
+                "{path} has no entry in the route-table test: add one with its expected refusals"
+            );
+        };
+        assert_eq!(method, Method::POST, "{path}");
+        let body: Value = serde_json::from_str(
+            &body
+                .to_string()
+                .replace("\"W\"", &format!("\"{workspace}\"")),
+        )
+        .unwrap();
+        let url = format!("{}{path}", app.base);
+        let response = anonymous
+            .post(&url)
+            .header("origin", &app.base)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        if is_public(path) {
+            assert!(
+                !is_unauthenticated(&text),
+                "{path} is public: {status} {text}"
+            );
+        } else {
+            assert_eq!(status, 401, "{path} answered anonymously: {text}");
+            assert!(is_unauthenticated(&text), "{path}: {text}");
+        }
+        let response = stranger.post(&url).json(&body).send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        match outcome {
+            Stranger::NotFound => assert_eq!(status, 404, "{path}: {text}"),
+            Stranger::Forbidden => assert_eq!(status, 403, "{path}: {text}"),
+            Stranger::Own => assert!(
+                !text.contains(name.as_str()),
+                "{path} leaked {name}: {text}"
+            ),
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= expected.len() - 1,
+        "fewer server functions than expected"
+    );
+
+    // Pages, from the same list the router gets.
+    let listed = aicockpit::startup::page_paths();
+    let pages = pages();
+    for path in &listed {
+        let Some(outcome) = pages.get(path.as_str()) else {
+            panic!("page {path} has no entry in the route-table test");
+        };
+        let url = format!("{}{}", app.base, fill(path, &workspace));
+        let response = anonymous.get(&url).send().await.unwrap();
+        if is_public(path) {
+            assert_eq!(response.status(), 200, "{path}");
+        } else {
+            assert_eq!(response.status(), 303, "{path} rendered for nobody");
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            assert!(
+                location.starts_with("/sign-in?next="),
+                "{path} → {location}"
+            );
+        }
+        let html = stranger
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if *outcome == Stranger::Own && path.contains("{name}") {
+            // The IDE page renders, but every call it makes for the workspace is refused
+            // (checked above); the page itself must not list the owner's files.
+            assert!(!html.contains("a.txt"), "{path}");
+        }
+    }
+    assert_eq!(listed.len(), pages.len(), "a page entry is stale");
+
+    // Plain routes, from the table the router is built from.
+    let expected = plain();
+    for route in plain_routes() {
+        for method in route.methods {
+            let Some(outcome) = expected.get(&(route.path, method.clone())) else {
+                panic!(
+                    "{method} {} has no entry in the route-table test",
+                    route.path
+                );
+            };
+            let url = format!(
+                "{}{}?workspace={workspace}&path=a",
+                app.base,
+                fill(route.path, &workspace)
+            );
+            let request = |client: &reqwest::Client| {
+                client
+                    .request(method.clone(), &url)
+                    .header("origin", &app.base)
+                    .header("content-length", "0")
+            };
+            let response = request(&anonymous).send().await.unwrap();
+            if is_public(route.path) {
+                assert_ne!(response.status(), 401, "{} is public", route.path);
+            } else {
+                assert_eq!(
+                    response.status(),
+                    401,
+                    "{method} {} answered anonymously",
+                    route.path
+                );
+            }
+            if route.path == "/api/events" {
+                continue; // an endless stream; its content is only "changed"
+            }
+            let response = request(&stranger).send().await.unwrap();
+            match outcome {
+                Stranger::NotFound => {
+                    assert_eq!(response.status(), 404, "{method} {}", route.path)
+                }
+                Stranger::Forbidden => assert_eq!(response.status(), 403),
+                Stranger::Own => {
+                    assert!(response.status().as_u16() < 500 || route.path == "/api/health")
+                }
+            }
+        }
+    }
+}
