@@ -62,6 +62,8 @@ pub enum AppError {
     SetupLinkInvalid,
     #[error("{0}")]
     Forbidden(String),
+    #[error("The request could not be read: {0}")]
+    BadRequest(String),
     #[error("Docker refused the request: {0}")]
     Docker(String),
     #[error("Something went wrong on the server: {0}")]
@@ -113,6 +115,7 @@ impl AppError {
             Self::Unauthenticated | Self::SignInFailed => StatusCode::UNAUTHORIZED,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::SetupLinkInvalid | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::FileRefused(_) => StatusCode::FORBIDDEN,
             Self::Docker(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) | Self::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,7 +155,16 @@ fn wait_text(seconds: u64) -> String {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Arguments the server could not decode are the client's mistake (400), not an
+    /// outage: on the server this runs inside the request, so the status follows.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        if let ServerFnErrorErr::Args(detail)
+        | ServerFnErrorErr::MissingArg(detail)
+        | ServerFnErrorErr::Deserialization(detail) = &value
+        {
+            return crate::api::respond(Self::BadRequest(detail.clone()));
+        }
         Self::ServerFn(value)
     }
 }

@@ -7,6 +7,9 @@ pub mod files;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]
+pub(crate) use ssr::respond;
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use crate::auth::{Actor, ClientInfo};
     use crate::error::AppError;

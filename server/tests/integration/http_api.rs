@@ -51,11 +51,45 @@ async fn invalid_input_is_rejected_with_a_field_error() {
     let response = app.call("create", bad_limits).await;
     assert_eq!(response.status(), 422);
 
+    // Something that is not an image name never reaches Docker as one.
+    let option = json!({ "request": { "name": "fine", "image": "--privileged", "cpus": 1.0, "memory_mib": 512 } });
+    let response = app.call("create", option).await;
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["Invalid"]["field"], "Image");
+
     let malformed = app
         .call("start", json!({ "workspace": "tester/../etc" }))
         .await;
-    assert!(malformed.status().is_client_error() || malformed.status().is_server_error());
-    assert!(!malformed.text().await.unwrap().is_empty(), "says why");
+    // The reference does not decode: the request itself is unreadable.
+    assert_eq!(malformed.status(), 400);
+    let error: Value = malformed.json().await.unwrap();
+    assert!(
+        error["BadRequest"]
+            .as_str()
+            .unwrap()
+            .contains("lowercase letters"),
+        "says why: {error}"
+    );
+}
+
+#[tokio::test]
+async fn unreadable_requests_are_the_clients_mistake() {
+    let app = spawn_app().await;
+    let not_json = app
+        .client
+        .post(format!("{}/api/workspaces/create", app.base))
+        .header("content-type", "application/json")
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    let error: Value = not_json.json().await.unwrap();
+    assert!(error["BadRequest"].is_string(), "{error}");
+
+    let missing_argument = app.call("stop", json!({})).await;
+    assert_eq!(missing_argument.status(), 400);
 }
 
 #[tokio::test]
