@@ -19,6 +19,8 @@ pub enum Control {
     Reset,
     /// Server → browser: who has this workspace open now (its user names).
     Presence { users: Vec<String> },
+    /// Server → browser: who is attached to this terminal now.
+    Attached { users: Vec<String> },
 }
 
 /// The path of one terminal of a workspace.

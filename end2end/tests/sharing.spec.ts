@@ -45,8 +45,10 @@ test('a viewer watches, an editor types, a revoked user is cut off', async ({ pa
   await expect(guest.getByTestId('view-only')).toBeVisible();
   await expect(guest.getByRole('button', { name: 'New file' })).toHaveCount(0);
   await expect(terminal(guest)).toContainText('from-owner');
-  // Each sees who else has the workspace open.
+  // Each sees who else is here, and at this terminal.
   await expect(page.getByTestId('present')).toHaveText(`Here: ${ADMIN}, ${member}`);
+  await expect(page.getByTestId('attached')).toHaveText(`Attached: ${ADMIN}, ${member}`);
+  await expect(guest.getByTestId('attached')).toHaveText(`Attached: ${ADMIN}, ${member}`);
   await run(page, "echo live-''from-owner");
   await expect(terminal(guest)).toContainText('live-from-owner');
   await run(guest, "echo typed-''by-guest");

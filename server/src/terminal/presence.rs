@@ -1,6 +1,6 @@
-//! Who has a workspace open: every terminal connection counts its user as present in its
-//! workspace's room while it lasts, and everyone in the room hears the list of its users
-//! whenever it changes.
+//! Who is where: every terminal connection counts its user as present in a room (its
+//! workspace, and its terminal) while it lasts, and everyone in a room hears the list of
+//! its users whenever it changes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

@@ -200,9 +200,9 @@ async fn serve(
     let container = workspace.record.container_id.clone().unwrap_or_default();
     let (end_hub, end_exec) = (hub.clone(), attachment.exec_id.clone());
     let can_type = viewer.can_type.clone();
-    let (here, mut present) = hub
-        .presence()
-        .join(&workspace.record.id, viewer.actor.name.as_str());
+    let user = viewer.actor.name.as_str();
+    let (in_workspace, mut present) = hub.presence().join(&workspace.record.id, user);
+    let (in_terminal, mut attached) = hub.presence().join(&key, user);
     let mut sending = tokio::spawn(async move {
         if !replay.is_empty()
             && to_browser
@@ -217,6 +217,12 @@ async fn serve(
                 next = output.recv() => next,
                 Ok(users) = present.recv() => {
                     if to_browser.send(control(&Control::Presence { users })).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(users) = attached.recv() => {
+                    if to_browser.send(control(&Control::Attached { users })).await.is_err() {
                         return;
                     }
                     continue;
@@ -285,7 +291,7 @@ async fn serve(
         _ = &mut receiving => sending.abort(),
     }
     drop(attachment);
-    drop(here);
+    drop((in_workspace, in_terminal));
 }
 
 /// What the terminal shows when its shell is gone: the shell exited by itself, or the

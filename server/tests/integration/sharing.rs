@@ -137,11 +137,18 @@ async fn a_viewer_watches_an_editor_types_and_a_revoked_user_is_cut_off() {
     let mut owners = terminal(&url, &app.token).await;
     let mut bobs = terminal(&url, &bob_token).await;
     // Both hear who has the workspace open and who is at this terminal.
-    until(
+    let attached = r#"{"type":"attached","users":["bob","tester"]}"#;
+    let seen = until(
         &mut owners,
         r#"{"type":"presence","users":["bob","tester"]}"#,
     )
     .await;
+    if !seen.contains(attached) {
+        until(&mut owners, attached).await;
+    }
+    let mut elsewhere = terminal(&app.terminal_url(&name, "second"), &app.token).await;
+    until(&mut elsewhere, r#"{"type":"attached","users":["tester"]}"#).await;
+    drop(elsewhere);
     type_in(&mut owners, "echo shared-''output\n").await;
     until(&mut bobs, "shared-output").await;
     type_in(&mut bobs, "echo typed-''by-bob\n").await;

@@ -36,8 +36,15 @@ struct Inner {
     /// breaks the cycle between them and the connection.
     terminal_handlers: Vec<Closure<dyn FnMut(JsValue, JsValue)>>,
     socket_handlers: Vec<Closure<dyn FnMut(JsValue)>>,
-    /// Who has the workspace open, as the server last said.
-    present: RwSignal<Vec<String>>,
+    company: Company,
+}
+
+/// Who else is here, as the server last said: the users with the workspace open, and
+/// those attached to this terminal.
+#[derive(Clone, Copy)]
+pub struct Company {
+    pub workspace: RwSignal<Vec<String>>,
+    pub terminal: RwSignal<Vec<String>>,
 }
 
 #[derive(Clone)]
@@ -48,7 +55,7 @@ impl TerminalConnection {
         parent: &HtmlElement,
         workspace: &WorkspaceRef,
         id: &str,
-        present: RwSignal<Vec<String>>,
+        company: Company,
     ) -> Self {
         let connection = Self(Rc::new(RefCell::new(Inner {
             terminal: None,
@@ -58,7 +65,7 @@ impl TerminalConnection {
             attempts: 0,
             terminal_handlers: Vec::new(),
             socket_handlers: Vec::new(),
-            present,
+            company,
         })));
         let typing = connection.clone();
         let on_data = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |bytes: JsValue, _| {
@@ -185,7 +192,8 @@ impl TerminalConnection {
     fn control(&self, text: &str) {
         match serde_json::from_str::<Control>(text) {
             Ok(Control::Reset) => self.with_terminal(js::Terminal::reset),
-            Ok(Control::Presence { users }) => self.0.borrow().present.set(users),
+            Ok(Control::Presence { users }) => self.0.borrow().company.workspace.set(users),
+            Ok(Control::Attached { users }) => self.0.borrow().company.terminal.set(users),
             Ok(Control::Resize { .. }) => {}
             Ok(Control::Exit) => self.end("The shell ended. Press any key to start a new one."),
             Ok(Control::Error { message }) => {

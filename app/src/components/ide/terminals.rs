@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::state::{random_id, recall, remember};
-use super::terminal_connection::TerminalConnection;
+use super::terminal_connection::{Company, TerminalConnection};
 use crate::auth::WorkspaceRef;
 use crate::terminal::terminal_path;
 
@@ -240,7 +240,11 @@ fn TerminalTab(
 fn TerminalView(workspace: WorkspaceRef, id: String, visible: Memo<bool>) -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     let connection = StoredValue::new_local(None::<TerminalConnection>);
-    let present = expect_context::<super::state::Ide>().present;
+    let company = Company {
+        workspace: expect_context::<super::state::Ide>().present,
+        terminal: RwSignal::new(Vec::new()),
+    };
+    let attached = company.terminal;
     Effect::new(move |_| {
         let Some(element) = host.get() else { return };
         if connection.with_value(Option::is_some) {
@@ -249,7 +253,7 @@ fn TerminalView(workspace: WorkspaceRef, id: String, visible: Memo<bool>) -> imp
         let (workspace, id) = (workspace.clone(), id.clone());
         super::js::when_loaded(move || {
             connection.set_value(Some(TerminalConnection::open(
-                &element, &workspace, &id, present,
+                &element, &workspace, &id, company,
             )));
         });
     });
@@ -267,6 +271,11 @@ fn TerminalView(workspace: WorkspaceRef, id: String, visible: Memo<bool>) -> imp
     view! {
         <div class="terminal-host" node_ref=host class:hidden=move || !visible.get()
             data-testid="terminal" data-visible=move || visible.get().to_string()></div>
+        <Show when=move || visible.get() && attached.with(|users| users.len() > 1)>
+            <div class="terminal-company badge" data-testid="attached" title="Who is at this terminal">
+                {move || format!("Attached: {}", attached.get().join(", "))}
+            </div>
+        </Show>
     }
 }
 
