@@ -62,6 +62,7 @@ async fn main() -> Result<(), Failure> {
         default_image: image.clone(),
         site_root: "target/site".into(),
         public_url: None,
+        tls: None,
         terminals: Default::default(),
         files: Default::default(),
         auth: Default::default(),

@@ -135,6 +135,12 @@ pub struct ServeArgs {
     /// are refused, and only pages from this origin (or the address itself) may act.
     #[arg(long, env = "AICOCKPIT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM), for use without a reverse proxy.
+    #[arg(long, env = "AICOCKPIT_TLS_CERT", requires = "tls_key", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "AICOCKPIT_TLS_KEY", requires = "tls_cert", global = true)]
+    pub tls_key: Option<PathBuf>,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,
@@ -176,6 +182,14 @@ mod tests {
         assert!(
             matches!(cli.command, Some(Command::Image(ImageCommand::Pull { reference })) if reference == "debian:12")
         );
+    }
+
+    #[test]
+    fn tls_needs_both_the_certificate_and_its_key() {
+        assert!(Cli::try_parse_from(["aicockpit", "--tls-cert", "c.pem"]).is_err());
+        let cli = Cli::try_parse_from(["aicockpit", "--tls-cert", "c.pem", "--tls-key", "k.pem"])
+            .unwrap();
+        assert_eq!(cli.serve.tls_key, Some(PathBuf::from("k.pem")));
     }
 
     #[test]

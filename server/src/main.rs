@@ -13,7 +13,7 @@ use aicockpit::files::FileSettings;
 use aicockpit::images::{busybox, dev};
 use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use aicockpit::runtime::ContainerRuntime;
-use aicockpit::startup::{setup_file, Application, ServeConfig};
+use aicockpit::startup::{setup_file, Application, ServeConfig, TlsFiles};
 use aicockpit::store::Store;
 use aicockpit::terminal::TerminalSettings;
 use app::auth::{Role, UserName};
@@ -94,18 +94,26 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             ..FileSettings::default()
         },
         public_url: args.public_url.clone(),
+        tls: args
+            .tls_cert
+            .zip(args.tls_key)
+            .map(|(cert, key)| TlsFiles { cert, key }),
         auth: AuthSettings::default(),
     };
     let app = Application::build(config.clone()).await?;
     tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");
+    let scheme = if app.serves_tls() { "https" } else { "http" };
     let public = args
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", app.addr));
-    tracing::info!("listening on http://{} (reach it at {public})", app.addr);
-    if !app.addr.ip().is_loopback() && !public.starts_with("https://") {
+        .unwrap_or_else(|| format!("{scheme}://{}", app.addr));
+    tracing::info!(
+        "listening on {scheme}://{} (reach it at {public})",
+        app.addr
+    );
+    if !app.addr.ip().is_loopback() && scheme == "http" && !public.starts_with("https://") {
         tracing::warn!(
-            "serving plain HTTP on {}: passwords and session cookies cross the network unencrypted. Put a TLS reverse proxy in front and set --public-url https://…",
+            "serving plain HTTP on {}: passwords and session cookies cross the network unencrypted. Use --tls-cert and --tls-key, or a TLS reverse proxy with --public-url https://…",
             app.addr
         );
     }

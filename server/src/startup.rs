@@ -13,6 +13,7 @@ use axum::http::Method;
 use axum::middleware;
 use axum::routing::{get, put, MethodRouter};
 use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -45,9 +46,35 @@ pub struct ServeConfig {
     pub site_root: PathBuf,
     /// Where people reach the server, besides its address and localhost.
     pub public_url: Option<String>,
+    /// Serve HTTPS directly, without a reverse proxy in front.
+    pub tls: Option<TlsFiles>,
     pub terminals: TerminalSettings,
     pub files: FileSettings,
     pub auth: AuthSettings,
+}
+
+/// A PEM certificate chain and its private key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    async fn load(&self) -> Result<RustlsConfig, StartupError> {
+        // One crypto provider is compiled in; make it the process default before rustls
+        // looks for one (installing twice, as tests do, is harmless).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        RustlsConfig::from_pem_file(&self.cert, &self.key)
+            .await
+            .map_err(|e| {
+                StartupError::Config(format!(
+                    "cannot use the TLS certificate {} with the key {}: {e}",
+                    self.cert.display(),
+                    self.key.display()
+                ))
+            })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +94,7 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    tls: Option<RustlsConfig>,
     router: Router,
     shutdown: CancellationToken,
     pub addr: SocketAddr,
@@ -85,6 +113,10 @@ impl Application {
         ));
         let origins =
             SiteOrigins::new(config.public_url.as_deref()).map_err(StartupError::Config)?;
+        let tls = match &config.tls {
+            Some(files) => Some(files.load().await?),
+            None => None,
+        };
         let store = Store::open(&config.database).await?;
         let mut auth_settings = config.auth.clone();
         auth_settings.always_secure |= origins.public_is_https();
@@ -153,10 +185,11 @@ impl Application {
         };
         let authenticator = Authenticator {
             auth: auth.clone(),
-            tls: false,
+            tls: tls.is_some(),
         };
         Ok(Self {
             listener,
+            tls,
             router: router(state, origins, authenticator),
             shutdown,
             addr,
@@ -180,9 +213,26 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(stop)
+        let Some(tls) = self.tls else {
+            return axum::serve(self.listener, service)
+                .with_graceful_shutdown(stop)
+                .await;
+        };
+        let handle = axum_server::Handle::new();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            stop.await;
+            stopping.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        axum_server::from_tcp_rustls(self.listener.into_std()?, tls)?
+            .handle(handle)
+            .serve(service)
             .await
+    }
+
+    /// Whether this server speaks HTTPS itself.
+    pub fn serves_tls(&self) -> bool {
+        self.tls.is_some()
     }
 }
 

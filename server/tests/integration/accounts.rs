@@ -345,6 +345,7 @@ async fn a_new_server_is_set_up_once_with_its_link() {
         default_image: test_image().await,
         site_root: "target/site".into(),
         public_url: None,
+        tls: None,
         terminals: Default::default(),
         files: Default::default(),
         auth: AuthSettings::default(),

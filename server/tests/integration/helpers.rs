@@ -425,6 +425,7 @@ async fn start(
         default_image: image.clone(),
         site_root: "target/site".into(),
         public_url: None,
+        tls: None,
         terminals: aicockpit::terminal::TerminalSettings::default(),
         files: aicockpit::files::FileSettings::default(),
         auth,

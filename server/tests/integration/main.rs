@@ -14,4 +14,5 @@ mod routes;
 mod sharing;
 mod terminal;
 mod terminal_ws;
+mod tls;
 mod tty;
