@@ -192,6 +192,11 @@ impl TerminalHub {
         self.0.runtime.resize_tty(exec_id, rows, cols).await
     }
 
+    /// Whether a session `key` is running.
+    pub fn is_open(&self, key: &str) -> bool {
+        self.0.sessions().contains_key(key)
+    }
+
     pub fn session_count(&self) -> usize {
         self.0.sessions().len()
     }

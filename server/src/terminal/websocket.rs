@@ -176,6 +176,10 @@ async fn serve(
     let (mut to_browser, mut from_browser) = socket.split();
     let name = workspace.reference.to_string();
     let attached = match workspace.container() {
+        // Viewers watch what others opened; a shell nobody may type into helps no one.
+        Ok(_) if !viewer.can_type.load(Ordering::Relaxed) && !hub.is_open(&key) => Err(format!(
+            "Nobody has this terminal open. As a viewer of {name} you watch the terminals its owner and editors open."
+        )),
         Ok(container) => hub
             .attach(&key, container, &shell_spec(hub.user()))
             .await

@@ -132,9 +132,14 @@ async fn a_viewer_watches_an_editor_types_and_a_revoked_user_is_cut_off() {
         assert_eq!(status, 403, "{action}");
     }
 
+    // A viewer cannot start a shell of their own.
+    let mut unopened = terminal(&app.terminal_url(&name, "bobs"), &bob_token).await;
+    until(&mut unopened, "Nobody has this terminal open").await;
+
     // The same terminal, live for both; the viewer's keys never reach the shell.
     let url = app.terminal_url(&name, "main");
     let mut owners = terminal(&url, &app.token).await;
+    until(&mut owners, r#"{"type":"attached","users":["tester"]}"#).await;
     let mut bobs = terminal(&url, &bob_token).await;
     // Both hear who has the workspace open and who is at this terminal.
     let attached = r#"{"type":"attached","users":["bob","tester"]}"#;
