@@ -1,5 +1,6 @@
 //! Moving between pages with a full load, for the moments the session changes (sign-in,
 //! sign-out, set-up): the next page must be rendered by the server for the new session.
+//! And the URL pieces both sides build.
 
 /// Only paths on this site: `next=https://evil.example` or `//evil.example` lead home.
 pub fn local_path(next: &str) -> String {
@@ -18,6 +19,19 @@ pub fn go_to(path: &str) {
     }
 }
 
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +48,11 @@ mod tests {
         ] {
             assert_eq!(local_path(outside), "/", "{outside}");
         }
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("/workspace/a b&c.txt"), "/workspace/a%20b%26c.txt");
+        assert_eq!(encode("é"), "%C3%A9");
     }
 }

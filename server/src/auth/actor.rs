@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::auth::ClientInfo;
+use app::components::navigation::encode;
 use app::error::AppError;
 use app::service::AuthService;
 use axum::extract::{ConnectInfo, Request, State};
@@ -103,17 +104,6 @@ async fn refuse(auth: &AuthManager, method: &Method, uri: &Uri) -> Response {
     }
     let wanted = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     Redirect::to(&format!("/sign-in?next={}", encode(wanted))).into_response()
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

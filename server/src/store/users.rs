@@ -2,6 +2,8 @@
 //! secrets the clients hold; the secrets themselves never reach the database.
 
 use app::auth::{Role, UserName};
+use sqlx::query::Query;
+use sqlx::sqlite::{Sqlite, SqliteArguments};
 use sqlx::Row;
 
 use super::{corrupt, Store, StoreError};
@@ -134,28 +136,28 @@ impl Store {
 
     /// A new password ends every session of the user.
     pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        let update = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+            .bind(user_id);
+        self.ending_sessions(user_id, update).await
     }
 
     /// Disabling ends every session at once; the user's tokens stop working while disabled.
     pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
+        let update = sqlx::query("UPDATE users SET disabled = ? WHERE id = ?")
             .bind(disabled)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+            .bind(user_id);
+        self.ending_sessions(user_id, update).await
+    }
+
+    /// Runs `update` and ends the user's sessions, both or neither.
+    async fn ending_sessions<'q>(
+        &self,
+        user_id: i64,
+        update: Query<'q, Sqlite, SqliteArguments<'q>>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        update.execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = ?")
             .bind(user_id)
             .execute(&mut *tx)

@@ -63,6 +63,14 @@ async fn call_with_cookie(
     request.send().await.unwrap()
 }
 
+/// The status of `/api/auth/me` asked with the cookie, as our own page would.
+async fn whoami(app: &TestApp, cookie: &str) -> u16 {
+    call_with_cookie(app, "/api/auth/me", cookie, true)
+        .await
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn sign_in_sets_a_strict_cookie_and_fixation_gets_nowhere() {
     let app = spawn_app().await;
@@ -117,21 +125,11 @@ async fn sign_in_sets_a_strict_cookie_and_fixation_gets_nowhere() {
     // Signing in again ends the session the browser had.
     let again = sign_in(&app, OWNER, PASSWORD, Some(&cookie)).await;
     let (second, _) = session_cookie(&again);
-    assert_eq!(
-        call_with_cookie(&app, "/api/auth/me", &cookie, true)
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(whoami(&app, &cookie).await, 401);
     // Signing out ends the new one.
     let out = call_with_cookie(&app, "/api/auth/sign-out", &second, true).await;
     assert!(session_cookie(&out).1.contains("Max-Age=0"));
-    assert_eq!(
-        call_with_cookie(&app, "/api/auth/me", &second, true)
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(whoami(&app, &second).await, 401);
 
     // Behind a TLS proxy the cookie is Secure.
     let proxied = browser()

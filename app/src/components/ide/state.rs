@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::auth::{Access, WorkspaceRef};
+use crate::components::navigation::encode;
 use crate::error::AppError;
 use crate::files::{EntryKind, FileEntry};
 use crate::workspace_path::WorkspacePath;
@@ -186,28 +187,4 @@ pub fn remember<T: Serialize>(key: &str, value: &T) {
 /// An id unlikely to repeat within one page (terminal tabs, uploads).
 pub fn random_id() -> u32 {
     (js_sys::Math::random() * f64::from(u32::MAX)) as u32
-}
-
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(encode("/workspace/a b&c.txt"), "/workspace/a%20b%26c.txt");
-        assert_eq!(encode("é"), "%C3%A9");
-    }
 }
