@@ -3,8 +3,9 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use app::auth::Actor;
 use app::error::AppError;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -29,17 +30,26 @@ pub async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// 200 when Docker answers, 503 with what to do otherwise.
-pub async fn health(State(runtime): State<Arc<dyn ContainerRuntime>>) -> Response {
+/// 200 when Docker answers, 503 otherwise. Anyone may ask (a load balancer, a monitor);
+/// where Docker is and what went wrong are for signed-in users only.
+pub async fn health(
+    actor: Option<Extension<Actor>>,
+    State(runtime): State<Arc<dyn ContainerRuntime>>,
+) -> Response {
+    let signed_in = actor.is_some();
     match runtime.ping().await {
-        Ok(()) => Json(json!({ "status": "ok", "docker": runtime.address() })).into_response(),
+        Ok(()) if signed_in => {
+            Json(json!({ "status": "ok", "docker": runtime.address() })).into_response()
+        }
+        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
         Err(e) => {
             let error = AppError::from(e);
-            (
-                error.status_code(),
-                Json(json!({ "status": "unavailable", "error": error.to_string() })),
-            )
-                .into_response()
+            let body = if signed_in {
+                json!({ "status": "unavailable", "error": error.to_string() })
+            } else {
+                json!({ "status": "unavailable" })
+            };
+            (error.status_code(), Json(body)).into_response()
         }
     }
 }

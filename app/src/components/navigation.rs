@@ -2,9 +2,14 @@
 //! sign-out, set-up): the next page must be rendered by the server for the new session.
 //! And the URL pieces both sides build.
 
-/// Only paths on this site: `next=https://evil.example` or `//evil.example` lead home.
+/// Only paths on this site: `next=https://evil.example` or `//evil.example` lead home. A
+/// backslash or a control character anywhere is refused too: browsers read `\` as `/` and
+/// drop tabs and newlines, so `/\t/evil.example` would become `//evil.example`.
 pub fn local_path(next: &str) -> String {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
     if local {
         next.to_owned()
     } else {
@@ -43,6 +48,9 @@ mod tests {
             "https://evil.example",
             "//evil.example",
             "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/a\\..\\\\evil.example",
             "",
             "javascript:x",
         ] {

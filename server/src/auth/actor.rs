@@ -67,9 +67,10 @@ pub async fn authenticate(
         .await;
     request.extensions_mut().insert(client);
     match found {
-        Ok(Some((actor, session))) => {
-            request.extensions_mut().insert(actor);
-            if let Some(session) = session {
+        Ok(Some(found)) => {
+            request.extensions_mut().insert(found.actor);
+            request.extensions_mut().insert(found.credential);
+            if let Some(session) = found.session {
                 request.extensions_mut().insert(session);
             }
             next.run(request).await

@@ -5,26 +5,23 @@ use tokio::sync::broadcast;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessChange {
-    /// The user's sessions ended (account disabled, password changed or reset): their open
-    /// connections close.
-    SessionsEnded { user_id: i64 },
-    /// What the user may do changed: a role (every workspace), or a share of one workspace.
-    /// Their open connections check again.
-    Changed {
-        user_id: i64,
-        workspace_id: Option<String>,
-    },
+    /// Something about the user's account changed: signed out, a session or token ended,
+    /// the password, the role, disabled. Each open connection checks its own credential
+    /// again (and closes if it no longer works), then its access.
+    Account { user_id: i64 },
+    /// A share of one workspace with the user changed: its connections check access again.
+    Share { user_id: i64, workspace_id: String },
 }
 
 impl AccessChange {
     /// Whether this change may concern `user_id`'s connection to `workspace_id`.
     pub fn concerns(&self, user: i64, workspace: &str) -> bool {
         match self {
-            AccessChange::SessionsEnded { user_id } => *user_id == user,
-            AccessChange::Changed {
+            AccessChange::Account { user_id } => *user_id == user,
+            AccessChange::Share {
                 user_id,
                 workspace_id,
-            } => *user_id == user && workspace_id.as_deref().is_none_or(|w| w == workspace),
+            } => *user_id == user && workspace_id == workspace,
         }
     }
 }
@@ -55,19 +52,14 @@ mod tests {
 
     #[test]
     fn changes_concern_their_user_and_workspace() {
-        let ended = AccessChange::SessionsEnded { user_id: 2 };
-        assert!(ended.concerns(2, "w1"));
-        assert!(!ended.concerns(3, "w1"));
-        let share = AccessChange::Changed {
+        let account = AccessChange::Account { user_id: 2 };
+        assert!(account.concerns(2, "w1"));
+        assert!(!account.concerns(3, "w1"));
+        let share = AccessChange::Share {
             user_id: 2,
-            workspace_id: Some("w1".into()),
+            workspace_id: "w1".into(),
         };
         assert!(share.concerns(2, "w1"));
         assert!(!share.concerns(2, "w2"));
-        let role = AccessChange::Changed {
-            user_id: 2,
-            workspace_id: None,
-        };
-        assert!(role.concerns(2, "w2"));
     }
 }

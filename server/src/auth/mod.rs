@@ -18,4 +18,4 @@ pub mod service;
 pub use events::{AccessChange, AccessEvents};
 pub use limiter::LimiterSettings;
 pub use origin::SiteOrigins;
-pub use service::{AuthManager, AuthSettings};
+pub use service::{AuthManager, AuthSettings, Credential};

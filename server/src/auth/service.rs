@@ -41,6 +41,21 @@ impl Default for AuthSettings {
     }
 }
 
+/// What a request proved itself with, as stored (hashed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Session(String),
+    Token(String),
+}
+
+/// A request's actor, the credential that made it, and the session secret (to end it
+/// at sign-out).
+pub struct Authenticated {
+    pub actor: Actor,
+    pub credential: Credential,
+    pub session: Option<SessionSecret>,
+}
+
 pub struct AuthManager {
     store: Store,
     audit: AuditLog,
@@ -50,7 +65,13 @@ pub struct AuthManager {
     setup: Mutex<Option<String>>,
     /// Sessions ended or rights changed: open connections react (the terminal WebSocket).
     events: AccessEvents,
+    /// Password checks at once: each takes ~19 MiB, so a flood of sign-ins waits here
+    /// instead of exhausting memory.
+    checking: tokio::sync::Semaphore,
 }
+
+/// How many password checks may run at once.
+const PARALLEL_CHECKS: usize = 4;
 
 fn internal(error: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %error, "account service failure");
@@ -66,6 +87,7 @@ impl AuthManager {
             settings,
             setup: Mutex::new(None),
             events,
+            checking: tokio::sync::Semaphore::new(PARALLEL_CHECKS),
         }
     }
 
@@ -91,6 +113,24 @@ impl AuthManager {
         password: &str,
         role: Role,
     ) -> Result<UserName, AppError> {
+        let name = self.insert_user(name, password, role).await?;
+        self.audit
+            .append(AuditEntry {
+                at: unix_now(),
+                action: "user-create".into(),
+                detail: Some(format!("{name} as {}", role.label())),
+                ..AuditEntry::default()
+            })
+            .await;
+        Ok(name)
+    }
+
+    async fn insert_user(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<UserName, AppError> {
         let name = UserName::parse(name)?;
         check_new_password(password)?;
         let hash = hash_password(password).await?;
@@ -105,14 +145,6 @@ impl AuthManager {
             Err(e) => return Err(e.into()),
         }
         self.forget_setup();
-        self.audit
-            .append(AuditEntry {
-                at: unix_now(),
-                action: "user-create".into(),
-                detail: Some(format!("{name} as {}", role.label())),
-                ..AuditEntry::default()
-            })
-            .await;
         Ok(name)
     }
 
@@ -141,23 +173,52 @@ impl AuthManager {
         headers: &axum::http::HeaderMap,
         cookie_allowed: bool,
         client: ClientInfo,
-    ) -> Result<Option<(Actor, Option<SessionSecret>)>, AppError> {
-        let now = unix_now();
+    ) -> Result<Option<Authenticated>, AppError> {
         if let Some(token) = cookie::bearer(headers) {
-            let user = self.store.token_user(&secret::hash(token), now).await?;
-            let Some(user) = user else {
+            let credential = Credential::Token(secret::hash(token));
+            let Some(actor) = self.recheck(&credential, client).await? else {
                 return Err(AppError::Unauthenticated);
             };
-            return Ok(Some((actor(user, Via::Token, client), None)));
+            return Ok(Some(Authenticated {
+                actor,
+                credential,
+                session: None,
+            }));
         }
         let Some(session) = cookie::session(headers).filter(|_| cookie_allowed) else {
             return Ok(None);
         };
-        let user = self.store.session_user(&secret::hash(session), now).await?;
-        Ok(user.map(|user| {
-            let secret = SessionSecret(session.to_owned());
-            (actor(user, Via::Session, client), Some(secret))
-        }))
+        let credential = Credential::Session(secret::hash(session));
+        Ok(self
+            .recheck(&credential, client)
+            .await?
+            .map(|actor| Authenticated {
+                actor,
+                credential,
+                session: Some(SessionSecret(session.to_owned())),
+            }))
+    }
+
+    /// The actor a credential stands for now, if it still works: an open connection
+    /// asks again when the account changes (signed out, token revoked, role, disabled).
+    pub async fn recheck(
+        &self,
+        credential: &Credential,
+        client: ClientInfo,
+    ) -> Result<Option<Actor>, AppError> {
+        let now = unix_now();
+        Ok(match credential {
+            Credential::Token(hash) => self
+                .store
+                .token_user(hash, now)
+                .await?
+                .map(|user| actor(user, Via::Token, client)),
+            Credential::Session(hash) => self
+                .store
+                .session_user(hash, now)
+                .await?
+                .map(|user| actor(user, Via::Session, client)),
+        })
     }
 
     /// A new session for a user who just proved who they are.
@@ -185,11 +246,28 @@ impl AuthManager {
         Ok(signed_in)
     }
 
+    /// One password attempt, counted, or how long to wait.
+    fn attempt(&self, account: &str, address: Option<std::net::IpAddr>) -> Result<(), AppError> {
+        self.limiter
+            .attempt(account, address, Instant::now())
+            .map_err(|wait| AppError::TooManyAttempts {
+                retry_after_secs: wait.as_secs().max(1),
+            })
+    }
+
+    /// Checks a password (against a decoy when there is no user, to take as long).
+    async fn verify(&self, password: &str, hash: Option<String>) -> bool {
+        let Ok(_permit) = self.checking.acquire().await else {
+            return false;
+        };
+        verify_password(password, hash).await
+    }
+
+    /// A user exists: the set-up link is spent.
     fn forget_setup(&self) {
-        if lock(&self.setup).take().is_some() {
-            if let Some(path) = &self.settings.setup_file {
-                let _ = std::fs::remove_file(path);
-            }
+        lock(&self.setup).take();
+        if let Some(path) = &self.settings.setup_file {
+            let _ = std::fs::remove_file(path);
         }
     }
 
@@ -213,9 +291,9 @@ impl AuthManager {
         Ok(())
     }
 
-    /// Announces a change to the user's open connections and records it.
-    async fn cut(&self, actor: &Actor, change: AccessChange, action: &str, name: &UserName) {
-        self.events.send(change);
+    /// Announces a change of the user's account to their open connections and records it.
+    async fn cut(&self, actor: &Actor, user_id: i64, action: &str, name: &UserName) {
+        self.events.send(AccessChange::Account { user_id });
         self.audit
             .record(actor, action, None, Some(name.to_string()))
             .await;
@@ -286,20 +364,15 @@ impl AuthService for AuthManager {
         previous: Option<&str>,
     ) -> Result<SignedIn, AppError> {
         let account = name.trim().to_lowercase();
-        if let Err(wait) = self.limiter.check(&account, client.address, Instant::now()) {
-            return Err(AppError::TooManyAttempts {
-                retry_after_secs: wait.as_secs().max(1),
-            });
-        }
+        self.attempt(&account, client.address)?;
         let user = match UserName::parse(&account) {
             Ok(name) => self.store.user_by_name(&name).await?,
             Err(_) => None,
         };
-        let correct =
-            verify_password(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+        let correct = self
+            .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+            .await;
         let Some(user) = user.filter(|_| correct) else {
-            self.limiter
-                .failed(&account, client.address, Instant::now());
             self.audit
                 .append(AuditEntry {
                     at: unix_now(),
@@ -317,7 +390,7 @@ impl AuthService for AuthManager {
                 user.name
             )));
         }
-        self.limiter.succeeded(&account);
+        self.limiter.succeeded(&account, client.address);
         if let Some(previous) = previous {
             self.store.delete_session(&secret::hash(previous)).await?;
         }
@@ -335,6 +408,8 @@ impl AuthService for AuthManager {
                 tracing::warn!(error = %e, "could not end a session");
             }
         }
+        self.events
+            .send(AccessChange::Account { user_id: actor.id });
         self.audit.record(actor, "sign-out", None, None).await;
         cookie::clear_session()
     }
@@ -350,13 +425,22 @@ impl AuthService for AuthManager {
         password: &str,
         client: ClientInfo,
     ) -> Result<SignedIn, AppError> {
-        let expected = lock(&self.setup).clone();
-        if expected.is_none_or(|hash| hash != secret::hash(token.trim()))
-            || !self.needs_setup().await?
-        {
+        // Taken, not read: of two requests racing with the link, one goes on.
+        let Some(expected) = lock(&self.setup).take() else {
+            return Err(AppError::SetupLinkInvalid);
+        };
+        let give_back = || *lock(&self.setup) = Some(expected.clone());
+        if expected != secret::hash(token.trim()) || !self.needs_setup().await? {
+            give_back();
             return Err(AppError::SetupLinkInvalid);
         }
-        let name = self.add_user(name, password, Role::Admin).await?;
+        let name = match self.add_user(name, password, Role::Admin).await {
+            Ok(name) => name,
+            Err(e) => {
+                give_back();
+                return Err(e);
+            }
+        };
         let user = self
             .store
             .user_by_name(&name)
@@ -377,24 +461,20 @@ impl AuthService for AuthManager {
         new: &str,
     ) -> Result<(), AppError> {
         let account = actor.name.to_string();
-        if let Err(wait) = self.limiter.check(&account, actor.address, Instant::now()) {
-            return Err(AppError::TooManyAttempts {
-                retry_after_secs: wait.as_secs().max(1),
-            });
-        }
+        self.attempt(&account, actor.address)?;
         let stored = self.store.user_by_id(actor.id).await?;
-        if !verify_password(current, stored.map(|u| u.password_hash)).await {
-            self.limiter.failed(&account, actor.address, Instant::now());
+        if !self.verify(current, stored.map(|u| u.password_hash)).await {
             return Err(AppError::invalid(
                 Field::Password,
                 "The current password is not right.",
             ));
         }
+        self.limiter.succeeded(&account, actor.address);
         check_new_password(new)?;
         let hash = hash_password(new).await?;
         self.store.set_password(actor.id, &hash).await?;
-        let ended = AccessChange::SessionsEnded { user_id: actor.id };
-        self.cut(actor, ended, "password-change", &actor.name).await;
+        self.cut(actor, actor.id, "password-change", &actor.name)
+            .await;
         Ok(())
     }
 
@@ -431,6 +511,9 @@ impl AuthService for AuthManager {
                 "That token does not exist (any more).",
             ));
         }
+        // A connection opened with the token closes.
+        self.events
+            .send(AccessChange::Account { user_id: actor.id });
         self.audit
             .record(actor, "token-revoke", None, Some(id.to_string()))
             .await;
@@ -461,7 +544,7 @@ impl AuthService for AuthManager {
         role: Role,
     ) -> Result<(), AppError> {
         may_manage_users(actor)?;
-        let name = self.add_user(name, password, role).await?;
+        let name = self.insert_user(name, password, role).await?;
         self.audit
             .record(
                 actor,
@@ -487,13 +570,7 @@ impl AuthService for AuthManager {
         } else {
             "user-enable"
         };
-        self.cut(
-            actor,
-            AccessChange::SessionsEnded { user_id: id },
-            action,
-            name,
-        )
-        .await;
+        self.cut(actor, id, action, name).await;
         Ok(())
     }
 
@@ -504,16 +581,15 @@ impl AuthService for AuthManager {
         password: &str,
     ) -> Result<(), AppError> {
         let id = self.managed_user(actor, name).await?;
+        // Your own password needs the current one (the account page), not a reset.
+        Self::refuse_self(actor, name, "reset the password of")?;
         check_new_password(password)?;
         let hash = hash_password(password).await?;
         self.store.set_password(id, &hash).await?;
-        self.cut(
-            actor,
-            AccessChange::SessionsEnded { user_id: id },
-            "password-reset",
-            name,
-        )
-        .await;
+        // A reset is what an admin does when an account may be in other hands: its
+        // tokens end with its sessions.
+        self.store.delete_tokens(id).await?;
+        self.cut(actor, id, "password-reset", name).await;
         Ok(())
     }
 
@@ -541,11 +617,7 @@ impl AuthService for AuthManager {
         let id = self.managed_user(actor, name).await?;
         Self::refuse_self(actor, name, "change the role of")?;
         self.store.set_role(id, role).await?;
-        let changed = AccessChange::Changed {
-            user_id: id,
-            workspace_id: None,
-        };
-        self.cut(actor, changed, "user-role", name).await;
+        self.cut(actor, id, "user-role", name).await;
         Ok(())
     }
 }

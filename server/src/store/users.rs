@@ -85,6 +85,10 @@ impl Store {
         now: i64,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let first_admin: i64 = sqlx::query_scalar("SELECT COUNT(*) = 0 FROM users WHERE role = ?")
+            .bind(role_text(Role::Admin))
+            .fetch_one(&mut *tx)
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -101,7 +105,8 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        if role == Role::Admin {
+        // Workspaces made before accounts existed belong to the first admin.
+        if first_admin == 1 && role == Role::Admin {
             sqlx::query("UPDATE workspaces SET owner_id = ? WHERE owner_id IS NULL")
                 .bind(id)
                 .execute(&mut *tx)
@@ -289,5 +294,14 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends every API token of the user.
+    pub async fn delete_tokens(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::auth::{Actor, WorkspaceRef};
+use app::auth::{Actor, ClientInfo, WorkspaceRef};
 use app::error::AppError;
 use app::terminal::Control;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
@@ -24,7 +24,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::TerminalHub;
 use crate::auth::policy::Action;
-use crate::auth::AccessChange;
+use crate::auth::{AccessChange, AuthManager, Credential};
 use crate::runtime::{RuntimeError, TtySpec};
 use crate::state::AppState;
 use crate::workspaces::{Resolved, Resolver, MOUNT_PATH};
@@ -74,6 +74,7 @@ fn session_key(resolved: &Resolved, terminal: &str) -> String {
 /// whatever else their request says.
 pub async fn terminal(
     actor: Actor,
+    Extension(credential): Extension<Credential>,
     Path(path): Path<(String, String, String)>,
     State(state): State<AppState>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -95,6 +96,8 @@ pub async fn terminal(
         can_type: Arc::new(AtomicBool::new(resolved.access.can_use())),
         changes: state.access_events.subscribe(),
         resolver: state.resolver.clone(),
+        auth: state.auth.clone(),
+        credential,
         actor,
     };
     let key = session_key(&resolved, &terminal);
@@ -124,10 +127,13 @@ pub async fn close(
 /// Who is at the other end, what they may do, and how they learn that it changed.
 struct Viewer {
     actor: Actor,
+    /// What the connection was opened with: checked again when the account changes.
+    credential: Credential,
     /// Read by the receiving half for every key; changed when a share changes.
     can_type: Arc<AtomicBool>,
     changes: broadcast::Receiver<AccessChange>,
     resolver: Resolver,
+    auth: Arc<AuthManager>,
 }
 
 impl Viewer {
@@ -136,18 +142,25 @@ impl Viewer {
     async fn lost_access(&mut self, workspace: &Resolved) -> String {
         let id = &workspace.record.id;
         loop {
-            let change = match self.changes.recv().await {
-                Ok(change) if change.concerns(self.actor.id, id) => change,
+            let account_changed = match self.changes.recv().await {
+                Ok(change) if change.concerns(self.actor.id, id) => {
+                    matches!(change, AccessChange::Account { .. })
+                }
                 Ok(_) => continue,
-                // Missed changes: check again rather than trust a stale right.
-                Err(RecvError::Lagged(_)) => AccessChange::Changed {
-                    user_id: self.actor.id,
-                    workspace_id: None,
-                },
+                // Missed changes: check everything again rather than trust a stale right.
+                Err(RecvError::Lagged(_)) => true,
                 Err(RecvError::Closed) => std::future::pending().await,
             };
-            if let AccessChange::SessionsEnded { .. } = change {
-                return "Your session ended (signed out, password changed or account disabled). Sign in again to go on.".into();
+            if account_changed {
+                let client = ClientInfo {
+                    address: self.actor.address,
+                    https: false,
+                };
+                match self.auth.recheck(&self.credential, client).await {
+                    // The role may have changed too: decide with the fresh actor.
+                    Ok(Some(actor)) => self.actor = actor,
+                    _ => return "Your session ended (signed out, token revoked, password changed or account disabled). Sign in again to go on.".into(),
+                }
             }
             match self
                 .resolver
@@ -156,10 +169,8 @@ impl Viewer {
             {
                 Ok(now) => self.can_type.store(now.access.can_use(), Ordering::Relaxed),
                 Err(_) => {
-                    return format!(
-                        "Your access to {} was removed by its owner.",
-                        workspace.reference
-                    )
+                    let by = if account_changed { "" } else { " by its owner" };
+                    return format!("Your access to {} was removed{by}.", workspace.reference);
                 }
             }
         }

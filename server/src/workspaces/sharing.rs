@@ -60,9 +60,9 @@ impl WorkspaceManager {
                 format!("{name} removed")
             }
         };
-        self.events.send(AccessChange::Changed {
+        self.events.send(AccessChange::Share {
             user_id: user.id,
-            workspace_id: Some(id.clone()),
+            workspace_id: id.clone(),
         });
         self.audit
             .record(actor, "workspace-share", Some(workspace), Some(detail))

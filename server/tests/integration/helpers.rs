@@ -22,8 +22,11 @@ use app::model::{Limits, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec}
 use app::service::{FileService, WorkspaceService};
 use app::workspace_path::WorkspacePath;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use tokio::sync::OnceCell;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 pub const DOCKER_HOST: &str = "unix:///var/run/docker.sock";
 /// The admin every test server and service acts as, and that password.
@@ -488,4 +491,42 @@ pub async fn exec(name: &WorkspaceName, command: &[&str]) -> String {
 
 pub fn raw_docker() -> bollard::Docker {
     bollard::Docker::connect_with_unix_defaults().expect("Docker socket")
+}
+
+pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A terminal WebSocket opened with an API token.
+pub async fn terminal(url: &str, token: &str) -> Socket {
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    connect_async(request).await.expect("the terminal opens").0
+}
+
+/// Everything the socket shows until `wanted` appears (text frames included).
+pub async fn until(socket: &mut Socket, wanted: &str) -> String {
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(Ok(frame)) = socket.next().await {
+            match frame {
+                Message::Binary(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                Message::Text(text) => seen.push_str(&text),
+                _ => {}
+            }
+            if seen.contains(wanted) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "{wanted:?} never came; saw {seen:?}");
+    seen
+}
+
+pub async fn type_in(socket: &mut Socket, keys: &str) {
+    socket
+        .send(Message::Binary(keys.as_bytes().to_vec().into()))
+        .await
+        .unwrap();
 }

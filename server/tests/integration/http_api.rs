@@ -117,6 +117,13 @@ async fn docker_down_gives_503_with_the_address_and_the_fix() {
     assert_eq!(health.status(), 503);
     let body: Value = health.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains(address));
+    // Anyone may ask whether it is up; only a signed-in user learns where Docker is.
+    let anonymous = reqwest::get(format!("{}/api/health", app.base))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 503);
+    let body = anonymous.text().await.unwrap();
+    assert!(!body.contains(address), "{body}");
 
     let list = app.call("list", json!({})).await;
     assert_eq!(list.status(), 503);

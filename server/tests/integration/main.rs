@@ -10,6 +10,7 @@ mod http_api;
 mod images;
 mod lifecycle;
 mod live_updates;
+mod revocation;
 mod routes;
 mod sharing;
 mod terminal;

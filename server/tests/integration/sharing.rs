@@ -5,50 +5,9 @@
 use std::time::Duration;
 
 use app::auth::{Role, UserName};
-use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::*;
-
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn terminal(url: &str, token: &str) -> Socket {
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    connect_async(request).await.expect("the terminal opens").0
-}
-
-/// Everything the socket shows until `wanted` appears (text frames included).
-async fn until(socket: &mut Socket, wanted: &str) -> String {
-    let mut seen = String::new();
-    let found = tokio::time::timeout(Duration::from_secs(15), async {
-        while let Some(Ok(frame)) = socket.next().await {
-            match frame {
-                Message::Binary(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
-                Message::Text(text) => seen.push_str(&text),
-                _ => {}
-            }
-            if seen.contains(wanted) {
-                return;
-            }
-        }
-    })
-    .await;
-    assert!(found.is_ok(), "{wanted:?} never came; saw {seen:?}");
-    seen
-}
-
-async fn type_in(socket: &mut Socket, keys: &str) {
-    socket
-        .send(Message::Binary(keys.as_bytes().to_vec().into()))
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn a_viewer_watches_an_editor_types_and_a_revoked_user_is_cut_off() {
