@@ -64,6 +64,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("The request could not be read: {0}")]
     BadRequest(String),
+    #[error(transparent)]
+    Ai(#[from] crate::ai::AiError),
     #[error("Docker refused the request: {0}")]
     Docker(String),
     #[error("Something went wrong on the server: {0}")]
@@ -116,6 +118,7 @@ impl AppError {
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::SetupLinkInvalid | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Ai(error) => ai_status(error),
             Self::FileRefused(_) => StatusCode::FORBIDDEN,
             Self::Docker(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) | Self::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,6 +143,24 @@ impl axum::response::IntoResponse for AppError {
                 .insert(http::header::RETRY_AFTER, retry_after_secs.into());
         }
         response
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn ai_status(error: &crate::ai::AiError) -> http::StatusCode {
+    use crate::ai::AiError;
+    use http::StatusCode;
+    match error {
+        AiError::Off => StatusCode::SERVICE_UNAVAILABLE,
+        AiError::UnknownProvider(_) => StatusCode::NOT_FOUND,
+        AiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AiError::ContextTooLong { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        AiError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        AiError::Unreachable { .. }
+        | AiError::KeyRefused { .. }
+        | AiError::UnknownModel { .. }
+        | AiError::Broken { .. }
+        | AiError::Provider { .. } => StatusCode::BAD_GATEWAY,
     }
 }
 

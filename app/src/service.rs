@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::ai::{Capabilities, ProviderInfo};
 use crate::auth::{
     Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, NewToken, Role, Share, ShareRole,
     SignedIn, UserName, UserSummary, WorkspaceRef,
@@ -174,3 +175,17 @@ pub trait AuthService: Send + Sync + 'static {
 }
 
 pub type SharedAuthService = Arc<dyn AuthService>;
+
+/// The AI providers a user may pick, and their settings. Chat answers stream over their
+/// own route, not through a server function.
+#[async_trait::async_trait]
+pub trait AiService: Send + Sync + 'static {
+    /// The configured providers, the default marked; empty when AI is off.
+    async fn providers(&self, actor: &Actor) -> Result<Vec<ProviderInfo>, AppError>;
+    /// Probes a provider's model now (and remembers the result).
+    async fn probe(&self, actor: &Actor, provider: &str) -> Result<Capabilities, AppError>;
+    /// The provider used when a request names none; admins only.
+    async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError>;
+}
+
+pub type SharedAiService = Arc<dyn AiService>;

@@ -66,6 +66,7 @@ async fn main() -> Result<(), Failure> {
         terminals: Default::default(),
         files: Default::default(),
         auth: Default::default(),
+        ai: Default::default(),
     })
     .await?;
     let base = format!("http://{}", app.addr);

@@ -141,6 +141,25 @@ pub struct ServeArgs {
     /// The private key (PEM) of `--tls-cert`.
     #[arg(long, env = "AICOCKPIT_TLS_KEY", requires = "tls_cert", global = true)]
     pub tls_key: Option<PathBuf>,
+    /// A model provider for AI in the IDE (OpenAI-compatible API):
+    /// `name=local,url=http://127.0.0.1:11434/v1,model=qwen2.5-coder:7b[,key-env=VAR|key-file=PATH]`.
+    /// Repeat for several; the first is the default until an admin picks another. In the
+    /// environment, separate several with `;`.
+    #[arg(
+        long = "ai-provider",
+        env = "AICOCKPIT_AI_PROVIDERS",
+        value_delimiter = ';',
+        global = true
+    )]
+    pub ai_providers: Vec<crate::ai::ProviderSpec>,
+    /// Seconds to wait for a model to start answering, and between pieces of an answer.
+    #[arg(
+        long,
+        env = "AICOCKPIT_AI_TIMEOUT",
+        default_value_t = 120,
+        global = true
+    )]
+    pub ai_timeout_secs: u64,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,

@@ -4,6 +4,7 @@
 // Leptos view types nest deeply; release builds (no type erasure) need the headroom.
 #![recursion_limit = "256"]
 
+pub mod ai;
 pub mod auth;
 pub mod config;
 pub mod error;

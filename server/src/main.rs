@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use aicockpit::ai::{AiSettings, ProviderSpec};
 use aicockpit::auth::{AccessEvents, AuthManager, AuthSettings};
 use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs, UserCommand};
 use aicockpit::files::FileSettings;
@@ -99,6 +100,7 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             .zip(args.tls_key)
             .map(|(cert, key)| TlsFiles { cert, key }),
         auth: AuthSettings::default(),
+        ai: ai_settings(args.ai_providers, args.ai_timeout_secs)?,
     };
     let app = Application::build(config.clone()).await?;
     tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");
@@ -126,6 +128,24 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
     }
     app.run(shutdown_signal()).await?;
     Ok(())
+}
+
+/// The providers with their keys read; a key that cannot be read stops the start.
+fn ai_settings(
+    providers: Vec<ProviderSpec>,
+    timeout_secs: u64,
+) -> Result<AiSettings, Box<dyn std::error::Error>> {
+    let providers = providers
+        .into_iter()
+        .map(ProviderSpec::resolve)
+        .collect::<Result<Vec<_>, String>>()?;
+    for provider in &providers {
+        tracing::info!(name = %provider.name, url = %provider.url, model = %provider.model, "AI provider");
+    }
+    Ok(AiSettings {
+        providers,
+        answer_timeout: std::time::Duration::from_secs(timeout_secs),
+    })
 }
 
 async fn user(args: ServeArgs, command: UserCommand) -> Result<(), Box<dyn std::error::Error>> {

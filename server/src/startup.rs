@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::service::{SharedAuthService, SharedFileService, SharedWorkspaceService};
+use app::service::{SharedAiService, SharedAuthService, SharedFileService, SharedWorkspaceService};
 use app::{shell, App};
 use axum::http::Method;
 use axum::middleware;
-use axum::routing::{get, put, MethodRouter};
+use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::{get_configuration, LeptosOptions};
@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 
+use crate::ai::{self, AiManager, AiSettings};
 use crate::auth::actor::{self, Authenticator};
 use crate::auth::audit::AuditLog;
 use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
@@ -51,6 +52,7 @@ pub struct ServeConfig {
     pub terminals: TerminalSettings,
     pub files: FileSettings,
     pub auth: AuthSettings,
+    pub ai: AiSettings,
 }
 
 /// A PEM certificate chain and its private key.
@@ -164,7 +166,21 @@ impl Application {
             source,
         })?;
         let shutdown = CancellationToken::new();
-        let audit = AuditLog::new(store);
+        let audit = AuditLog::new(store.clone());
+        let files = Arc::new(FileManager::new(
+            runtime.clone(),
+            manager.resolver(),
+            audit.clone(),
+            config.files.clone(),
+        ));
+        let ai = AiManager::new(
+            config.ai.clone(),
+            manager.resolver(),
+            files.clone(),
+            audit.clone(),
+            store,
+        )
+        .await;
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
             workspaces: manager.clone() as SharedWorkspaceService,
@@ -175,12 +191,8 @@ impl Application {
             runtime: runtime.clone(),
             changes,
             terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
-            files: Arc::new(FileManager::new(
-                runtime.clone(),
-                manager.resolver(),
-                audit,
-                config.files.clone(),
-            )),
+            files,
+            ai: Arc::new(ai),
             shutdown: shutdown.clone(),
         };
         let authenticator = Authenticator {
@@ -291,6 +303,11 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             handler: put(files::routes::upload),
         },
         PlainRoute {
+            path: app::ai::CHAT_PATH,
+            methods: &[Method::POST],
+            handler: post(ai::routes::chat),
+        },
+        PlainRoute {
             path: "/ws/terminal/{owner}/{workspace}/{terminal}",
             methods: &[Method::GET, Method::DELETE],
             handler: get(terminal::websocket::terminal).delete(terminal::websocket::close),
@@ -303,10 +320,12 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
     let workspaces = state.workspaces.clone();
     let files = state.files.clone() as SharedFileService;
     let auth = state.auth.clone() as SharedAuthService;
+    let ai = state.ai.clone() as SharedAiService;
     let context = move || {
         provide_context(workspaces.clone());
         provide_context(files.clone());
         provide_context(auth.clone());
+        provide_context(ai.clone());
         headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();
@@ -336,10 +355,12 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
 }
 
 /// Gzip for pages, scripts, styles, WASM and JSON (the IDE's bundle shrinks to a third);
-/// never for event streams, images, or file downloads, which stream as they are.
+/// never for event streams, AI answers, images, or file downloads, which stream as they are.
 fn compression() -> CompressionLayer<impl Predicate> {
     let predicate = DefaultPredicate::new()
         .and(NotForContentType::const_new("application/octet-stream"))
-        .and(NotForContentType::const_new("application/x-tar"));
+        .and(NotForContentType::const_new("application/x-tar"))
+        // AI answers stream line by line; gzip would hold them back.
+        .and(NotForContentType::const_new("application/x-ndjson"));
     CompressionLayer::new().compress_when(predicate)
 }

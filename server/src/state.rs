@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::ai::AiManager;
 use crate::auth::audit::AuditLog;
 use crate::auth::service::AuthManager;
 use crate::auth::AccessEvents;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub changes: broadcast::Sender<()>,
     pub terminals: TerminalHub,
     pub files: Arc<FileManager>,
+    pub ai: Arc<AiManager>,
     /// Cancelled when the server shuts down, so long-lived streams end and let it stop.
     pub shutdown: CancellationToken,
 }

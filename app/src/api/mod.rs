@@ -2,6 +2,7 @@
 //! authenticated as, makes one call into a service taken from Leptos context and maps the
 //! typed error onto the HTTP status.
 
+pub mod ai;
 pub mod auth;
 pub mod files;
 pub mod workspaces;
@@ -13,7 +14,9 @@ pub(crate) use ssr::respond;
 mod ssr {
     use crate::auth::{Actor, ClientInfo};
     use crate::error::AppError;
-    use crate::service::{SharedAuthService, SharedFileService, SharedWorkspaceService};
+    use crate::service::{
+        SharedAiService, SharedAuthService, SharedFileService, SharedWorkspaceService,
+    };
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
 
@@ -28,6 +31,10 @@ mod ssr {
 
     pub fn files() -> Result<SharedFileService, AppError> {
         service("file service")
+    }
+
+    pub fn ai() -> Result<SharedAiService, AppError> {
+        service("AI service")
     }
 
     pub fn auth() -> Result<SharedAuthService, AppError> {

@@ -1,8 +1,9 @@
 //! SQLite storage (sqlx, embedded migrations) for what Docker does not know: a workspace's
 //! id, owner, limits as requested, volume name and creation time (here), and users,
-//! sessions, tokens, shares and the audit log (in the sibling files).
+//! sessions, tokens, shares, the audit log and settings (in the sibling files).
 
 mod audit;
+mod settings;
 mod shares;
 mod users;
 

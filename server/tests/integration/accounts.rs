@@ -347,6 +347,7 @@ async fn a_new_server_is_set_up_once_with_its_link() {
         terminals: Default::default(),
         files: Default::default(),
         auth: AuthSettings::default(),
+        ai: Default::default(),
     })
     .await
     .unwrap();

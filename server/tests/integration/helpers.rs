@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aicockpit::ai::AiSettings;
 use aicockpit::auth::audit::AuditLog;
 use aicockpit::auth::AuthSettings;
 use aicockpit::files::{Download, FileManager, FileSettings};
@@ -381,6 +382,7 @@ pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
         image,
         std::future::pending(),
         AuthSettings::default(),
+        AiSettings::default(),
     )
     .await;
     app.server = None;
@@ -394,6 +396,21 @@ pub async fn spawn_app_with(auth: AuthSettings) -> TestApp {
         test_image().await,
         std::future::pending(),
         auth,
+        AiSettings::default(),
+    )
+    .await;
+    app.server = None;
+    app
+}
+
+/// A server with AI providers.
+pub async fn spawn_app_with_ai(ai: AiSettings) -> TestApp {
+    let mut app = start(
+        DOCKER_HOST,
+        test_image().await,
+        std::future::pending(),
+        AuthSettings::default(),
+        ai,
     )
     .await;
     app.server = None;
@@ -409,6 +426,7 @@ pub async fn spawn_app_until(
         test_image().await,
         shutdown,
         AuthSettings::default(),
+        AiSettings::default(),
     )
     .await
 }
@@ -418,6 +436,7 @@ async fn start(
     image: String,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     auth: AuthSettings,
+    ai: AiSettings,
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let config = ServeConfig {
@@ -432,6 +451,7 @@ async fn start(
         terminals: aicockpit::terminal::TerminalSettings::default(),
         files: aicockpit::files::FileSettings::default(),
         auth,
+        ai,
     };
     let app = Application::build(config)
         .await

@@ -2,6 +2,7 @@
 //! modules by subject. Docker must be reachable (`.ci/run` starts it).
 
 mod accounts;
+mod ai;
 mod files;
 mod files_http;
 mod guard;
@@ -12,6 +13,7 @@ mod lifecycle;
 mod live_updates;
 mod revocation;
 mod routes;
+mod scripted_llm;
 mod sharing;
 mod terminal;
 mod terminal_ws;

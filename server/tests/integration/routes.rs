@@ -39,6 +39,12 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
     };
     HashMap::from([
         ("/api/workspaces/list", (json!({}), Own)),
+        ("/api/ai/providers", (json!({}), Own)),
+        ("/api/ai/probe", (json!({ "provider": "none" }), Own)),
+        (
+            "/api/ai/set-default",
+            (json!({ "provider": "none" }), Forbidden),
+        ),
         ("/api/workspaces/images", (json!({}), Own)),
         (
             "/api/workspaces/create",
@@ -148,9 +154,11 @@ fn pages() -> HashMap<&'static str, Stranger> {
     ])
 }
 
+/// Plain routes and what a stranger gets; most take no body.
 fn plain() -> HashMap<(&'static str, Method), Stranger> {
     use Stranger::*;
     HashMap::from([
+        ((app::ai::CHAT_PATH, Method::POST), NotFound),
         (("/api/events", Method::GET), Own),
         (("/api/health", Method::GET), Own),
         (("/api/files/download", Method::GET), NotFound),
@@ -167,6 +175,13 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
             NotFound,
         ),
     ])
+}
+
+/// The body a plain route reads, naming the workspace.
+fn plain_body(path: &str, workspace: &str) -> Option<Value> {
+    (path == app::ai::CHAT_PATH).then(
+        || json!({ "workspace": workspace, "messages": [{ "role": "user", "content": "hi" }] }),
+    )
 }
 
 fn fill(path: &str, workspace: &str) -> String {
@@ -304,11 +319,15 @@ async fn every_route_refuses_strangers() {
                 app.base,
                 fill(route.path, &workspace)
             );
+            let body = plain_body(route.path, &workspace);
             let request = |client: &reqwest::Client| {
-                client
+                let request = client
                     .request(method.clone(), &url)
-                    .header("origin", &app.base)
-                    .header("content-length", "0")
+                    .header("origin", &app.base);
+                match &body {
+                    Some(body) => request.json(body),
+                    None => request.header("content-length", "0"),
+                }
             };
             let response = request(&anonymous).send().await.unwrap();
             if is_public(route.path) {

@@ -56,6 +56,7 @@ async fn https_is_served_with_secure_session_cookies() {
         terminals: Default::default(),
         files: Default::default(),
         auth: AuthSettings::default(),
+        ai: Default::default(),
     };
     let unreadable = Application::build(config(TlsFiles {
         cert: cert.clone(),

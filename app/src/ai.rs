@@ -1,0 +1,171 @@
+//! AI in the IDE, the parts both sides share: the chat request the browser sends, the
+//! events of the answer's stream (`/api/ai/chat`, one JSON object per line), the providers
+//! the server offers, and the failures a person can act on.
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::WorkspaceRef;
+
+/// Where the browser posts a chat request; the answer streams back as JSON lines.
+pub const CHAT_PATH: &str = "/api/ai/chat";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// Context the user attached to a question, sent with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Attachment {
+    /// A file of the workspace, read by the server as the user may read it.
+    File { path: String },
+    /// Text the browser holds: the editor's selection, a terminal's last output.
+    Text { label: String, text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub workspace: WorkspaceRef,
+    /// A configured provider's name; the default one when absent.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The conversation so far, the new question last.
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// Tokens a request used, as the provider counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// One line of the answer's stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ChatEvent {
+    /// What was sent, before the answer: the model and the context, by label and size.
+    Context {
+        provider: String,
+        model: String,
+        sent: Vec<String>,
+    },
+    /// More of the answer.
+    Delta { text: String },
+    /// The answer is complete.
+    Done { usage: Option<Usage> },
+    /// The answer cannot go on, and why.
+    Error { error: AiError },
+}
+
+/// A provider as the panel lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    pub name: String,
+    pub model: String,
+    pub is_default: bool,
+}
+
+/// What a provider and its model can do, as a probe found out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// The model is in the provider's model list (some servers list nothing: `None`).
+    pub model_listed: Option<bool>,
+    /// The model answered a tool call natively.
+    pub native_tool_calls: bool,
+    /// The context size in tokens, if the server says.
+    pub context_tokens: Option<u64>,
+    /// Unix seconds of the probe.
+    pub probed_at: i64,
+}
+
+/// Why an AI request failed, each with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AiError {
+    #[error("AI is off: no model provider is configured. Start AiCockpit with --ai-provider 'name=local,url=http://127.0.0.1:11434/v1,model=qwen2.5-coder:7b' (Ollama shown; see the README for others).")]
+    Off,
+    #[error("There is no AI provider named “{0}”.")]
+    UnknownProvider(String),
+    #[error("The model provider “{provider}” at {address} cannot be reached ({detail}). Is it running, and is the address right?")]
+    Unreachable {
+        provider: String,
+        address: String,
+        detail: String,
+    },
+    #[error("The model provider “{provider}” refused the API key (HTTP {status}). Check the key configured for it.")]
+    KeyRefused { provider: String, status: u16 },
+    #[error("The model provider “{provider}” does not serve the model “{model}”. Pull or load it there, or configure a model it lists.")]
+    UnknownModel { provider: String, model: String },
+    #[error("The model provider “{provider}” is rate-limiting requests.{}", retry_text(*retry_after_secs))]
+    RateLimited {
+        provider: String,
+        retry_after_secs: Option<u64>,
+    },
+    #[error("The conversation is longer than the model's context ({detail}). Remove attachments or start a new conversation.")]
+    ContextTooLong { detail: String },
+    #[error("The model provider “{provider}” did not answer within {seconds} seconds. It may still be loading the model; try again.")]
+    Timeout { provider: String, seconds: u64 },
+    #[error("The answer from “{provider}” broke off: {detail}. Try again.")]
+    Broken { provider: String, detail: String },
+    #[error("The model provider “{provider}” answered with an error: {detail}")]
+    Provider { provider: String, detail: String },
+}
+
+fn retry_text(seconds: Option<u64>) -> String {
+    match seconds {
+        Some(s) => format!(" Try again in {s} seconds."),
+        None => " Try again in a moment.".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_events_have_a_stable_shape() {
+        let delta = ChatEvent::Delta { text: "hé".into() };
+        assert_eq!(
+            serde_json::to_string(&delta).unwrap(),
+            r#"{"type":"delta","text":"hé"}"#
+        );
+        let error = ChatEvent::Error {
+            error: AiError::RateLimited {
+                provider: "p".into(),
+                retry_after_secs: Some(7),
+            },
+        };
+        let line = serde_json::to_string(&error).unwrap();
+        assert_eq!(serde_json::from_str::<ChatEvent>(&line).unwrap(), error);
+    }
+
+    #[test]
+    fn failures_say_what_to_do() {
+        assert!(AiError::Off.to_string().contains("--ai-provider"));
+        let limited = AiError::RateLimited {
+            provider: "p".into(),
+            retry_after_secs: Some(7),
+        };
+        assert!(limited.to_string().contains("in 7 seconds"));
+    }
+}

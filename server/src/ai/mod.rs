@@ -1,0 +1,258 @@
+//! AI in the IDE: the configured OpenAI-compatible providers (`config`, `client`, `chunk`,
+//! `probe`), what a chat sends (`context`), and the chat route (`routes`). Every request
+//! is made for a signed-in user on a workspace they may see, and lands in the audit log.
+
+pub mod chunk;
+pub mod client;
+pub mod config;
+pub mod context;
+mod probe;
+pub mod routes;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use app::ai::{AiError, Attachment, Capabilities, ChatEvent, ChatRequest, ProviderInfo, Usage};
+use app::auth::{Actor, WorkspaceRef};
+use app::error::AppError;
+use app::service::{AiService, SharedFileService};
+use app::workspace_path::WorkspacePath;
+use futures::{Stream, StreamExt};
+
+use crate::auth::audit::AuditLog;
+use crate::auth::policy::{may_manage_users, Action};
+use crate::store::Store;
+use crate::workspaces::Resolver;
+use client::{Piece, Provider};
+pub use config::{AiSettings, ProviderSpec};
+use context::Context;
+
+const DEFAULT_PROVIDER: &str = "ai.default_provider";
+
+pub struct AiManager {
+    providers: Vec<Provider>,
+    default: RwLock<Option<String>>,
+    probes: Mutex<HashMap<String, Capabilities>>,
+    resolver: Resolver,
+    files: SharedFileService,
+    audit: AuditLog,
+    store: Store,
+}
+
+impl AiManager {
+    pub async fn new(
+        settings: AiSettings,
+        resolver: Resolver,
+        files: SharedFileService,
+        audit: AuditLog,
+        store: Store,
+    ) -> Self {
+        let providers: Vec<Provider> = settings
+            .providers
+            .into_iter()
+            .map(|config| Provider::new(config, settings.answer_timeout))
+            .collect();
+        let chosen = store.setting(DEFAULT_PROVIDER).await.ok().flatten();
+        let default = chosen.filter(|name| providers.iter().any(|p| p.name() == name));
+        Self {
+            providers,
+            default: RwLock::new(default),
+            probes: Mutex::new(HashMap::new()),
+            resolver,
+            files,
+            audit,
+            store,
+        }
+    }
+
+    fn default_name(&self) -> Option<String> {
+        let chosen = self
+            .default
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        chosen.or_else(|| self.providers.first().map(|p| p.name().to_owned()))
+    }
+
+    /// The provider by name, or the default one.
+    fn provider(&self, name: Option<&str>) -> Result<&Provider, AiError> {
+        if self.providers.is_empty() {
+            return Err(AiError::Off);
+        }
+        let name = name
+            .map(str::to_owned)
+            .or_else(|| self.default_name())
+            .unwrap_or_default();
+        self.providers
+            .iter()
+            .find(|p| p.name() == name)
+            .ok_or(AiError::UnknownProvider(name))
+    }
+
+    /// Starts an answer: the events to stream to the browser, the context first.
+    pub async fn chat(
+        &self,
+        actor: &Actor,
+        request: ChatRequest,
+    ) -> Result<impl Stream<Item = ChatEvent> + Send + 'static, AppError> {
+        let resolved = self
+            .resolver
+            .resolve(actor, &request.workspace, Action::View)
+            .await?;
+        let provider = self.provider(request.provider.as_deref())?;
+        if request.messages.is_empty() {
+            return Err(AppError::BadRequest("the conversation is empty".into()));
+        }
+        let attached = self
+            .attachments(actor, &resolved.reference, request.attachments)
+            .await?;
+        let (attached, sent) = context::fit(attached, context::ATTACHMENT_BUDGET);
+        let messages = context::messages(&resolved.reference, request.messages, &attached);
+        let mut record = ChatRecord {
+            audit: self.audit.clone(),
+            actor: actor.clone(),
+            workspace: resolved.reference.clone(),
+            model: format!("{}/{}", provider.name(), provider.model()),
+            usage: None,
+            outcome: "stopped".into(),
+        };
+        let answer = match provider.chat(&messages).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                record.ended(None, e.to_string());
+                return Err(e.into());
+            }
+        };
+        let context = ChatEvent::Context {
+            provider: provider.name().to_owned(),
+            model: provider.model().to_owned(),
+            sent,
+        };
+        let events = answer.map(move |piece| match piece {
+            Ok(Piece::Text(text)) => ChatEvent::Delta { text },
+            Ok(Piece::Done { usage, .. }) => {
+                record.ended(usage, "answered".into());
+                ChatEvent::Done { usage }
+            }
+            Err(error) => {
+                record.ended(None, error.to_string());
+                ChatEvent::Error { error }
+            }
+        });
+        Ok(futures::stream::once(async { context }).chain(events))
+    }
+
+    /// Reads the attached files as the actor may; text attachments as they came.
+    async fn attachments(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        attachments: Vec<Attachment>,
+    ) -> Result<Vec<Context>, AppError> {
+        let mut contexts = Vec::with_capacity(attachments.len());
+        for attachment in attachments {
+            contexts.push(match attachment {
+                Attachment::File { path } => {
+                    let path = WorkspacePath::parse(&path)?;
+                    let file = self.files.read_text(actor, workspace, &path).await?;
+                    Context {
+                        label: format!("file {}", path.absolute()),
+                        text: file.text,
+                    }
+                }
+                Attachment::Text { label, text } => Context::from_terminal(&label, &text),
+            });
+        }
+        Ok(contexts)
+    }
+}
+
+/// The audit record of one chat request, written when its stream ends or is dropped
+/// (the user pressed Stop): who, which model, how many tokens, how it ended.
+struct ChatRecord {
+    audit: AuditLog,
+    actor: Actor,
+    workspace: WorkspaceRef,
+    model: String,
+    usage: Option<Usage>,
+    outcome: String,
+}
+
+impl ChatRecord {
+    fn ended(&mut self, usage: Option<Usage>, outcome: String) {
+        self.usage = usage;
+        self.outcome = outcome;
+    }
+}
+
+impl Drop for ChatRecord {
+    fn drop(&mut self) {
+        let tokens = self.usage.map_or_else(
+            || "tokens unknown".to_owned(),
+            |u| format!("{} + {} tokens", u.prompt_tokens, u.completion_tokens),
+        );
+        let detail = format!("{}, {tokens}: {}", self.model, self.outcome);
+        let (audit, actor, workspace) = (
+            self.audit.clone(),
+            self.actor.clone(),
+            self.workspace.clone(),
+        );
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                audit
+                    .record(&actor, "ai-chat", Some(&workspace), Some(detail))
+                    .await;
+            });
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AiService for AiManager {
+    async fn providers(&self, _actor: &Actor) -> Result<Vec<ProviderInfo>, AppError> {
+        let default = self.default_name();
+        Ok(self
+            .providers
+            .iter()
+            .map(|p| ProviderInfo {
+                name: p.name().to_owned(),
+                model: p.model().to_owned(),
+                is_default: default.as_deref() == Some(p.name()),
+            })
+            .collect())
+    }
+
+    async fn probe(&self, _actor: &Actor, provider: &str) -> Result<Capabilities, AppError> {
+        let provider = self.provider(Some(provider))?;
+        let found = provider.probe().await?;
+        self.probes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(provider.name().to_owned(), found.clone());
+        Ok(found)
+    }
+
+    async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError> {
+        may_manage_users(actor)?;
+        let name = self.provider(Some(provider))?.name().to_owned();
+        self.store.set_setting(DEFAULT_PROVIDER, &name).await?;
+        *self.default.write().unwrap_or_else(|p| p.into_inner()) = Some(name.clone());
+        self.audit
+            .record(actor, "ai-default", None, Some(name))
+            .await;
+        Ok(())
+    }
+}
+
+impl AiManager {
+    /// What the last probe of `provider` found, for the agent to choose its protocol.
+    pub fn capabilities(&self, provider: &str) -> Option<Capabilities> {
+        self.probes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(provider)
+            .cloned()
+    }
+}
+
+pub type SharedAi = Arc<AiManager>;
