@@ -17,6 +17,8 @@ process.env.AICOCKPIT_E2E_DB ??= path.join(mkdtempSync(path.join(tmpdir(), 'aico
 
 // A second server, pointed at a Docker socket that does not exist, for the outage banner.
 const outagePort = port - 1;
+// The scripted model server the main server's AI provider points at.
+const modelPort = port - 2;
 process.env.AICOCKPIT_E2E_OUTAGE_URL ??= `http://127.0.0.1:${outagePort}/`;
 
 function server(listen: number, env: Record<string, string | undefined>) {
@@ -73,9 +75,17 @@ export default defineConfig({
     },
   },
   webServer: [
+    {
+      command: `node scripted-llm.mjs ${modelPort}`,
+      cwd: __dirname,
+      url: `http://127.0.0.1:${modelPort}/v1/models`,
+      reuseExistingServer: false,
+      timeout: 10_000,
+    },
     server(port, {
       AICOCKPIT_DATABASE: process.env.AICOCKPIT_E2E_DB,
       AICOCKPIT_DEFAULT_IMAGE: process.env.AICOCKPIT_E2E_IMAGE,
+      AICOCKPIT_AI_PROVIDERS: `name=scripted,url=http://127.0.0.1:${modelPort}/v1,model=scripted`,
     }),
     server(outagePort, {
       AICOCKPIT_DATABASE: `${process.env.AICOCKPIT_E2E_DB}.outage`,

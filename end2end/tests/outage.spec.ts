@@ -1,4 +1,5 @@
 // With Docker unreachable the dashboard still loads and says what is wrong and how to fix it.
+// This server has no AI provider either: the AI panel says how to turn it on.
 import { test, expect } from '@playwright/test';
 import { ADMIN, ADMIN_PASSWORD, setupToken } from './helpers';
 
@@ -27,4 +28,19 @@ test('an unreachable Docker engine shows a banner with the address and the fix',
   await page.getByLabel('Image').fill('any:image');
   await page.getByRole('button', { name: 'Create workspace' }).click();
   await expect(page.locator('.form-error')).toContainText('Docker is not reachable');
+});
+
+test('without a model provider the AI panel says how to turn AI on', async ({ page }) => {
+  const base = process.env.AICOCKPIT_E2E_OUTAGE_URL ?? '';
+  await page.goto(`${base}sign-in`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByLabel('User name').fill(ADMIN);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(base);
+  await page.goto(`${base}workspaces/${ADMIN}/anything`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByRole('button', { name: 'AI assistant' }).click();
+  await expect(page.getByTestId('ai-off')).toContainText('AI is off');
+  await expect(page.getByTestId('ai-off')).toContainText('--ai-provider');
 });

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::workspaces::describe_workspace;
 use crate::auth::{Access, WorkspaceRef};
+use crate::components::ide::chat::ChatPanel;
 use crate::components::ide::editors::EditorPanel;
 use crate::components::ide::file_tree::FileTree;
 use crate::components::ide::state::Ide;
@@ -67,11 +68,12 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
         );
     });
     let notice = move || ide.notice.get();
+    let chat_open = RwSignal::new(false);
     view! {
         <Title text=format!("{name} · AiCockpit") />
         <Link rel="stylesheet" href=STYLESHEET />
         <Script src=SCRIPT />
-        <div class="ide">
+        <div class="ide" class:with-chat=move || chat_open.get()>
             <header class="ide-header">
                 <a href="/" class="back" title="All workspaces">"← Workspaces"</a>
                 <h1>{name.to_string()}</h1>
@@ -90,12 +92,19 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                     role="status" data-testid="notice">
                     {move || notice().map(|n| n.text)}
                 </p>
+                <button type="button" class="button-like" aria-pressed=move || chat_open.get().to_string()
+                    on:click=move |_| chat_open.update(|open| *open = !*open)>
+                    "AI assistant"
+                </button>
             </header>
             <FileTree />
             <div class="ide-main">
                 <EditorPanel />
                 <TerminalPanel workspace />
             </div>
+            <Show when=move || chat_open.get()>
+                <ChatPanel />
+            </Show>
         </div>
     }
 }

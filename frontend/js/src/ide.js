@@ -1,6 +1,7 @@
-// The IDE's two JavaScript components, exposed as `window.AiCockpitIde` for the WASM side
+// The IDE's JavaScript components, exposed as `window.AiCockpitIde` for the WASM side
 // (see app/src/components/ide/js.rs). The WASM side owns the WebSocket and all state; this
-// file only wraps xterm.js and CodeMirror behind a few small functions.
+// file only wraps xterm.js, CodeMirror and the Markdown of AI answers behind a few small
+// functions.
 
 import { Terminal } from "@xterm/xterm";
 import { FitAddon } from "@xterm/addon-fit";
@@ -28,6 +29,9 @@ import { yaml } from "@codemirror/lang-yaml";
 import { shell } from "@codemirror/legacy-modes/mode/shell";
 import { toml } from "@codemirror/legacy-modes/mode/toml";
 import { dockerFile } from "@codemirror/legacy-modes/mode/dockerfile";
+import { highlightCode, classHighlighter } from "@lezer/highlight";
+import { Marked } from "marked";
+import DOMPurify from "dompurify";
 
 const prefersDark = () => window.matchMedia("(prefers-color-scheme: dark)").matches;
 
@@ -58,6 +62,9 @@ function createTerminal(parent, onData, onResize) {
     if (parent.offsetWidth > 0 && parent.offsetHeight > 0) fit.fit();
   });
   observer.observe(parent);
+  // The terminal last used is the one whose output the AI panel can attach.
+  parent.addEventListener("focusin", () => { lastTerminal = term; });
+  lastTerminal ??= term;
   return {
     // Raw bytes from the server: xterm decodes UTF-8 across calls, so a character split
     // between two WebSocket frames still renders as one.
@@ -75,8 +82,26 @@ function createTerminal(parent, onData, onResize) {
       for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? "");
       return lines.join("\n");
     },
-    dispose: () => { observer.disconnect(); term.dispose(); },
+    dispose: () => {
+      if (lastTerminal === term) lastTerminal = null;
+      observer.disconnect();
+      term.dispose();
+    },
   };
+}
+
+let lastTerminal = null;
+
+// The last `maxLines` lines of the terminal last used, as plain text.
+function terminalText(maxLines) {
+  if (!lastTerminal) return "";
+  const buffer = lastTerminal.buffer.active;
+  const lines = [];
+  for (let i = Math.max(0, buffer.length - maxLines); i < buffer.length; i++) {
+    lines.push(buffer.getLine(i)?.translateToString(true) ?? "");
+  }
+  while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
+  return lines.join("\n");
 }
 
 // ---- Editor ---------------------------------------------------------------------------
@@ -128,12 +153,95 @@ function createEditor(parent, path, text, onChange, onSave) {
       ],
     }),
   });
+  // The editor last used is where "Insert at cursor" goes.
+  view.dom.addEventListener("focusin", () => { lastEditor = view; });
+  lastEditor = view;
   return {
     text: () => view.state.doc.toString(),
     setText: (next) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: next } }),
     focus: () => view.focus(),
-    dispose: () => view.destroy(),
+    dispose: () => {
+      if (lastEditor === view) lastEditor = null;
+      view.destroy();
+    },
   };
 }
 
-window.AiCockpitIde = { createTerminal, createEditor };
+let lastEditor = null;
+
+// Replaces the selection of the editor last used with `text`, as one undo step.
+function insertIntoEditor(text) {
+  if (!lastEditor) return false;
+  lastEditor.dispatch(lastEditor.state.replaceSelection(text));
+  lastEditor.focus();
+  return true;
+}
+
+function editorSelection() {
+  if (!lastEditor) return "";
+  const { from, to } = lastEditor.state.selection.main;
+  return lastEditor.state.sliceDoc(from, to);
+}
+
+// ---- AI answers -----------------------------------------------------------------------
+
+const fenceAliases = {
+  rust: "rs", python: "py", javascript: "js", typescript: "ts", golang: "go", "c++": "cpp",
+  shell: "sh", console: "sh", zsh: "sh", shellscript: "sh", yml: "yaml", jsonc: "json",
+};
+
+const escapeHtml = (text) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+// Code highlighted with the editor's own parsers, as `tok-*` classes.
+function highlighted(code, lang) {
+  const key = (lang ?? "").toLowerCase().split(/\s/)[0];
+  const make = key === "dockerfile" ? () => StreamLanguage.define(dockerFile) : byExtension[fenceAliases[key] ?? key];
+  const language = make?.();
+  const parser = language?.language?.parser ?? language?.parser;
+  if (!parser) return escapeHtml(code);
+  let html = "";
+  highlightCode(code, parser.parse(code), classHighlighter,
+    (text, classes) => { html += classes ? `<span class="${classes}">${escapeHtml(text)}</span>` : escapeHtml(text); },
+    () => { html += "\n"; });
+  return html;
+}
+
+const answerMarkdown = new Marked({
+  gfm: true,
+  renderer: {
+    code({ text, lang }) {
+      const language = escapeHtml((lang ?? "").split(/\s/)[0]);
+      return `<pre class="code-block" data-language="${language}"><code>${highlighted(text, lang)}</code></pre>`;
+    },
+  },
+});
+
+// Renders a model's Markdown into `element`, sanitised (the model's text is not trusted),
+// with Copy and, when `canInsert`, "Insert at cursor" on each code block.
+function renderAnswer(element, markdown, canInsert) {
+  element.innerHTML = DOMPurify.sanitize(answerMarkdown.parse(markdown), { USE_PROFILES: { html: true } });
+  for (const pre of element.querySelectorAll("pre.code-block")) {
+    const code = pre.querySelector("code")?.textContent ?? "";
+    const bar = document.createElement("div");
+    bar.className = "code-actions";
+    const button = (label, action) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.addEventListener("click", () => {
+        const done = action();
+        b.textContent = done ? "Done" : "Open a file first";
+        setTimeout(() => { b.textContent = label; }, 1500);
+      });
+      bar.append(b);
+    };
+    button("Copy", () => { navigator.clipboard?.writeText(code); return true; });
+    if (canInsert) button("Insert at cursor", () => insertIntoEditor(code));
+    pre.before(bar);
+  }
+}
+
+window.AiCockpitIde = {
+  createTerminal, createEditor, terminalText, insertIntoEditor, editorSelection, renderAnswer,
+};

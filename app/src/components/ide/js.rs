@@ -1,5 +1,6 @@
 //! The JavaScript side of the IDE (`frontend/js/src/ide.js`, served as `/ide/ide.js`):
-//! xterm.js and CodeMirror behind a handful of functions on `window.AiCockpitIde`.
+//! xterm.js, CodeMirror and AI answers' Markdown behind a handful of functions on
+//! `window.AiCockpitIde`.
 //! Only called from effects and event handlers, which run in the browser alone.
 
 use js_sys::{Function, Uint8Array};
@@ -55,6 +56,16 @@ extern "C" {
     pub fn focus(this: &Editor);
     #[wasm_bindgen(method)]
     pub fn dispose(this: &Editor);
+
+    /// The last `max_lines` lines of the terminal last used, as plain text.
+    #[wasm_bindgen(js_namespace = AiCockpitIde, js_name = terminalText)]
+    pub fn terminal_text(max_lines: u32) -> String;
+    /// The selected text of the editor last used.
+    #[wasm_bindgen(js_namespace = AiCockpitIde, js_name = editorSelection)]
+    pub fn editor_selection() -> String;
+    /// Renders an AI answer's Markdown, sanitised, with actions on its code blocks.
+    #[wasm_bindgen(js_namespace = AiCockpitIde, js_name = renderAnswer)]
+    pub fn render_answer(element: &HtmlElement, markdown: &str, can_insert: bool);
 }
 
 /// True once `/ide/ide.js` has run.

@@ -1,5 +1,8 @@
-//! The in-browser IDE's parts: file tree, editors and terminals, sharing [`state::Ide`].
+//! The in-browser IDE's parts: file tree, editors, terminals and the AI panel, sharing
+//! [`state::Ide`].
 
+pub mod chat;
+mod chat_stream;
 pub mod editors;
 pub mod file_tree;
 mod icons;

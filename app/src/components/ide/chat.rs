@@ -1,0 +1,270 @@
+//! The AI panel beside the editor: a conversation about the workspace with a model the
+//! user picks, answers streamed as Markdown (code highlighted, with Copy and "Insert at
+//! cursor"), the open file, the selection or a terminal's recent output attached on
+//! request, and what was sent and the tokens used shown. Stop ends the answer at once.
+//! Viewers may ask; inserting into a file is for those who may change it.
+
+use leptos::prelude::*;
+use web_sys::AbortController;
+
+use super::chat_stream::stream_chat;
+use super::js;
+use super::state::Ide;
+use crate::ai::{AiError, Attachment, ChatEvent, ChatMessage, ChatRequest, Role, Usage};
+use crate::api::ai::{ai_providers, probe_provider};
+use crate::error::AppError;
+
+/// How much of a terminal's scrollback "Terminal output" attaches.
+const TERMINAL_LINES: u32 = 200;
+
+#[derive(Clone, Copy)]
+struct Attach {
+    file: RwSignal<bool>,
+    selection: RwSignal<bool>,
+    terminal: RwSignal<bool>,
+}
+
+#[component]
+pub fn ChatPanel() -> impl IntoView {
+    let ide = expect_context::<Ide>();
+    let providers = LocalResource::new(ai_providers);
+    let provider = RwSignal::new(String::new());
+    let conversation = RwSignal::new(Vec::<ChatMessage>::new());
+    let answer = RwSignal::new(String::new());
+    let streaming = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let sent = RwSignal::new(Vec::<String>::new());
+    let tokens = RwSignal::new(Usage::default());
+    let question = RwSignal::new(String::new());
+    let probe = RwSignal::new(None::<String>);
+    let attach = Attach {
+        file: RwSignal::new(false),
+        selection: RwSignal::new(false),
+        terminal: RwSignal::new(false),
+    };
+    let controller = StoredValue::new_local(None::<AbortController>);
+
+    let finish = move || {
+        let text = answer.get_untracked();
+        if !text.is_empty() {
+            conversation.update(|c| c.push(ChatMessage::new(Role::Assistant, text)));
+        }
+        answer.set(String::new());
+        streaming.set(false);
+        controller.set_value(None);
+    };
+    let ask = move || {
+        let text = question.get_untracked().trim().to_owned();
+        if text.is_empty() || streaming.get_untracked() {
+            return;
+        }
+        let Ok(abort) = AbortController::new() else {
+            return;
+        };
+        conversation.update(|c| c.push(ChatMessage::new(Role::User, text)));
+        question.set(String::new());
+        error.set(None);
+        streaming.set(true);
+        let request = ChatRequest {
+            workspace: ide.workspace.get_value(),
+            provider: Some(provider.get_untracked()).filter(|p| !p.is_empty()),
+            messages: conversation.get_untracked(),
+            attachments: attachments(&ide, attach),
+        };
+        controller.set_value(Some(abort.clone()));
+        leptos::task::spawn_local(async move {
+            let outcome = stream_chat(&request, &abort, |event| match event {
+                ChatEvent::Context { sent: labels, .. } => sent.set(labels),
+                ChatEvent::Delta { text } => answer.update(|a| a.push_str(&text)),
+                ChatEvent::Done { usage } => {
+                    if let Some(usage) = usage {
+                        tokens.update(|t| {
+                            t.prompt_tokens += usage.prompt_tokens;
+                            t.completion_tokens += usage.completion_tokens;
+                        });
+                    }
+                }
+                ChatEvent::Error { error: e } => error.set(Some(e.into())),
+            })
+            .await;
+            // An abort is the user's Stop, not a failure.
+            if let Err(e) = outcome {
+                if !abort.signal().aborted() {
+                    error.set(Some(e));
+                }
+            }
+            finish();
+        });
+    };
+    let stop = move |_| {
+        controller.with_value(|c| c.as_ref().map(AbortController::abort));
+    };
+    let test_connection = move |_| {
+        let name = provider.get_untracked();
+        probe.set(Some("Testing…".into()));
+        leptos::task::spawn_local(async move {
+            probe.set(Some(match probe_provider(name).await {
+                Ok(found) => format!(
+                    "Connected. Tool calls: {}. Context: {}.",
+                    if found.native_tool_calls {
+                        "native"
+                    } else {
+                        "by text"
+                    },
+                    found
+                        .context_tokens
+                        .map_or("not reported".to_owned(), |t| format!("{t} tokens"))
+                ),
+                Err(e) => e.to_string(),
+            }));
+        });
+    };
+    let can_insert = move || ide.can_change();
+
+    view! {
+        <aside class="chat-panel" aria-label="AI assistant" data-testid="chat">
+            <Suspense fallback=|| view! { <p class="muted chat-note">"Loading providers…"</p> }>
+                {move || providers.get().map(|found| match found {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="chat-note" data-testid="ai-off">{AiError::Off.to_string()}</p>
+                    }.into_any(),
+                    Ok(list) => {
+                        if provider.get_untracked().is_empty() {
+                            let default = list.iter().find(|p| p.is_default).or(list.first());
+                            provider.set(default.map(|p| p.name.clone()).unwrap_or_default());
+                        }
+                        view! {
+                            <div class="chat-providers">
+                                <label for="chat-provider" class="visually-hidden">"Model"</label>
+                                <select id="chat-provider" prop:value=move || provider.get()
+                                    on:change=move |ev| provider.set(event_target_value(&ev))>
+                                    {list.into_iter().map(|p| {
+                                        let label = format!("{} · {}", p.name, p.model);
+                                        view! { <option value=p.name>{label}</option> }
+                                    }).collect_view()}
+                                </select>
+                                <button type="button" class="button-like" on:click=test_connection>"Test connection"</button>
+                            </div>
+                            <p class="chat-note muted" role="status">{move || probe.get()}</p>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="chat-note error">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+            <div class="chat-log" aria-live="polite">
+                <For each=move || conversation.get().into_iter().enumerate()
+                    key=|(i, m)| (*i, m.content.len()) let:entry>
+                    {
+                        let (_, message) = entry;
+                        match message.role {
+                            Role::Assistant => view! {
+                                <Answer text=Signal::stored(message.content) can_insert />
+                            }.into_any(),
+                            _ => view! { <p class="chat-question">{message.content}</p> }.into_any(),
+                        }
+                    }
+                </For>
+                <Show when=move || streaming.get()>
+                    <Answer text=Signal::derive(move || answer.get()) can_insert />
+                </Show>
+                {move || error.get().map(|e| view! {
+                    <p class="chat-error" role="alert" data-testid="chat-error">{e.to_string()}</p>
+                })}
+            </div>
+            <Show when=move || !sent.with(Vec::is_empty) || tokens.get() != Usage::default()>
+                <p class="chat-context muted" data-testid="chat-context">
+                    {move || {
+                        let t = tokens.get();
+                        let mut text = format!("{} + {} tokens", t.prompt_tokens, t.completion_tokens);
+                        let labels = sent.get();
+                        if !labels.is_empty() {
+                            text.push_str(&format!(" · sent: {}", labels.join(", ")));
+                        }
+                        text
+                    }}
+                </p>
+            </Show>
+            <form class="chat-form" on:submit=move |ev| { ev.prevent_default(); ask(); }>
+                <div class="chat-attach">
+                    <label><input type="checkbox" bind:checked=attach.file />" Open file"</label>
+                    <label><input type="checkbox" bind:checked=attach.selection />" Selection"</label>
+                    <label><input type="checkbox" bind:checked=attach.terminal />" Terminal output"</label>
+                </div>
+                <label for="chat-question" class="visually-hidden">"Ask about this workspace"</label>
+                <textarea id="chat-question" rows="3" placeholder="Ask about this workspace (Enter sends, Shift+Enter a new line)"
+                    prop:value=move || question.get()
+                    on:input=move |ev| question.set(event_target_value(&ev))
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            ask();
+                        }
+                    }></textarea>
+                <div class="chat-buttons">
+                    <Show when=move || streaming.get()
+                        fallback=|| view! { <button type="submit" class="button primary">"Ask"</button> }>
+                        <button type="button" class="button" on:click=stop>"Stop"</button>
+                    </Show>
+                    <button type="button" class="button-like" on:click=move |_| {
+                        conversation.set(Vec::new());
+                        sent.set(Vec::new());
+                        tokens.set(Usage::default());
+                        error.set(None);
+                    }>"New conversation"</button>
+                </div>
+            </form>
+        </aside>
+    }
+}
+
+/// What the user chose to attach, read from the IDE as it is now.
+fn attachments(ide: &Ide, attach: Attach) -> Vec<Attachment> {
+    let mut chosen = Vec::new();
+    if attach.file.get_untracked() {
+        let active = ide.active_file.get_untracked();
+        let open = ide.open_files.get_untracked();
+        if let Some(file) = open.iter().find(|f| Some(f.id) == active) {
+            chosen.push(Attachment::File {
+                path: file.path.get_untracked().absolute(),
+            });
+        }
+    }
+    if !js::loaded() {
+        return chosen;
+    }
+    if attach.selection.get_untracked() {
+        let text = js::editor_selection();
+        if !text.is_empty() {
+            chosen.push(Attachment::Text {
+                label: "selection".into(),
+                text,
+            });
+        }
+    }
+    if attach.terminal.get_untracked() {
+        let text = js::terminal_text(TERMINAL_LINES);
+        if !text.is_empty() {
+            chosen.push(Attachment::Text {
+                label: "terminal output".into(),
+                text,
+            });
+        }
+    }
+    chosen
+}
+
+/// One answer, rendered as Markdown by the IDE bundle whenever its text changes.
+#[component]
+fn Answer(
+    text: Signal<String>,
+    can_insert: impl Fn() -> bool + Send + Sync + 'static,
+) -> impl IntoView {
+    let host = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        let markdown = text.get();
+        let insert = can_insert();
+        let Some(element) = host.get() else { return };
+        js::when_loaded(move || js::render_answer(&element, &markdown, insert));
+    });
+    view! { <div class="chat-answer" node_ref=host data-testid="chat-answer"></div> }
+}

@@ -1,0 +1,47 @@
+// The AI panel in the IDE, against a scripted model server: an answer streams in as
+// Markdown, its code block goes into the open file at the cursor as one undo step, and
+// the panel says what was sent and how many tokens it took.
+import { test, expect } from '@playwright/test';
+import { ADMIN, createWorkspace, openDashboard, removeWorkspace, row, run, terminal, uniqueName } from './helpers';
+
+const created: string[] = [];
+test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
+
+test('an answer streams in and its code block is inserted at the cursor', async ({ page }) => {
+  const name = uniqueName('ai');
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await row(page, name).getByRole('link', { name: 'Open' }).click();
+  await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(terminal(page)).toContainText('$');
+  await run(page, "printf 'first line\\n' > app.py");
+
+  const file = page.locator('.tree-row[data-path="/workspace/app.py"]');
+  await file.getByRole('button', { name: 'app.py' }).click();
+  const content = page.locator('[data-testid="editor"][data-path="/workspace/app.py"] .cm-content');
+  await expect(content).toHaveText('first line');
+  await content.click();
+  await page.keyboard.press('Control+End');
+
+  await page.getByRole('button', { name: 'AI assistant' }).click();
+  const chat = page.getByTestId('chat');
+  await expect(chat.getByRole('combobox')).toHaveValue('scripted');
+  await chat.getByLabel('Open file').check();
+  await chat.getByLabel('Ask about this workspace').fill('Write a greeting');
+  await chat.getByRole('button', { name: 'Ask' }).click();
+
+  const answer = chat.getByTestId('chat-answer').last();
+  await expect(answer).toContainText('Run it with python3');
+  await expect(answer.locator('pre.code-block')).toContainText('print("hello from the model")');
+  // Highlighted by the editor's Python parser.
+  await expect(answer.locator('pre.code-block .tok-string')).toHaveCount(1);
+  await expect(chat.getByTestId('chat-context')).toContainText('sent: file /workspace/app.py');
+
+  await answer.getByRole('button', { name: 'Insert at cursor' }).click();
+  await expect(content).toContainText('first lineprint("hello from the model")');
+  await content.click();
+  await page.keyboard.press('Control+z');
+  await expect(content).toHaveText('first line');
+});
