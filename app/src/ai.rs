@@ -78,6 +78,39 @@ pub enum ChatEvent {
     Error { error: AiError },
 }
 
+/// How much harm a command can do, decided by rules (never by the model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Low => "low risk",
+            Self::Medium => "medium risk",
+            Self::High => "high risk",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Risk {
+    pub level: RiskLevel,
+    /// Why, for the highest level found.
+    pub reasons: Vec<String>,
+}
+
+/// The terminal assistant's proposal: nothing runs until the user confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandSuggestion {
+    pub command: String,
+    pub explanation: String,
+    pub risk: Risk,
+}
+
 /// A provider as the panel lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderInfo {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::ai::{Capabilities, ProviderInfo};
+use crate::ai::{Capabilities, CommandSuggestion, ProviderInfo};
 use crate::auth::{
     Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, NewToken, Role, Share, ShareRole,
     SignedIn, UserName, UserSummary, WorkspaceRef,
@@ -184,6 +184,16 @@ pub trait AiService: Send + Sync + 'static {
     async fn providers(&self, actor: &Actor) -> Result<Vec<ProviderInfo>, AppError>;
     /// Probes a provider's model now (and remembers the result).
     async fn probe(&self, actor: &Actor, provider: &str) -> Result<Capabilities, AppError>;
+    /// The terminal assistant: a command for `task` (with the terminal's recent `output`),
+    /// its explanation and the rules' risk. For those who may type into the workspace.
+    async fn suggest_command(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        task: &str,
+        provider: Option<&str>,
+        output: Option<&str>,
+    ) -> Result<CommandSuggestion, AppError>;
     /// The provider used when a request names none; admins only.
     async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError>;
 }

@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::ai::{Capabilities, ProviderInfo};
+use crate::ai::{Capabilities, CommandSuggestion, ProviderInfo};
+use crate::auth::WorkspaceRef;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -18,6 +19,26 @@ pub async fn ai_providers() -> Result<Vec<ProviderInfo>, AppError> {
 #[server(prefix = "/api/ai", endpoint = "probe", input = Json)]
 pub async fn probe_provider(provider: String) -> Result<Capabilities, AppError> {
     ai()?.probe(&actor()?, &provider).await.map_err(respond)
+}
+
+/// The terminal assistant's proposal; typing it is the user's decision.
+#[server(prefix = "/api/ai", endpoint = "suggest-command", input = Json)]
+pub async fn suggest_command(
+    workspace: WorkspaceRef,
+    task: String,
+    provider: Option<String>,
+    output: Option<String>,
+) -> Result<CommandSuggestion, AppError> {
+    ai()?
+        .suggest_command(
+            &actor()?,
+            &workspace,
+            &task,
+            provider.as_deref(),
+            output.as_deref(),
+        )
+        .await
+        .map_err(respond)
 }
 
 #[server(prefix = "/api/ai", endpoint = "set-default", input = Json)]

@@ -2,17 +2,22 @@
 //! `probe`), what a chat sends (`context`), and the chat route (`routes`). Every request
 //! is made for a signed-in user on a workspace they may see, and lands in the audit log.
 
+mod assist;
 pub mod chunk;
 pub mod client;
 pub mod config;
 pub mod context;
 mod probe;
+pub mod risk;
 pub mod routes;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use app::ai::{AiError, Attachment, Capabilities, ChatEvent, ChatRequest, ProviderInfo, Usage};
+use app::ai::{
+    AiError, Attachment, Capabilities, ChatEvent, ChatRequest, CommandSuggestion, ProviderInfo,
+    Usage,
+};
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use app::service::{AiService, SharedFileService};
@@ -207,6 +212,18 @@ impl Drop for ChatRecord {
     }
 }
 
+/// The whole text of an answer.
+async fn collect(mut answer: client::Answer) -> Result<String, AiError> {
+    let mut text = String::new();
+    while let Some(piece) = answer.next().await {
+        match piece? {
+            Piece::Text(more) => text.push_str(&more),
+            Piece::Done { .. } => break,
+        }
+    }
+    Ok(text)
+}
+
 #[async_trait::async_trait]
 impl AiService for AiManager {
     async fn providers(&self, _actor: &Actor) -> Result<Vec<ProviderInfo>, AppError> {
@@ -230,6 +247,46 @@ impl AiService for AiManager {
             .unwrap_or_else(|p| p.into_inner())
             .insert(provider.name().to_owned(), found.clone());
         Ok(found)
+    }
+
+    async fn suggest_command(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        task: &str,
+        provider: Option<&str>,
+        output: Option<&str>,
+    ) -> Result<CommandSuggestion, AppError> {
+        // For typing into a terminal: viewers cannot.
+        let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
+        let provider = self.provider(provider)?;
+        if task.trim().is_empty() {
+            return Err(AppError::invalid(
+                app::error::Field::Name,
+                "Describe the task first.",
+            ));
+        }
+        let messages = assist::messages(&resolved.reference, task, output);
+        let reply = collect(provider.chat(&messages).await?).await?;
+        let (command, explanation) = assist::read_reply(&reply).ok_or_else(|| AiError::Broken {
+            provider: provider.name().to_owned(),
+            detail: "the answer held no command".into(),
+        })?;
+        let risk = risk::assess(&command);
+        let detail = format!(
+            "{}/{}: {command} ({})",
+            provider.name(),
+            provider.model(),
+            risk.level.label()
+        );
+        self.audit
+            .record(actor, "ai-command", Some(&resolved.reference), Some(detail))
+            .await;
+        Ok(CommandSuggestion {
+            command,
+            explanation,
+            risk,
+        })
     }
 
     async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError> {

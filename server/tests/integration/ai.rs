@@ -429,3 +429,48 @@ impl std::io::Write for Writer {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn the_terminal_assistant_proposes_a_command_labelled_by_the_rules() {
+    let llm = ScriptedLlm::start().await;
+    let app = spawn_app_with_ai(settings(&llm.url, &["commands"], Duration::from_secs(20))).await;
+    let (workspace, _cleanup) = workspace(&app).await;
+    let ask = |client: &reqwest::Client| {
+        client
+            .post(format!("{}/api/ai/suggest-command", app.base))
+            .json(&json!({
+                "workspace": workspace,
+                "task": "clean the build",
+                "output": "\u{1b}[1mbuild/\u{1b}[0m is 2 GB",
+            }))
+            .send()
+    };
+    let suggestion: Value = ask(&app.client).await.unwrap().json().await.unwrap();
+    assert_eq!(suggestion["command"], "rm -rf build && ls");
+    assert_eq!(suggestion["explanation"], "removes the build folder.");
+    assert_eq!(suggestion["risk"]["level"], "High");
+    assert_eq!(suggestion["risk"]["reasons"][0], "deletes recursively");
+    let sent = &llm.seen()[0].body["messages"][1]["content"];
+    assert!(sent.as_str().unwrap().contains("build/ is 2 GB"), "{sent}");
+
+    // A viewer may chat but not have commands typed for them.
+    app.auth
+        .add_user("vera", PASSWORD, app::auth::Role::Member)
+        .await
+        .unwrap();
+    let vera = app
+        .auth
+        .issue_token(&app::auth::UserName::parse("vera").unwrap(), "t")
+        .await
+        .unwrap();
+    let shared = app
+        .client
+        .post(format!("{}/api/workspaces/share", app.base))
+        .json(&json!({ "workspace": workspace, "user": "vera", "role": "Viewer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 200);
+    let refused = ask(&bearer_client(&vera)).await.unwrap();
+    assert_eq!(refused.status(), 403);
+}

@@ -42,6 +42,10 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
         ("/api/ai/providers", (json!({}), Own)),
         ("/api/ai/probe", (json!({ "provider": "none" }), Own)),
         (
+            "/api/ai/suggest-command",
+            (json!({ "workspace": "W", "task": "list files" }), NotFound),
+        ),
+        (
             "/api/ai/set-default",
             (json!({ "provider": "none" }), Forbidden),
         ),

@@ -144,6 +144,15 @@ async fn completions(
             None,
             script,
         ),
+        "commands" => stream(
+            vec![
+                Bytes::from(delta("```sh\nrm -rf bu", Value::Null)),
+                Bytes::from(delta("ild && ls\n```\nExplanation: removes the build folder.", json!("stop"))),
+                Bytes::from("data: [DONE]\n\n"),
+            ],
+            None,
+            script,
+        ),
         "hang" => stream(
             vec![Bytes::from(delta("Thinking", Value::Null))],
             Some(Duration::from_secs(60)),
