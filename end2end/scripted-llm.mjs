@@ -4,6 +4,7 @@
 import http from "node:http";
 
 const port = Number(process.argv[2] ?? 3197);
+const command = "```sh\necho assisted-''command\n```\nExplanation: prints a word.";
 const answer = 'Here is a greeting:\n\n```python\nprint("hello from the model")\n```\n\nRun it with `python3`.';
 
 function chunk(content, finish = null) {
@@ -22,10 +23,14 @@ http
       response.writeHead(404).end();
       return;
     }
-    request.resume();
+    let body = "";
+    request.on("data", (data) => { body += data; });
     request.on("end", () => {
+      // The terminal assistant asks for a command; everything else gets the chat answer.
+      const wantsCommand = body.includes("You write shell commands");
       response.writeHead(200, { "content-type": "text/event-stream" });
-      const pieces = answer.match(/[\s\S]{1,6}/g).map((p) => chunk(p));
+      const text = wantsCommand ? command : answer;
+      const pieces = text.match(/[\s\S]{1,6}/g).map((p) => chunk(p));
       pieces.push(chunk("", "stop"), "data: [DONE]\n\n");
       let next = 0;
       const timer = setInterval(() => {

@@ -1,6 +1,6 @@
-// The AI panel in the IDE, against a scripted model server: an answer streams in as
-// Markdown, its code block goes into the open file at the cursor as one undo step, and
-// the panel says what was sent and how many tokens it took.
+// AI in the IDE, against a scripted model server: an answer streams in as Markdown, its
+// code block goes into the open file at the cursor as one undo step, and the panel says
+// what was sent; the terminal assistant's command reaches the shell only when confirmed.
 import { test, expect } from '@playwright/test';
 import { ADMIN, createWorkspace, openDashboard, removeWorkspace, row, run, terminal, uniqueName } from './helpers';
 
@@ -44,4 +44,27 @@ test('an answer streams in and its code block is inserted at the cursor', async 
   await content.click();
   await page.keyboard.press('Control+z');
   await expect(content).toHaveText('first line');
+});
+
+test('the terminal assistant types its command only after confirmation', async ({ page }) => {
+  const name = uniqueName('assist');
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await row(page, name).getByRole('link', { name: 'Open' }).click();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(terminal(page)).toContainText('$');
+
+  await terminal(page).click();
+  await page.keyboard.press('Control+k');
+  const assistant = page.getByTestId('command-assistant');
+  await assistant.getByLabel('What should this terminal do?').fill('say something');
+  await assistant.getByLabel('What should this terminal do?').press('Enter');
+  await expect(assistant.getByLabel('Command (edit it if you like)')).toHaveValue("echo assisted-''command");
+  await expect(assistant.getByTestId('risk')).toHaveText('low risk');
+  await expect(terminal(page)).not.toContainText('assisted');
+
+  await assistant.getByRole('button', { name: 'Run' }).click();
+  await expect(assistant).toHaveCount(0);
+  await expect(terminal(page)).toContainText('assisted-command');
 });

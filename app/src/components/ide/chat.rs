@@ -34,7 +34,8 @@ pub fn ChatPanel() -> impl IntoView {
     let streaming = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
     let sent = RwSignal::new(Vec::<String>::new());
-    let tokens = RwSignal::new(Usage::default());
+    // Tokens used so far, when the model server reports them.
+    let tokens = RwSignal::new(None::<Usage>);
     let question = RwSignal::new(String::new());
     let probe = RwSignal::new(None::<String>);
     let attach = Attach {
@@ -79,6 +80,7 @@ pub fn ChatPanel() -> impl IntoView {
                 ChatEvent::Done { usage } => {
                     if let Some(usage) = usage {
                         tokens.update(|t| {
+                            let t = t.get_or_insert_with(Usage::default);
                             t.prompt_tokens += usage.prompt_tokens;
                             t.completion_tokens += usage.completion_tokens;
                         });
@@ -171,11 +173,13 @@ pub fn ChatPanel() -> impl IntoView {
                     <p class="chat-error" role="alert" data-testid="chat-error">{e.to_string()}</p>
                 })}
             </div>
-            <Show when=move || !sent.with(Vec::is_empty) || tokens.get() != Usage::default()>
+            <Show when=move || !sent.with(Vec::is_empty) || tokens.get().is_some()>
                 <p class="chat-context muted" data-testid="chat-context">
                     {move || {
-                        let t = tokens.get();
-                        let mut text = format!("{} + {} tokens", t.prompt_tokens, t.completion_tokens);
+                        let mut text = match tokens.get() {
+                            Some(t) => format!("{} + {} tokens", t.prompt_tokens, t.completion_tokens),
+                            None => "tokens not reported".to_owned(),
+                        };
                         let labels = sent.get();
                         if !labels.is_empty() {
                             text.push_str(&format!(" · sent: {}", labels.join(", ")));
@@ -208,7 +212,7 @@ pub fn ChatPanel() -> impl IntoView {
                     <button type="button" class="button-like" on:click=move |_| {
                         conversation.set(Vec::new());
                         sent.set(Vec::new());
-                        tokens.set(Usage::default());
+                        tokens.set(None);
                         error.set(None);
                     }>"New conversation"</button>
                 </div>

@@ -114,6 +114,12 @@ impl TerminalConnection {
         inner.socket_handlers.clear();
     }
 
+    /// Types `text` into the shell as if the user had (the terminal assistant, confirmed).
+    pub fn type_text(&self, text: &str) {
+        self.send_keys(text.as_bytes());
+        self.with_terminal(js::Terminal::focus);
+    }
+
     fn with_terminal(&self, f: impl FnOnce(&js::Terminal)) {
         if let Some(terminal) = &self.0.borrow().terminal {
             f(terminal);

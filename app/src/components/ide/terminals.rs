@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::command_assist::{CommandAssistant, OpenTerminals};
 use super::state::{random_id, recall, remember};
 use super::terminal_connection::{Company, TerminalConnection};
 use crate::auth::WorkspaceRef;
@@ -109,8 +110,37 @@ pub fn TerminalPanel(workspace: WorkspaceRef) -> impl IntoView {
     };
 
     let workspace = StoredValue::new(workspace);
+    let ide = expect_context::<super::state::Ide>();
+    provide_context(OpenTerminals::new());
+    let assistant = RwSignal::new(false);
+    let active = Signal::derive(move || tabs.with(|t| t.active.clone()));
+    let section = NodeRef::<leptos::html::Section>::new();
+    // Ctrl+K in a terminal opens the assistant: caught on the way down, before xterm.js
+    // takes the key for the shell.
+    let shortcut = StoredValue::new_local(
+        None::<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::KeyboardEvent)>>,
+    );
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let Some(element) = section.get() else { return };
+        let handler = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(
+            move |ev: web_sys::KeyboardEvent| {
+                if (ev.ctrl_key() || ev.meta_key()) && ev.key() == "k" && ide.can_change() {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    assistant.set(true);
+                }
+            },
+        );
+        let _ = element.add_event_listener_with_callback_and_bool(
+            "keydown",
+            handler.as_ref().unchecked_ref(),
+            true,
+        );
+        shortcut.set_value(Some(handler));
+    });
     view! {
-        <section class="terminals" aria-label="Terminals">
+        <section class="terminals" aria-label="Terminals" node_ref=section>
             <div class="tabbar" role="tablist">
                 <For
                     each=move || tabs.get().tabs
@@ -122,7 +152,14 @@ pub fn TerminalPanel(workspace: WorkspaceRef) -> impl IntoView {
                 <button class="tab-new" title="New terminal" on:click=new_tab data-testid="new-terminal">
                     "+"
                 </button>
+                <Show when=move || ide.can_change()>
+                    <button class="tab-new tab-assist" title="Propose a command for this terminal (Ctrl+K)"
+                        on:click=move |_| assistant.update(|open| *open = !*open)>
+                        "Ask AI"
+                    </button>
+                </Show>
             </div>
+            <CommandAssistant active open=assistant />
             <div class="terminal-stack">
                 <Show when=move || restored.get()>
                     <For
@@ -245,6 +282,8 @@ fn TerminalView(workspace: WorkspaceRef, id: String, visible: Memo<bool>) -> imp
         terminal: RwSignal::new(Vec::new()),
     };
     let attached = company.terminal;
+    let terminals = expect_context::<OpenTerminals>();
+    let registered = id.clone();
     Effect::new(move |_| {
         let Some(element) = host.get() else { return };
         if connection.with_value(Option::is_some) {
@@ -252,9 +291,11 @@ fn TerminalView(workspace: WorkspaceRef, id: String, visible: Memo<bool>) -> imp
         }
         let (workspace, id) = (workspace.clone(), id.clone());
         super::js::when_loaded(move || {
-            connection.set_value(Some(TerminalConnection::open(
-                &element, &workspace, &id, company,
-            )));
+            let opened = TerminalConnection::open(&element, &workspace, &id, company);
+            terminals
+                .0
+                .update_value(|open| _ = open.insert(id, opened.clone()));
+            connection.set_value(Some(opened));
         });
     });
     Effect::new(move |_| {
@@ -266,6 +307,9 @@ fn TerminalView(workspace: WorkspaceRef, id: String, visible: Memo<bool>) -> imp
         }
     });
     on_cleanup(move || {
+        terminals
+            .0
+            .try_update_value(|open| _ = open.remove(&registered));
         connection.try_with_value(|c| c.as_ref().map(TerminalConnection::dispose));
     });
     view! {
