@@ -111,6 +111,65 @@ pub struct CommandSuggestion {
     pub risk: Risk,
 }
 
+/// What a code action asks of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CodeActionKind {
+    Explain,
+    Generate,
+    Refactor,
+    Fix,
+    /// The user's own instruction.
+    Custom,
+}
+
+impl CodeActionKind {
+    pub const ALL: [Self; 5] = [
+        Self::Explain,
+        Self::Generate,
+        Self::Refactor,
+        Self::Fix,
+        Self::Custom,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Explain => "Explain",
+            Self::Generate => "Generate",
+            Self::Refactor => "Refactor",
+            Self::Fix => "Fix",
+            Self::Custom => "Instruction",
+        }
+    }
+}
+
+/// A code action on an open file or its selection. The text is the editor's, unsaved
+/// edits included, cut at the selection (`selected` empty: the whole file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeActionRequest {
+    pub workspace: WorkspaceRef,
+    pub file: String,
+    pub before: String,
+    pub selected: String,
+    pub after: String,
+    pub kind: CodeActionKind,
+    /// What to do (generate, custom), or extra words for the others.
+    #[serde(default)]
+    pub instruction: String,
+    /// An error to fix: a diagnostic or a terminal's output.
+    #[serde(default)]
+    pub diagnostic: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CodeActionResult {
+    /// The whole file as the model proposes it, for the user to review hunk by hunk.
+    Edit { text: String },
+    /// An explanation, in Markdown.
+    Explanation { markdown: String },
+}
+
 /// A provider as the panel lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderInfo {

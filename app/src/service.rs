@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::ai::{Capabilities, CommandSuggestion, ProviderInfo};
+use crate::ai::{
+    Capabilities, CodeActionRequest, CodeActionResult, CommandSuggestion, ProviderInfo,
+};
 use crate::auth::{
     Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, NewToken, Role, Share, ShareRole,
     SignedIn, UserName, UserSummary, WorkspaceRef,
@@ -194,6 +196,13 @@ pub trait AiService: Send + Sync + 'static {
         provider: Option<&str>,
         output: Option<&str>,
     ) -> Result<CommandSuggestion, AppError>;
+    /// A code action on a file or its selection: an explanation, or the whole file as
+    /// proposed for the user to review. Edits need the right to change the workspace.
+    async fn code_action(
+        &self,
+        actor: &Actor,
+        request: CodeActionRequest,
+    ) -> Result<CodeActionResult, AppError>;
     /// The provider used when a request names none; admins only.
     async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError>;
 }

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::ai::{Capabilities, CommandSuggestion, ProviderInfo};
+use crate::ai::{
+    Capabilities, CodeActionRequest, CodeActionResult, CommandSuggestion, ProviderInfo,
+};
 use crate::auth::WorkspaceRef;
 use crate::error::AppError;
 
@@ -39,6 +41,12 @@ pub async fn suggest_command(
         )
         .await
         .map_err(respond)
+}
+
+/// A code action; an edit comes back as the proposed file, applied only by the user.
+#[server(prefix = "/api/ai", endpoint = "code-action", input = Json)]
+pub async fn code_action(request: CodeActionRequest) -> Result<CodeActionResult, AppError> {
+    ai()?.code_action(&actor()?, request).await.map_err(respond)
 }
 
 #[server(prefix = "/api/ai", endpoint = "set-default", input = Json)]

@@ -2,6 +2,7 @@
 //! `probe`), what a chat sends (`context`), and the chat route (`routes`). Every request
 //! is made for a signed-in user on a workspace they may see, and lands in the audit log.
 
+mod actions;
 mod assist;
 pub mod chunk;
 pub mod client;
@@ -15,8 +16,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use app::ai::{
-    AiError, Attachment, Capabilities, ChatEvent, ChatRequest, CommandSuggestion, ProviderInfo,
-    Usage,
+    AiError, Attachment, Capabilities, ChatEvent, ChatRequest, CodeActionKind, CodeActionRequest,
+    CodeActionResult, CommandSuggestion, ProviderInfo, Usage,
 };
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
@@ -287,6 +288,48 @@ impl AiService for AiManager {
             explanation,
             risk,
         })
+    }
+
+    async fn code_action(
+        &self,
+        actor: &Actor,
+        request: CodeActionRequest,
+    ) -> Result<CodeActionResult, AppError> {
+        // Explaining reads; everything else proposes an edit to apply.
+        let action = match request.kind {
+            CodeActionKind::Explain => Action::View,
+            _ => Action::Use,
+        };
+        let resolved = self
+            .resolver
+            .resolve(actor, &request.workspace, action)
+            .await?;
+        let path = WorkspacePath::parse(&request.file)?;
+        let provider = self.provider(request.provider.as_deref())?;
+        let reply = collect(provider.chat(&actions::messages(&request)).await?).await?;
+        let detail = format!(
+            "{}/{}: {} on {}",
+            provider.name(),
+            provider.model(),
+            request.kind.label(),
+            path.absolute()
+        );
+        self.audit
+            .record(
+                actor,
+                "ai-code-action",
+                Some(&resolved.reference),
+                Some(detail),
+            )
+            .await;
+        if request.kind == CodeActionKind::Explain {
+            return Ok(CodeActionResult::Explanation { markdown: reply });
+        }
+        let text = actions::proposed_text(&request, &reply).ok_or_else(|| AiError::Broken {
+            provider: provider.name().to_owned(),
+            detail: "the answer held no code".into(),
+        })?;
+        Ok(CodeActionResult::Edit { text })
     }
 
     async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError> {

@@ -474,3 +474,57 @@ async fn the_terminal_assistant_proposes_a_command_labelled_by_the_rules() {
     let refused = ask(&bearer_client(&vera)).await.unwrap();
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn code_actions_propose_the_whole_file_and_explain_for_viewers_too() {
+    let llm = ScriptedLlm::start().await;
+    let app = spawn_app_with_ai(settings(&llm.url, &["coder"], Duration::from_secs(20))).await;
+    let (workspace, _cleanup) = workspace(&app).await;
+    let action = |client: &reqwest::Client, kind: &str| {
+        client
+            .post(format!("{}/api/ai/code-action", app.base))
+            .json(&json!({ "request": {
+                "workspace": workspace, "file": "app.py",
+                "before": "print(broken)\n", "selected": "", "after": "",
+                "kind": kind, "diagnostic": "NameError: name 'broken' is not defined",
+            }}))
+            .send()
+    };
+    let fixed: Value = action(&app.client, "Fix")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fixed, json!({ "Edit": { "text": "print(\"fixed\")\n" } }));
+    let sent = llm.seen()[0].body["messages"][1]["content"].clone();
+    assert!(sent.as_str().unwrap().contains("print(broken)"), "{sent}");
+    assert!(sent.as_str().unwrap().contains("NameError"), "{sent}");
+
+    app.auth
+        .add_user("vic", PASSWORD, app::auth::Role::Member)
+        .await
+        .unwrap();
+    let vic = app
+        .auth
+        .issue_token(&app::auth::UserName::parse("vic").unwrap(), "t")
+        .await
+        .unwrap();
+    let shared = app
+        .client
+        .post(format!("{}/api/workspaces/share", app.base))
+        .json(&json!({ "workspace": workspace, "user": "vic", "role": "Viewer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 200);
+    let viewer = bearer_client(&vic);
+    let explained = action(&viewer, "Explain").await.unwrap();
+    assert_eq!(explained.status(), 200);
+    let explained: Value = explained.json().await.unwrap();
+    assert!(explained["Explanation"]["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("Here you go"));
+    assert_eq!(action(&viewer, "Refactor").await.unwrap().status(), 403);
+}

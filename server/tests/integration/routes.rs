@@ -42,6 +42,13 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
         ("/api/ai/providers", (json!({}), Own)),
         ("/api/ai/probe", (json!({ "provider": "none" }), Own)),
         (
+            "/api/ai/code-action",
+            (
+                json!({ "request": { "workspace": "W", "file": "a.txt", "before": "x", "selected": "", "after": "", "kind": "Explain" } }),
+                NotFound,
+            ),
+        ),
+        (
             "/api/ai/suggest-command",
             (json!({ "workspace": "W", "task": "list files" }), NotFound),
         ),

@@ -144,6 +144,15 @@ async fn completions(
             None,
             script,
         ),
+        "coder" => stream(
+            vec![
+                Bytes::from(delta("Here you go:\n```python\nprint(\"fi", Value::Null)),
+                Bytes::from(delta("xed\")\n```\n", json!("stop"))),
+                Bytes::from("data: [DONE]\n\n"),
+            ],
+            None,
+            script,
+        ),
         "commands" => stream(
             vec![
                 Bytes::from(delta("```sh\nrm -rf bu", Value::Null)),
