@@ -1,10 +1,14 @@
 // A scripted OpenAI-compatible model server for the browser tests (no model API is
-// reachable here): it streams one answer with a code block, in small pieces, like real
-// servers do. Usage: node scripted-llm.mjs PORT
+// reachable here): it streams its answers in small pieces, like real servers do: a chat
+// answer with a code block, a command for the terminal assistant, code action results.
+// Usage: node scripted-llm.mjs PORT
 import http from "node:http";
 
 const port = Number(process.argv[2] ?? 3197);
 const command = "```sh\necho assisted-''command\n```\nExplanation: prints a word.";
+// Code actions: the numbers file of the browser test with two lines changed.
+const edited = "```python\none = 1\ntwo = 22\nthree = 3\nfour = 4\nfive = 5\nsix = 66\nseven = 7\n```";
+const explanation = "This file **assigns** seven numbers.";
 const answer = 'Here is a greeting:\n\n```python\nprint("hello from the model")\n```\n\nRun it with `python3`.';
 
 function chunk(content, finish = null) {
@@ -27,9 +31,11 @@ http
     request.on("data", (data) => { body += data; });
     request.on("end", () => {
       // The terminal assistant asks for a command; everything else gets the chat answer.
-      const wantsCommand = body.includes("You write shell commands");
+      let text = answer;
+      if (body.includes("You write shell commands")) text = command;
+      else if (body.includes("Explain what this code does")) text = explanation;
+      else if (body.includes("You edit code in the file")) text = edited;
       response.writeHead(200, { "content-type": "text/event-stream" });
-      const text = wantsCommand ? command : answer;
       const pieces = text.match(/[\s\S]{1,6}/g).map((p) => chunk(p));
       pieces.push(chunk("", "stop"), "data: [DONE]\n\n");
       let next = 0;

@@ -1,6 +1,7 @@
 // AI in the IDE, against a scripted model server: an answer streams in as Markdown, its
 // code block goes into the open file at the cursor as one undo step, and the panel says
-// what was sent; the terminal assistant's command reaches the shell only when confirmed.
+// what was sent; the terminal assistant's command reaches the shell only when confirmed;
+// a code action's diff is accepted hunk by hunk and undone in one step.
 import { test, expect } from '@playwright/test';
 import { ADMIN, createWorkspace, openDashboard, removeWorkspace, row, run, terminal, uniqueName } from './helpers';
 
@@ -67,4 +68,43 @@ test('the terminal assistant types its command only after confirmation', async (
   await assistant.getByRole('button', { name: 'Run' }).click();
   await expect(assistant).toHaveCount(0);
   await expect(terminal(page)).toContainText('assisted-command');
+});
+
+test('a code action is reviewed hunk by hunk, applied, and undone in one step', async ({ page }) => {
+  const name = uniqueName('actions');
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await row(page, name).getByRole('link', { name: 'Open' }).click();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await expect(terminal(page)).toContainText('$');
+  const original = ['one = 1', 'two = 2', 'three = 3', 'four = 4', 'five = 5', 'six = 6', 'seven = 7'];
+  await run(page, `printf '${original.join('\\n')}\\n' > numbers.py`);
+  await page.locator('.tree-row[data-path="/workspace/numbers.py"]').getByRole('button', { name: 'numbers.py' }).click();
+  const editor = page.locator('[data-testid="editor"][data-path="/workspace/numbers.py"]');
+  const content = editor.locator('.cm-content').first();
+  await expect(content).toContainText('seven = 7');
+
+  await editor.getByRole('button', { name: 'Explain' }).click();
+  await expect(editor.getByTestId('explanation')).toContainText('This file assigns seven numbers');
+  await editor.getByTestId('explanation').getByRole('button', { name: 'Close' }).click();
+
+  await editor.getByRole('button', { name: 'Refactor' }).click();
+  const review = editor.getByTestId('review');
+  await expect(review).toBeVisible();
+  await expect(review.getByRole('button', { name: 'Accept' })).toHaveCount(2);
+  await review.getByRole('button', { name: 'Accept' }).first().click();
+  await expect(review.getByRole('button', { name: 'Reject' })).toHaveCount(1);
+  await review.getByRole('button', { name: 'Reject' }).click();
+  await review.getByRole('button', { name: 'Apply' }).click();
+  await expect(review).toBeHidden();
+  await expect(content).toContainText('two = 22');
+  await expect(content).toContainText('six = 6');
+  await expect(content).not.toContainText('six = 66');
+  await expect(editor.page().locator('.editors .tab', { hasText: 'numbers.py' }).getByLabel('unsaved')).toBeVisible();
+
+  await content.click();
+  await page.keyboard.press('Control+z');
+  await expect(content).toContainText('two = 2');
+  await expect(content).not.toContainText('two = 22');
 });

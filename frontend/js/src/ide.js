@@ -30,6 +30,7 @@ import { shell } from "@codemirror/legacy-modes/mode/shell";
 import { toml } from "@codemirror/legacy-modes/mode/toml";
 import { dockerFile } from "@codemirror/legacy-modes/mode/dockerfile";
 import { highlightCode, classHighlighter } from "@lezer/highlight";
+import { unifiedMergeView } from "@codemirror/merge";
 import { Marked } from "marked";
 import DOMPurify from "dompurify";
 
@@ -160,11 +161,36 @@ function createEditor(parent, path, text, onChange, onSave) {
     text: () => view.state.doc.toString(),
     setText: (next) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: next } }),
     focus: () => view.focus(),
+    // [before, selected, after]: the text cut at the main selection.
+    selectionParts: () => {
+      const { from, to } = view.state.selection.main;
+      const doc = view.state.doc.toString();
+      return [doc.slice(0, from), doc.slice(from, to), doc.slice(to)];
+    },
     dispose: () => {
       if (lastEditor === view) lastEditor = null;
       view.destroy();
     },
   };
+}
+
+// A proposed version of a file beside the current one, as a diff whose hunks are accepted
+// or rejected one by one (rejecting puts the current text back). `text()` is the result.
+function createReview(parent, path, original, proposed) {
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc: proposed,
+      extensions: [
+        basicSetup,
+        languageFor(path),
+        prefersDark() ? oneDark : [],
+        unifiedMergeView({ original, mergeControls: true, gutter: true }),
+        EditorView.contentAttributes.of({ "aria-label": `Proposed changes to ${path}` }),
+      ],
+    }),
+  });
+  return { text: () => view.state.doc.toString(), dispose: () => view.destroy() };
 }
 
 let lastEditor = null;
@@ -243,5 +269,6 @@ function renderAnswer(element, markdown, canInsert) {
 }
 
 window.AiCockpitIde = {
-  createTerminal, createEditor, terminalText, insertIntoEditor, editorSelection, renderAnswer,
+  createTerminal, createEditor, createReview, terminalText, insertIntoEditor, editorSelection,
+  renderAnswer,
 };

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+use super::code_actions::CodeActions;
 use super::js;
 use super::state::{recall, remember, Ide, OpenFile};
 use crate::api::files::{read_file, write_file};
@@ -190,7 +191,7 @@ fn EditorView(file: OpenFile) -> impl IntoView {
             data-path=move || file.path.get().absolute()>
             {move || match contents.get() {
                 Contents::Loading => view! { <p class="muted empty-panel">"Opening…"</p> }.into_any(),
-                Contents::Ready => ().into_any(),
+                Contents::Ready => view! { <CodeActions file editor /> }.into_any(),
                 Contents::Unavailable(error) => {
                     let offer_download = matches!(error, AppError::FileTooLarge { .. } | AppError::BinaryFile(_));
                     let url = ide.download_url(&file.path.get_untracked());

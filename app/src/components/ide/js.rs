@@ -56,6 +56,27 @@ extern "C" {
     pub fn focus(this: &Editor);
     #[wasm_bindgen(method)]
     pub fn dispose(this: &Editor);
+    /// Replaces the whole text as one undo step.
+    #[wasm_bindgen(method, js_name = setText)]
+    pub fn set_text(this: &Editor, text: &str);
+    /// `[before, selected, after]`, cut at the selection.
+    #[wasm_bindgen(method, js_name = selectionParts)]
+    pub fn selection_parts(this: &Editor) -> js_sys::Array;
+
+    pub type Review;
+
+    /// A diff of `proposed` against `original`, hunks to accept or reject one by one.
+    #[wasm_bindgen(js_namespace = AiCockpitIde, js_name = createReview)]
+    pub fn create_review(
+        parent: &HtmlElement,
+        path: &str,
+        original: &str,
+        proposed: &str,
+    ) -> Review;
+    #[wasm_bindgen(method)]
+    pub fn text(this: &Review) -> String;
+    #[wasm_bindgen(method)]
+    pub fn dispose(this: &Review);
 
     /// The last `max_lines` lines of the terminal last used, as plain text.
     #[wasm_bindgen(js_namespace = AiCockpitIde, js_name = terminalText)]

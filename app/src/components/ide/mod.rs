@@ -3,6 +3,7 @@
 
 pub mod chat;
 mod chat_stream;
+mod code_actions;
 mod command_assist;
 pub mod editors;
 pub mod file_tree;
