@@ -51,6 +51,9 @@ pub struct ChatRequest {
     pub messages: Vec<ChatMessage>,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The saved conversation this continues; a new one is started without.
+    #[serde(default)]
+    pub conversation: Option<String>,
 }
 
 /// Tokens a request used, as the provider counted them.
@@ -69,6 +72,8 @@ pub enum ChatEvent {
         provider: String,
         model: String,
         sent: Vec<String>,
+        /// The conversation the answer is saved in.
+        conversation: String,
     },
     /// More of the answer.
     Delta { text: String },
@@ -168,6 +173,15 @@ pub enum CodeActionResult {
     Edit { text: String },
     /// An explanation, in Markdown.
     Explanation { markdown: String },
+}
+
+/// A saved conversation as the panel lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub title: String,
+    /// Unix seconds of the last answer.
+    pub updated_at: i64,
 }
 
 /// A provider as the panel lists it.

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::ai::{
-    Capabilities, CodeActionRequest, CodeActionResult, CommandSuggestion, ProviderInfo,
+    Capabilities, ChatMessage, CodeActionRequest, CodeActionResult, CommandSuggestion,
+    ConversationSummary, ProviderInfo,
 };
 use crate::auth::{
     Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, NewToken, Role, Share, ShareRole,
@@ -203,6 +204,27 @@ pub trait AiService: Send + Sync + 'static {
         actor: &Actor,
         request: CodeActionRequest,
     ) -> Result<CodeActionResult, AppError>;
+    /// The actor's saved conversations in a workspace, newest first.
+    async fn conversations(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<ConversationSummary>, AppError>;
+    /// One of them, its messages in order.
+    async fn conversation(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        id: &str,
+    ) -> Result<Vec<ChatMessage>, AppError>;
+    /// Renames one (`Some(title)`) or deletes it (`None`).
+    async fn change_conversation(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        id: &str,
+        title: Option<&str>,
+    ) -> Result<(), AppError>;
     /// The provider used when a request names none; admins only.
     async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError>;
 }

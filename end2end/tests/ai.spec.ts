@@ -28,7 +28,7 @@ test('an answer streams in and its code block is inserted at the cursor', async 
 
   await page.getByRole('button', { name: 'AI assistant' }).click();
   const chat = page.getByTestId('chat');
-  await expect(chat.getByRole('combobox')).toHaveValue('scripted');
+  await expect(chat.getByLabel('Model')).toHaveValue('scripted');
   await chat.getByLabel('Open file').check();
   await chat.getByLabel('Ask about this workspace').fill('Write a greeting');
   await chat.getByRole('button', { name: 'Ask' }).click();
@@ -45,6 +45,14 @@ test('an answer streams in and its code block is inserted at the cursor', async 
   await content.click();
   await page.keyboard.press('Control+z');
   await expect(content).toHaveText('first line');
+
+  // The conversation was saved: a new one clears the panel, the saved one comes back.
+  const saved = chat.getByTestId('saved-conversations');
+  await expect(saved.locator('option', { hasText: 'Write a greeting' })).toHaveCount(1);
+  await chat.getByRole('button', { name: 'New conversation' }).click();
+  await expect(chat.getByTestId('chat-answer')).toHaveCount(0);
+  await saved.selectOption({ label: 'Write a greeting' });
+  await expect(chat.getByTestId('chat-answer')).toContainText('Run it with python3');
 });
 
 test('the terminal assistant types its command only after confirmation', async ({ page }) => {

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::ai::{
-    Capabilities, CodeActionRequest, CodeActionResult, CommandSuggestion, ProviderInfo,
+    Capabilities, ChatMessage, CodeActionRequest, CodeActionResult, CommandSuggestion,
+    ConversationSummary, ProviderInfo,
 };
 use crate::auth::WorkspaceRef;
 use crate::error::AppError;
@@ -47,6 +48,40 @@ pub async fn suggest_command(
 #[server(prefix = "/api/ai", endpoint = "code-action", input = Json)]
 pub async fn code_action(request: CodeActionRequest) -> Result<CodeActionResult, AppError> {
     ai()?.code_action(&actor()?, request).await.map_err(respond)
+}
+
+#[server(prefix = "/api/ai", endpoint = "conversations", input = Json)]
+pub async fn list_conversations(
+    workspace: WorkspaceRef,
+) -> Result<Vec<ConversationSummary>, AppError> {
+    ai()?
+        .conversations(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/ai", endpoint = "conversation", input = Json)]
+pub async fn open_conversation(
+    workspace: WorkspaceRef,
+    id: String,
+) -> Result<Vec<ChatMessage>, AppError> {
+    ai()?
+        .conversation(&actor()?, &workspace, &id)
+        .await
+        .map_err(respond)
+}
+
+/// Renames a conversation, or deletes it when `title` is absent.
+#[server(prefix = "/api/ai", endpoint = "change-conversation", input = Json)]
+pub async fn change_conversation(
+    workspace: WorkspaceRef,
+    id: String,
+    title: Option<String>,
+) -> Result<(), AppError> {
+    ai()?
+        .change_conversation(&actor()?, &workspace, &id, title.as_deref())
+        .await
+        .map_err(respond)
 }
 
 #[server(prefix = "/api/ai", endpoint = "set-default", input = Json)]

@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use app::ai::{
-    AiError, Attachment, Capabilities, ChatEvent, ChatRequest, CodeActionKind, CodeActionRequest,
-    CodeActionResult, CommandSuggestion, ProviderInfo, Usage,
+    AiError, Attachment, Capabilities, ChatEvent, ChatMessage, ChatRequest, CodeActionKind,
+    CodeActionRequest, CodeActionResult, CommandSuggestion, ConversationSummary, ProviderInfo,
+    Usage,
 };
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
@@ -27,7 +28,7 @@ use futures::{Stream, StreamExt};
 
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::{may_manage_users, Action};
-use crate::store::Store;
+use crate::store::{ConversationOwner, Store};
 use crate::workspaces::Resolver;
 use client::{Piece, Provider};
 pub use config::{AiSettings, ProviderSpec};
@@ -109,9 +110,26 @@ impl AiManager {
         if request.messages.is_empty() {
             return Err(AppError::BadRequest("the conversation is empty".into()));
         }
+        let owner = ConversationOwner {
+            user_id: actor.id,
+            workspace_id: &resolved.record.id,
+        };
+        let conversation = match request.conversation {
+            Some(id) if self.store.owns(owner, &id).await? => id,
+            Some(_) => return Err(conversation_gone()),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
         let attached = self
             .attachments(actor, &resolved.reference, request.attachments)
             .await?;
+        let mut saving = Saving {
+            store: self.store.clone(),
+            user_id: actor.id,
+            workspace_id: resolved.record.id.clone(),
+            conversation: conversation.clone(),
+            messages: request.messages.clone(),
+            answer: String::new(),
+        };
         let (attached, sent) = context::fit(attached, context::ATTACHMENT_BUDGET);
         let messages = context::messages(&resolved.reference, request.messages, &attached);
         let mut record = ChatRecord {
@@ -133,11 +151,16 @@ impl AiManager {
             provider: provider.name().to_owned(),
             model: provider.model().to_owned(),
             sent,
+            conversation,
         };
         let events = answer.map(move |piece| match piece {
-            Ok(Piece::Text(text)) => ChatEvent::Delta { text },
+            Ok(Piece::Text(text)) => {
+                saving.answer.push_str(&text);
+                ChatEvent::Delta { text }
+            }
             Ok(Piece::Done { usage, .. }) => {
                 record.ended(usage, "answered".into());
+                saving.save();
                 ChatEvent::Done { usage }
             }
             Err(error) => {
@@ -171,6 +194,65 @@ impl AiManager {
         }
         Ok(contexts)
     }
+}
+
+fn conversation_gone() -> AppError {
+    AppError::invalid(
+        app::error::Field::Name,
+        "That conversation no longer exists. Start a new one.",
+    )
+}
+
+/// A completed exchange, saved in its conversation: the messages sent (attachments
+/// aside) and the answer.
+struct Saving {
+    store: Store,
+    user_id: i64,
+    workspace_id: String,
+    conversation: String,
+    messages: Vec<app::ai::ChatMessage>,
+    answer: String,
+}
+
+impl Saving {
+    fn save(&mut self) {
+        let mut messages = std::mem::take(&mut self.messages);
+        messages.push(app::ai::ChatMessage::new(
+            app::ai::Role::Assistant,
+            std::mem::take(&mut self.answer),
+        ));
+        let title = conversation_title(&messages);
+        let (store, user_id, workspace_id, id) = (
+            self.store.clone(),
+            self.user_id,
+            self.workspace_id.clone(),
+            self.conversation.clone(),
+        );
+        tokio::spawn(async move {
+            let owner = ConversationOwner {
+                user_id,
+                workspace_id: &workspace_id,
+            };
+            if let Err(e) = store.save_conversation(owner, &id, &title, &messages).await {
+                tracing::warn!(error = %e, "could not save a conversation");
+            }
+        });
+    }
+}
+
+/// The first question's first line, shortened: what a new conversation is called.
+fn conversation_title(messages: &[app::ai::ChatMessage]) -> String {
+    let first = messages
+        .iter()
+        .find(|m| m.role == app::ai::Role::User)
+        .and_then(|m| m.content.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("Conversation")
+        .trim();
+    let mut title: String = first.chars().take(60).collect();
+    if first.chars().count() > 60 {
+        title.push('…');
+    }
+    title
 }
 
 /// The audit record of one chat request, written when its stream ends or is dropped
@@ -330,6 +412,77 @@ impl AiService for AiManager {
             detail: "the answer held no code".into(),
         })?;
         Ok(CodeActionResult::Edit { text })
+    }
+
+    async fn conversations(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<ConversationSummary>, AppError> {
+        let resolved = self
+            .resolver
+            .resolve(actor, workspace, Action::View)
+            .await?;
+        let owner = ConversationOwner {
+            user_id: actor.id,
+            workspace_id: &resolved.record.id,
+        };
+        Ok(self.store.conversations(owner).await?)
+    }
+
+    async fn conversation(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        id: &str,
+    ) -> Result<Vec<ChatMessage>, AppError> {
+        let resolved = self
+            .resolver
+            .resolve(actor, workspace, Action::View)
+            .await?;
+        let owner = ConversationOwner {
+            user_id: actor.id,
+            workspace_id: &resolved.record.id,
+        };
+        self.store
+            .conversation(owner, id)
+            .await?
+            .ok_or_else(conversation_gone)
+    }
+
+    async fn change_conversation(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        id: &str,
+        title: Option<&str>,
+    ) -> Result<(), AppError> {
+        let resolved = self
+            .resolver
+            .resolve(actor, workspace, Action::View)
+            .await?;
+        let owner = ConversationOwner {
+            user_id: actor.id,
+            workspace_id: &resolved.record.id,
+        };
+        let done = match title.map(str::trim) {
+            Some("") => {
+                return Err(AppError::invalid(
+                    app::error::Field::Name,
+                    "Give the conversation a name.",
+                ))
+            }
+            Some(title) => {
+                let title: String = title.chars().take(120).collect();
+                self.store.rename_conversation(owner, id, &title).await?
+            }
+            None => self.store.delete_conversation(owner, id).await?,
+        };
+        if done {
+            Ok(())
+        } else {
+            Err(conversation_gone())
+        }
     }
 
     async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError> {

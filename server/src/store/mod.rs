@@ -1,13 +1,16 @@
 //! SQLite storage (sqlx, embedded migrations) for what Docker does not know: a workspace's
 //! id, owner, limits as requested, volume name and creation time (here), and users,
-//! sessions, tokens, shares, the audit log and settings (in the sibling files).
+//! sessions, tokens, shares, the audit log, settings and AI conversations (in the sibling
+//! files).
 
 mod audit;
+mod conversations;
 mod settings;
 mod shares;
 mod users;
 
 pub use audit::AuditEntry;
+pub use conversations::ConversationOwner;
 pub use users::{SessionUser, TokenRecord, UserRecord};
 
 use std::path::Path;
@@ -215,11 +218,11 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use app::auth::{Role, ShareRole};
 
-    fn sample(name: &str, owner: Option<Owner>) -> WorkspaceRecord {
+    pub(crate) fn sample(name: &str, owner: Option<Owner>) -> WorkspaceRecord {
         WorkspaceRecord {
             id: format!("id-{name}"),
             owner,
@@ -235,7 +238,7 @@ mod tests {
         }
     }
 
-    fn user(name: &str) -> UserName {
+    pub(crate) fn user(name: &str) -> UserName {
         UserName::parse(name).unwrap()
     }
 

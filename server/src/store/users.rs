@@ -85,10 +85,6 @@ impl Store {
         now: i64,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let first_admin: i64 = sqlx::query_scalar("SELECT COUNT(*) = 0 FROM users WHERE role = ?")
-            .bind(role_text(Role::Admin))
-            .fetch_one(&mut *tx)
-            .await?;
         let inserted = sqlx::query(
             "INSERT INTO users (name, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
         )
@@ -105,12 +101,17 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        // Workspaces made before accounts existed belong to the first admin.
-        if first_admin == 1 && role == Role::Admin {
-            sqlx::query("UPDATE workspaces SET owner_id = ? WHERE owner_id IS NULL")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        // Workspaces made before accounts existed belong to the first admin (counted with
+        // this one, inside the transaction that began with a write).
+        if role == Role::Admin {
+            sqlx::query(
+                "UPDATE workspaces SET owner_id = ? WHERE owner_id IS NULL
+                 AND (SELECT COUNT(*) FROM users WHERE role = ?) = 1",
+            )
+            .bind(id)
+            .bind(role_text(Role::Admin))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(id)

@@ -528,3 +528,148 @@ async fn code_actions_propose_the_whole_file_and_explain_for_viewers_too() {
         .contains("Here you go"));
     assert_eq!(action(&viewer, "Refactor").await.unwrap().status(), 403);
 }
+
+#[tokio::test]
+async fn conversations_are_saved_per_user_and_can_be_renamed_and_deleted() {
+    let llm = ScriptedLlm::start().await;
+    let app = spawn_app_with_ai(settings(&llm.url, &["stream-ok"], Duration::from_secs(20))).await;
+    let (workspace, _cleanup) = workspace(&app).await;
+    let post = |client: &reqwest::Client, path: &str, body: Value| {
+        client
+            .post(format!("{}/api/ai/{path}", app.base))
+            .json(&body)
+            .send()
+    };
+    let (_, events) = chat(&app, question(&workspace, "stream-ok")).await;
+    let Some(ChatEvent::Context { conversation, .. }) = events.unwrap().first().cloned() else {
+        panic!("no context");
+    };
+    // Saved once the answer is complete (in the background).
+    let mut listed = json!([]);
+    for _ in 0..50 {
+        listed = post(
+            &app.client,
+            "conversations",
+            json!({ "workspace": workspace }),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        if listed.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(listed[0]["id"], conversation.as_str());
+    assert_eq!(listed[0]["title"], "What is here?");
+
+    // Going on in the same conversation keeps all of it.
+    let mut follow_up = question(&workspace, "stream-ok");
+    follow_up["conversation"] = json!(conversation);
+    follow_up["messages"] = json!([
+        { "role": "user", "content": "What is here?" },
+        { "role": "assistant", "content": ANSWER },
+        { "role": "user", "content": "And then?" },
+    ]);
+    let (status, events) = chat(&app, follow_up.clone()).await;
+    assert_eq!(status, 200);
+    assert!(
+        matches!(
+            events.as_deref().unwrap().last(),
+            Some(ChatEvent::Done { .. })
+        ),
+        "{events:?}"
+    );
+    let open = json!({ "workspace": workspace, "id": conversation });
+    let mut messages = Value::Null;
+    for _ in 0..50 {
+        messages = post(&app.client, "conversation", open.clone())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if messages.as_array().is_some_and(|m| m.len() == 4) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(messages.as_array().map(Vec::len), Some(4), "{messages}");
+    assert_eq!(messages[3]["content"], ANSWER);
+
+    // Another user with access to the workspace neither sees nor continues it.
+    app.auth
+        .add_user("eddie", PASSWORD, app::auth::Role::Member)
+        .await
+        .unwrap();
+    let eddie = bearer_client(
+        &app.auth
+            .issue_token(&app::auth::UserName::parse("eddie").unwrap(), "t")
+            .await
+            .unwrap(),
+    );
+    let shared = post(
+        &app.client,
+        "../workspaces/share",
+        json!({ "workspace": workspace, "user": "eddie", "role": "Editor" }),
+    );
+    assert_eq!(shared.await.unwrap().status(), 200);
+    let theirs: Value = post(&eddie, "conversations", json!({ "workspace": workspace }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs, json!([]));
+    assert_eq!(
+        post(&eddie, "conversation", open.clone())
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+    let hijack = eddie
+        .post(format!("{}{}", app.base, app::ai::CHAT_PATH))
+        .json(&follow_up)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hijack.status(), 422);
+
+    let rename = json!({ "workspace": workspace, "id": conversation, "title": "Looking around" });
+    assert_eq!(
+        post(&app.client, "change-conversation", rename)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let listed: Value = post(
+        &app.client,
+        "conversations",
+        json!({ "workspace": workspace }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(listed[0]["title"], "Looking around");
+    let delete = json!({ "workspace": workspace, "id": conversation });
+    assert_eq!(
+        post(&app.client, "change-conversation", delete)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(&app.client, "conversation", open)
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+}

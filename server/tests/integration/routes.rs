@@ -42,6 +42,18 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
         ("/api/ai/providers", (json!({}), Own)),
         ("/api/ai/probe", (json!({ "provider": "none" }), Own)),
         (
+            "/api/ai/conversations",
+            (json!({ "workspace": "W" }), NotFound),
+        ),
+        (
+            "/api/ai/conversation",
+            (json!({ "workspace": "W", "id": "x" }), NotFound),
+        ),
+        (
+            "/api/ai/change-conversation",
+            (json!({ "workspace": "W", "id": "x" }), NotFound),
+        ),
+        (
             "/api/ai/code-action",
             (
                 json!({ "request": { "workspace": "W", "file": "a.txt", "before": "x", "selected": "", "after": "", "kind": "Explain" } }),

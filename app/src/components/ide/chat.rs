@@ -11,7 +11,9 @@ use super::chat_stream::stream_chat;
 use super::js;
 use super::state::Ide;
 use crate::ai::{AiError, Attachment, ChatEvent, ChatMessage, ChatRequest, Role, Usage};
-use crate::api::ai::{ai_providers, probe_provider};
+use crate::api::ai::{
+    ai_providers, change_conversation, list_conversations, open_conversation, probe_provider,
+};
 use crate::error::AppError;
 
 /// How much of a terminal's scrollback "Terminal output" attaches.
@@ -44,6 +46,14 @@ pub fn ChatPanel() -> impl IntoView {
         terminal: RwSignal::new(false),
     };
     let controller = StoredValue::new_local(None::<AbortController>);
+    // The saved conversation on screen (`None`: a new one, saved with its first answer).
+    let saved_id = RwSignal::new(None::<String>);
+    let saved_changed = RwSignal::new(0u32);
+    let saved = LocalResource::new(move || {
+        saved_changed.track();
+        list_conversations(ide.workspace.get_value())
+    });
+    let renaming = RwSignal::new(None::<String>);
 
     let finish = move || {
         let text = answer.get_untracked();
@@ -53,6 +63,7 @@ pub fn ChatPanel() -> impl IntoView {
         answer.set(String::new());
         streaming.set(false);
         controller.set_value(None);
+        saved_changed.update(|n| *n += 1);
     };
     let ask = move || {
         let text = question.get_untracked().trim().to_owned();
@@ -71,11 +82,19 @@ pub fn ChatPanel() -> impl IntoView {
             provider: Some(provider.get_untracked()).filter(|p| !p.is_empty()),
             messages: conversation.get_untracked(),
             attachments: attachments(&ide, attach),
+            conversation: saved_id.get_untracked(),
         };
         controller.set_value(Some(abort.clone()));
         leptos::task::spawn_local(async move {
             let outcome = stream_chat(&request, &abort, |event| match event {
-                ChatEvent::Context { sent: labels, .. } => sent.set(labels),
+                ChatEvent::Context {
+                    sent: labels,
+                    conversation: id,
+                    ..
+                } => {
+                    sent.set(labels);
+                    saved_id.set(Some(id));
+                }
                 ChatEvent::Delta { text } => answer.update(|a| a.push_str(&text)),
                 ChatEvent::Done { usage } => {
                     if let Some(usage) = usage {
@@ -122,6 +141,47 @@ pub fn ChatPanel() -> impl IntoView {
         });
     };
     let can_insert = move || ide.can_change();
+    let start_new = move || {
+        saved_id.set(None);
+        conversation.set(Vec::new());
+        sent.set(Vec::new());
+        tokens.set(None);
+        error.set(None);
+        renaming.set(None);
+    };
+    let open_saved = move |id: String| {
+        if id.is_empty() {
+            return start_new();
+        }
+        leptos::task::spawn_local(async move {
+            match open_conversation(ide.workspace.get_value(), id.clone()).await {
+                Ok(messages) => {
+                    start_new();
+                    saved_id.set(Some(id));
+                    conversation.set(messages);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let change_saved = move |title: Option<String>| {
+        let Some(id) = saved_id.get_untracked() else {
+            return;
+        };
+        let deleting = title.is_none();
+        leptos::task::spawn_local(async move {
+            match change_conversation(ide.workspace.get_value(), id, title).await {
+                Ok(()) => {
+                    renaming.set(None);
+                    if deleting {
+                        start_new();
+                    }
+                    saved_changed.update(|n| *n += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
 
     view! {
         <aside class="chat-panel" aria-label="AI assistant" data-testid="chat">
@@ -153,6 +213,38 @@ pub fn ChatPanel() -> impl IntoView {
                     Err(e) => view! { <p class="chat-note error">{e.to_string()}</p> }.into_any(),
                 })}
             </Suspense>
+            <div class="chat-saved">
+                <label for="chat-saved" class="visually-hidden">"Saved conversations"</label>
+                <select id="chat-saved" data-testid="saved-conversations"
+                    prop:value=move || saved_id.get().unwrap_or_default()
+                    on:change=move |ev| open_saved(event_target_value(&ev))>
+                    <option value="">"New conversation"</option>
+                    {move || saved.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| {
+                        view! { <option value=c.id.clone()>{c.title}</option> }
+                    }).collect_view()}
+                </select>
+                <Show when=move || saved_id.get().is_some()>
+                    <button type="button" class="button-like" on:click=move |_| {
+                        let current = saved.get_untracked().and_then(Result::ok).unwrap_or_default()
+                            .into_iter().find(|c| Some(&c.id) == saved_id.get_untracked().as_ref())
+                            .map(|c| c.title).unwrap_or_default();
+                        renaming.set(Some(current));
+                    }>"Rename"</button>
+                    <button type="button" class="button-like" on:click=move |_| change_saved(None)>"Delete"</button>
+                </Show>
+            </div>
+            <Show when=move || renaming.get().is_some()>
+                <form class="chat-rename" on:submit=move |ev| {
+                    ev.prevent_default();
+                    change_saved(renaming.get_untracked());
+                }>
+                    <label for="chat-rename" class="visually-hidden">"Conversation name"</label>
+                    <input id="chat-rename" prop:value=move || renaming.get().unwrap_or_default()
+                        on:input=move |ev| renaming.set(Some(event_target_value(&ev)))
+                        on:keydown=move |ev| if ev.key() == "Escape" { renaming.set(None); } />
+                    <button type="submit" class="button-like">"Save name"</button>
+                </form>
+            </Show>
             <div class="chat-log" aria-live="polite">
                 <For each=move || conversation.get().into_iter().enumerate()
                     key=|(i, m)| (*i, m.content.len()) let:entry>
@@ -209,12 +301,7 @@ pub fn ChatPanel() -> impl IntoView {
                         fallback=|| view! { <button type="submit" class="button primary">"Ask"</button> }>
                         <button type="button" class="button" on:click=stop>"Stop"</button>
                     </Show>
-                    <button type="button" class="button-like" on:click=move |_| {
-                        conversation.set(Vec::new());
-                        sent.set(Vec::new());
-                        tokens.set(None);
-                        error.set(None);
-                    }>"New conversation"</button>
+                    <button type="button" class="button-like" on:click=move |_| start_new()>"New conversation"</button>
                 </div>
             </form>
         </aside>
