@@ -122,6 +122,7 @@ async fn main() -> Result<(), Failure> {
                 key: None,
             }],
             answer_timeout: Duration::from_secs(30),
+            ..AiSettings::default()
         },
     })
     .await?;

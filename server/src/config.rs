@@ -160,6 +160,14 @@ pub struct ServeArgs {
         global = true
     )]
     pub ai_timeout_secs: u64,
+    /// Days AI conversations (prompts and answers) are kept; 0 keeps none.
+    #[arg(
+        long,
+        env = "AICOCKPIT_AI_KEEP_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub ai_keep_days: u64,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,

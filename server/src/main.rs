@@ -100,7 +100,7 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             .zip(args.tls_key)
             .map(|(cert, key)| TlsFiles { cert, key }),
         auth: AuthSettings::default(),
-        ai: ai_settings(args.ai_providers, args.ai_timeout_secs)?,
+        ai: ai_settings(args.ai_providers, args.ai_timeout_secs, args.ai_keep_days)?,
     };
     let app = Application::build(config.clone()).await?;
     tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");
@@ -134,6 +134,7 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
 fn ai_settings(
     providers: Vec<ProviderSpec>,
     timeout_secs: u64,
+    keep_days: u64,
 ) -> Result<AiSettings, Box<dyn std::error::Error>> {
     let providers = providers
         .into_iter()
@@ -145,6 +146,7 @@ fn ai_settings(
     Ok(AiSettings {
         providers,
         answer_timeout: std::time::Duration::from_secs(timeout_secs),
+        keep_conversations: std::time::Duration::from_secs(keep_days.saturating_mul(24 * 3600)),
     })
 }
 

@@ -141,6 +141,8 @@ pub struct AiSettings {
     /// How long to wait for a provider to start answering (a local server may be loading
     /// the model), and then for each further piece of the answer.
     pub answer_timeout: Duration,
+    /// How long conversations (prompts and answers) are kept; zero keeps none.
+    pub keep_conversations: Duration,
 }
 
 impl Default for AiSettings {
@@ -148,6 +150,7 @@ impl Default for AiSettings {
         Self {
             providers: Vec::new(),
             answer_timeout: Duration::from_secs(120),
+            keep_conversations: Duration::from_secs(90 * 24 * 3600),
         }
     }
 }

@@ -38,6 +38,8 @@ const DEFAULT_PROVIDER: &str = "ai.default_provider";
 
 pub struct AiManager {
     providers: Vec<Provider>,
+    /// Conversations are saved (and purged after this long) unless zero.
+    keep_conversations: std::time::Duration,
     default: RwLock<Option<String>>,
     probes: Mutex<HashMap<String, Capabilities>>,
     resolver: Resolver,
@@ -61,7 +63,14 @@ impl AiManager {
             .collect();
         let chosen = store.setting(DEFAULT_PROVIDER).await.ok().flatten();
         let default = chosen.filter(|name| providers.iter().any(|p| p.name() == name));
+        if !settings.keep_conversations.is_zero() {
+            tokio::spawn(purge_old_conversations(
+                store.clone(),
+                settings.keep_conversations,
+            ));
+        }
         Self {
+            keep_conversations: settings.keep_conversations,
             providers,
             default: RwLock::new(default),
             probes: Mutex::new(HashMap::new()),
@@ -114,8 +123,10 @@ impl AiManager {
             user_id: actor.id,
             workspace_id: &resolved.record.id,
         };
+        let keeping = !self.keep_conversations.is_zero();
         let conversation = match request.conversation {
-            Some(id) if self.store.owns(owner, &id).await? => id,
+            // Nothing is saved when none are kept: the id only names this exchange.
+            Some(id) if !keeping || self.store.owns(owner, &id).await? => id,
             Some(_) => return Err(conversation_gone()),
             None => uuid::Uuid::new_v4().to_string(),
         };
@@ -123,6 +134,7 @@ impl AiManager {
             .attachments(actor, &resolved.reference, request.attachments)
             .await?;
         let mut saving = Saving {
+            keeping,
             store: self.store.clone(),
             user_id: actor.id,
             workspace_id: resolved.record.id.clone(),
@@ -206,6 +218,7 @@ fn conversation_gone() -> AppError {
 /// A completed exchange, saved in its conversation: the messages sent (attachments
 /// aside) and the answer.
 struct Saving {
+    keeping: bool,
     store: Store,
     user_id: i64,
     workspace_id: String,
@@ -216,6 +229,9 @@ struct Saving {
 
 impl Saving {
     fn save(&mut self) {
+        if !self.keeping {
+            return;
+        }
         let mut messages = std::mem::take(&mut self.messages);
         messages.push(app::ai::ChatMessage::new(
             app::ai::Role::Assistant,
@@ -237,6 +253,22 @@ impl Saving {
                 tracing::warn!(error = %e, "could not save a conversation");
             }
         });
+    }
+}
+
+/// Deletes conversations older than `keep`, now and every hour.
+async fn purge_old_conversations(store: Store, keep: std::time::Duration) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let before = crate::store::unix_now() - keep.as_secs() as i64;
+        match store.purge_conversations(before).await {
+            Ok(0) => {}
+            Ok(purged) => {
+                tracing::info!(purged, "deleted AI conversations past their keeping time")
+            }
+            Err(e) => tracing::warn!(error = %e, "could not delete old AI conversations"),
+        }
     }
 }
 

@@ -154,6 +154,15 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Deletes every conversation last answered before `before` (Unix seconds).
+    pub async fn purge_conversations(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM conversations WHERE updated_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn delete_conversation(
         &self,
         owner: ConversationOwner<'_>,
@@ -232,6 +241,14 @@ mod tests {
             .await
             .unwrap());
         assert_eq!(store.conversations(mine).await.unwrap()[0].title, "Renamed");
+        // Past the keeping time, gone.
+        assert_eq!(store.purge_conversations(0).await.unwrap(), 0);
+        assert_eq!(store.purge_conversations(i64::MAX).await.unwrap(), 1);
+        assert!(store.conversations(mine).await.unwrap().is_empty());
+        assert!(store
+            .save_conversation(mine, "c2", "Again", &messages)
+            .await
+            .unwrap());
         // Gone with its workspace.
         store.delete(&workspace_id).await.unwrap();
         assert!(store.conversations(mine).await.unwrap().is_empty());

@@ -30,6 +30,7 @@ fn settings(url: &str, models: &[&str], timeout: Duration) -> AiSettings {
             })
             .collect(),
         answer_timeout: timeout,
+        ..AiSettings::default()
     }
 }
 
@@ -672,4 +673,31 @@ async fn conversations_are_saved_per_user_and_can_be_renamed_and_deleted() {
             .status(),
         422
     );
+}
+
+#[tokio::test]
+async fn with_a_keeping_time_of_zero_no_conversation_is_saved() {
+    let llm = ScriptedLlm::start().await;
+    let mut ai = settings(&llm.url, &["stream-ok"], Duration::from_secs(20));
+    ai.keep_conversations = Duration::ZERO;
+    let app = spawn_app_with_ai(ai).await;
+    let (workspace, _cleanup) = workspace(&app).await;
+    let (status, events) = chat(&app, question(&workspace, "stream-ok")).await;
+    assert_eq!(status, 200);
+    assert!(matches!(
+        events.unwrap().last(),
+        Some(ChatEvent::Done { .. })
+    ));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let listed: Value = app
+        .client
+        .post(format!("{}/api/ai/conversations", app.base))
+        .json(&json!({ "workspace": workspace }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
 }

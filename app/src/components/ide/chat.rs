@@ -13,7 +13,9 @@ use super::state::Ide;
 use crate::ai::{AiError, Attachment, ChatEvent, ChatMessage, ChatRequest, Role, Usage};
 use crate::api::ai::{
     ai_providers, change_conversation, list_conversations, open_conversation, probe_provider,
+    set_default_provider,
 };
+use crate::api::auth::signed_in_user;
 use crate::error::AppError;
 
 /// How much of a terminal's scrollback "Terminal output" attaches.
@@ -30,6 +32,12 @@ struct Attach {
 pub fn ChatPanel() -> impl IntoView {
     let ide = expect_context::<Ide>();
     let providers = LocalResource::new(ai_providers);
+    let me = LocalResource::new(signed_in_user);
+    let is_admin = move || {
+        me.get()
+            .and_then(Result::ok)
+            .is_some_and(|u| u.role == crate::auth::Role::Admin)
+    };
     let provider = RwSignal::new(String::new());
     let conversation = RwSignal::new(Vec::<ChatMessage>::new());
     let answer = RwSignal::new(String::new());
@@ -141,6 +149,18 @@ pub fn ChatPanel() -> impl IntoView {
         });
     };
     let can_insert = move || ide.can_change();
+    let make_default = move |_| {
+        let name = provider.get_untracked();
+        leptos::task::spawn_local(async move {
+            match set_default_provider(name.clone()).await {
+                Ok(()) => {
+                    probe.set(Some(format!("{name} is now the default for everyone.")));
+                    providers.refetch();
+                }
+                Err(e) => probe.set(Some(e.to_string())),
+            }
+        });
+    };
     let start_new = move || {
         saved_id.set(None);
         conversation.set(Vec::new());
@@ -195,6 +215,8 @@ pub fn ChatPanel() -> impl IntoView {
                             let default = list.iter().find(|p| p.is_default).or(list.first());
                             provider.set(default.map(|p| p.name.clone()).unwrap_or_default());
                         }
+                        let default = list.iter().find(|p| p.is_default).map(|p| p.name.clone());
+                        let not_default = move || Some(provider.get()) != default;
                         view! {
                             <div class="chat-providers">
                                 <label for="chat-provider" class="visually-hidden">"Model"</label>
@@ -206,6 +228,12 @@ pub fn ChatPanel() -> impl IntoView {
                                     }).collect_view()}
                                 </select>
                                 <button type="button" class="button-like" on:click=test_connection>"Test connection"</button>
+                                <Show when=move || is_admin() && not_default()>
+                                    <button type="button" class="button-like" on:click=make_default
+                                        title="Use this model for everyone who does not pick one">
+                                        "Make default"
+                                    </button>
+                                </Show>
                             </div>
                             <p class="chat-note muted" role="status">{move || probe.get()}</p>
                         }.into_any()
