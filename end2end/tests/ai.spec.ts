@@ -3,19 +3,13 @@
 // what was sent; the terminal assistant's command reaches the shell only when confirmed;
 // a code action's diff is accepted hunk by hunk and undone in one step.
 import { test, expect } from '@playwright/test';
-import { ADMIN, createWorkspace, openDashboard, removeWorkspace, row, run, terminal, uniqueName } from './helpers';
+import { openIde, removeWorkspace, run, terminal } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
 
 test('an answer streams in and its code block is inserted at the cursor', async ({ page }) => {
-  const name = uniqueName('ai');
-  created.push(name);
-  await openDashboard(page);
-  await createWorkspace(page, name);
-  await row(page, name).getByRole('link', { name: 'Open' }).click();
-  await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await openIde(page, created, 'ai');
   await expect(terminal(page)).toContainText('$');
   await run(page, "printf 'first line\\n' > app.py");
 
@@ -56,12 +50,7 @@ test('an answer streams in and its code block is inserted at the cursor', async 
 });
 
 test('the terminal assistant types its command only after confirmation', async ({ page }) => {
-  const name = uniqueName('assist');
-  created.push(name);
-  await openDashboard(page);
-  await createWorkspace(page, name);
-  await row(page, name).getByRole('link', { name: 'Open' }).click();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await openIde(page, created, 'assist');
   await expect(terminal(page)).toContainText('$');
 
   await terminal(page).click();
@@ -79,12 +68,7 @@ test('the terminal assistant types its command only after confirmation', async (
 });
 
 test('a code action is reviewed hunk by hunk, applied, and undone in one step', async ({ page }) => {
-  const name = uniqueName('actions');
-  created.push(name);
-  await openDashboard(page);
-  await createWorkspace(page, name);
-  await row(page, name).getByRole('link', { name: 'Open' }).click();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await openIde(page, created, 'actions');
   await expect(terminal(page)).toContainText('$');
   const original = ['one = 1', 'two = 2', 'three = 3', 'four = 4', 'five = 5', 'six = 6', 'seven = 7'];
   await run(page, `printf '${original.join('\\n')}\\n' > numbers.py`);

@@ -42,6 +42,19 @@ export async function addMember(page: Page, baseURL: string | undefined, label: 
   return name;
 }
 
+/** Creates a workspace from the dashboard (noting it in `created` for clean-up) and
+ *  opens its IDE with the Open button; returns its name. */
+export async function openIde(page: Page, created: string[], label: string): Promise<string> {
+  const name = uniqueName(label);
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await row(page, name).getByRole('link', { name: 'Open' }).click();
+  await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  return name;
+}
+
 /** A workspace name unique to this run. */
 export function uniqueName(label: string): string {
   return `e2e-${label}-${Math.random().toString(36).slice(2, 8)}`;

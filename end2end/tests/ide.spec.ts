@@ -1,26 +1,14 @@
 // The IDE end to end: terminal, file tree, editor, upload and download, in a real browser
 // against a real workspace container.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { ADMIN, container, createWorkspace, docker, openDashboard, removeWorkspace, row, run, terminal, uniqueName } from './helpers';
+import { container, docker, openIde, removeWorkspace, run, terminal } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach(removeWorkspace));
 
-/** Creates a workspace from the dashboard and opens its IDE with the Open button. */
-async function openIde(page: Page, label: string): Promise<string> {
-  const name = uniqueName(label);
-  created.push(name);
-  await openDashboard(page);
-  await createWorkspace(page, name);
-  await row(page, name).getByRole('link', { name: 'Open' }).click();
-  await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
-  await page.waitForSelector('body[data-hydrated="true"]');
-  return name;
-}
-
 test('terminal, tree and editor work on the same files', async ({ page }) => {
-  const name = await openIde(page, 'ide');
+  const name = await openIde(page, created, 'ide');
   await expect(terminal(page)).toContainText('$');
   await run(page, 'echo hello > a.txt');
 
@@ -67,7 +55,7 @@ test('terminal, tree and editor work on the same files', async ({ page }) => {
 });
 
 test('upload a file into the workspace and download it again', async ({ page }) => {
-  const name = await openIde(page, 'upload');
+  const name = await openIde(page, created, 'upload');
   const text = 'uploaded through the browser\n';
   await page.getByTestId('upload-input').setInputFiles({
     name: 'notes.txt',
@@ -89,7 +77,7 @@ test('upload a file into the workspace and download it again', async ({ page }) 
 });
 
 test('terminal tabs: characters split across frames, new, rename, reload and close', async ({ page }) => {
-  await openIde(page, 'tabs');
+  await openIde(page, created, 'tabs');
   await expect(terminal(page)).toContainText('$');
   // "é" is two bytes; the pause sends them in separate frames.
   await run(page, "printf 'caf\\303'; sleep 0.3; printf '\\251 ok\\n'");
@@ -119,7 +107,7 @@ test('terminal tabs: characters split across frames, new, rename, reload and clo
 });
 
 test('a workspace stopped under the IDE says so and starts again from there', async ({ page }) => {
-  const name = await openIde(page, 'stopped');
+  const name = await openIde(page, created, 'stopped');
   await expect(terminal(page)).toContainText('$');
   docker('stop', '-t', '1', container(name));
   await expect(terminal(page)).toContainText('is not running');

@@ -7,28 +7,19 @@
 //!
 //! `cargo bench -p server --bench ai_first_token` (AICOCKPIT_BENCH_SAMPLES, default 200).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aicockpit::ai::config::ProviderConfig;
 use aicockpit::ai::AiSettings;
-use aicockpit::images::busybox;
-use aicockpit::runtime::docker::DockerRuntime;
-use aicockpit::runtime::ContainerRuntime;
-use aicockpit::startup::{Application, ServeConfig};
-use aicockpit::workspaces::container_name;
-use app::auth::{Role, UserName};
-use app::model::WorkspaceName;
 use axum::body::{Body, Bytes};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use futures::StreamExt;
 use serde_json::json;
 
-type Failure = Box<dyn std::error::Error>;
+mod common;
+use common::{Failure, OWNER};
 
-const DOCKER: &str = "unix:///var/run/docker.sock";
-const OWNER: &str = "bench";
 const WORKSPACE: &str = "bench-ai";
 
 /// A provider that streams a short answer at once, then ends it.
@@ -95,70 +86,19 @@ async fn main() -> Result<(), Failure> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
     let provider_url = provider().await?;
-    let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
-        DOCKER,
-        Duration::from_secs(60),
-        Duration::from_secs(300),
-    ));
-    let image = busybox::ensure(runtime.as_ref()).await?;
-    let dir = tempfile::tempdir()?;
-    let app = Application::build(ServeConfig {
-        bind: "127.0.0.1:0".parse()?,
-        database: dir.path().join("bench.db"),
-        docker_host: DOCKER.into(),
-        docker_timeout: Duration::from_secs(60),
-        default_image: image.clone(),
-        site_root: "target/site".into(),
-        public_url: None,
-        tls: None,
-        terminals: Default::default(),
-        files: Default::default(),
-        auth: Default::default(),
-        ai: AiSettings {
-            providers: vec![ProviderConfig {
-                name: "bench".into(),
-                url: provider_url.clone(),
-                model: "m".into(),
-                key: None,
-            }],
-            answer_timeout: Duration::from_secs(30),
-            ..AiSettings::default()
-        },
-    })
-    .await?;
-    let base = format!("http://{}", app.addr);
-    app.auth
-        .add_user(OWNER, "bench password", Role::Admin)
-        .await?;
-    let token = app
-        .auth
-        .issue_token(&UserName::parse(OWNER)?, "bench")
-        .await?;
-    tokio::spawn(app.run(std::future::pending()));
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse()?,
-    );
-    let ours = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()?;
-    let created = ours
-        .post(format!("{base}/api/workspaces/create"))
-        .json(&json!({ "request": { "name": WORKSPACE, "image": image, "cpus": 1.0, "memory_mib": 256 } }))
-        .send()
-        .await?;
-    if !created.status().is_success() {
-        return Err(format!("creating the workspace failed: {}", created.text().await?).into());
-    }
-    let result = measure(&ours, &base, &provider_url, samples).await;
-    let container = container_name(&UserName::parse(OWNER)?, &WorkspaceName::parse(WORKSPACE)?);
-    for args in [
-        vec!["rm", "-f", &container],
-        vec!["volume", "rm", "-f", &format!("{container}-files")],
-    ] {
-        let _ = std::process::Command::new("docker").args(args).output();
-    }
+    let ai = AiSettings {
+        providers: vec![ProviderConfig {
+            name: "bench".into(),
+            url: provider_url.clone(),
+            model: "m".into(),
+            key: None,
+        }],
+        answer_timeout: Duration::from_secs(30),
+        ..AiSettings::default()
+    };
+    let app = common::start(WORKSPACE, 256, ai).await?;
+    let result = measure(&app.http, &app.base, &provider_url, samples).await;
+    app.remove();
     result
 }
 

@@ -9,17 +9,11 @@
 //! `cargo bench -p server --bench ide_io` (AICOCKPIT_BENCH_SAMPLES, default 200 keystrokes
 //! and 20 file round trips; AICOCKPIT_BENCH_CAT_MIB, default 50).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aicockpit::images::busybox;
-use aicockpit::runtime::docker::DockerRuntime;
-use aicockpit::runtime::{ContainerRuntime, TtyIo};
-use aicockpit::startup::{Application, ServeConfig};
+use aicockpit::runtime::TtyIo;
 use aicockpit::terminal::websocket::shell_spec;
-use aicockpit::workspaces::{container_name, WORKSPACE_USER};
-use app::auth::{Role, UserName};
-use app::model::WorkspaceName;
+use aicockpit::workspaces::WORKSPACE_USER;
 use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 use bollard::Docker;
 use bytes::Bytes;
@@ -28,13 +22,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Failure = Box<dyn std::error::Error>;
+mod common;
+use common::{BenchApp, Failure, OWNER};
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-const DOCKER: &str = "unix:///var/run/docker.sock";
 const WORKSPACE: &str = "bench-ide";
-const OWNER: &str = "bench";
 
 fn setting(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -47,91 +41,16 @@ fn setting(name: &str, default: usize) -> usize {
 async fn main() -> Result<(), Failure> {
     let samples = setting("AICOCKPIT_BENCH_SAMPLES", 200);
     let cat_mib = setting("AICOCKPIT_BENCH_CAT_MIB", 50);
-    let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
-        DOCKER,
-        Duration::from_secs(60),
-        Duration::from_secs(300),
-    ));
-    let image = busybox::ensure(runtime.as_ref()).await?;
-    let dir = tempfile::tempdir()?;
-    let app = Application::build(ServeConfig {
-        bind: "127.0.0.1:0".parse()?,
-        database: dir.path().join("bench.db"),
-        docker_host: DOCKER.into(),
-        docker_timeout: Duration::from_secs(60),
-        default_image: image.clone(),
-        site_root: "target/site".into(),
-        public_url: None,
-        tls: None,
-        terminals: Default::default(),
-        files: Default::default(),
-        auth: Default::default(),
-        ai: Default::default(),
-    })
-    .await?;
-    let base = format!("http://{}", app.addr);
-    app.auth
-        .add_user(OWNER, "bench password", Role::Admin)
-        .await?;
-    let token = app
-        .auth
-        .issue_token(&UserName::parse(OWNER)?, "bench")
-        .await?;
-    tokio::spawn(app.run(std::future::pending()));
-    let authorization = format!("Bearer {token}");
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::AUTHORIZATION, authorization.parse()?);
-    let http = reqwest::Client::builder()
-        .default_headers(headers)
-        .build()?;
-    let created = http
-        .post(format!("{base}/api/workspaces/create"))
-        .json(&serde_json::json!({ "request": { "name": WORKSPACE, "image": image, "cpus": 1.0, "memory_mib": 512 } }))
-        .send()
-        .await?;
-    if !created.status().is_success() {
-        return Err(format!("creating the workspace failed: {}", created.text().await?).into());
-    }
-    let result = run(
-        &base,
-        &http,
-        &authorization,
-        runtime.as_ref(),
-        samples,
-        cat_mib,
-    )
-    .await;
-    let _ = std::process::Command::new("docker")
-        .args(["rm", "-f", &container_name_of()])
-        .output();
-    let _ = std::process::Command::new("docker")
-        .args([
-            "volume",
-            "rm",
-            "-f",
-            &format!("{}-files", container_name_of()),
-        ])
-        .output();
+    let app = common::start(WORKSPACE, 512, Default::default()).await?;
+    let result = run(&app, samples, cat_mib).await;
+    app.remove();
     result
 }
 
-fn container_name_of() -> String {
-    let owner = UserName::parse(OWNER).expect("a valid user name");
-    container_name(
-        &owner,
-        &WorkspaceName::parse(WORKSPACE).expect("a valid name"),
-    )
-}
-
-async fn run(
-    base: &str,
-    http: &reqwest::Client,
-    authorization: &str,
-    runtime: &dyn ContainerRuntime,
-    samples: usize,
-    cat_mib: usize,
-) -> Result<(), Failure> {
-    let container = container_name_of();
+async fn run(app: &BenchApp, samples: usize, cat_mib: usize) -> Result<(), Failure> {
+    let (base, http, authorization) = (&app.base, &app.http, &app.authorization);
+    let runtime = app.runtime.as_ref();
+    let container = app.container();
     let ws_url = format!(
         "{}/ws/terminal/{OWNER}/{WORKSPACE}/bench",
         base.replacen("http", "ws", 1)

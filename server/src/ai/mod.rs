@@ -121,12 +121,12 @@ impl AiManager {
         }
         let owner = ConversationOwner {
             user_id: actor.id,
-            workspace_id: &resolved.record.id,
+            workspace_id: resolved.record.id.clone(),
         };
         let keeping = !self.keep_conversations.is_zero();
         let conversation = match request.conversation {
             // Nothing is saved when none are kept: the id only names this exchange.
-            Some(id) if !keeping || self.store.owns(owner, &id).await? => id,
+            Some(id) if !keeping || self.store.owns(&owner, &id).await? => id,
             Some(_) => return Err(conversation_gone()),
             None => uuid::Uuid::new_v4().to_string(),
         };
@@ -136,8 +136,7 @@ impl AiManager {
         let mut saving = Saving {
             keeping,
             store: self.store.clone(),
-            user_id: actor.id,
-            workspace_id: resolved.record.id.clone(),
+            owner,
             conversation: conversation.clone(),
             messages: request.messages.clone(),
             answer: String::new(),
@@ -220,8 +219,7 @@ fn conversation_gone() -> AppError {
 struct Saving {
     keeping: bool,
     store: Store,
-    user_id: i64,
-    workspace_id: String,
+    owner: ConversationOwner,
     conversation: String,
     messages: Vec<app::ai::ChatMessage>,
     answer: String,
@@ -238,18 +236,16 @@ impl Saving {
             std::mem::take(&mut self.answer),
         ));
         let title = conversation_title(&messages);
-        let (store, user_id, workspace_id, id) = (
+        let (store, owner, id) = (
             self.store.clone(),
-            self.user_id,
-            self.workspace_id.clone(),
+            self.owner.clone(),
             self.conversation.clone(),
         );
         tokio::spawn(async move {
-            let owner = ConversationOwner {
-                user_id,
-                workspace_id: &workspace_id,
-            };
-            if let Err(e) = store.save_conversation(owner, &id, &title, &messages).await {
+            if let Err(e) = store
+                .save_conversation(&owner, &id, &title, &messages)
+                .await
+            {
                 tracing::warn!(error = %e, "could not save a conversation");
             }
         });
@@ -451,15 +447,8 @@ impl AiService for AiManager {
         actor: &Actor,
         workspace: &WorkspaceRef,
     ) -> Result<Vec<ConversationSummary>, AppError> {
-        let resolved = self
-            .resolver
-            .resolve(actor, workspace, Action::View)
-            .await?;
-        let owner = ConversationOwner {
-            user_id: actor.id,
-            workspace_id: &resolved.record.id,
-        };
-        Ok(self.store.conversations(owner).await?)
+        let owner = self.conversation_owner(actor, workspace).await?;
+        Ok(self.store.conversations(&owner).await?)
     }
 
     async fn conversation(
@@ -468,16 +457,9 @@ impl AiService for AiManager {
         workspace: &WorkspaceRef,
         id: &str,
     ) -> Result<Vec<ChatMessage>, AppError> {
-        let resolved = self
-            .resolver
-            .resolve(actor, workspace, Action::View)
-            .await?;
-        let owner = ConversationOwner {
-            user_id: actor.id,
-            workspace_id: &resolved.record.id,
-        };
+        let owner = self.conversation_owner(actor, workspace).await?;
         self.store
-            .conversation(owner, id)
+            .conversation(&owner, id)
             .await?
             .ok_or_else(conversation_gone)
     }
@@ -489,14 +471,7 @@ impl AiService for AiManager {
         id: &str,
         title: Option<&str>,
     ) -> Result<(), AppError> {
-        let resolved = self
-            .resolver
-            .resolve(actor, workspace, Action::View)
-            .await?;
-        let owner = ConversationOwner {
-            user_id: actor.id,
-            workspace_id: &resolved.record.id,
-        };
+        let owner = self.conversation_owner(actor, workspace).await?;
         let done = match title.map(str::trim) {
             Some("") => {
                 return Err(AppError::invalid(
@@ -506,9 +481,9 @@ impl AiService for AiManager {
             }
             Some(title) => {
                 let title: String = title.chars().take(120).collect();
-                self.store.rename_conversation(owner, id, &title).await?
+                self.store.rename_conversation(&owner, id, &title).await?
             }
-            None => self.store.delete_conversation(owner, id).await?,
+            None => self.store.delete_conversation(&owner, id).await?,
         };
         if done {
             Ok(())
@@ -530,6 +505,22 @@ impl AiService for AiManager {
 }
 
 impl AiManager {
+    /// Whose conversations a request is about: the actor's, in a workspace they may see.
+    async fn conversation_owner(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<ConversationOwner, AppError> {
+        let resolved = self
+            .resolver
+            .resolve(actor, workspace, Action::View)
+            .await?;
+        Ok(ConversationOwner {
+            user_id: actor.id,
+            workspace_id: resolved.record.id,
+        })
+    }
+
     /// What the last probe of `provider` found, for the agent to choose its protocol.
     pub fn capabilities(&self, provider: &str) -> Option<Capabilities> {
         self.probes

@@ -7,10 +7,10 @@ use sqlx::Row;
 use super::{corrupt, unix_now, Store, StoreError};
 
 /// Whose conversations: a user in a workspace.
-#[derive(Debug, Clone, Copy)]
-pub struct ConversationOwner<'a> {
+#[derive(Debug, Clone)]
+pub struct ConversationOwner {
     pub user_id: i64,
-    pub workspace_id: &'a str,
+    pub workspace_id: String,
 }
 
 fn role_text(role: Role) -> &'static str {
@@ -23,14 +23,14 @@ fn role_text(role: Role) -> &'static str {
 impl Store {
     pub async fn conversations(
         &self,
-        owner: ConversationOwner<'_>,
+        owner: &ConversationOwner,
     ) -> Result<Vec<ConversationSummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, title, updated_at FROM conversations
              WHERE user_id = ? AND workspace_id = ? ORDER BY updated_at DESC, id",
         )
         .bind(owner.user_id)
-        .bind(owner.workspace_id)
+        .bind(&owner.workspace_id)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -46,7 +46,7 @@ impl Store {
     /// The messages of a conversation of this owner; `None` when it is not theirs.
     pub async fn conversation(
         &self,
-        owner: ConversationOwner<'_>,
+        owner: &ConversationOwner,
         id: &str,
     ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
         if !self.owns(owner, id).await? {
@@ -71,13 +71,13 @@ impl Store {
             .map(Some)
     }
 
-    pub async fn owns(&self, owner: ConversationOwner<'_>, id: &str) -> Result<bool, StoreError> {
+    pub async fn owns(&self, owner: &ConversationOwner, id: &str) -> Result<bool, StoreError> {
         let found = sqlx::query(
             "SELECT 1 FROM conversations WHERE id = ? AND user_id = ? AND workspace_id = ?",
         )
         .bind(id)
         .bind(owner.user_id)
-        .bind(owner.workspace_id)
+        .bind(&owner.workspace_id)
         .fetch_optional(&self.pool)
         .await?;
         Ok(found.is_some())
@@ -87,7 +87,7 @@ impl Store {
     /// False, and nothing written, when `id` is someone else's.
     pub async fn save_conversation(
         &self,
-        owner: ConversationOwner<'_>,
+        owner: &ConversationOwner,
         id: &str,
         title: &str,
         messages: &[ChatMessage],
@@ -104,7 +104,7 @@ impl Store {
                AND conversations.workspace_id = excluded.workspace_id",
         )
         .bind(id)
-        .bind(owner.workspace_id)
+        .bind(&owner.workspace_id)
         .bind(owner.user_id)
         .bind(title)
         .bind(now)
@@ -138,7 +138,7 @@ impl Store {
     /// Renames a conversation of this owner; false when there is none.
     pub async fn rename_conversation(
         &self,
-        owner: ConversationOwner<'_>,
+        owner: &ConversationOwner,
         id: &str,
         title: &str,
     ) -> Result<bool, StoreError> {
@@ -148,7 +148,7 @@ impl Store {
         .bind(title)
         .bind(id)
         .bind(owner.user_id)
-        .bind(owner.workspace_id)
+        .bind(&owner.workspace_id)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
@@ -165,7 +165,7 @@ impl Store {
 
     pub async fn delete_conversation(
         &self,
-        owner: ConversationOwner<'_>,
+        owner: &ConversationOwner,
         id: &str,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
@@ -173,7 +173,7 @@ impl Store {
         )
         .bind(id)
         .bind(owner.user_id)
-        .bind(owner.workspace_id)
+        .bind(&owner.workspace_id)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
@@ -201,11 +201,11 @@ mod tests {
         let workspace_id = store.all().await.unwrap()[0].id.clone();
         let mine = ConversationOwner {
             user_id: ada,
-            workspace_id: &workspace_id,
+            workspace_id: workspace_id.clone(),
         };
         let theirs = ConversationOwner {
             user_id: bob,
-            workspace_id: &workspace_id,
+            workspace_id: workspace_id.clone(),
         };
         let messages = [
             ChatMessage::new(Role::System, "hidden"),
@@ -213,44 +213,57 @@ mod tests {
             ChatMessage::new(Role::Assistant, "hello"),
         ];
         assert!(store
-            .save_conversation(mine, "c1", "Greeting", &messages)
+            .save_conversation(&mine, "c1", "Greeting", &messages)
             .await
             .unwrap());
-        let listed = store.conversations(mine).await.unwrap();
+        let listed = store.conversations(&mine).await.unwrap();
         assert_eq!(listed[0].title, "Greeting");
         assert_eq!(
-            store.conversation(mine, "c1").await.unwrap().unwrap().len(),
+            store
+                .conversation(&mine, "c1")
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
             2
         );
 
         // Someone else's id opens, renames, overwrites and deletes nothing.
-        assert_eq!(store.conversation(theirs, "c1").await.unwrap(), None);
+        assert_eq!(store.conversation(&theirs, "c1").await.unwrap(), None);
         assert!(!store
-            .save_conversation(theirs, "c1", "x", &messages[1..2])
+            .save_conversation(&theirs, "c1", "x", &messages[1..2])
             .await
             .unwrap());
-        assert!(!store.rename_conversation(theirs, "c1", "x").await.unwrap());
-        assert!(!store.delete_conversation(theirs, "c1").await.unwrap());
+        assert!(!store.rename_conversation(&theirs, "c1", "x").await.unwrap());
+        assert!(!store.delete_conversation(&theirs, "c1").await.unwrap());
         assert_eq!(
-            store.conversation(mine, "c1").await.unwrap().unwrap().len(),
+            store
+                .conversation(&mine, "c1")
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
             2
         );
 
         assert!(store
-            .rename_conversation(mine, "c1", "Renamed")
+            .rename_conversation(&mine, "c1", "Renamed")
             .await
             .unwrap());
-        assert_eq!(store.conversations(mine).await.unwrap()[0].title, "Renamed");
+        assert_eq!(
+            store.conversations(&mine).await.unwrap()[0].title,
+            "Renamed"
+        );
         // Past the keeping time, gone.
         assert_eq!(store.purge_conversations(0).await.unwrap(), 0);
         assert_eq!(store.purge_conversations(i64::MAX).await.unwrap(), 1);
-        assert!(store.conversations(mine).await.unwrap().is_empty());
+        assert!(store.conversations(&mine).await.unwrap().is_empty());
         assert!(store
-            .save_conversation(mine, "c2", "Again", &messages)
+            .save_conversation(&mine, "c2", "Again", &messages)
             .await
             .unwrap());
         // Gone with its workspace.
         store.delete(&workspace_id).await.unwrap();
-        assert!(store.conversations(mine).await.unwrap().is_empty());
+        assert!(store.conversations(&mine).await.unwrap().is_empty());
     }
 }

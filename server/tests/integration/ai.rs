@@ -75,6 +75,25 @@ fn question(workspace: &str, provider: &str) -> Value {
     })
 }
 
+/// A new member the workspace is shared with as `role`; their API client.
+async fn shared_with(app: &TestApp, workspace: &str, name: &str, role: &str) -> reqwest::Client {
+    let user = app::auth::UserName::parse(name).unwrap();
+    app.auth
+        .add_user(name, PASSWORD, app::auth::Role::Member)
+        .await
+        .unwrap();
+    let token = app.auth.issue_token(&user, "t").await.unwrap();
+    let shared = app
+        .client
+        .post(format!("{}/api/workspaces/share", app.base))
+        .json(&json!({ "workspace": workspace, "user": name, "role": role }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 200);
+    bearer_client(&token)
+}
+
 fn error_of(body: &str) -> AiError {
     match serde_json::from_str::<AppError>(body) {
         Ok(AppError::Ai(error)) => error,
@@ -455,24 +474,8 @@ async fn the_terminal_assistant_proposes_a_command_labelled_by_the_rules() {
     assert!(sent.as_str().unwrap().contains("build/ is 2 GB"), "{sent}");
 
     // A viewer may chat but not have commands typed for them.
-    app.auth
-        .add_user("vera", PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let vera = app
-        .auth
-        .issue_token(&app::auth::UserName::parse("vera").unwrap(), "t")
-        .await
-        .unwrap();
-    let shared = app
-        .client
-        .post(format!("{}/api/workspaces/share", app.base))
-        .json(&json!({ "workspace": workspace, "user": "vera", "role": "Viewer" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(shared.status(), 200);
-    let refused = ask(&bearer_client(&vera)).await.unwrap();
+    let vera = shared_with(&app, &workspace, "vera", "Viewer").await;
+    let refused = ask(&vera).await.unwrap();
     assert_eq!(refused.status(), 403);
 }
 
@@ -502,24 +505,7 @@ async fn code_actions_propose_the_whole_file_and_explain_for_viewers_too() {
     assert!(sent.as_str().unwrap().contains("print(broken)"), "{sent}");
     assert!(sent.as_str().unwrap().contains("NameError"), "{sent}");
 
-    app.auth
-        .add_user("vic", PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let vic = app
-        .auth
-        .issue_token(&app::auth::UserName::parse("vic").unwrap(), "t")
-        .await
-        .unwrap();
-    let shared = app
-        .client
-        .post(format!("{}/api/workspaces/share", app.base))
-        .json(&json!({ "workspace": workspace, "user": "vic", "role": "Viewer" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(shared.status(), 200);
-    let viewer = bearer_client(&vic);
+    let viewer = shared_with(&app, &workspace, "vic", "Viewer").await;
     let explained = action(&viewer, "Explain").await.unwrap();
     assert_eq!(explained.status(), 200);
     let explained: Value = explained.json().await.unwrap();
@@ -601,22 +587,7 @@ async fn conversations_are_saved_per_user_and_can_be_renamed_and_deleted() {
     assert_eq!(messages[3]["content"], ANSWER);
 
     // Another user with access to the workspace neither sees nor continues it.
-    app.auth
-        .add_user("eddie", PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let eddie = bearer_client(
-        &app.auth
-            .issue_token(&app::auth::UserName::parse("eddie").unwrap(), "t")
-            .await
-            .unwrap(),
-    );
-    let shared = post(
-        &app.client,
-        "../workspaces/share",
-        json!({ "workspace": workspace, "user": "eddie", "role": "Editor" }),
-    );
-    assert_eq!(shared.await.unwrap().status(), 200);
+    let eddie = shared_with(&app, &workspace, "eddie", "Editor").await;
     let theirs: Value = post(&eddie, "conversations", json!({ "workspace": workspace }))
         .await
         .unwrap()

@@ -1,0 +1,108 @@
+//! What the benches share: AiCockpit running on a temporary database, an admin's API
+//! client, and one BusyBox workspace to measure against (removed by `remove`).
+// Each bench uses part of this.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aicockpit::ai::AiSettings;
+use aicockpit::images::busybox;
+use aicockpit::runtime::docker::DockerRuntime;
+use aicockpit::runtime::ContainerRuntime;
+use aicockpit::startup::{Application, ServeConfig};
+use aicockpit::workspaces::container_name;
+use app::auth::{Role, UserName};
+use app::model::WorkspaceName;
+
+pub type Failure = Box<dyn std::error::Error>;
+
+const DOCKER: &str = "unix:///var/run/docker.sock";
+pub const OWNER: &str = "bench";
+
+pub struct BenchApp {
+    pub base: String,
+    /// Sends the admin's token with every request.
+    pub http: reqwest::Client,
+    pub authorization: String,
+    pub runtime: Arc<dyn ContainerRuntime>,
+    workspace: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts AiCockpit and creates the workspace `workspace` owned by the bench admin.
+pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<BenchApp, Failure> {
+    let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
+        DOCKER,
+        Duration::from_secs(60),
+        Duration::from_secs(300),
+    ));
+    let image = busybox::ensure(runtime.as_ref()).await?;
+    let dir = tempfile::tempdir()?;
+    let app = Application::build(ServeConfig {
+        bind: "127.0.0.1:0".parse()?,
+        database: dir.path().join("bench.db"),
+        docker_host: DOCKER.into(),
+        docker_timeout: Duration::from_secs(60),
+        default_image: image.clone(),
+        site_root: "target/site".into(),
+        public_url: None,
+        tls: None,
+        terminals: Default::default(),
+        files: Default::default(),
+        auth: Default::default(),
+        ai,
+    })
+    .await?;
+    let base = format!("http://{}", app.addr);
+    app.auth
+        .add_user(OWNER, "bench password", Role::Admin)
+        .await?;
+    let token = app
+        .auth
+        .issue_token(&UserName::parse(OWNER)?, "bench")
+        .await?;
+    tokio::spawn(app.run(std::future::pending()));
+    let authorization = format!("Bearer {token}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, authorization.parse()?);
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
+    let created = http
+        .post(format!("{base}/api/workspaces/create"))
+        .json(&serde_json::json!({ "request": { "name": workspace, "image": image, "cpus": 1.0, "memory_mib": memory_mib } }))
+        .send()
+        .await?;
+    if !created.status().is_success() {
+        return Err(format!("creating the workspace failed: {}", created.text().await?).into());
+    }
+    Ok(BenchApp {
+        base,
+        http,
+        authorization,
+        runtime,
+        workspace: workspace.to_owned(),
+        _dir: dir,
+    })
+}
+
+impl BenchApp {
+    /// The workspace's container.
+    pub fn container(&self) -> String {
+        let owner = UserName::parse(OWNER).expect("a valid user name");
+        let name = WorkspaceName::parse(&self.workspace).expect("a valid workspace name");
+        container_name(&owner, &name)
+    }
+
+    /// Removes the workspace's container and volume.
+    pub fn remove(&self) {
+        let container = self.container();
+        for args in [
+            vec!["rm", "-f", &container],
+            vec!["volume", "rm", "-f", &format!("{container}-files")],
+        ] {
+            let _ = std::process::Command::new("docker").args(args).output();
+        }
+    }
+}
