@@ -37,6 +37,8 @@ impl ChatMessage {
 pub enum Attachment {
     /// A file of the workspace, read by the server as the user may read it.
     File { path: String },
+    /// The entries of a folder of the workspace, listed the same way.
+    Folder { path: String },
     /// Text the browser holds: the editor's selection, a terminal's last output.
     Text { label: String, text: String },
 }

@@ -6,6 +6,8 @@
 
 use app::ai::{ChatMessage, Role};
 use app::auth::WorkspaceRef;
+use app::files::{EntryKind, FileEntry};
+use app::workspace_path::WorkspacePath;
 
 /// Characters of attached context one request may carry (about 12k tokens).
 pub const ATTACHMENT_BUDGET: usize = 48_000;
@@ -18,6 +20,22 @@ pub struct Context {
 }
 
 impl Context {
+    /// A folder's entries, one per line, folders marked with a slash.
+    pub fn listing(folder: &WorkspacePath, entries: &[FileEntry]) -> Self {
+        let text = entries
+            .iter()
+            .map(|entry| match entry.kind {
+                EntryKind::Folder => format!("{}/", entry.name()),
+                _ => entry.name().to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        Self {
+            label: format!("folder {}", folder.absolute()),
+            text,
+        }
+    }
+
     /// Terminal output or a selection: control sequences removed.
     pub fn from_terminal(label: &str, raw: &str) -> Self {
         let plain = strip_ansi_escapes::strip_str(raw);
@@ -113,6 +131,25 @@ mod tests {
     fn terminal_output_loses_its_escape_sequences() {
         let output = Context::from_terminal("terminal", "\x1b[1;32mok\x1b[0m done\r\n");
         assert_eq!(output.text, "ok done\n");
+    }
+
+    #[test]
+    fn a_folder_lists_its_entries_with_folders_marked() {
+        let folder = WorkspacePath::parse("src").unwrap();
+        let entry = |path: &str, kind| FileEntry {
+            path: WorkspacePath::parse(path).unwrap(),
+            kind,
+            symlink: false,
+        };
+        let listed = Context::listing(
+            &folder,
+            &[
+                entry("src/lib", EntryKind::Folder),
+                entry("src/main.rs", EntryKind::File),
+            ],
+        );
+        assert_eq!(listed.label, "folder /workspace/src");
+        assert_eq!(listed.text, "lib/\nmain.rs");
     }
 
     #[test]

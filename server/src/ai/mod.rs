@@ -200,6 +200,11 @@ impl AiManager {
                         text: file.text,
                     }
                 }
+                Attachment::Folder { path } => {
+                    let path = WorkspacePath::parse(&path)?;
+                    let entries = self.files.list(actor, workspace, &path).await?;
+                    Context::listing(&path, &entries)
+                }
                 Attachment::Text { label, text } => Context::from_terminal(&label, &text),
             });
         }

@@ -117,6 +117,7 @@ async fn an_answer_streams_with_the_context_it_was_sent() {
     let mut body = question(&workspace, "stream-ok");
     body["attachments"] = json!([
         { "File": { "path": "notes.md" } },
+        { "Folder": { "path": "" } },
         { "Text": { "label": "terminal output", "text": "\u{1b}[31merror\u{1b}[0m: boom\r\n" } },
     ]);
     let (status, events) = chat(&app, body).await;
@@ -127,6 +128,7 @@ async fn an_answer_streams_with_the_context_it_was_sent() {
     };
     assert_eq!(provider, "stream-ok");
     assert!(sent[0].starts_with("file /workspace/notes.md"), "{sent:?}");
+    assert!(sent[1].starts_with("folder /workspace "), "{sent:?}");
     let text: String = events
         .iter()
         .filter_map(|e| match e {
@@ -159,6 +161,10 @@ async fn an_answer_streams_with_the_context_it_was_sent() {
     assert_eq!(messages[0]["role"], "system");
     let last = messages.last().unwrap()["content"].as_str().unwrap();
     assert!(last.contains("remember the milk"), "{last}");
+    assert!(
+        last.contains("folder /workspace:\n```\nnotes.md\n```"),
+        "{last}"
+    );
     assert!(
         last.contains("error: boom") && !last.contains('\u{1b}'),
         "{last}"

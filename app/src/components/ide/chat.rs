@@ -17,6 +17,8 @@ use crate::api::ai::{
 };
 use crate::api::auth::signed_in_user;
 use crate::error::AppError;
+use crate::files::EntryKind;
+use crate::workspace_path::WorkspacePath;
 
 /// How much of a terminal's scrollback "Terminal output" attaches.
 const TERMINAL_LINES: u32 = 200;
@@ -24,6 +26,7 @@ const TERMINAL_LINES: u32 = 200;
 #[derive(Clone, Copy)]
 struct Attach {
     file: RwSignal<bool>,
+    folder: RwSignal<bool>,
     selection: RwSignal<bool>,
     terminal: RwSignal<bool>,
 }
@@ -50,6 +53,7 @@ pub fn ChatPanel() -> impl IntoView {
     let probe = RwSignal::new(None::<String>);
     let attach = Attach {
         file: RwSignal::new(false),
+        folder: RwSignal::new(false),
         selection: RwSignal::new(false),
         terminal: RwSignal::new(false),
     };
@@ -311,6 +315,9 @@ pub fn ChatPanel() -> impl IntoView {
             <form class="chat-form" on:submit=move |ev| { ev.prevent_default(); ask(); }>
                 <div class="chat-attach">
                     <label><input type="checkbox" bind:checked=attach.file />" Open file"</label>
+                    <label title="The folder selected in the tree, else the workspace">
+                        <input type="checkbox" bind:checked=attach.folder />" Folder listing"
+                    </label>
                     <label><input type="checkbox" bind:checked=attach.selection />" Selection"</label>
                     <label><input type="checkbox" bind:checked=attach.terminal />" Terminal output"</label>
                 </div>
@@ -347,6 +354,18 @@ fn attachments(ide: &Ide, attach: Attach) -> Vec<Attachment> {
                 path: file.path.get_untracked().absolute(),
             });
         }
+    }
+    if attach.folder.get_untracked() {
+        // The folder selected in the tree (or the selected file's), else the workspace.
+        let selected = ide.selected.get_untracked();
+        let folder = match selected {
+            Some(entry) if entry.kind == EntryKind::Folder => entry.path,
+            Some(entry) => entry.path.parent().unwrap_or_else(WorkspacePath::root),
+            None => WorkspacePath::root(),
+        };
+        chosen.push(Attachment::Folder {
+            path: folder.absolute(),
+        });
     }
     if !js::loaded() {
         return chosen;
