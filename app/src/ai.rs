@@ -130,14 +130,6 @@ pub enum CodeActionKind {
 }
 
 impl CodeActionKind {
-    pub const ALL: [Self; 5] = [
-        Self::Explain,
-        Self::Generate,
-        Self::Refactor,
-        Self::Fix,
-        Self::Custom,
-    ];
-
     pub fn label(self) -> &'static str {
         match self {
             Self::Explain => "Explain",

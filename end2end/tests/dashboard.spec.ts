@@ -5,7 +5,7 @@ import {
 } from './helpers';
 
 const created: string[] = [];
-test.afterAll(() => created.forEach(removeWorkspace));
+test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
 
 test('an empty dashboard explains what to do', async ({ page, browser, baseURL }) => {
   // A new member has no workspaces, whatever the other tests left behind.

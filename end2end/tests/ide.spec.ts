@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { container, docker, openIde, removeWorkspace, run, terminal } from './helpers';
 
 const created: string[] = [];
-test.afterAll(() => created.forEach(removeWorkspace));
+test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
 
 test('terminal, tree and editor work on the same files', async ({ page }) => {
   const name = await openIde(page, created, 'ide');
