@@ -177,6 +177,7 @@ impl FileManager {
             command,
             user: WORKSPACE_USER.to_owned(),
             working_dir: MOUNT_PATH.to_owned(),
+            env: Vec::new(),
         }
     }
 

@@ -122,6 +122,8 @@ pub struct ExecSpec {
     pub command: Vec<String>,
     pub user: String,
     pub working_dir: String,
+    /// `NAME=value` entries added to the process's environment.
+    pub env: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,8 @@
-//! Ending a terminal for good. Dropping the exec connection detaches the shell but leaves it
-//! running in the container, so every session's processes carry a tag in their environment
-//! and ending the session signals every process that has it: the shell and whatever it
-//! started (an editor, a build), as the workspace user, HUP first and KILL for stragglers.
+//! Ending a terminal (or a tool's command) for good. Dropping the exec connection detaches
+//! the process but leaves it running in the container, so every session's processes carry
+//! a tag in their environment and ending the session signals every process that has it:
+//! the shell and whatever it started (an editor, a build), as the workspace user, HUP first
+//! and KILL for stragglers.
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub fn hang_up(runtime: Arc<dyn ContainerRuntime>, container: String, tag: &str,
             .into(),
         user: user.to_owned(),
         working_dir: MOUNT_PATH.to_owned(),
+        env: Vec::new(),
     };
     tokio::spawn(async move {
         match runtime.exec(&container, &spec, None).await {

@@ -6,7 +6,7 @@
 //! fixed-size broadcast channel; a viewer that falls behind is told it lagged (and can replay
 //! the scrollback) instead of holding output back for everyone.
 
-mod hangup;
+pub(crate) mod hangup;
 pub mod presence;
 mod scrollback;
 pub mod websocket;

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod ai;
+mod commands;
 mod files;
 mod files_http;
 mod guard;

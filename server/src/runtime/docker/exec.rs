@@ -28,6 +28,7 @@ impl DockerRuntime {
             cmd: Some(spec.command.clone()),
             user: Some(spec.user.clone()),
             working_dir: Some(spec.working_dir.clone()),
+            env: (!spec.env.is_empty()).then(|| spec.env.clone()),
             ..Default::default()
         };
         let exec = self
