@@ -2,7 +2,7 @@
 // against a real workspace container.
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { container, docker, openIde, removeWorkspace, run, terminal } from './helpers';
+import { ADMIN, container, docker, openIde, removeWorkspace, run, terminal } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -120,4 +120,17 @@ test('a workspace stopped under the IDE says so and starts again from there', as
   await page.keyboard.press('Enter');
   await run(page, "echo back-''again");
   await expect(terminal(page)).toContainText('back-again');
+});
+
+test('a file written elsewhere through AiCockpit shows in the tree at once', async ({ page, baseURL }) => {
+  const name = await openIde(page, created, 'pushed');
+  await expect(page.getByText('The workspace is empty')).toBeVisible();
+  // Another window (or an agent) writes through the file service.
+  const written = await page.request.post('/api/files/write', {
+    headers: { origin: baseURL ?? '' },
+    data: { workspace: `${ADMIN}/${name}`, file: 'pushed.txt', text: 'hi' },
+  });
+  expect(written.status()).toBe(200);
+  // Pushed, not polled: well before the tree's next relist.
+  await expect(page.locator('.tree-row[data-path="/workspace/pushed.txt"]')).toBeVisible({ timeout: 1500 });
 });

@@ -15,18 +15,39 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::policy::Action;
+use crate::files::FileManager;
 use crate::runtime::ContainerRuntime;
+use crate::workspaces::Resolver;
 
-/// Server-sent events: one `changed` message per workspace change. A receiver that lagged
-/// gets one message too; it refetches everything anyway.
-/// The stream ends when the server shuts down.
+/// Server-sent events: one `changed` message per workspace change (a receiver that lagged
+/// gets one too; it refetches everything anyway), and a `files` event naming a workspace
+/// whose files changed through AiCockpit (an edit, an upload, an agent's write), sent only
+/// to users who may see that workspace. The stream ends when the server shuts down.
 pub async fn events(
+    actor: Actor,
     State(changes): State<broadcast::Sender<()>>,
+    State(files): State<Arc<FileManager>>,
+    State(resolver): State<Resolver>,
     State(shutdown): State<CancellationToken>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream = BroadcastStream::new(changes.subscribe())
-        .map(|_| Ok(Event::default().data("changed")))
-        .take_until(shutdown.cancelled_owned());
+    let lifecycle =
+        BroadcastStream::new(changes.subscribe()).map(|_| Ok(Event::default().data("changed")));
+    let file_changes = BroadcastStream::new(files.changes()).filter_map(move |change| {
+        let (actor, resolver) = (actor.clone(), resolver.clone());
+        async move {
+            let workspace = change.ok()?;
+            resolver
+                .resolve(&actor, &workspace, Action::View)
+                .await
+                .ok()?;
+            Some(Ok(Event::default()
+                .event("files")
+                .data(workspace.to_string())))
+        }
+    });
+    let stream =
+        futures::stream::select(lifecycle, file_changes).take_until(shutdown.cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -60,6 +60,8 @@ pub struct FileManager {
     resolver: Resolver,
     audit: AuditLog,
     settings: FileSettings,
+    /// Which workspace's files just changed through this service, for open IDEs.
+    changes: tokio::sync::broadcast::Sender<WorkspaceRef>,
 }
 
 /// One file operation: who, on which workspace.
@@ -80,11 +82,18 @@ impl FileManager {
             resolver,
             audit,
             settings,
+            changes: tokio::sync::broadcast::channel(64).0,
         }
     }
 
-    /// Records a change in the audit log.
+    /// Announces every change made through this service: the workspace it was made in.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<WorkspaceRef> {
+        self.changes.subscribe()
+    }
+
+    /// Records a change in the audit log and announces it.
     async fn changed(&self, target: &Target<'_>, action: &str, path: &WorkspacePath) {
+        let _ = self.changes.send(target.workspace.clone());
         let detail = Some(path.absolute());
         self.audit
             .record(target.actor, action, Some(target.workspace), detail)

@@ -65,3 +65,55 @@ async fn shutdown_ends_open_event_streams() {
         "the server stops: {finished:?}"
     );
 }
+
+/// Everything an event stream says within `wait`.
+async fn heard(
+    mut body: impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+    wait: Duration,
+) -> String {
+    let mut seen = String::new();
+    let _ = tokio::time::timeout(wait, async {
+        while let Some(Ok(chunk)) = body.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    seen
+}
+
+#[tokio::test]
+async fn a_file_changed_through_aicockpit_is_announced_to_those_who_may_see_it() {
+    let (app, name, _cleanup) = app_with_workspace("sse-files").await;
+    app.auth
+        .add_user("nosy", PASSWORD, app::auth::Role::Member)
+        .await
+        .unwrap();
+    let nosy = bearer_client(
+        &app.auth
+            .issue_token(&app::auth::UserName::parse("nosy").unwrap(), "t")
+            .await
+            .unwrap(),
+    );
+    let mine = app.get("/api/events").await.bytes_stream();
+    let theirs = nosy
+        .get(format!("{}/api/events", app.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let written = app
+        .files(
+            "write",
+            serde_json::json!({ "workspace": reference(&name).to_string(), "file": "pushed.txt", "text": "x" }),
+        )
+        .await;
+    assert_eq!(written.status(), 200);
+    let announcement = format!("event: files\ndata: {}", reference(&name));
+    let (mine, theirs) = tokio::join!(
+        heard(mine, Duration::from_secs(2)),
+        heard(theirs, Duration::from_secs(2))
+    );
+    assert!(mine.contains(&announcement), "{mine:?}");
+    assert!(!theirs.contains(name.as_str()), "{theirs:?}");
+}
