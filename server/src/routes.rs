@@ -16,6 +16,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::policy::Action;
+use crate::auth::{AuthManager, Credential};
 use crate::files::FileManager;
 use crate::runtime::ContainerRuntime;
 use crate::workspaces::Resolver;
@@ -23,9 +24,12 @@ use crate::workspaces::Resolver;
 /// Server-sent events: one `changed` message per workspace change (a receiver that lagged
 /// gets one too; it refetches everything anyway), and a `files` event naming a workspace
 /// whose files changed through AiCockpit (an edit, an upload, an agent's write), sent only
-/// to users who may see that workspace. The stream ends when the server shuts down.
+/// to users who may see that workspace. The stream ends when the server shuts down or the
+/// credential it was opened with stops working.
 pub async fn events(
     actor: Actor,
+    Extension(credential): Extension<Credential>,
+    State(auth): State<Arc<AuthManager>>,
     State(changes): State<broadcast::Sender<()>>,
     State(files): State<Arc<FileManager>>,
     State(resolver): State<Resolver>,
@@ -33,6 +37,7 @@ pub async fn events(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let lifecycle =
         BroadcastStream::new(changes.subscribe()).map(|_| Ok(Event::default().data("changed")));
+    let user_id = actor.id;
     let file_changes = BroadcastStream::new(files.changes()).filter_map(move |change| {
         let (actor, resolver) = (actor.clone(), resolver.clone());
         async move {
@@ -46,8 +51,14 @@ pub async fn events(
                 .data(workspace.to_string())))
         }
     });
-    let stream =
-        futures::stream::select(lifecycle, file_changes).take_until(shutdown.cancelled_owned());
+    // Ends with the server, or with the session or token it was opened with.
+    let ended = async move {
+        tokio::select! {
+            _ = shutdown.cancelled_owned() => {}
+            _ = auth.until_ended(&credential, user_id) => {}
+        }
+    };
+    let stream = futures::stream::select(lifecycle, file_changes).take_until(ended);
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

@@ -199,6 +199,28 @@ impl AuthManager {
             }))
     }
 
+    /// Returns once `credential` (of `user_id`) stops working: signed out, revoked, the
+    /// password changed, the account disabled. Checked whenever that account changes.
+    pub async fn until_ended(&self, credential: &Credential, user_id: i64) {
+        let mut changes = self.events.subscribe();
+        loop {
+            match changes.recv().await {
+                Ok(AccessChange::Account { user_id: changed }) if changed == user_id => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(_) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    return std::future::pending().await
+                }
+            }
+            if !matches!(
+                self.recheck(credential, ClientInfo::default()).await,
+                Ok(Some(_))
+            ) {
+                return;
+            }
+        }
+    }
+
     /// The actor a credential stands for now, if it still works: an open connection
     /// asks again when the account changes (signed out, token revoked, role, disabled).
     pub async fn recheck(

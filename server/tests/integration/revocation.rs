@@ -141,3 +141,43 @@ async fn a_burst_of_parallel_guesses_is_limited_like_one_at_a_time() {
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((checked, refused), (3, 9), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn an_event_stream_ends_with_the_token_it_was_opened_with() {
+    use futures::StreamExt;
+    let app = spawn_app().await;
+    let second = app.auth.issue_token(&owner(), "stream").await.unwrap();
+    let mut stream = bearer_client(&second)
+        .get(format!("{}/api/events", app.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let tokens: Value = app
+        .client
+        .post(format!("{}/api/auth/tokens", app.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "stream")
+        .unwrap()["id"]
+        .clone();
+    let body = json!({ "id": id });
+    assert_eq!(
+        post(&app.client, &app, "/api/auth/revoke-token", body).await,
+        200
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its revoked token");
+}
