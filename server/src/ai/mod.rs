@@ -1,6 +1,8 @@
 //! AI in the IDE: the configured OpenAI-compatible providers (`config`, `client`, `chunk`,
-//! `probe`), what a chat sends (`context`), and the chat route (`routes`). Every request
-//! is made for a signed-in user on a workspace they may see, and lands in the audit log.
+//! `probe`), what a chat sends (`context`), the chat route (`routes`), the terminal
+//! assistant (`assist`, `risk`), code actions (`actions`) and model-written edits (`edit`).
+//! Every request is made for a signed-in user on a workspace they may see, and lands in the
+//! audit log.
 
 mod actions;
 mod assist;
@@ -8,6 +10,7 @@ pub mod chunk;
 pub mod client;
 pub mod config;
 pub mod context;
+pub mod edit;
 mod probe;
 pub mod risk;
 pub mod routes;
