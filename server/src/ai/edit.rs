@@ -77,7 +77,7 @@ fn loose(text: &str, search: &str, replace: &str) -> Result<String, EditMiss> {
 }
 
 /// The stretch of the text most like the search: the window (of the search's length, in
-/// non-blank lines) sharing the most lines with it, shown with line numbers.
+/// non-blank lines) sharing the most words with it, line by line, shown with numbers.
 fn closest(lines: &[&str], solid: &[usize], wanted: &[&str]) -> Option<String> {
     let size = wanted.len().min(solid.len());
     if size == 0 {
@@ -85,9 +85,9 @@ fn closest(lines: &[&str], solid: &[usize], wanted: &[&str]) -> Option<String> {
     }
     let (score, start) = (0..=solid.len() - size)
         .map(|start| {
-            let score = (0..size)
-                .filter(|&k| similar(key(lines[solid[start + k]]), wanted[k]))
-                .count();
+            let score: usize = (0..size)
+                .map(|k| shared_words(key(lines[solid[start + k]]), wanted[k]))
+                .sum();
             (score, start)
         })
         .max_by_key(|&(score, start)| (score, std::cmp::Reverse(start)))?;
@@ -99,21 +99,15 @@ fn closest(lines: &[&str], solid: &[usize], wanted: &[&str]) -> Option<String> {
     })
 }
 
-/// Lines alike enough to point at: equal, or one contains the other, or they share most
-/// of their words.
-fn similar(a: &str, b: &str) -> bool {
-    if a == b || (!a.is_empty() && !b.is_empty() && (a.contains(b) || b.contains(a))) {
-        return true;
-    }
-    let words = |s: &str| {
+/// How many words two lines share.
+fn shared_words(a: &str, b: &str) -> usize {
+    let words = |s: &str| -> std::collections::HashSet<String> {
         s.split(|c: char| !c.is_alphanumeric() && c != '_')
             .filter(|w| !w.is_empty())
             .map(str::to_owned)
-            .collect::<std::collections::HashSet<_>>()
+            .collect()
     };
-    let (x, y) = (words(a), words(b));
-    let shared = x.intersection(&y).count();
-    shared * 3 >= x.len().max(y.len()).max(1) * 2
+    words(a).intersection(&words(b)).count()
 }
 
 #[cfg(test)]

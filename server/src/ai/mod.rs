@@ -1,6 +1,7 @@
 //! AI in the IDE: the configured OpenAI-compatible providers (`config`, `client`, `chunk`,
 //! `probe`), what a chat sends (`context`), the chat route (`routes`), the terminal
-//! assistant (`assist`, `risk`), code actions (`actions`) and model-written edits (`edit`).
+//! assistant (`assist`, `risk`), code actions (`actions`), and for the agent, model-written
+//! edits (`edit`) and its tools (`tools`).
 //! Every request is made for a signed-in user on a workspace they may see, and lands in the
 //! audit log.
 
@@ -14,6 +15,7 @@ pub mod edit;
 mod probe;
 pub mod risk;
 pub mod routes;
+pub mod tools;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

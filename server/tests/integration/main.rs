@@ -2,6 +2,7 @@
 //! modules by subject. Docker must be reachable (`.ci/run` starts it).
 
 mod accounts;
+mod agent_tools;
 mod ai;
 mod commands;
 mod files;
