@@ -22,6 +22,31 @@ async fn post(client: &reqwest::Client, app: &TestApp, path: &str, body: Value) 
         .as_u16()
 }
 
+/// Revokes the test admin's token named `name`, as the account page does.
+async fn revoke(app: &TestApp, name: &str) {
+    let tokens: Value = app
+        .client
+        .post(format!("{}/api/auth/tokens", app.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap();
+    let body = json!({ "id": token["id"] });
+    assert_eq!(
+        post(&app.client, app, "/api/auth/revoke-token", body).await,
+        200
+    );
+}
+
 #[tokio::test]
 async fn a_demoted_admin_loses_an_open_terminal_on_anothers_workspace() {
     let (app, name, _cleanup) = app_with_workspace("demote").await;
@@ -58,28 +83,7 @@ async fn a_revoked_token_closes_its_terminal_and_only_that_one() {
     let mut doomed = terminal(&url, &second).await;
     until(&mut doomed, r#""attached""#).await;
 
-    let tokens: Value = app
-        .client
-        .post(format!("{}/api/auth/tokens", app.base))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = tokens
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "second")
-        .unwrap()["id"]
-        .clone();
-    let body = json!({ "id": id });
-    assert_eq!(
-        post(&app.client, &app, "/api/auth/revoke-token", body).await,
-        200
-    );
+    revoke(&app, "second").await;
     until(&mut doomed, "Your session ended").await;
     type_in(&mut kept, "echo kept-''open\n").await;
     until(&mut kept, "kept-open").await;
@@ -153,28 +157,7 @@ async fn an_event_stream_ends_with_the_token_it_was_opened_with() {
         .await
         .unwrap()
         .bytes_stream();
-    let tokens: Value = app
-        .client
-        .post(format!("{}/api/auth/tokens", app.base))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = tokens
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "stream")
-        .unwrap()["id"]
-        .clone();
-    let body = json!({ "id": id });
-    assert_eq!(
-        post(&app.client, &app, "/api/auth/revoke-token", body).await,
-        200
-    );
+    revoke(&app, "stream").await;
     let ended = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(Ok(_)) = stream.next().await {}
     })
