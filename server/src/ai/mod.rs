@@ -1,7 +1,7 @@
 //! AI in the IDE: the configured OpenAI-compatible providers (`config`, `client`, `chunk`,
 //! `probe`), what a chat sends (`context`), the chat route (`routes`), the terminal
 //! assistant (`assist`, `risk`), code actions (`actions`), and for the agent, model-written
-//! edits (`edit`) and its tools (`tools`).
+//! edits (`edit`), its tools (`tools`) and how they are offered to a model (`protocol`).
 //! Every request is made for a signed-in user on a workspace they may see, and lands in the
 //! audit log.
 
@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod edit;
 mod probe;
+pub mod protocol;
 pub mod risk;
 pub mod routes;
 pub mod tools;
