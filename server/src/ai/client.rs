@@ -40,6 +40,20 @@ impl Stream for Answer {
     }
 }
 
+impl Answer {
+    /// The whole text of the answer, once it is complete.
+    pub async fn text(mut self) -> Result<String, AiError> {
+        let mut text = String::new();
+        while let Some(piece) = self.next().await {
+            match piece? {
+                Piece::Text(more) => text.push_str(&more),
+                Piece::Done { .. } => break,
+            }
+        }
+        Ok(text)
+    }
+}
+
 #[derive(Clone)]
 pub struct Provider {
     config: ProviderConfig,

@@ -4,8 +4,9 @@
 //! with its escape sequences, which are stripped. Attachments share a budget; what does
 //! not fit is cut, and the panel is told what was cut.
 
-use app::ai::{ChatMessage, Role};
-use app::auth::WorkspaceRef;
+use app::ai::{Attachment, ChatMessage, Role};
+use app::auth::{Actor, WorkspaceRef};
+use app::error::AppError;
 use app::files::{EntryKind, FileEntry};
 use app::workspace_path::WorkspacePath;
 
@@ -114,6 +115,37 @@ pub fn messages(
 fn fence_for(text: &str) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
+}
+
+impl super::AiManager {
+    /// Reads the attached files as the actor may; text attachments as they came.
+    pub(super) async fn attachments(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        attachments: Vec<Attachment>,
+    ) -> Result<Vec<Context>, AppError> {
+        let mut contexts = Vec::with_capacity(attachments.len());
+        for attachment in attachments {
+            contexts.push(match attachment {
+                Attachment::File { path } => {
+                    let path = WorkspacePath::parse(&path)?;
+                    let file = self.files.read_text(actor, workspace, &path).await?;
+                    Context {
+                        label: format!("file {}", path.absolute()),
+                        text: file.text,
+                    }
+                }
+                Attachment::Folder { path } => {
+                    let path = WorkspacePath::parse(&path)?;
+                    let entries = self.files.list(actor, workspace, &path).await?;
+                    Context::listing(&path, &entries)
+                }
+                Attachment::Text { label, text } => Context::from_terminal(&label, &text),
+            });
+        }
+        Ok(contexts)
+    }
 }
 
 #[cfg(test)]

@@ -14,17 +14,17 @@ pub mod context;
 pub mod edit;
 mod probe;
 pub mod protocol;
+mod records;
 pub mod risk;
 pub mod routes;
 pub mod tools;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Mutex, RwLock};
 
 use app::ai::{
-    AiError, Attachment, Capabilities, ChatEvent, ChatMessage, ChatRequest, CodeActionKind,
-    CodeActionRequest, CodeActionResult, CommandSuggestion, ConversationSummary, ProviderInfo,
-    Usage,
+    AiError, Capabilities, ChatEvent, ChatMessage, ChatRequest, CodeActionKind, CodeActionRequest,
+    CodeActionResult, CommandSuggestion, ConversationSummary, ProviderInfo,
 };
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
@@ -38,7 +38,7 @@ use crate::store::{ConversationOwner, Store};
 use crate::workspaces::Resolver;
 use client::{Piece, Provider};
 pub use config::{AiSettings, ProviderSpec};
-use context::Context;
+use records::{conversation_gone, purge_old_conversations, ChatRecord, Saving};
 
 const DEFAULT_PROVIDER: &str = "ai.default_provider";
 
@@ -187,163 +187,6 @@ impl AiManager {
         });
         Ok(futures::stream::once(async { context }).chain(events))
     }
-
-    /// Reads the attached files as the actor may; text attachments as they came.
-    async fn attachments(
-        &self,
-        actor: &Actor,
-        workspace: &WorkspaceRef,
-        attachments: Vec<Attachment>,
-    ) -> Result<Vec<Context>, AppError> {
-        let mut contexts = Vec::with_capacity(attachments.len());
-        for attachment in attachments {
-            contexts.push(match attachment {
-                Attachment::File { path } => {
-                    let path = WorkspacePath::parse(&path)?;
-                    let file = self.files.read_text(actor, workspace, &path).await?;
-                    Context {
-                        label: format!("file {}", path.absolute()),
-                        text: file.text,
-                    }
-                }
-                Attachment::Folder { path } => {
-                    let path = WorkspacePath::parse(&path)?;
-                    let entries = self.files.list(actor, workspace, &path).await?;
-                    Context::listing(&path, &entries)
-                }
-                Attachment::Text { label, text } => Context::from_terminal(&label, &text),
-            });
-        }
-        Ok(contexts)
-    }
-}
-
-fn conversation_gone() -> AppError {
-    AppError::invalid(
-        app::error::Field::Name,
-        "That conversation no longer exists. Start a new one.",
-    )
-}
-
-/// A completed exchange, saved in its conversation: the messages sent (attachments
-/// aside) and the answer.
-struct Saving {
-    keeping: bool,
-    store: Store,
-    owner: ConversationOwner,
-    conversation: String,
-    messages: Vec<app::ai::ChatMessage>,
-    answer: String,
-}
-
-impl Saving {
-    fn save(&mut self) {
-        if !self.keeping {
-            return;
-        }
-        let mut messages = std::mem::take(&mut self.messages);
-        messages.push(app::ai::ChatMessage::new(
-            app::ai::Role::Assistant,
-            std::mem::take(&mut self.answer),
-        ));
-        let title = conversation_title(&messages);
-        let (store, owner, id) = (
-            self.store.clone(),
-            self.owner.clone(),
-            self.conversation.clone(),
-        );
-        tokio::spawn(async move {
-            if let Err(e) = store
-                .save_conversation(&owner, &id, &title, &messages)
-                .await
-            {
-                tracing::warn!(error = %e, "could not save a conversation");
-            }
-        });
-    }
-}
-
-/// Deletes conversations older than `keep`, now and every hour.
-async fn purge_old_conversations(store: Store, keep: std::time::Duration) {
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        let before = crate::store::unix_now() - keep.as_secs() as i64;
-        match store.purge_conversations(before).await {
-            Ok(0) => {}
-            Ok(purged) => {
-                tracing::info!(purged, "deleted AI conversations past their keeping time")
-            }
-            Err(e) => tracing::warn!(error = %e, "could not delete old AI conversations"),
-        }
-    }
-}
-
-/// The first question's first line, shortened: what a new conversation is called.
-fn conversation_title(messages: &[app::ai::ChatMessage]) -> String {
-    let first = messages
-        .iter()
-        .find(|m| m.role == app::ai::Role::User)
-        .and_then(|m| m.content.lines().find(|l| !l.trim().is_empty()))
-        .unwrap_or("Conversation")
-        .trim();
-    let mut title: String = first.chars().take(60).collect();
-    if first.chars().count() > 60 {
-        title.push('…');
-    }
-    title
-}
-
-/// The audit record of one chat request, written when its stream ends or is dropped
-/// (the user pressed Stop): who, which model, how many tokens, how it ended.
-struct ChatRecord {
-    audit: AuditLog,
-    actor: Actor,
-    workspace: WorkspaceRef,
-    model: String,
-    usage: Option<Usage>,
-    outcome: String,
-}
-
-impl ChatRecord {
-    fn ended(&mut self, usage: Option<Usage>, outcome: String) {
-        self.usage = usage;
-        self.outcome = outcome;
-    }
-}
-
-impl Drop for ChatRecord {
-    fn drop(&mut self) {
-        let tokens = self.usage.map_or_else(
-            || "tokens unknown".to_owned(),
-            |u| format!("{} + {} tokens", u.prompt_tokens, u.completion_tokens),
-        );
-        let detail = format!("{}, {tokens}: {}", self.model, self.outcome);
-        let (audit, actor, workspace) = (
-            self.audit.clone(),
-            self.actor.clone(),
-            self.workspace.clone(),
-        );
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                audit
-                    .record(&actor, "ai-chat", Some(&workspace), Some(detail))
-                    .await;
-            });
-        }
-    }
-}
-
-/// The whole text of an answer.
-async fn collect(mut answer: client::Answer) -> Result<String, AiError> {
-    let mut text = String::new();
-    while let Some(piece) = answer.next().await {
-        match piece? {
-            Piece::Text(more) => text.push_str(&more),
-            Piece::Done { .. } => break,
-        }
-    }
-    Ok(text)
 }
 
 #[async_trait::async_trait]
@@ -389,7 +232,7 @@ impl AiService for AiManager {
             ));
         }
         let messages = assist::messages(&resolved.reference, task, output);
-        let reply = collect(provider.chat(&messages).await?).await?;
+        let reply = provider.chat(&messages).await?.text().await?;
         let (command, explanation) = assist::read_reply(&reply).ok_or_else(|| AiError::Broken {
             provider: provider.name().to_owned(),
             detail: "the answer held no command".into(),
@@ -427,7 +270,11 @@ impl AiService for AiManager {
             .await?;
         let path = WorkspacePath::parse(&request.file)?;
         let provider = self.provider(request.provider.as_deref())?;
-        let reply = collect(provider.chat(&actions::messages(&request)).await?).await?;
+        let reply = provider
+            .chat(&actions::messages(&request))
+            .await?
+            .text()
+            .await?;
         let detail = format!(
             "{}/{}: {} on {}",
             provider.name(),
@@ -541,5 +388,3 @@ impl AiManager {
             .cloned()
     }
 }
-
-pub type SharedAi = Arc<AiManager>;

@@ -6,6 +6,7 @@
 pub mod actor;
 pub mod audit;
 mod cookie;
+mod credentials;
 pub mod events;
 pub mod headers;
 mod limiter;
@@ -14,8 +15,10 @@ mod password;
 pub mod policy;
 mod secret;
 pub mod service;
+mod setup;
 
+pub use credentials::{Authenticated, Credential};
 pub use events::{AccessChange, AccessEvents};
 pub use limiter::LimiterSettings;
 pub use origin::SiteOrigins;
-pub use service::{AuthManager, AuthSettings, Credential};
+pub use service::{AuthManager, AuthSettings};

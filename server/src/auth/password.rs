@@ -1,8 +1,11 @@
 //! Password hashing with argon2id (the crate's defaults: 19 MiB, 2 passes, OWASP's
 //! recommendation), stored in the PHC string format so parameters can change later.
 
+use app::error::AppError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+
+use super::service::internal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
@@ -36,6 +39,24 @@ pub fn verify(password: &str, stored: &str) -> bool {
 pub fn decoy() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash("decoy password, never valid").unwrap_or_default())
+}
+
+/// Argon2 takes tens of milliseconds of CPU: off the async threads.
+pub async fn hash_off_thread(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
+/// Checks against a decoy when there is no user, so that takes as long as a real check.
+pub async fn verify_off_thread(password: &str, hash: Option<String>) -> bool {
+    let password = password.to_owned();
+    let hash = hash.unwrap_or_else(|| decoy().to_owned());
+    tokio::task::spawn_blocking(move || verify(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

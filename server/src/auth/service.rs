@@ -1,6 +1,6 @@
-//! Accounts, sessions and tokens: sign-in (throttled), the first-run set-up link, password
-//! changes, personal API tokens and user management. Authenticating a request (cookie or
-//! bearer token into an [`Actor`]) is here too; the middleware in `actor` calls it.
+//! Accounts, sessions and tokens: sign-in (throttled), password changes, personal API
+//! tokens and user management. Authenticating a request is in `credentials`, the first-run
+//! set-up link in `setup`.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use app::auth::{
     check_new_password, Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, CurrentUser,
-    NewToken, Role, SessionSecret, SignedIn, UserName, UserSummary, Via,
+    NewToken, Role, SignedIn, UserName, UserSummary, Via,
 };
 use app::error::{AppError, Field};
 use app::service::AuthService;
 
 use super::audit::AuditLog;
+use super::credentials::actor;
 use super::events::{AccessChange, AccessEvents};
 use super::limiter::{LimiterSettings, SignInLimiter};
 use super::policy::may_manage_users;
@@ -41,39 +42,24 @@ impl Default for AuthSettings {
     }
 }
 
-/// What a request proved itself with, as stored (hashed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
-    Session(String),
-    Token(String),
-}
-
-/// A request's actor, the credential that made it, and the session secret (to end it
-/// at sign-out).
-pub struct Authenticated {
-    pub actor: Actor,
-    pub credential: Credential,
-    pub session: Option<SessionSecret>,
-}
-
 pub struct AuthManager {
-    store: Store,
-    audit: AuditLog,
-    limiter: SignInLimiter,
-    settings: AuthSettings,
+    pub(super) store: Store,
+    pub(super) audit: AuditLog,
+    pub(super) limiter: SignInLimiter,
+    pub(super) settings: AuthSettings,
     /// The hash of the one-time set-up token, while no user exists.
-    setup: Mutex<Option<String>>,
+    pub(super) setup: Mutex<Option<String>>,
     /// Sessions ended or rights changed: open connections react (the terminal WebSocket).
-    events: AccessEvents,
+    pub(super) events: AccessEvents,
     /// Password checks at once: each takes ~19 MiB, so a flood of sign-ins waits here
     /// instead of exhausting memory.
-    checking: tokio::sync::Semaphore,
+    pub(super) checking: tokio::sync::Semaphore,
 }
 
 /// How many password checks may run at once.
 const PARALLEL_CHECKS: usize = 4;
 
-fn internal(error: impl std::fmt::Display) -> AppError {
+pub(super) fn internal(error: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %error, "account service failure");
     AppError::Internal("the account service failed; see the server log".into())
 }
@@ -89,21 +75,6 @@ impl AuthManager {
             events,
             checking: tokio::sync::Semaphore::new(PARALLEL_CHECKS),
         }
-    }
-
-    /// When no user exists: a new one-time set-up token (also written to the set-up file).
-    pub async fn prepare_setup(&self) -> Result<Option<String>, AppError> {
-        if self.store.user_count().await? > 0 {
-            return Ok(None);
-        }
-        let token = secret::random_secret().map_err(internal)?;
-        *lock(&self.setup) = Some(secret::hash(&token));
-        if let Some(path) = &self.settings.setup_file {
-            if let Err(e) = write_private(path, &token) {
-                tracing::warn!(error = %e, path = %path.display(), "could not write the set-up token file");
-            }
-        }
-        Ok(Some(token))
     }
 
     /// A user made outside the web pages (the command line, tests): no actor needed.
@@ -133,7 +104,7 @@ impl AuthManager {
     ) -> Result<UserName, AppError> {
         let name = UserName::parse(name)?;
         check_new_password(password)?;
-        let hash = hash_password(password).await?;
+        let hash = password::hash_off_thread(password).await?;
         match self.store.insert_user(&name, &hash, role, unix_now()).await {
             Ok(_) => {}
             Err(StoreError::UserTaken(taken)) => {
@@ -163,84 +134,6 @@ impl AuthManager {
             .insert_token(record.id, &name, &secret::hash(&secret), unix_now())
             .await?;
         Ok(secret)
-    }
-
-    /// Who a request is: a bearer token if it has one (a bad one is refused outright),
-    /// else the session cookie when `cookie_allowed` (requests that change state only
-    /// count a cookie when they carry an Origin the guard accepted).
-    pub async fn authenticate(
-        &self,
-        headers: &axum::http::HeaderMap,
-        cookie_allowed: bool,
-        client: ClientInfo,
-    ) -> Result<Option<Authenticated>, AppError> {
-        if let Some(token) = cookie::bearer(headers) {
-            let credential = Credential::Token(secret::hash(token));
-            let Some(actor) = self.recheck(&credential, client).await? else {
-                return Err(AppError::Unauthenticated);
-            };
-            return Ok(Some(Authenticated {
-                actor,
-                credential,
-                session: None,
-            }));
-        }
-        let Some(session) = cookie::session(headers).filter(|_| cookie_allowed) else {
-            return Ok(None);
-        };
-        let credential = Credential::Session(secret::hash(session));
-        Ok(self
-            .recheck(&credential, client)
-            .await?
-            .map(|actor| Authenticated {
-                actor,
-                credential,
-                session: Some(SessionSecret(session.to_owned())),
-            }))
-    }
-
-    /// Returns once `credential` (of `user_id`) stops working: signed out, revoked, the
-    /// password changed, the account disabled. Checked whenever that account changes.
-    pub async fn until_ended(&self, credential: &Credential, user_id: i64) {
-        let mut changes = self.events.subscribe();
-        loop {
-            match changes.recv().await {
-                Ok(AccessChange::Account { user_id: changed }) if changed == user_id => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                    return std::future::pending().await
-                }
-            }
-            if !matches!(
-                self.recheck(credential, ClientInfo::default()).await,
-                Ok(Some(_))
-            ) {
-                return;
-            }
-        }
-    }
-
-    /// The actor a credential stands for now, if it still works: an open connection
-    /// asks again when the account changes (signed out, token revoked, role, disabled).
-    pub async fn recheck(
-        &self,
-        credential: &Credential,
-        client: ClientInfo,
-    ) -> Result<Option<Actor>, AppError> {
-        let now = unix_now();
-        Ok(match credential {
-            Credential::Token(hash) => self
-                .store
-                .token_user(hash, now)
-                .await?
-                .map(|user| actor(user, Via::Token, client)),
-            Credential::Session(hash) => self
-                .store
-                .session_user(hash, now)
-                .await?
-                .map(|user| actor(user, Via::Session, client)),
-        })
     }
 
     /// A new session for a user who just proved who they are.
@@ -282,15 +175,7 @@ impl AuthManager {
         let Ok(_permit) = self.checking.acquire().await else {
             return false;
         };
-        verify_password(password, hash).await
-    }
-
-    /// A user exists: the set-up link is spent.
-    fn forget_setup(&self) {
-        lock(&self.setup).take();
-        if let Some(path) = &self.settings.setup_file {
-            let _ = std::fs::remove_file(path);
-        }
+        password::verify_off_thread(password, hash).await
     }
 
     async fn managed_user(&self, actor: &Actor, name: &UserName) -> Result<i64, AppError> {
@@ -322,35 +207,8 @@ impl AuthManager {
     }
 }
 
-fn actor(user: SessionUser, via: Via, client: ClientInfo) -> Actor {
-    Actor {
-        id: user.id,
-        name: user.name,
-        role: user.role,
-        via,
-        address: client.address,
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Argon2 takes tens of milliseconds of CPU: off the async threads.
-async fn hash_password(password: &str) -> Result<String, AppError> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(internal)?
-        .map_err(internal)
-}
-
-async fn verify_password(password: &str, hash: Option<String>) -> bool {
-    let password = password.to_owned();
-    let hash = hash.unwrap_or_else(|| password::decoy().to_owned());
-    tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-        .await
-        .unwrap_or(false)
 }
 
 fn token_name(name: &str) -> Result<String, AppError> {
@@ -362,18 +220,6 @@ fn token_name(name: &str) -> Result<String, AppError> {
         ));
     }
     Ok(name.to_owned())
-}
-
-fn write_private(path: &std::path::Path, token: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    writeln!(file, "{token}")
 }
 
 #[async_trait::async_trait]
@@ -493,7 +339,7 @@ impl AuthService for AuthManager {
         }
         self.limiter.succeeded(&account, actor.address);
         check_new_password(new)?;
-        let hash = hash_password(new).await?;
+        let hash = password::hash_off_thread(new).await?;
         self.store.set_password(actor.id, &hash).await?;
         self.cut(actor, actor.id, "password-change", &actor.name)
             .await;
@@ -606,7 +452,7 @@ impl AuthService for AuthManager {
         // Your own password needs the current one (the account page), not a reset.
         Self::refuse_self(actor, name, "reset the password of")?;
         check_new_password(password)?;
-        let hash = hash_password(password).await?;
+        let hash = password::hash_off_thread(password).await?;
         self.store.set_password(id, &hash).await?;
         // A reset is what an admin does when an account may be in other hands: its
         // tokens end with its sessions.
