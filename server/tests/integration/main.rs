@@ -4,6 +4,7 @@
 mod accounts;
 mod agent_tools;
 mod ai;
+mod ai_features;
 mod commands;
 mod files;
 mod files_http;
