@@ -10,6 +10,7 @@ pub mod auth;
 pub mod components;
 pub mod error;
 pub mod files;
+pub mod image_reference;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -1,11 +1,48 @@
 //! Keeps the dashboard live: the server pushes a message on `/api/events` whenever Docker
 //! reports a change to a workspace container (including changes made outside AiCockpit),
-//! and each message bumps the refresh counter the workspace list depends on.
+//! and each message bumps the refresh counter the workspace list depends on. The IDE hears
+//! the `files` events of its workspace the same way.
 
 use leptos::prelude::*;
 
 /// Where the server publishes workspace change notifications (server-sent events).
 pub const EVENTS_PATH: &str = "/api/events";
+
+/// Calls `on_change` whenever the server says `workspace`'s files changed through it (an
+/// edit in another window, an agent's write). The stream closes when the result is dropped.
+pub fn follow_file_changes(
+    workspace: String,
+    on_change: impl Fn() + 'static,
+) -> Option<send_wrapper::SendWrapper<FileChanges>> {
+    use wasm_bindgen::JsCast;
+    let source = web_sys::EventSource::new(EVENTS_PATH).ok()?;
+    let handler = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+        move |event: web_sys::MessageEvent| {
+            if event.data().as_string().as_deref() == Some(workspace.as_str()) {
+                on_change();
+            }
+        },
+    );
+    source
+        .add_event_listener_with_callback("files", handler.as_ref().unchecked_ref())
+        .ok()?;
+    Some(send_wrapper::SendWrapper::new(FileChanges {
+        source,
+        _handler: handler,
+    }))
+}
+
+/// An open stream of file changes; closed when dropped.
+pub struct FileChanges {
+    source: web_sys::EventSource,
+    _handler: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+impl Drop for FileChanges {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
 
 /// Refetch when the server announces a change, when the event stream (re)connects — so
 /// nothing missed while disconnected stays stale — and every 30 s so ages stay current.

@@ -7,29 +7,17 @@
 use leptos::prelude::*;
 use web_sys::AbortController;
 
+use super::chat_attach::{attachments, Attach};
 use super::chat_stream::stream_chat;
 use super::js;
 use super::state::Ide;
-use crate::ai::{AiError, Attachment, ChatEvent, ChatMessage, ChatRequest, Role, Usage};
+use crate::ai::{AiError, ChatEvent, ChatMessage, ChatRequest, Role, Usage};
 use crate::api::ai::{
     ai_providers, change_conversation, list_conversations, open_conversation, probe_provider,
     set_default_provider,
 };
 use crate::api::auth::signed_in_user;
 use crate::error::AppError;
-use crate::files::EntryKind;
-use crate::workspace_path::WorkspacePath;
-
-/// How much of a terminal's scrollback "Terminal output" attaches.
-const TERMINAL_LINES: u32 = 200;
-
-#[derive(Clone, Copy)]
-struct Attach {
-    file: RwSignal<bool>,
-    folder: RwSignal<bool>,
-    selection: RwSignal<bool>,
-    terminal: RwSignal<bool>,
-}
 
 #[component]
 pub fn ChatPanel() -> impl IntoView {
@@ -51,12 +39,7 @@ pub fn ChatPanel() -> impl IntoView {
     let tokens = RwSignal::new(None::<Usage>);
     let question = RwSignal::new(String::new());
     let probe = RwSignal::new(None::<String>);
-    let attach = Attach {
-        file: RwSignal::new(false),
-        folder: RwSignal::new(false),
-        selection: RwSignal::new(false),
-        terminal: RwSignal::new(false),
-    };
+    let attach = Attach::none();
     let controller = StoredValue::new_local(None::<AbortController>);
     // The saved conversation on screen (`None`: a new one, saved with its first answer).
     let saved_id = RwSignal::new(None::<String>);
@@ -341,54 +324,6 @@ pub fn ChatPanel() -> impl IntoView {
             </form>
         </aside>
     }
-}
-
-/// What the user chose to attach, read from the IDE as it is now.
-fn attachments(ide: &Ide, attach: Attach) -> Vec<Attachment> {
-    let mut chosen = Vec::new();
-    if attach.file.get_untracked() {
-        let active = ide.active_file.get_untracked();
-        let open = ide.open_files.get_untracked();
-        if let Some(file) = open.iter().find(|f| Some(f.id) == active) {
-            chosen.push(Attachment::File {
-                path: file.path.get_untracked().absolute(),
-            });
-        }
-    }
-    if attach.folder.get_untracked() {
-        // The folder selected in the tree (or the selected file's), else the workspace.
-        let selected = ide.selected.get_untracked();
-        let folder = match selected {
-            Some(entry) if entry.kind == EntryKind::Folder => entry.path,
-            Some(entry) => entry.path.parent().unwrap_or_else(WorkspacePath::root),
-            None => WorkspacePath::root(),
-        };
-        chosen.push(Attachment::Folder {
-            path: folder.absolute(),
-        });
-    }
-    if !js::loaded() {
-        return chosen;
-    }
-    if attach.selection.get_untracked() {
-        let text = js::editor_selection();
-        if !text.is_empty() {
-            chosen.push(Attachment::Text {
-                label: "selection".into(),
-                text,
-            });
-        }
-    }
-    if attach.terminal.get_untracked() {
-        let text = js::terminal_text(TERMINAL_LINES);
-        if !text.is_empty() {
-            chosen.push(Attachment::Text {
-                label: "terminal output".into(),
-                text,
-            });
-        }
-    }
-    chosen
 }
 
 /// One answer, rendered as Markdown by the IDE bundle whenever its text changes.

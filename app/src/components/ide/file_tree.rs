@@ -10,46 +10,13 @@ use super::state::{Ide, NameEdit};
 use super::upload::UploadZone;
 use crate::api::files::{create_file, create_folder, delete_path, list_folder, rename_path};
 use crate::api::workspaces::start_workspace;
+use crate::components::live_updates::follow_file_changes;
 use crate::error::AppError;
 use crate::files::{EntryKind, FileEntry};
 use crate::workspace_path::WorkspacePath;
 
 /// How often the tree relists while the page is visible.
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(4);
-
-/// Relists at once when the server says this workspace's files changed through it (an
-/// edit in another window, an agent's write); the polling above catches what a terminal did.
-fn follow_file_changes(ide: Ide) -> Option<send_wrapper::SendWrapper<FileChanges>> {
-    use wasm_bindgen::JsCast;
-    let source = web_sys::EventSource::new(crate::components::live_updates::EVENTS_PATH).ok()?;
-    let workspace = ide.workspace.get_value().to_string();
-    let handler = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-        move |event: web_sys::MessageEvent| {
-            if event.data().as_string().as_deref() == Some(workspace.as_str()) {
-                ide.refresh_tree();
-            }
-        },
-    );
-    source
-        .add_event_listener_with_callback("files", handler.as_ref().unchecked_ref())
-        .ok()?;
-    Some(send_wrapper::SendWrapper::new(FileChanges {
-        source,
-        _handler: handler,
-    }))
-}
-
-/// The open event stream; closed when dropped.
-struct FileChanges {
-    source: web_sys::EventSource,
-    _handler: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
-}
-
-impl Drop for FileChanges {
-    fn drop(&mut self) {
-        self.source.close();
-    }
-}
 
 #[component]
 pub fn FileTree() -> impl IntoView {
@@ -62,7 +29,9 @@ pub fn FileTree() -> impl IntoView {
         };
         let interval = set_interval_with_handle(tick, REFRESH_EVERY).ok();
         let on_focus = window_event_listener(leptos::ev::focus, move |_| ide.refresh_tree());
-        let pushed = follow_file_changes(ide);
+        // Pushed changes relist at once; the polling above catches what a terminal did.
+        let workspace = ide.workspace.get_value().to_string();
+        let pushed = follow_file_changes(workspace, move || ide.refresh_tree());
         on_cleanup(move || {
             on_focus.remove();
             if let Some(interval) = interval {

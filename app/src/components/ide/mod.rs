@@ -2,6 +2,7 @@
 //! [`state::Ide`].
 
 pub mod chat;
+mod chat_attach;
 mod chat_stream;
 mod code_actions;
 mod command_assist;
