@@ -20,5 +20,6 @@ mod scripted_llm;
 mod sharing;
 mod terminal;
 mod terminal_ws;
+mod test_app;
 mod tls;
 mod tty;

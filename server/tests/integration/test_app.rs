@@ -1,0 +1,254 @@
+//! A spawned HTTP server on port 0 with a signed-in test admin (an API token on every
+//! request), its API clients, and terminal WebSockets.
+
+use std::time::Duration;
+
+use aicockpit::ai::AiSettings;
+use aicockpit::auth::AuthSettings;
+use aicockpit::startup::{Application, ServeConfig};
+use app::auth::Role;
+use app::model::WorkspaceName;
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::{
+    owner, reference, test_image, unique_name, Cleanup, DOCKER_HOST, OWNER, PASSWORD,
+};
+
+pub struct TestApp {
+    pub base: String,
+    /// The serving task, when spawned with a shutdown signal.
+    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Sends the test admin's API token with every request.
+    pub client: reqwest::Client,
+    /// The test admin's API token.
+    pub token: String,
+    pub auth: std::sync::Arc<aicockpit::auth::AuthManager>,
+    pub image: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// The create request body for a workspace on the test image.
+    pub fn create_request(&self, name: &WorkspaceName) -> serde_json::Value {
+        serde_json::json!({ "request": { "name": name.as_str(), "image": self.image, "cpus": 1.0, "memory_mib": 256 } })
+    }
+
+    /// The status the list endpoint reports for a workspace.
+    pub async fn status_of(&self, name: &WorkspaceName) -> String {
+        let list: serde_json::Value = self
+            .call("list", serde_json::json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let entry = list["workspaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name.as_str());
+        entry.expect("listed")["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The body naming a test workspace for start, stop and delete.
+    pub fn target(&self, name: &WorkspaceName) -> serde_json::Value {
+        serde_json::json!({ "workspace": reference(name).to_string() })
+    }
+
+    /// `ws://…/ws/terminal/tester/<name>/<terminal>`.
+    pub fn terminal_url(&self, name: &WorkspaceName, terminal: &str) -> String {
+        let path = app::terminal::terminal_path(&reference(name), terminal);
+        format!("{}{path}", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// Calls a workspace server function: `POST /api/workspaces/<action>` with JSON.
+    pub async fn call(&self, action: &str, body: serde_json::Value) -> reqwest::Response {
+        self.post(&format!("/api/workspaces/{action}"), body).await
+    }
+
+    /// Calls a file server function: `POST /api/files/<action>` with JSON.
+    pub async fn files(&self, action: &str, body: serde_json::Value) -> reqwest::Response {
+        self.post(&format!("/api/files/{action}"), body).await
+    }
+
+    async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+}
+
+/// A spawned server with one workspace created through its API, removed when the guard drops.
+pub async fn app_with_workspace(label: &str) -> (TestApp, WorkspaceName, Cleanup) {
+    let app = spawn_app().await;
+    let name = unique_name(label);
+    let cleanup = Cleanup(vec![name.clone()]);
+    let created = app.call("create", app.create_request(&name)).await;
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    (app, name, cleanup)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(DOCKER_HOST, test_image().await).await
+}
+
+pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
+    let mut app = start(
+        docker_host,
+        image,
+        std::future::pending(),
+        AuthSettings::default(),
+        AiSettings::default(),
+    )
+    .await;
+    app.server = None;
+    app
+}
+
+/// A server with its own account settings (e.g. a short sign-in lock-out).
+pub async fn spawn_app_with(auth: AuthSettings) -> TestApp {
+    let mut app = start(
+        DOCKER_HOST,
+        test_image().await,
+        std::future::pending(),
+        auth,
+        AiSettings::default(),
+    )
+    .await;
+    app.server = None;
+    app
+}
+
+/// A server with AI providers.
+pub async fn spawn_app_with_ai(ai: AiSettings) -> TestApp {
+    let mut app = start(
+        DOCKER_HOST,
+        test_image().await,
+        std::future::pending(),
+        AuthSettings::default(),
+        ai,
+    )
+    .await;
+    app.server = None;
+    app
+}
+
+/// A server that stops when `shutdown` completes; its task is in `TestApp::server`.
+pub async fn spawn_app_until(
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> TestApp {
+    start(
+        DOCKER_HOST,
+        test_image().await,
+        shutdown,
+        AuthSettings::default(),
+        AiSettings::default(),
+    )
+    .await
+}
+
+async fn start(
+    docker_host: &str,
+    image: String,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    auth: AuthSettings,
+    ai: AiSettings,
+) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = ServeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("app.db"),
+        docker_host: docker_host.into(),
+        docker_timeout: Duration::from_secs(60),
+        default_image: image.clone(),
+        site_root: "target/site".into(),
+        public_url: None,
+        tls: None,
+        terminals: aicockpit::terminal::TerminalSettings::default(),
+        files: aicockpit::files::FileSettings::default(),
+        auth,
+        ai,
+    };
+    let app = Application::build(config)
+        .await
+        .expect("the application starts");
+    let base = format!("http://{}", app.addr);
+    let auth = app.auth.clone();
+    auth.add_user(OWNER, PASSWORD, Role::Admin).await.unwrap();
+    let token = auth.issue_token(&owner(), "tests").await.unwrap();
+    let server = tokio::spawn(app.run(shutdown));
+    TestApp {
+        base,
+        server: Some(server),
+        client: bearer_client(&token),
+        token,
+        auth,
+        image,
+        _dir: dir,
+    }
+}
+
+/// An HTTP client that sends `Authorization: Bearer <token>` with every request.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = format!("Bearer {token}").parse().unwrap();
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A terminal WebSocket opened with an API token.
+pub async fn terminal(url: &str, token: &str) -> Socket {
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    connect_async(request).await.expect("the terminal opens").0
+}
+
+/// Everything the socket shows until `wanted` appears (text frames included).
+pub async fn until(socket: &mut Socket, wanted: &str) -> String {
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(Ok(frame)) = socket.next().await {
+            match frame {
+                Message::Binary(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                Message::Text(text) => seen.push_str(&text),
+                _ => {}
+            }
+            if seen.contains(wanted) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "{wanted:?} never came; saw {seen:?}");
+    seen
+}
+
+pub async fn type_in(socket: &mut Socket, keys: &str) {
+    socket
+        .send(Message::Binary(keys.as_bytes().to_vec().into()))
+        .await
+        .unwrap();
+}
