@@ -193,17 +193,13 @@ impl WorkspaceManager {
             }
             return Err(e.into());
         }
-        Ok(Workspace {
-            id: record.id.clone(),
-            owner: workspace.owner.clone(),
-            name: record.name.clone(),
-            access: app::auth::Access::Owner,
-            image: record.image.clone(),
-            status: WorkspaceStatus::Running,
-            limits: record.limits,
-            created_at: record.created_at,
-            started_at: Some(unix_now()),
-        })
+        Ok(shown(
+            record.clone(),
+            workspace.owner.clone(),
+            app::auth::Access::Owner,
+            Some(ContainerState::Running),
+            Some(unix_now()),
+        ))
     }
 
     /// Start time of each running container, inspected concurrently.
@@ -217,6 +213,28 @@ impl WorkspaceManager {
             .filter_map(Result::ok)
             .filter_map(|d| Some((d.info.id, d.started_at?)))
             .collect()
+    }
+}
+
+/// A workspace as the API shows it: its record, whose it is, what the asking user may do,
+/// and its container's state (`None`: no container).
+fn shown(
+    record: WorkspaceRecord,
+    owner: UserName,
+    access: app::auth::Access,
+    state: Option<ContainerState>,
+    started_at: Option<i64>,
+) -> Workspace {
+    Workspace {
+        id: record.id,
+        owner,
+        name: record.name,
+        access,
+        image: record.image,
+        status: status(state),
+        limits: record.limits,
+        created_at: record.created_at,
+        started_at,
     }
 }
 
@@ -267,17 +285,14 @@ impl WorkspaceService for WorkspaceManager {
                 continue;
             };
             let container = by_workspace.get(record.id.as_str());
-            workspaces.push(Workspace {
-                status: status(container.map(|c| c.state)),
-                started_at: container.and_then(|c| started.get(&c.id).copied()),
-                id: record.id,
-                owner: owner.name,
-                name: record.name,
+            let started_at = container.and_then(|c| started.get(&c.id).copied());
+            workspaces.push(shown(
+                record,
+                owner.name,
                 access,
-                image: record.image,
-                limits: record.limits,
-                created_at: record.created_at,
-            });
+                container.map(|c| c.state),
+                started_at,
+            ));
         }
         Ok(WorkspaceList {
             workspaces,
@@ -386,17 +401,15 @@ impl WorkspaceService for WorkspaceManager {
             },
             None => None,
         };
-        Ok(Workspace {
-            id: record.id,
-            owner: workspace.owner.clone(),
-            name: record.name,
+        let state = details.as_ref().map(|d| d.info.state);
+        let started_at = details.and_then(|d| d.started_at);
+        Ok(shown(
+            record,
+            workspace.owner.clone(),
             access,
-            image: record.image,
-            status: status(details.as_ref().map(|d| d.info.state)),
-            limits: record.limits,
-            created_at: record.created_at,
-            started_at: details.and_then(|d| d.started_at),
-        })
+            state,
+            started_at,
+        ))
     }
 
     async fn shares(
