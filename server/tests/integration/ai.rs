@@ -56,7 +56,10 @@ pub(crate) async fn chat(app: &TestApp, body: Value) -> (u16, Result<Vec<ChatEve
         .headers()
         .get("content-type")
         .is_some_and(|v| v == "application/x-ndjson");
-    let text = response.text().await.unwrap();
+    let text = tokio::time::timeout(Duration::from_secs(30), response.text())
+        .await
+        .expect("the answer ends")
+        .unwrap();
     if !ndjson {
         return (status, Err(text));
     }

@@ -31,7 +31,10 @@ async fn https(
     let mut tls = connector.connect(name, tcp).await.expect("a TLS handshake");
     tls.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
-    tls.read_to_end(&mut response).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut response))
+        .await
+        .expect("the server closes the connection it was asked to close")
+        .unwrap();
     String::from_utf8_lossy(&response).into_owned()
 }
 
