@@ -62,6 +62,9 @@ pub enum AppError {
     SetupLinkInvalid,
     #[error("{0}")]
     Forbidden(String),
+    /// Something else is going on that this must wait for (an agent already at work).
+    #[error("{0}")]
+    Busy(String),
     #[error("The request could not be read: {0}")]
     BadRequest(String),
     #[error(transparent)]
@@ -108,7 +111,8 @@ impl AppError {
             Self::NameTaken(_)
             | Self::NotRunning(_)
             | Self::FileExists(_)
-            | Self::FileChanged(_) => StatusCode::CONFLICT,
+            | Self::FileChanged(_)
+            | Self::Busy(_) => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::FileNotFound(_) => StatusCode::NOT_FOUND,
             Self::FileTooLarge { .. } | Self::UploadTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE

@@ -4,6 +4,7 @@
 // Leptos view types nest deeply; release builds (no type erasure) need the headroom.
 #![recursion_limit = "256"]
 
+pub mod agent;
 pub mod ai;
 pub mod api;
 pub mod auth;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/users") view=pages::users::UsersPage />
                 <Route path=path!("/admin/audit") view=pages::audit::AuditPage />
                 <Route path=path!("/workspaces/:owner/:name") view=pages::ide::IdePage />
+                <Route path=path!("/workspaces/:owner/:name/agent/:run") view=pages::agent_run::AgentRunPage />
             </Routes>
         </Router>
     }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::agent::{ConfirmPolicy, Decision, PolicyView, RunSummary, RunView};
 use crate::ai::{
     Capabilities, ChatMessage, CodeActionRequest, CodeActionResult, CommandSuggestion,
     ConversationSummary, ProviderInfo,
@@ -230,3 +231,65 @@ pub trait AiService: Send + Sync + 'static {
 }
 
 pub type SharedAiService = Arc<dyn AiService>;
+
+/// The governed agent: runs started, watched, approved, stopped and undone. Live events
+/// and the JSON transcript go over their own routes.
+#[async_trait::async_trait]
+pub trait AgentService: Send + Sync + 'static {
+    /// Starts a run on `task`; it goes on without the page. For those who may use the workspace.
+    async fn start(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        task: &str,
+        provider: Option<&str>,
+    ) -> Result<String, AppError>;
+    /// The workspace's runs, newest first.
+    async fn runs(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<RunSummary>, AppError>;
+    /// One run, every step in it.
+    async fn run(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        run: &str,
+    ) -> Result<RunView, AppError>;
+    /// Answers the call the run waits on (`seq` names it, so a late answer cannot land on
+    /// the next one).
+    async fn decide(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        run: &str,
+        seq: u32,
+        decision: Decision,
+    ) -> Result<(), AppError>;
+    /// Ends the run, and the step in flight with it.
+    async fn stop(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        run: &str,
+    ) -> Result<(), AppError>;
+    /// Puts /workspace back as it was before the run.
+    async fn undo(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        run: &str,
+    ) -> Result<(), AppError>;
+    async fn policy(&self, actor: &Actor, workspace: &WorkspaceRef)
+        -> Result<PolicyView, AppError>;
+    /// The owner's (or an admin's) choice; the server's floor still applies.
+    async fn set_policy(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        policy: ConfirmPolicy,
+    ) -> Result<PolicyView, AppError>;
+}
+
+pub type SharedAgentService = Arc<dyn AgentService>;

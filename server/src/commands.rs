@@ -16,6 +16,9 @@ use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec, RuntimeError};
 use crate::terminal::hangup;
 use crate::workspaces::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 
+/// Someone following a command's output as it comes.
+pub type Watch<'a> = &'a (dyn Fn(&[u8]) + Sync);
+
 #[derive(Debug, Clone)]
 pub struct CommandSettings {
     /// Used when the caller names none, and the most a caller may ask for.
@@ -97,6 +100,20 @@ impl CommandRunner {
         command: &str,
         deadline: Option<Duration>,
     ) -> Result<CommandOutcome, AppError> {
+        self.run_watched(actor, workspace, command, deadline, None)
+            .await
+    }
+
+    /// [`run`](Self::run), handing each piece of output to `watch` as it comes, for
+    /// someone to follow the command live.
+    pub async fn run_watched(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        command: &str,
+        deadline: Option<Duration>,
+        watch: Option<Watch<'_>>,
+    ) -> Result<CommandOutcome, AppError> {
         let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
         let container = resolved.container()?.to_owned();
         let tag = uuid::Uuid::new_v4().simple().to_string();
@@ -134,7 +151,12 @@ impl CommandRunner {
         let read_all = async {
             while let Some(chunk) = process.output.next().await {
                 match chunk {
-                    Ok(ExecChunk::Stdout(bytes) | ExecChunk::Stderr(bytes)) => output.push(&bytes),
+                    Ok(ExecChunk::Stdout(bytes) | ExecChunk::Stderr(bytes)) => {
+                        if let Some(watch) = watch {
+                            watch(&bytes);
+                        }
+                        output.push(&bytes);
+                    }
                     Err(e) => return Err(AppError::from(e)),
                 }
             }

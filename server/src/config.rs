@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use app::agent::ConfirmPolicy;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -168,6 +169,48 @@ pub struct ServeArgs {
         global = true
     )]
     pub ai_keep_days: u64,
+    /// Tool calls one agent run may make.
+    #[arg(
+        long,
+        env = "AICOCKPIT_AGENT_MAX_STEPS",
+        default_value_t = 50,
+        global = true
+    )]
+    pub agent_max_steps: u32,
+    /// Minutes one agent run may take.
+    #[arg(
+        long,
+        env = "AICOCKPIT_AGENT_MAX_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub agent_max_minutes: u64,
+    /// Tokens (prompts and answers) one agent run may use.
+    #[arg(
+        long,
+        env = "AICOCKPIT_AGENT_MAX_TOKENS",
+        default_value_t = 1_000_000,
+        global = true
+    )]
+    pub agent_max_tokens: u64,
+    /// Agent runs one user may have going at once.
+    #[arg(
+        long,
+        env = "AICOCKPIT_AGENT_RUNS_PER_USER",
+        default_value_t = 2,
+        global = true
+    )]
+    pub agent_runs_per_user: usize,
+    /// The least asking confirmation policy any workspace's agent gets: `never`, `risky`
+    /// or `always`; owners may choose a stricter one.
+    #[arg(
+        long,
+        env = "AICOCKPIT_AGENT_POLICY_FLOOR",
+        default_value = "never",
+        value_parser = parse_policy,
+        global = true
+    )]
+    pub agent_policy_floor: ConfirmPolicy,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,
@@ -176,6 +219,10 @@ pub struct ServeArgs {
         global = true
     )]
     pub site_root: PathBuf,
+}
+
+fn parse_policy(text: &str) -> Result<ConfirmPolicy, String> {
+    ConfirmPolicy::parse(text).ok_or_else(|| "use never, risky or always".to_owned())
 }
 
 /// `$XDG_DATA_HOME/aicockpit/aicockpit.db`, else under `~/.local/share`, else the working directory.

@@ -6,7 +6,9 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
+use aicockpit::ai::agent::AgentSettings;
 use aicockpit::ai::{AiSettings, ProviderSpec};
 use aicockpit::auth::{AccessEvents, AuthManager, AuthSettings};
 use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs, UserCommand};
@@ -79,6 +81,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let ai = ai_settings(&args)?;
     let config = ServeConfig {
         bind: args.bind,
         database: args.database,
@@ -100,7 +103,7 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             .zip(args.tls_key)
             .map(|(cert, key)| TlsFiles { cert, key }),
         auth: AuthSettings::default(),
-        ai: ai_settings(args.ai_providers, args.ai_timeout_secs, args.ai_keep_days)?,
+        ai,
     };
     let app = Application::build(config.clone()).await?;
     tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");
@@ -130,14 +133,13 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
     Ok(())
 }
 
-/// The providers with their keys read; a key that cannot be read stops the start.
-fn ai_settings(
-    providers: Vec<ProviderSpec>,
-    timeout_secs: u64,
-    keep_days: u64,
-) -> Result<AiSettings, Box<dyn std::error::Error>> {
-    let providers = providers
-        .into_iter()
+/// The providers with their keys read (a key that cannot be read stops the start), and
+/// the agent's limits.
+fn ai_settings(args: &ServeArgs) -> Result<AiSettings, Box<dyn std::error::Error>> {
+    let providers = args
+        .ai_providers
+        .iter()
+        .cloned()
         .map(ProviderSpec::resolve)
         .collect::<Result<Vec<_>, String>>()?;
     for provider in &providers {
@@ -145,8 +147,16 @@ fn ai_settings(
     }
     Ok(AiSettings {
         providers,
-        answer_timeout: std::time::Duration::from_secs(timeout_secs),
-        keep_conversations: std::time::Duration::from_secs(keep_days.saturating_mul(24 * 3600)),
+        answer_timeout: Duration::from_secs(args.ai_timeout_secs),
+        keep_conversations: Duration::from_secs(args.ai_keep_days.saturating_mul(24 * 3600)),
+        agent: AgentSettings {
+            max_steps: args.agent_max_steps,
+            max_time: Duration::from_secs(args.agent_max_minutes.saturating_mul(60)),
+            max_tokens: args.agent_max_tokens,
+            runs_per_user: args.agent_runs_per_user,
+            floor: args.agent_policy_floor,
+            ..AgentSettings::default()
+        },
     })
 }
 

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::service::{SharedAiService, SharedAuthService, SharedFileService, SharedWorkspaceService};
+use app::service::{
+    SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
+    SharedWorkspaceService,
+};
 use app::{shell, App};
 use axum::http::Method;
 use axum::middleware;
@@ -23,10 +26,12 @@ use tokio_util::sync::CancellationToken;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 
+use crate::ai::agent::AgentManager;
 use crate::ai::{self, AiManager, AiSettings};
 use crate::auth::actor::{self, Authenticator};
 use crate::auth::audit::AuditLog;
 use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
+use crate::commands::{CommandRunner, CommandSettings};
 use crate::files::{self, FileManager, FileSettings};
 use crate::routes;
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
@@ -173,12 +178,29 @@ impl Application {
             audit.clone(),
             config.files.clone(),
         ));
-        let ai = AiManager::new(
-            config.ai.clone(),
+        let ai = Arc::new(
+            AiManager::new(
+                config.ai.clone(),
+                manager.resolver(),
+                files.clone(),
+                audit.clone(),
+                store.clone(),
+            )
+            .await,
+        );
+        let commands = CommandRunner::new(
+            runtime.clone(),
             manager.resolver(),
+            CommandSettings::default(),
+        );
+        let agents = AgentManager::new(
+            ai.clone(),
             files.clone(),
-            audit.clone(),
+            commands,
+            manager.resolver(),
             store,
+            audit.clone(),
+            config.ai.agent.clone(),
         )
         .await;
         let state = AppState {
@@ -192,7 +214,8 @@ impl Application {
             changes,
             terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
             files,
-            ai: Arc::new(ai),
+            ai,
+            agents: Arc::new(agents),
             shutdown: shutdown.clone(),
         };
         let authenticator = Authenticator {
@@ -308,6 +331,16 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             handler: post(ai::routes::chat),
         },
         PlainRoute {
+            path: "/api/agent/{owner}/{workspace}/{run}/events",
+            methods: &[Method::GET],
+            handler: get(ai::agent::routes::events),
+        },
+        PlainRoute {
+            path: "/api/agent/{owner}/{workspace}/{run}/transcript",
+            methods: &[Method::GET],
+            handler: get(ai::agent::routes::transcript),
+        },
+        PlainRoute {
             path: "/ws/terminal/{owner}/{workspace}/{terminal}",
             methods: &[Method::GET, Method::DELETE],
             handler: get(terminal::websocket::terminal).delete(terminal::websocket::close),
@@ -321,11 +354,13 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
     let files = state.files.clone() as SharedFileService;
     let auth = state.auth.clone() as SharedAuthService;
     let ai = state.ai.clone() as SharedAiService;
+    let agents = state.agents.clone() as SharedAgentService;
     let context = move || {
         provide_context(workspaces.clone());
         provide_context(files.clone());
         provide_context(auth.clone());
         provide_context(ai.clone());
+        provide_context(agents.clone());
         headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();

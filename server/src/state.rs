@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::ai::agent::AgentManager;
 use crate::ai::AiManager;
 use crate::auth::audit::AuditLog;
 use crate::auth::service::AuthManager;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub terminals: TerminalHub,
     pub files: Arc<FileManager>,
     pub ai: Arc<AiManager>,
+    pub agents: Arc<AgentManager>,
     /// Cancelled when the server shuts down, so long-lived streams end and let it stop.
     pub shutdown: CancellationToken,
 }

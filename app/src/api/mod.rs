@@ -2,6 +2,7 @@
 //! authenticated as, makes one call into a service taken from Leptos context and maps the
 //! typed error onto the HTTP status.
 
+pub mod agent;
 pub mod ai;
 pub mod auth;
 pub mod files;
@@ -15,7 +16,8 @@ mod ssr {
     use crate::auth::{Actor, ClientInfo};
     use crate::error::AppError;
     use crate::service::{
-        SharedAiService, SharedAuthService, SharedFileService, SharedWorkspaceService,
+        SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
+        SharedWorkspaceService,
     };
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
@@ -35,6 +37,10 @@ mod ssr {
 
     pub fn ai() -> Result<SharedAiService, AppError> {
         service("AI service")
+    }
+
+    pub fn agent() -> Result<SharedAgentService, AppError> {
+        service("agent service")
     }
 
     pub fn auth() -> Result<SharedAuthService, AppError> {

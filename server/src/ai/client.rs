@@ -95,12 +95,30 @@ impl Provider {
 
     /// Streams the model's answer to `messages`.
     pub async fn chat(&self, messages: &[ChatMessage]) -> Result<Answer, AiError> {
-        let body = json!({
+        let messages = serde_json::to_value(messages).unwrap_or_default();
+        self.complete(&messages, None, None).await
+    }
+
+    /// Streams the answer to `messages` as the API takes them (an agent's tool calls and
+    /// results included), offering `tools` natively, and ending at `stop` when given.
+    pub async fn complete(
+        &self,
+        messages: &Value,
+        tools: Option<&Value>,
+        stop: Option<&str>,
+    ) -> Result<Answer, AiError> {
+        let mut body = json!({
             "model": self.config.model,
             "messages": messages,
             "stream": true,
             "stream_options": { "include_usage": true },
         });
+        if let Some(tools) = tools {
+            body["tools"] = tools.clone();
+        }
+        if let Some(stop) = stop {
+            body["stop"] = json!([stop]);
+        }
         let response = self
             .send(self.post("/chat/completions").json(&body))
             .await?;

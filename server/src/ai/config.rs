@@ -143,6 +143,7 @@ pub struct AiSettings {
     pub answer_timeout: Duration,
     /// How long conversations (prompts and answers) are kept; zero keeps none.
     pub keep_conversations: Duration,
+    pub agent: super::agent::AgentSettings,
 }
 
 impl Default for AiSettings {
@@ -151,6 +152,7 @@ impl Default for AiSettings {
             providers: Vec::new(),
             answer_timeout: Duration::from_secs(120),
             keep_conversations: Duration::from_secs(90 * 24 * 3600),
+            agent: Default::default(),
         }
     }
 }

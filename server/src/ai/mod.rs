@@ -1,11 +1,13 @@
 //! AI in the IDE: the configured OpenAI-compatible providers (`config`, `client`, `chunk`,
 //! `probe`), what a chat sends (`context`), the chat route (`routes`), the terminal
 //! assistant (`assist`, `risk`), code actions (`actions`), and for the agent, model-written
-//! edits (`edit`), its tools (`tools`) and how they are offered to a model (`protocol`).
+//! edits (`edit`), its tools (`tools`), how they are offered to a model (`protocol`) and
+//! the agent itself (`agent`).
 //! Every request is made for a signed-in user on a workspace they may see, and lands in the
 //! audit log.
 
 mod actions;
+pub mod agent;
 mod assist;
 pub mod chunk;
 pub mod client;
@@ -97,7 +99,7 @@ impl AiManager {
     }
 
     /// The provider by name, or the default one.
-    fn provider(&self, name: Option<&str>) -> Result<&Provider, AiError> {
+    pub(crate) fn provider(&self, name: Option<&str>) -> Result<&Provider, AiError> {
         if self.providers.is_empty() {
             return Err(AiError::Off);
         }
@@ -386,5 +388,24 @@ impl AiManager {
             .unwrap_or_else(|p| p.into_inner())
             .get(provider)
             .cloned()
+    }
+
+    /// Whether a provider's model makes native tool calls: as last probed, else probed
+    /// now. A model that cannot be probed gets the text protocol, which every model can use.
+    pub(crate) async fn calls_tools(&self, provider: &Provider) -> bool {
+        if let Some(found) = self.capabilities(provider.name()) {
+            return found.native_tool_calls;
+        }
+        match provider.probe().await {
+            Ok(found) => {
+                let native = found.native_tool_calls;
+                self.probes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(provider.name().to_owned(), found);
+                native
+            }
+            Err(_) => false,
+        }
     }
 }

@@ -109,10 +109,24 @@ const TOOLS: &[Tool] = &[
     },
 ];
 
-/// The tools as OpenAI-compatible `tools` definitions.
-pub fn tool_definitions() -> Value {
-    let tools: Vec<Value> = TOOLS
+/// How a model is asked to change files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditFormat {
+    /// Whole files only: small models write whole files far more reliably than edits.
+    Whole,
+    /// Search/replace edits beside whole files.
+    SearchReplace,
+}
+
+fn offered(edits: EditFormat) -> impl Iterator<Item = &'static Tool> {
+    TOOLS
         .iter()
+        .filter(move |t| edits == EditFormat::SearchReplace || t.name != "edit_file")
+}
+
+/// The tools as OpenAI-compatible `tools` definitions.
+pub fn tool_definitions(edits: EditFormat) -> Value {
+    let tools: Vec<Value> = offered(edits)
         .map(|tool| {
             let properties: Map<String, Value> = tool
                 .parameters
@@ -142,13 +156,13 @@ pub fn tool_definitions() -> Value {
 }
 
 /// The text protocol, for the system prompt.
-pub fn describe_text_protocol() -> String {
+pub fn describe_text_protocol(edits: EditFormat) -> String {
     let mut text = String::from(
         "To use a tool, write exactly one call like this at the end of your message, and stop:\n\
          <tool name=\"TOOL\">\n<PARAMETER>value</PARAMETER>\n</tool>\n\
          Write values as plain text (code as it is, no quoting). Tools:\n",
     );
-    for tool in TOOLS {
+    for tool in offered(edits) {
         text.push_str(&format!("\n{}: {}\n", tool.name, tool.about));
         for p in tool.parameters {
             let optional = if p.required { "" } else { " (optional)" };
@@ -157,6 +171,9 @@ pub fn describe_text_protocol() -> String {
     }
     text
 }
+
+/// Parameters holding code, taken exactly as written.
+const CODE: &[&str] = &["text", "search", "replace"];
 
 /// The stop sequence after a text call: the model writes one call, then waits.
 pub const STOP_AFTER_CALL: &str = "</tool>";
@@ -187,8 +204,13 @@ pub fn read_text_call(reply: &str) -> Result<Option<(ToolCall, String)>, String>
         };
         let value = &body[at + open.len()..];
         let value = value.split(&close).next().unwrap_or(value);
-        let value = value.strip_prefix('\n').unwrap_or(value);
-        let value = value.strip_suffix('\n').unwrap_or(value);
+        // Code keeps its last line's newline (a file ends with one); the newline after the
+        // opening tag only sets the code apart. Other values are single words or lines.
+        let value = if CODE.contains(&p.name) {
+            value.strip_prefix('\n').unwrap_or(value)
+        } else {
+            value.trim()
+        };
         let value = if p.number {
             let number: u64 = value
                 .trim()
@@ -217,7 +239,7 @@ mod tests {
             call,
             ToolCall::WriteFile {
                 path: "hello.py".into(),
-                text: "print(\"a \\\"quoted\\\" {brace}\")".into()
+                text: "print(\"a \\\"quoted\\\" {brace}\")\n".into()
             }
         );
     }
@@ -257,8 +279,16 @@ mod tests {
 
     #[test]
     fn native_definitions_and_the_prompt_cover_every_tool() {
-        let definitions = tool_definitions();
-        let prompt = describe_text_protocol();
+        let definitions = tool_definitions(EditFormat::SearchReplace);
+        let prompt = describe_text_protocol(EditFormat::SearchReplace);
+        assert!(!describe_text_protocol(EditFormat::Whole).contains("edit_file"));
+        assert_eq!(
+            tool_definitions(EditFormat::Whole)
+                .as_array()
+                .unwrap()
+                .len(),
+            TOOLS.len() - 1
+        );
         assert_eq!(definitions.as_array().unwrap().len(), TOOLS.len());
         for tool in TOOLS {
             assert!(prompt.contains(&format!("\n{}:", tool.name)));

@@ -11,11 +11,11 @@ use app::error::AppError;
 use app::files::EntryKind;
 use app::service::FileService;
 use app::workspace_path::WorkspacePath;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::edit;
-use crate::commands::CommandRunner;
+use crate::commands::{CommandRunner, Watch};
 use crate::files::FileManager;
 
 /// Lines of a file one read returns at most.
@@ -23,7 +23,7 @@ const READ_LINES: usize = 400;
 /// Lines of search results returned at most.
 const SEARCH_LINES: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "tool", content = "arguments", rename_all = "snake_case")]
 pub enum ToolCall {
     RunCommand {
@@ -123,11 +123,25 @@ impl Tools {
         workspace: &WorkspaceRef,
         call: ToolCall,
     ) -> ToolResult {
+        self.call_watched(actor, workspace, call, None).await
+    }
+
+    /// [`call`](Self::call), a command's output handed to `watch` as it comes.
+    pub async fn call_watched(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        call: ToolCall,
+        watch: Option<Watch<'_>>,
+    ) -> ToolResult {
         let outcome = match call {
             ToolCall::RunCommand {
                 command,
                 timeout_secs,
-            } => self.run(actor, workspace, &command, timeout_secs).await,
+            } => {
+                self.run(actor, workspace, &command, timeout_secs, watch)
+                    .await
+            }
             ToolCall::ReadFile {
                 path,
                 start_line,
@@ -160,14 +174,16 @@ impl Tools {
         workspace: &WorkspaceRef,
         command: &str,
         timeout_secs: Option<u64>,
+        watch: Option<Watch<'_>>,
     ) -> Result<String, String> {
         let done = self
             .commands
-            .run(
+            .run_watched(
                 actor,
                 workspace,
                 command,
                 timeout_secs.map(Duration::from_secs),
+                watch,
             )
             .await
             .map_err(|e| e.to_string())?;
@@ -226,7 +242,7 @@ impl Tools {
             shell_word(pattern),
             shell_word(&folder.absolute())
         );
-        self.run(actor, workspace, &command, None).await
+        self.run(actor, workspace, &command, None, None).await
     }
 
     async fn read(

@@ -28,6 +28,8 @@ pub enum Action {
     Use,
     Delete,
     Share,
+    /// Change how it is governed (the agent's confirmation policy).
+    Configure,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,7 @@ pub fn may(access: Option<Access>, action: Action) -> Result<(), Denied> {
     let allowed = match action {
         Action::View => true,
         Action::Use => access.can_use(),
-        Action::Delete | Action::Share => access.can_manage(),
+        Action::Delete | Action::Share | Action::Configure => access.can_manage(),
     };
     if allowed {
         Ok(())

@@ -91,6 +91,11 @@ impl FileManager {
         self.changes.subscribe()
     }
 
+    /// Announces a change made another way (a command, an undo), so open trees relist.
+    pub fn announce(&self, workspace: &WorkspaceRef) {
+        let _ = self.changes.send(workspace.clone());
+    }
+
     /// Records a change in the audit log and announces it.
     async fn changed(&self, target: &Target<'_>, action: &str, path: &WorkspacePath) {
         let _ = self.changes.send(target.workspace.clone());

@@ -1,14 +1,16 @@
 //! SQLite storage (sqlx, embedded migrations) for what Docker does not know: a workspace's
 //! id, owner, limits as requested, volume name and creation time (here), and users,
-//! sessions, tokens, shares, the audit log, settings and AI conversations (in the sibling
-//! files).
+//! sessions, tokens, shares, the audit log, settings, AI conversations and agent runs (in
+//! the sibling files).
 
+mod agent_runs;
 mod audit;
 mod conversations;
 mod settings;
 mod shares;
 mod users;
 
+pub use agent_runs::StoredRun;
 pub use audit::AuditEntry;
 pub use conversations::ConversationOwner;
 pub use users::{SessionUser, TokenRecord, UserRecord};

@@ -2,6 +2,7 @@
 //! modules by subject. Docker must be reachable (`.ci/run` starts it).
 
 mod accounts;
+mod agent;
 mod agent_tools;
 mod ai;
 mod ai_features;
@@ -16,6 +17,7 @@ mod lifecycle;
 mod live_updates;
 mod revocation;
 mod routes;
+mod scripted_agent;
 mod scripted_llm;
 mod sharing;
 mod terminal;

@@ -68,6 +68,35 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             "/api/ai/set-default",
             (json!({ "provider": "none" }), Forbidden),
         ),
+        (
+            "/api/agent/start",
+            (json!({ "workspace": "W", "task": "x" }), NotFound),
+        ),
+        ("/api/agent/runs", (json!({ "workspace": "W" }), NotFound)),
+        (
+            "/api/agent/run",
+            (json!({ "workspace": "W", "run": "r" }), NotFound),
+        ),
+        (
+            "/api/agent/decide",
+            (
+                json!({ "workspace": "W", "run": "r", "seq": 1, "decision": { "decision": "approve" } }),
+                NotFound,
+            ),
+        ),
+        (
+            "/api/agent/stop",
+            (json!({ "workspace": "W", "run": "r" }), NotFound),
+        ),
+        (
+            "/api/agent/undo",
+            (json!({ "workspace": "W", "run": "r" }), NotFound),
+        ),
+        ("/api/agent/policy", (json!({ "workspace": "W" }), NotFound)),
+        (
+            "/api/agent/set-policy",
+            (json!({ "workspace": "W", "policy": "never" }), NotFound),
+        ),
         ("/api/workspaces/images", (json!({}), Own)),
         (
             "/api/workspaces/create",
@@ -174,6 +203,7 @@ fn pages() -> HashMap<&'static str, Stranger> {
         ("/admin/users", Own),
         ("/admin/audit", Own),
         ("/workspaces/{owner}/{name}", Own),
+        ("/workspaces/{owner}/{name}/agent/{run}", Own),
     ])
 }
 
@@ -186,6 +216,17 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
         (("/api/health", Method::GET), Own),
         (("/api/files/download", Method::GET), NotFound),
         (("/api/files/upload", Method::PUT), NotFound),
+        (
+            ("/api/agent/{owner}/{workspace}/{run}/events", Method::GET),
+            NotFound,
+        ),
+        (
+            (
+                "/api/agent/{owner}/{workspace}/{run}/transcript",
+                Method::GET,
+            ),
+            NotFound,
+        ),
         (
             ("/ws/terminal/{owner}/{workspace}/{terminal}", Method::GET),
             NotFound,
@@ -213,6 +254,7 @@ fn fill(path: &str, workspace: &str) -> String {
         .replace("{name}", name)
         .replace("{workspace}", name)
         .replace("{terminal}", "main")
+        .replace("{run}", "0123abcd")
 }
 
 fn is_unauthenticated(body: &str) -> bool {

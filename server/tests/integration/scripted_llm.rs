@@ -76,6 +76,8 @@ async fn models() -> Json<Value> {
         "data": [
             { "id": "stream-ok", "object": "model", "max_model_len": 8192 },
             { "id": "hang", "object": "model" },
+            { "id": "agent-native", "object": "model" },
+            { "id": "agent-text", "object": "model" },
         ]
     }))
 }
@@ -111,8 +113,12 @@ async fn completions(
         authorization,
     });
     let model = body["model"].as_str().unwrap_or_default().to_owned();
-    if body.get("tools").is_some() {
+    let streaming = body["stream"] == json!(true);
+    if body.get("tools").is_some() && !streaming {
         return probe_answer(&model);
+    }
+    if let Some(pieces) = crate::scripted_agent::answer(&model, &body) {
+        return stream(pieces, None, script);
     }
     match model.as_str() {
         "unauthorized" => error(StatusCode::UNAUTHORIZED, "Incorrect API key provided"),
@@ -240,7 +246,7 @@ fn stream(pieces: Vec<Bytes>, hold: Option<Duration>, script: Script) -> Respons
 }
 
 fn probe_answer(model: &str) -> Response {
-    if model != "stream-ok" {
+    if model != "stream-ok" && model != "agent-native" {
         return error(StatusCode::BAD_REQUEST, "this model does not support tools");
     }
     Json(json!({

@@ -84,6 +84,11 @@ impl TestApp {
         self.post(&format!("/api/files/{action}"), body).await
     }
 
+    /// `POST <path>` with JSON, as the test admin.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.post(path, body).await
+    }
+
     async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(format!("{}{path}", self.base))

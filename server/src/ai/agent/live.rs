@@ -1,0 +1,130 @@
+//! A run while it is going on: its view (summary, steps, the approval it waits for), the
+//! events that keep watching pages current, the answer slot for an approval and the stop
+//! switch. The loop writes here; pages read a snapshot and follow the events, taken under
+//! one lock so nothing falls between them.
+
+use std::sync::Mutex;
+
+use app::agent::{AgentEvent, Decision, Pending, RunStatus, RunView, Step, StepKind};
+use app::ai::Usage;
+use tokio::sync::{broadcast, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// A person's answer, and who gave it.
+pub struct Answer {
+    pub decision: Decision,
+    pub by: String,
+}
+
+pub struct Live {
+    view: Mutex<RunView>,
+    events: broadcast::Sender<AgentEvent>,
+    answer: Mutex<Option<(u32, oneshot::Sender<Answer>)>>,
+    pub stop: CancellationToken,
+    pub user_id: i64,
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl Live {
+    pub fn new(view: RunView, user_id: i64) -> Self {
+        Self {
+            view: Mutex::new(view),
+            events: broadcast::channel(256).0,
+            answer: Mutex::new(None),
+            stop: CancellationToken::new(),
+            user_id,
+        }
+    }
+
+    fn with_view<T>(&self, f: impl FnOnce(&mut RunView) -> T) -> T {
+        f(&mut self.view.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Applies `event` to the view and tells the watchers.
+    fn publish(&self, event: AgentEvent) {
+        self.with_view(|view| {
+            view.apply(event.clone());
+            // Nobody watching is fine.
+            let _ = self.events.send(event);
+        });
+    }
+
+    pub fn view(&self) -> RunView {
+        self.with_view(|view| view.clone())
+    }
+
+    /// Everything so far, and the events from here on.
+    pub fn watch(&self) -> (RunView, broadcast::Receiver<AgentEvent>) {
+        self.with_view(|view| (view.clone(), self.events.subscribe()))
+    }
+
+    pub fn status(&self) -> RunStatus {
+        self.with_view(|view| view.summary.status)
+    }
+
+    /// Adds a step, numbered after the last one.
+    pub fn step(&self, kind: StepKind) -> Step {
+        let step = self.with_view(|view| Step {
+            seq: view.steps.len() as u32,
+            at_ms: now_ms(),
+            kind,
+        });
+        self.publish(AgentEvent::Step { step: step.clone() });
+        step
+    }
+
+    pub fn set_status(&self, status: RunStatus, detail: Option<String>) {
+        self.publish(AgentEvent::Status { status, detail });
+    }
+
+    pub fn add_tokens(&self, usage: Usage) {
+        let tokens = self.with_view(|view| {
+            let t = &mut view.summary.tokens;
+            t.prompt_tokens += usage.prompt_tokens;
+            t.completion_tokens += usage.completion_tokens;
+            *t
+        });
+        self.publish(AgentEvent::Tokens { tokens });
+    }
+
+    pub fn output(&self, bytes: &[u8]) {
+        let _ = self.events.send(AgentEvent::Output {
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        });
+    }
+
+    pub fn set_diff(&self, diff: String) {
+        self.publish(AgentEvent::Diff { diff });
+    }
+
+    /// Waits for a person's answer to `pending`; `None` when the run was stopped first.
+    pub async fn ask(&self, pending: Pending) -> Option<Answer> {
+        let (tell, told) = oneshot::channel();
+        *self.answer.lock().unwrap_or_else(|p| p.into_inner()) = Some((pending.seq, tell));
+        self.publish(AgentEvent::Pending {
+            pending: Some(pending),
+        });
+        let answer = tokio::select! {
+            answer = told => answer.ok(),
+            _ = self.stop.cancelled() => None,
+        };
+        self.answer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.publish(AgentEvent::Pending { pending: None });
+        answer
+    }
+
+    /// Hands a person's answer to the call `seq` waits on; false when nothing waits on it.
+    pub fn answer(&self, seq: u32, answer: Answer) -> bool {
+        let mut slot = self.answer.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some((waiting, tell)) if waiting == seq => tell.send(answer).is_ok(),
+            other => {
+                *slot = other;
+                false
+            }
+        }
+    }
+}
