@@ -1,5 +1,6 @@
 //! Components, one family per file.
 
+pub mod agent;
 pub mod create_form;
 pub mod header;
 pub mod ide;

@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::agent::run_page;
 use crate::api::auth::audit_log;
-use crate::auth::AuditFilter;
+use crate::auth::{AuditFilter, WorkspaceRef};
 use crate::components::header::Header;
 use crate::model::{format_age, unix_now};
 
@@ -56,8 +57,8 @@ pub fn AuditPage() -> impl IntoView {
                                                     <td>{format!("{} ago", format_age(now - e.at))}</td>
                                                     <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
                                                     <td>{e.action.clone()}</td>
-                                                    <td>{e.workspace.unwrap_or_default()}</td>
-                                                    <td>{e.detail.unwrap_or_default()}</td>
+                                                    <td>{e.workspace.clone().unwrap_or_default()}</td>
+                                                    <td>{detail(&e.action, e.workspace.as_deref(), e.detail.unwrap_or_default())}</td>
                                                     <td>{e.address.unwrap_or_default()}</td>
                                                 </tr>
                                             }).collect_view()}
@@ -71,5 +72,19 @@ pub fn AuditPage() -> impl IntoView {
                 </Transition>
             </section>
         </main>
+    }
+}
+
+/// An agent entry's detail links to its run's transcript.
+fn detail(action: &str, workspace: Option<&str>, detail: String) -> impl IntoView {
+    let run = detail.split(':').next().unwrap_or_default();
+    let is_run = run.len() == 32 && run.chars().all(|c| c.is_ascii_hexdigit());
+    let target = workspace
+        .and_then(|w| WorkspaceRef::parse(w).ok())
+        .filter(|_| action.starts_with("agent-") && is_run)
+        .map(|w| run_page(&w, run));
+    match target {
+        Some(href) => view! { <a href=href>{detail}</a> }.into_any(),
+        None => detail.into_any(),
     }
 }

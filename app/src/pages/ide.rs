@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::workspaces::describe_workspace;
 use crate::auth::{Access, WorkspaceRef};
+use crate::components::ide::agent_panel::AgentPanel;
 use crate::components::ide::chat::ChatPanel;
 use crate::components::ide::editors::EditorPanel;
 use crate::components::ide::file_tree::FileTree;
@@ -35,6 +36,12 @@ pub fn IdePage() -> impl IntoView {
         }
         .into_any(),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Chat,
+    Agent,
 }
 
 #[component]
@@ -68,12 +75,14 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
         );
     });
     let notice = move || ide.notice.get();
-    let chat_open = RwSignal::new(false);
+    // The side panel open beside the editor, if any.
+    let side = RwSignal::new(None::<Side>);
+    let toggle = move |panel: Side| side.update(|s| *s = (*s != Some(panel)).then_some(panel));
     view! {
         <Title text=format!("{name} · AiCockpit") />
         <Link rel="stylesheet" href=STYLESHEET />
         <Script src=SCRIPT />
-        <div class="ide" class:with-chat=move || chat_open.get()>
+        <div class="ide" class:with-chat=move || side.get().is_some()>
             <header class="ide-header">
                 <a href="/" class="back" title="All workspaces">"← Workspaces"</a>
                 <h1>{name.to_string()}</h1>
@@ -92,9 +101,13 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                     role="status" data-testid="notice">
                     {move || notice().map(|n| n.text)}
                 </p>
-                <button type="button" class="button-like" aria-pressed=move || chat_open.get().to_string()
-                    on:click=move |_| chat_open.update(|open| *open = !*open)>
+                <button type="button" class="button-like" aria-pressed=move || (side.get() == Some(Side::Chat)).to_string()
+                    on:click=move |_| toggle(Side::Chat)>
                     "AI assistant"
+                </button>
+                <button type="button" class="button-like" aria-pressed=move || (side.get() == Some(Side::Agent)).to_string()
+                    on:click=move |_| toggle(Side::Agent)>
+                    "Agent"
                 </button>
             </header>
             <FileTree />
@@ -102,8 +115,11 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                 <EditorPanel />
                 <TerminalPanel workspace />
             </div>
-            <Show when=move || chat_open.get()>
+            <Show when=move || side.get() == Some(Side::Chat)>
                 <ChatPanel />
+            </Show>
+            <Show when=move || side.get() == Some(Side::Agent)>
+                <AgentPanel />
             </Show>
         </div>
     }

@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod account;
+pub mod agent_run;
 pub mod audit;
 pub mod dashboard;
 pub mod ide;

@@ -1,6 +1,7 @@
-//! The in-browser IDE's parts: file tree, editors, terminals and the AI panel, sharing
+//! The in-browser IDE's parts: file tree, editors, terminals, the AI and agent panels, sharing
 //! [`state::Ide`].
 
+pub mod agent_panel;
 pub mod chat;
 mod chat_attach;
 mod chat_stream;
