@@ -1,6 +1,7 @@
 // A scripted OpenAI-compatible model server for the browser tests (no model API is
 // reachable here): it streams its answers in small pieces, like real servers do: a chat
-// answer with a code block, a command for the terminal assistant, code action results.
+// answer with a code block, a command for the terminal assistant, code action results,
+// and an agent's tool calls.
 // Usage: node scripted-llm.mjs PORT
 import http from "node:http";
 
@@ -10,6 +11,21 @@ const command = "```sh\necho assisted-''command\n```\nExplanation: prints a word
 const edited = "```python\none = 1\ntwo = 22\nthree = 3\nfour = 4\nfive = 5\nsix = 66\nseven = 7\n```";
 const explanation = "This file **assigns** seven numbers.";
 const answer = 'Here is a greeting:\n\n```python\nprint("hello from the model")\n```\n\nRun it with `python3`.';
+
+// The agent's script, in the text protocol (the probe finds no native tool calls): write a
+// script, run it, finish. The step is the number of results the conversation holds.
+const agentSteps = [
+  '<tool name="write_file">\n<path>greet.sh</path>\n<text>\necho "hello from the agent"\n</text>\n',
+  '<tool name="run_command">\n<command>sh greet.sh</command>\n',
+  '<tool name="finish">\n<summary>greet.sh prints a greeting</summary>\n',
+];
+
+function agentReply(request) {
+  const results = request.messages.filter(
+    (m) => m.role === "user" && typeof m.content === "string" && m.content.startsWith("Result of "),
+  ).length;
+  return `Step ${results + 1}.\n${agentSteps[Math.min(results, agentSteps.length - 1)]}`;
+}
 
 function chunk(content, finish = null) {
   const body = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { content }, finish_reason: finish }] };
@@ -32,7 +48,8 @@ http
     request.on("end", () => {
       // The terminal assistant asks for a command; everything else gets the chat answer.
       let text = answer;
-      if (body.includes("You write shell commands")) text = command;
+      if (body.includes("You are a software agent")) text = agentReply(JSON.parse(body));
+      else if (body.includes("You write shell commands")) text = command;
       else if (body.includes("Explain what this code does")) text = explanation;
       else if (body.includes("You edit code in the file")) text = edited;
       response.writeHead(200, { "content-type": "text/event-stream" });

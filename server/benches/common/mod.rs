@@ -27,7 +27,7 @@ pub struct BenchApp {
     pub authorization: String,
     pub runtime: Arc<dyn ContainerRuntime>,
     workspace: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// Starts AiCockpit and creates the workspace `workspace` owned by the bench admin.
@@ -83,11 +83,16 @@ pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<B
         authorization,
         runtime,
         workspace: workspace.to_owned(),
-        _dir: dir,
+        dir,
     })
 }
 
 impl BenchApp {
+    /// The database the server runs on.
+    pub fn database(&self) -> std::path::PathBuf {
+        self.dir.path().join("bench.db")
+    }
+
     /// The workspace's container.
     pub fn container(&self) -> String {
         let owner = UserName::parse(OWNER).expect("a valid user name");
