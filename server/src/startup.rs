@@ -193,16 +193,19 @@ impl Application {
             manager.resolver(),
             CommandSettings::default(),
         );
-        let agents = AgentManager::new(
-            ai.clone(),
-            files.clone(),
-            commands,
-            manager.resolver(),
-            store,
-            audit.clone(),
-            config.ai.agent.clone(),
-        )
-        .await;
+        let agents = Arc::new(
+            AgentManager::new(
+                ai.clone(),
+                files.clone(),
+                commands,
+                manager.resolver(),
+                store,
+                audit.clone(),
+                config.ai.agent.clone(),
+            )
+            .await,
+        );
+        let mcp = ai::agent::mcp::service(agents.clone(), shutdown.child_token());
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
             workspaces: manager.clone() as SharedWorkspaceService,
@@ -215,7 +218,8 @@ impl Application {
             terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
             files,
             ai,
-            agents: Arc::new(agents),
+            agents,
+            mcp,
             shutdown: shutdown.clone(),
         };
         let authenticator = Authenticator {
@@ -339,6 +343,13 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             path: "/api/agent/{owner}/{workspace}/{run}/transcript",
             methods: &[Method::GET],
             handler: get(ai::agent::routes::transcript),
+        },
+        PlainRoute {
+            path: ai::agent::mcp::PATH,
+            methods: &[Method::GET, Method::POST, Method::DELETE],
+            handler: get(ai::agent::mcp::serve)
+                .post(ai::agent::mcp::serve)
+                .delete(ai::agent::mcp::serve),
         },
         PlainRoute {
             path: "/ws/terminal/{owner}/{workspace}/{terminal}",

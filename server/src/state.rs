@@ -8,6 +8,7 @@ use leptos::config::LeptosOptions;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::ai::agent::mcp::McpService;
 use crate::ai::agent::AgentManager;
 use crate::ai::AiManager;
 use crate::auth::audit::AuditLog;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub files: Arc<FileManager>,
     pub ai: Arc<AiManager>,
     pub agents: Arc<AgentManager>,
+    /// The MCP transport every workspace's `/mcp/...` route hands its requests to.
+    pub mcp: McpService,
     /// Cancelled when the server shuts down, so long-lived streams end and let it stop.
     pub shutdown: CancellationToken,
 }

@@ -216,6 +216,9 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
         (("/api/health", Method::GET), Own),
         (("/api/files/download", Method::GET), NotFound),
         (("/api/files/upload", Method::PUT), NotFound),
+        (("/mcp/{owner}/{workspace}", Method::GET), NotFound),
+        (("/mcp/{owner}/{workspace}", Method::POST), NotFound),
+        (("/mcp/{owner}/{workspace}", Method::DELETE), NotFound),
         (
             ("/api/agent/{owner}/{workspace}/{run}/events", Method::GET),
             NotFound,

@@ -22,6 +22,8 @@ pub struct Live {
     answer: Mutex<Option<(u32, oneshot::Sender<Answer>)>>,
     pub stop: CancellationToken,
     pub user_id: i64,
+    /// When a call last began or ended (for an MCP run's idle end).
+    active: Mutex<std::time::Instant>,
 }
 
 fn now_ms() -> i64 {
@@ -36,6 +38,7 @@ impl Live {
             answer: Mutex::new(None),
             stop: CancellationToken::new(),
             user_id,
+            active: Mutex::new(std::time::Instant::now()),
         }
     }
 
@@ -59,6 +62,17 @@ impl Live {
     /// Everything so far, and the events from here on.
     pub fn watch(&self) -> (RunView, broadcast::Receiver<AgentEvent>) {
         self.with_view(|view| (view.clone(), self.events.subscribe()))
+    }
+
+    pub fn touch(&self) {
+        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+    }
+
+    pub fn idle_for(&self) -> std::time::Duration {
+        self.active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
     }
 
     pub fn status(&self) -> RunStatus {

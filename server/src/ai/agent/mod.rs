@@ -6,7 +6,9 @@
 
 mod checkpoint;
 mod dialogue;
+mod execute;
 mod live;
+pub mod mcp;
 mod policy;
 mod preview;
 pub mod routes;
@@ -31,6 +33,7 @@ use crate::commands::CommandRunner;
 use crate::files::FileManager;
 use crate::store::{unix_now, Store};
 use crate::workspaces::{Resolved, Resolver};
+use execute::Executor;
 pub use live::Live;
 
 /// Limits on runs, from the configuration.
@@ -47,6 +50,8 @@ pub struct AgentSettings {
     pub floor: ConfirmPolicy,
     /// The same call, the same error, or no usable call this many times in a row ends a run.
     pub repeat_limit: u32,
+    /// An outside agent's run over MCP ends after this long without a call.
+    pub mcp_idle: Duration,
 }
 
 impl Default for AgentSettings {
@@ -58,20 +63,41 @@ impl Default for AgentSettings {
             runs_per_user: 2,
             floor: ConfirmPolicy::Never,
             repeat_limit: 3,
+            mcp_idle: Duration::from_secs(10 * 60),
         }
     }
 }
 
+/// A run going on.
+struct Entry {
+    workspace: WorkspaceRef,
+    live: Arc<Live>,
+    /// Set for an outside agent's run over MCP, whose calls go through it.
+    mcp: Option<Arc<Executor>>,
+}
+
 /// The runs going on now, by id.
 #[derive(Clone, Default)]
-pub struct Registry(Arc<Mutex<Runs>>);
-
-/// Each run going on, with the workspace it works in.
-type Runs = HashMap<String, (WorkspaceRef, Arc<Live>)>;
+pub struct Registry(Arc<Mutex<HashMap<String, Entry>>>);
 
 impl Registry {
-    fn with<T>(&self, f: impl FnOnce(&mut Runs) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Entry>) -> T) -> T {
         f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn list(
+        &self,
+        id: &str,
+        workspace: &WorkspaceRef,
+        live: Arc<Live>,
+        mcp: Option<Arc<Executor>>,
+    ) {
+        let entry = Entry {
+            workspace: workspace.clone(),
+            live,
+            mcp,
+        };
+        self.with(|runs| runs.insert(id.to_owned(), entry));
     }
 
     fn remove(&self, id: &str) {
@@ -82,17 +108,35 @@ impl Registry {
     fn get(&self, workspace: &WorkspaceRef, id: &str) -> Option<Arc<Live>> {
         self.with(|runs| {
             runs.get(id)
-                .filter(|(at, _)| at == workspace)
-                .map(|(_, live)| live.clone())
+                .filter(|e| &e.workspace == workspace)
+                .map(|e| e.live.clone())
         })
     }
 
-    fn in_workspace(&self, workspace: &WorkspaceRef) -> bool {
-        self.with(|runs| runs.values().any(|(at, _)| at == workspace))
+    /// Whether any run works in `workspace`; with `loops_only`, a run of the loop.
+    fn in_workspace(&self, workspace: &WorkspaceRef, loops_only: bool) -> bool {
+        self.with(|runs| {
+            runs.values()
+                .any(|e| &e.workspace == workspace && !(loops_only && e.mcp.is_some()))
+        })
     }
 
+    /// The loop runs a user has going.
     fn of_user(&self, user_id: i64) -> usize {
-        self.with(|runs| runs.values().filter(|(_, l)| l.user_id == user_id).count())
+        self.with(|runs| {
+            runs.values()
+                .filter(|e| e.mcp.is_none() && e.live.user_id == user_id)
+                .count()
+        })
+    }
+
+    /// The MCP run of a user in a workspace, if one is going on.
+    fn mcp_of(&self, workspace: &WorkspaceRef, user_id: i64) -> Option<Arc<Executor>> {
+        self.with(|runs| {
+            runs.values()
+                .find(|e| &e.workspace == workspace && e.live.user_id == user_id)
+                .and_then(|e| e.mcp.clone())
+        })
     }
 }
 
@@ -106,6 +150,8 @@ pub struct AgentManager {
     audit: AuditLog,
     settings: AgentSettings,
     registry: Registry,
+    /// Held while an MCP run is being started, so two first calls make one run.
+    mcp_starting: tokio::sync::Mutex<()>,
 }
 
 /// A run to follow: everything so far and what comes next, or all of it, over.
@@ -149,6 +195,7 @@ impl AgentManager {
             audit,
             settings,
             registry: Registry::default(),
+            mcp_starting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -203,6 +250,65 @@ impl AgentManager {
         })
     }
 
+    /// Records a new run and makes its live view; the caller lists it.
+    async fn new_run(
+        &self,
+        actor: &Actor,
+        resolved: &Resolved,
+        task: String,
+        model: String,
+        protocol: &str,
+    ) -> Result<(String, Arc<Live>), AppError> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let summary = RunSummary {
+            id: id.clone(),
+            workspace: resolved.reference.clone(),
+            task,
+            started_by: actor.name.to_string(),
+            model,
+            protocol: protocol.to_owned(),
+            status: RunStatus::Thinking,
+            detail: None,
+            started_at: unix_now(),
+            ended_at: None,
+            tokens: Usage::default(),
+            undone_at: None,
+        };
+        self.store
+            .insert_run(&resolved.record.id, actor.id, &summary)
+            .await?;
+        let view = RunView {
+            summary,
+            steps: Vec::new(),
+            pending: None,
+            diff: None,
+        };
+        Ok((id, Arc::new(Live::new(view, actor.id))))
+    }
+
+    fn executor(
+        &self,
+        id: &str,
+        live: Arc<Live>,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        policy: ConfirmPolicy,
+    ) -> Executor {
+        Executor {
+            id: id.to_owned(),
+            live,
+            actor: actor.clone(),
+            workspace: workspace.clone(),
+            policy,
+            tools: self.tools.clone(),
+            files: self.files.clone(),
+            commands: self.commands.clone(),
+            store: self.store.clone(),
+            audit: self.audit.clone(),
+            registry: self.registry.clone(),
+        }
+    }
+
     async fn effective_policy(
         &self,
         workspace_id: &str,
@@ -242,7 +348,7 @@ impl AgentService for AgentManager {
         let task: String = task.chars().take(MAX_TASK_CHARS).collect();
         resolved.container()?;
         let provider = self.ai.provider(provider)?.clone();
-        if self.registry.in_workspace(workspace) {
+        if self.registry.in_workspace(workspace, true) {
             return Err(AppError::Busy(format!(
                 "An agent is already working in “{workspace}”. Wait for it, or stop it first."
             )));
@@ -261,56 +367,23 @@ impl AgentService for AgentManager {
             EditFormat::Whole
         };
         let (_, policy) = self.effective_policy(&resolved.record.id).await?;
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let summary = RunSummary {
-            id: id.clone(),
-            workspace: workspace.clone(),
-            task: task.clone(),
-            started_by: actor.name.to_string(),
-            model: format!("{}/{}", provider.name(), provider.model()),
-            protocol: if native { "native" } else { "text" }.into(),
-            status: RunStatus::Thinking,
-            detail: None,
-            started_at: unix_now(),
-            ended_at: None,
-            tokens: Usage::default(),
-            undone_at: None,
-        };
-        self.store
-            .insert_run(&resolved.record.id, actor.id, &summary)
+        let model = format!("{}/{}", provider.name(), provider.model());
+        let protocol = if native { "native" } else { "text" };
+        let (id, live) = self
+            .new_run(actor, &resolved, task.clone(), model, protocol)
             .await?;
-        let live = Arc::new(Live::new(
-            RunView {
-                summary,
-                steps: Vec::new(),
-                pending: None,
-                diff: None,
-            },
-            actor.id,
-        ));
-        self.registry
-            .with(|runs| runs.insert(id.clone(), (workspace.clone(), live.clone())));
+        self.registry.list(&id, workspace, live.clone(), None);
         let short: String = task.chars().take(120).collect();
         self.audit(actor, "agent-start", workspace, format!("{id}: {short}"))
             .await;
         let run = run::Run {
-            id: id.clone(),
-            live,
-            actor: actor.clone(),
-            workspace: workspace.clone(),
+            exec: self.executor(&id, live, actor, workspace, policy),
             provider,
             native,
             edits,
-            policy,
             system: dialogue::system_prompt(native, edits),
             task,
-            tools: self.tools.clone(),
-            files: self.files.clone(),
-            commands: self.commands.clone(),
-            store: self.store.clone(),
-            audit: self.audit.clone(),
             settings: self.settings.clone(),
-            registry: self.registry.clone(),
         };
         tokio::spawn(run.go());
         Ok(id)
@@ -397,7 +470,7 @@ impl AgentService for AgentManager {
         run: &str,
     ) -> Result<(), AppError> {
         let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
-        if self.registry.in_workspace(workspace) {
+        if self.registry.in_workspace(workspace, false) {
             return Err(AppError::Busy(
                 "An agent is working in this workspace; stop it before undoing a run.".into(),
             ));

@@ -4,46 +4,28 @@
 //! finishes, a limit or the stuck detector ends it, or someone presses Stop (which ends the
 //! step in flight, a command included). Every step is recorded as it happens.
 
-use std::future::Future;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use app::agent::{Decision, Pending, RunStatus, StepKind};
+use app::agent::{RunStatus, StepKind};
 use app::ai::{AiError, Usage};
-use app::auth::{Actor, WorkspaceRef};
 use futures::StreamExt;
-use serde_json::Value;
 
 use super::dialogue::{Dialogue, NativeCall};
-use super::live::Live;
-use super::{checkpoint, policy, preview, AgentSettings, Registry};
+use super::execute::{tool_name, Executor};
+use super::AgentSettings;
 use crate::ai::client::{Piece, Provider};
 use crate::ai::protocol::{read_text_call, tool_definitions, EditFormat, STOP_AFTER_CALL};
-use crate::ai::tools::{ToolCall, Tools};
-use crate::auth::audit::AuditLog;
-use crate::commands::CommandRunner;
-use crate::files::FileManager;
-use crate::store::{unix_now, Store};
+use crate::ai::tools::ToolCall;
 
-/// Everything a run works with.
+/// A run of the loop: the executor, and what the model loop needs beside it.
 pub struct Run {
-    pub id: String,
-    pub live: Arc<Live>,
-    pub actor: Actor,
-    pub workspace: WorkspaceRef,
+    pub exec: Executor,
     pub provider: Provider,
     pub native: bool,
     pub edits: EditFormat,
-    pub policy: app::agent::ConfirmPolicy,
     pub system: String,
     pub task: String,
-    pub tools: Tools,
-    pub files: Arc<FileManager>,
-    pub commands: CommandRunner,
-    pub store: Store,
-    pub audit: AuditLog,
     pub settings: AgentSettings,
-    pub registry: Registry,
 }
 
 /// A model's reply: its words and the native calls it made.
@@ -109,43 +91,7 @@ impl Run {
     /// Works until the run ends, then records how, and what it changed.
     pub async fn go(self) {
         let (status, detail) = self.work().await;
-        let diff = match checkpoint::changes(&self.commands, &self.actor, &self.workspace, &self.id)
-            .await
-        {
-            Ok(diff) => diff,
-            Err(e) => e,
-        };
-        self.live.set_diff(diff.clone());
-        self.live.set_status(status, Some(detail.clone()));
-        let mut summary = self.live.view().summary;
-        summary.ended_at = Some(unix_now());
-        if let Err(e) = self.store.update_run(&summary, Some(&diff)).await {
-            tracing::warn!(run = %self.id, error = %e, "could not record the end of an agent run");
-        }
-        self.files.announce(&self.workspace);
-        let line = format!("{}: {} ({detail})", self.id, status.as_str());
-        self.audit
-            .record(&self.actor, "agent-end", Some(&self.workspace), Some(line))
-            .await;
-        self.registry.remove(&self.id);
-    }
-
-    /// Runs `work` unless Stop is pressed first; `None` when it was.
-    async fn unless_stopped<T>(&self, work: impl Future<Output = T>) -> Option<T> {
-        tokio::select! {
-            biased;
-            _ = self.live.stop.cancelled() => None,
-            done = work => Some(done),
-        }
-    }
-
-    /// Records a step, live and in the transcript.
-    async fn record(&self, kind: StepKind) -> u32 {
-        let step = self.live.step(kind);
-        if let Err(e) = self.store.add_step(&self.id, &step).await {
-            tracing::warn!(run = %self.id, error = %e, "could not store an agent step");
-        }
-        step.seq
+        self.exec.end(status, detail).await;
     }
 
     fn stopped(&self) -> Ending {
@@ -154,7 +100,7 @@ impl Run {
 
     fn over_a_limit(&self, started: Instant, calls: u32) -> Option<String> {
         let limits = &self.settings;
-        let tokens = self.live.view().summary.tokens;
+        let tokens = self.exec.live.view().summary.tokens;
         if calls >= limits.max_steps {
             Some(format!(
                 "it took {calls} steps, the most a run may take (AICOCKPIT_AGENT_MAX_STEPS)"
@@ -175,18 +121,16 @@ impl Run {
     }
 
     async fn work(&self) -> Ending {
-        let saved = checkpoint::save(&self.commands, &self.actor, &self.workspace, &self.id);
-        match self.unless_stopped(saved).await {
-            None => return self.stopped(),
-            Some(Err(e)) => return (RunStatus::Failed, e),
-            Some(Ok(())) => {}
+        if let Err(ending) = self.exec.begin().await {
+            return ending;
         }
         let mut dialogue = Dialogue::new(self.native, &self.system, &self.task);
-        self.record(StepKind::Prompt {
-            system: self.system.clone(),
-            task: self.task.clone(),
-        })
-        .await;
+        self.exec
+            .record(StepKind::Prompt {
+                system: self.system.clone(),
+                task: self.task.clone(),
+            })
+            .await;
         let started = Instant::now();
         let mut calls = 0;
         let mut repeats = Repeats::default();
@@ -195,23 +139,26 @@ impl Run {
             if let Some(why) = self.over_a_limit(started, calls) {
                 return (RunStatus::Failed, format!("stopped because {why}"));
             }
-            self.live.set_status(RunStatus::Thinking, None);
+            self.exec.live.set_status(RunStatus::Thinking, None);
             let began = Instant::now();
-            let reply = match self.unless_stopped(self.think(&dialogue)).await {
+            let reply = match self.exec.unless_stopped(self.think(&dialogue)).await {
                 None => return self.stopped(),
                 Some(Err(e)) => return (RunStatus::Failed, e.to_string()),
                 Some(Ok(reply)) => reply,
             };
-            self.record(StepKind::Model {
-                text: reply.text.clone(),
-                usage: reply.usage,
-                took_ms: began.elapsed().as_millis() as u64,
-            })
-            .await;
+            self.exec
+                .record(StepKind::Model {
+                    text: reply.text.clone(),
+                    usage: reply.usage,
+                    took_ms: began.elapsed().as_millis() as u64,
+                })
+                .await;
             let Some(made) = self.read_call(&reply) else {
                 dialogue.model_said(&reply.text, None);
                 let nudge = "Call one of the tools to go on, or finish when the task is done.";
-                self.record(StepKind::Note { text: nudge.into() }).await;
+                self.exec
+                    .record(StepKind::Note { text: nudge.into() })
+                    .await;
                 dialogue.correction(nudge);
                 if repeats.unusable() >= limit {
                     return (
@@ -232,7 +179,9 @@ impl Run {
                 Ok(call) => call,
                 Err(wrong) => {
                     let text = format!("Your tool call could not be read: {wrong}");
-                    self.record(StepKind::Note { text: text.clone() }).await;
+                    self.exec
+                        .record(StepKind::Note { text: text.clone() })
+                        .await;
                     dialogue.result(native_id, &made.name, &text);
                     if repeats.unusable() >= limit {
                         return (
@@ -245,10 +194,11 @@ impl Run {
             };
             calls += 1;
             if let ToolCall::Finish { summary } = call {
-                self.record(StepKind::Finish {
-                    summary: summary.clone(),
-                })
-                .await;
+                self.exec
+                    .record(StepKind::Finish {
+                        summary: summary.clone(),
+                    })
+                    .await;
                 return (RunStatus::Done, summary);
             }
             if repeats.call(&call) >= limit {
@@ -260,7 +210,7 @@ impl Run {
                     ),
                 );
             }
-            let Some((ok, text)) = self.carry_out(call, &made.name).await else {
+            let Some((ok, text)) = self.exec.carry_out(call).await else {
                 return self.stopped();
             };
             if repeats.result(ok, &text) >= limit {
@@ -290,7 +240,7 @@ impl Run {
                 Piece::Text(more) => text.push_str(&more),
                 Piece::Done { usage, tool_calls } => {
                     if let Some(usage) = usage {
-                        self.live.add_tokens(usage);
+                        self.exec.live.add_tokens(usage);
                     }
                     return Ok(Reply {
                         text,
@@ -334,109 +284,10 @@ impl Run {
             }),
         }
     }
-
-    /// Asks for approval when the policy says so, then runs the call; its result for the
-    /// model, or `None` when the run was stopped meanwhile.
-    async fn carry_out(&self, call: ToolCall, name: &str) -> Option<(bool, String)> {
-        let risk = policy::assess(&call);
-        let asks = policy::asks(self.policy, &call, &risk);
-        let seq = self
-            .record(StepKind::Call {
-                tool: name.to_owned(),
-                arguments: arguments_of(&call),
-                risk: risk.clone(),
-                asks,
-            })
-            .await;
-        let mut call = call;
-        if asks {
-            self.live.set_status(RunStatus::WaitingForApproval, None);
-            let pending = Pending {
-                seq,
-                tool: name.to_owned(),
-                detail: preview::preview(&self.files, &self.actor, &self.workspace, &call).await,
-                editable: policy::editable(&call),
-                risk,
-            };
-            let answer = self.live.ask(pending).await?;
-            let (approved, edited, reason) = match answer.decision {
-                Decision::Approve => (true, None, None),
-                Decision::ApproveEdited { value } => {
-                    call = policy::with_edit(call, value.clone());
-                    (true, Some(value), None)
-                }
-                Decision::Deny { reason } => (false, None, Some(reason)),
-            };
-            self.record(StepKind::Decision {
-                approved,
-                by: answer.by,
-                edited,
-                reason: reason.clone(),
-            })
-            .await;
-            if !approved {
-                let reason = reason.filter(|r| !r.trim().is_empty());
-                let text = match reason {
-                    Some(reason) => format!("The user did not allow this. Their reason: {reason}"),
-                    None => "The user did not allow this.".to_owned(),
-                };
-                self.record(StepKind::Result {
-                    ok: false,
-                    text: text.clone(),
-                    took_ms: 0,
-                })
-                .await;
-                return Some((false, text));
-            }
-        }
-        self.live.set_status(RunStatus::RunningTool, None);
-        let began = Instant::now();
-        let command = matches!(call, ToolCall::RunCommand { .. });
-        let watch = |bytes: &[u8]| self.live.output(bytes);
-        let result = self
-            .unless_stopped(self.tools.call_watched(
-                &self.actor,
-                &self.workspace,
-                call,
-                Some(&watch),
-            ))
-            .await?;
-        if command {
-            // A command may have changed files: open trees relist.
-            self.files.announce(&self.workspace);
-        }
-        self.record(StepKind::Result {
-            ok: result.ok,
-            text: result.text.clone(),
-            took_ms: millis(began.elapsed()),
-        })
-        .await;
-        Some((result.ok, result.text))
-    }
-}
-
-fn millis(took: Duration) -> u64 {
-    took.as_millis().min(u64::MAX as u128) as u64
 }
 
 fn first_line(text: &str) -> &str {
     text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text)
-}
-
-fn tool_name(call: &ToolCall) -> String {
-    arguments_value(call)["tool"]
-        .as_str()
-        .unwrap_or("tool")
-        .to_owned()
-}
-
-fn arguments_value(call: &ToolCall) -> Value {
-    serde_json::to_value(call).unwrap_or_default()
-}
-
-/// A call's arguments as JSON, for the transcript.
-fn arguments_of(call: &ToolCall) -> String {
-    arguments_value(call)["arguments"].to_string()
 }
 
 #[cfg(test)]
@@ -463,17 +314,5 @@ mod tests {
         assert_eq!(repeats.unusable(), 1);
         repeats.call(&ls);
         assert_eq!(repeats.unusable(), 1, "a usable call resets the count");
-    }
-
-    #[test]
-    fn calls_are_named_and_their_arguments_kept() {
-        let call = ToolCall::ReadFile {
-            path: "a.rs".into(),
-            start_line: Some(2),
-            end_line: None,
-        };
-        assert_eq!(tool_name(&call), "read_file");
-        let arguments: Value = serde_json::from_str(&arguments_of(&call)).unwrap();
-        assert_eq!(arguments["path"], "a.rs");
     }
 }
