@@ -92,6 +92,7 @@ async fn main() -> Result<(), Failure> {
             url: provider_url.clone(),
             model: "m".into(),
             key: None,
+            edits: None,
         }],
         answer_timeout: Duration::from_secs(30),
         ..AiSettings::default()

@@ -143,7 +143,7 @@ pub struct ServeArgs {
     #[arg(long, env = "AICOCKPIT_TLS_KEY", requires = "tls_cert", global = true)]
     pub tls_key: Option<PathBuf>,
     /// A model provider for AI in the IDE (OpenAI-compatible API):
-    /// `name=local,url=http://127.0.0.1:11434/v1,model=qwen2.5-coder:7b[,key-env=VAR|key-file=PATH]`.
+    /// `name=local,url=http://127.0.0.1:11434/v1,model=qwen2.5-coder:7b[,key-env=VAR|key-file=PATH][,edits=whole|replace]`.
     /// Repeat for several; the first is the default until an admin picks another. In the
     /// environment, separate several with `;`.
     #[arg(

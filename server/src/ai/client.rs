@@ -82,6 +82,11 @@ impl Provider {
         &self.config.model
     }
 
+    /// How the agent should ask this model for file changes, when configured.
+    pub fn edits(&self) -> Option<super::protocol::EditFormat> {
+        self.config.edits
+    }
+
     fn post(&self, path: &str) -> RequestBuilder {
         self.authorised(self.http.post(format!("{}{path}", self.config.url)))
     }

@@ -1,6 +1,6 @@
 //! Which model providers AiCockpit talks to. Each is given on the command line (or in
 //! `AICOCKPIT_AI_PROVIDERS`, separated by `;`) as
-//! `name=local,url=http://127.0.0.1:11434/v1,model=qwen2.5-coder:7b[,key-env=VAR|key-file=PATH]`.
+//! `name=local,url=http://127.0.0.1:11434/v1,model=qwen2.5-coder:7b[,key-env=VAR|key-file=PATH][,edits=whole|replace]`.
 //! The key is read once at start-up from the variable or file it names, never from the spec
 //! itself, so it stays out of process listings, and it never reaches a log or a browser.
 
@@ -8,6 +8,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+
+use super::protocol::EditFormat;
 
 /// An API key; shown as `…` wherever it is printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -42,13 +44,15 @@ pub struct ProviderSpec {
     pub url: String,
     pub model: String,
     pub key: Option<KeySource>,
+    /// How the agent asks this model to change files, when not left to the probe.
+    pub edits: Option<EditFormat>,
 }
 
 impl FromStr for ProviderSpec {
     type Err = String;
 
     fn from_str(spec: &str) -> Result<Self, String> {
-        let (mut name, mut url, mut model, mut key) = (None, None, None, None);
+        let (mut name, mut url, mut model, mut key, mut edits) = (None, None, None, None, None);
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (field, value) = part
                 .split_once('=')
@@ -60,9 +64,16 @@ impl FromStr for ProviderSpec {
                 "model" => model = Some(value),
                 "key-env" => key = Some(KeySource::Env(value)),
                 "key-file" => key = Some(KeySource::File(value.into())),
+                "edits" => {
+                    edits = Some(match value.as_str() {
+                        "whole" => EditFormat::Whole,
+                        "replace" => EditFormat::SearchReplace,
+                        _ => return Err(format!("edits=“{value}”: use whole or replace")),
+                    })
+                }
                 other => {
                     return Err(format!(
-                        "unknown field “{other}” (use name, url, model, key-env or key-file)"
+                        "unknown field “{other}” (use name, url, model, key-env, key-file or edits)"
                     ))
                 }
             }
@@ -90,6 +101,7 @@ impl FromStr for ProviderSpec {
             url,
             model,
             key,
+            edits,
         })
     }
 }
@@ -102,6 +114,8 @@ pub struct ProviderConfig {
     pub url: String,
     pub model: String,
     pub key: Option<ApiKey>,
+    /// How the agent asks this model to change files; `None`: by its protocol.
+    pub edits: Option<EditFormat>,
 }
 
 impl ProviderSpec {
@@ -131,6 +145,7 @@ impl ProviderSpec {
                 .map(|k| k.trim().to_owned())
                 .filter(|k| !k.is_empty())
                 .map(ApiKey),
+            edits: self.edits,
         })
     }
 }
@@ -169,7 +184,13 @@ mod tests {
                 .unwrap();
         assert_eq!(spec.url, "https://api.example.com/v1");
         assert_eq!(spec.key, Some(KeySource::Env("EXAMPLE_KEY".into())));
+        assert_eq!(spec.edits, None);
+        let small: ProviderSpec = "name=s,url=http://x/v1,model=m,edits=whole"
+            .parse()
+            .unwrap();
+        assert_eq!(small.edits, Some(EditFormat::Whole));
         for bad in [
+            "name=a,url=http://x,model=m,edits=diff",
             "url=http://x,model=m",
             "name=a,model=m",
             "name=a,url=ftp://x,model=m",
@@ -191,6 +212,7 @@ mod tests {
             url: "http://x".into(),
             model: "m".into(),
             key: Some(KeySource::File(file)),
+            edits: None,
         };
         let config = spec.resolve().unwrap();
         assert_eq!(config.key.as_ref().unwrap().expose(), "sk-secret");

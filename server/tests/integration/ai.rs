@@ -27,6 +27,7 @@ pub(crate) fn settings(url: &str, models: &[&str], timeout: Duration) -> AiSetti
                 url: url.to_owned(),
                 model: (*model).to_owned(),
                 key: Some(ApiKey::new(KEY)),
+                edits: None,
             })
             .collect(),
         answer_timeout: timeout,
@@ -216,6 +217,7 @@ async fn each_failure_says_what_to_do() {
         url: "http://127.0.0.1:9/v1".into(),
         model: "m".into(),
         key: None,
+        edits: None,
     });
     let app = spawn_app_with_ai(ai).await;
     let (workspace, _cleanup) = workspace(&app).await;

@@ -22,6 +22,16 @@ pub fn system_prompt(native: bool, edits: EditFormat) -> String {
     }
 }
 
+/// Results kept whole at the end of the conversation, however long it gets.
+const RECENT_RESULTS: usize = 3;
+
+/// Characters of conversation a model with `context_tokens` can take, with room left for
+/// its answer (about three characters a token); 16k tokens when the server does not say.
+pub fn budget(context_tokens: Option<u64>) -> usize {
+    let tokens = context_tokens.unwrap_or(16_384).max(2_048) as usize;
+    tokens * 3 * 3 / 4
+}
+
 /// A native tool call as the model made it.
 pub struct NativeCall<'a> {
     pub id: &'a str,
@@ -76,11 +86,46 @@ impl Dialogue {
         self.messages.push(message);
     }
 
+    /// Shortens the oldest results until the conversation fits `budget` characters, so a
+    /// long run keeps going: the model keeps the whole story and the latest results whole.
+    pub fn fit(&mut self, budget: usize) {
+        let size = |m: &Value| m["content"].as_str().map_or(0, str::len);
+        let mut total: usize = self.messages.iter().map(size).sum();
+        let results: Vec<usize> = (0..self.messages.len())
+            .filter(|&i| is_result(&self.messages[i]))
+            .collect();
+        let older = results.len().saturating_sub(RECENT_RESULTS);
+        for &i in &results[..older] {
+            if total <= budget {
+                break;
+            }
+            let content = self.messages[i]["content"].as_str().unwrap_or_default();
+            let first = content.lines().next().unwrap_or_default();
+            let second = content.lines().nth(1).unwrap_or_default();
+            let short = format!(
+                "{first}\n{second}\n[{} characters left out to save room; call the tool again to see them]",
+                content.len()
+            );
+            if short.len() < content.len() {
+                total = total - content.len() + short.len();
+                self.messages[i]["content"] = Value::from(short);
+            }
+        }
+    }
+
     /// Something the loop tells the model (a reply without a usable call).
     pub fn correction(&mut self, text: &str) {
         self.messages
             .push(json!({ "role": "user", "content": text }));
     }
+}
+
+fn is_result(message: &Value) -> bool {
+    message["role"] == "tool"
+        || message["role"] == "user"
+            && message["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("Result of "))
 }
 
 #[cfg(test)]
@@ -119,5 +164,37 @@ mod tests {
         assert_eq!(messages[3]["content"], "Result of list_dir:\na.txt");
         assert!(system_prompt(false, EditFormat::Whole).contains("<tool name="));
         assert!(!system_prompt(true, EditFormat::Whole).contains("<tool name="));
+    }
+
+    #[test]
+    fn old_results_shrink_to_fit_and_recent_ones_stay_whole() {
+        let mut dialogue = Dialogue::new(false, "sys", "task");
+        let long = format!("exit status 0\n{}", "x".repeat(5_000));
+        for _ in 0..6 {
+            dialogue.model_said("<tool name=\"run_command\">", None);
+            dialogue.result(None, "run_command", &long);
+        }
+        dialogue.fit(20_000);
+        let messages = dialogue.messages();
+        let contents: Vec<&str> = messages
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| is_result(m))
+            .map(|m| m["content"].as_str().unwrap())
+            .collect();
+        assert!(
+            contents[0].contains("characters left out"),
+            "{}",
+            contents[0]
+        );
+        assert!(contents[0].starts_with("Result of run_command:\nexit status 0"));
+        assert!(
+            contents[3..].iter().all(|c| c.len() > 5_000),
+            "the last three stay whole"
+        );
+        let total: usize = contents.iter().map(|c| c.len()).sum();
+        assert!(total <= 20_000, "{total}");
+        assert_eq!(budget(None), 36_864);
     }
 }

@@ -360,14 +360,16 @@ impl AgentService for AgentManager {
             )));
         }
         let native = self.ai.calls_tools(&provider).await;
-        // Small models without tool calls write whole files far more reliably than edits.
-        let edits = if native {
+        // As configured; else whole files for models without tool calls (small ones, mostly,
+        // which write whole files far more reliably than edits).
+        let edits = provider.edits().unwrap_or(if native {
             EditFormat::SearchReplace
         } else {
             EditFormat::Whole
-        };
+        });
         let (_, policy) = self.effective_policy(&resolved.record.id).await?;
         let model = format!("{}/{}", provider.name(), provider.model());
+        let provider_name = provider.name().to_owned();
         let protocol = if native { "native" } else { "text" };
         let (id, live) = self
             .new_run(actor, &resolved, task.clone(), model, protocol)
@@ -384,6 +386,11 @@ impl AgentService for AgentManager {
             system: dialogue::system_prompt(native, edits),
             task,
             settings: self.settings.clone(),
+            context_chars: dialogue::budget(
+                self.ai
+                    .capabilities(&provider_name)
+                    .and_then(|c| c.context_tokens),
+            ),
         };
         tokio::spawn(run.go());
         Ok(id)

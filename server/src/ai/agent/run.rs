@@ -26,6 +26,8 @@ pub struct Run {
     pub system: String,
     pub task: String,
     pub settings: AgentSettings,
+    /// Characters of conversation the model can take.
+    pub context_chars: usize,
 }
 
 /// A model's reply: its words and the native calls it made.
@@ -140,6 +142,7 @@ impl Run {
                 return (RunStatus::Failed, format!("stopped because {why}"));
             }
             self.exec.live.set_status(RunStatus::Thinking, None);
+            dialogue.fit(self.context_chars);
             let began = Instant::now();
             let reply = match self.exec.unless_stopped(self.think(&dialogue)).await {
                 None => return self.stopped(),
