@@ -1,7 +1,7 @@
 // The governed agent, against the scripted model: a task starts; under "Always ask" each
 // step waits on an approval card showing the exact change; approved, the file appears in
-// the tree and the command's output in the run; the diff shows what changed; undo takes
-// it back; the transcript page shows every step and who approved it.
+// the tree and the command's output in the agent's terminal; the diff shows what changed;
+// undo takes it back; the transcript page shows every step and who approved it.
 import { test, expect } from '@playwright/test';
 import { ADMIN, openIde, removeWorkspace } from './helpers';
 
@@ -31,6 +31,11 @@ test('an agent run is approved step by step, undone, and kept as a transcript', 
   await card.getByRole('button', { name: 'Approve' }).click();
 
   await expect(agent.getByTestId('agent-status')).toHaveAttribute('data-status', 'done');
+  // The command and its output in the agent's terminal.
+  const agentTerminal = agent.getByTestId('agent-terminal');
+  await expect(agentTerminal).toContainText('$ sh greet.sh');
+  await expect(agentTerminal).toContainText('hello from the agent');
+  await expect(agentTerminal).toContainText('[exit status 0');
   await expect(agent.locator('.agent-step.result').last()).toContainText('exit status 0');
   await agent.locator('.agent-step.result summary').last().click();
   await expect(agent.locator('.agent-step.result').last()).toContainText('hello from the agent');

@@ -33,7 +33,6 @@ pub fn AgentRunPage() -> impl IntoView {
         },
     );
     let view = RwSignal::new(None::<RunView>);
-    let output = RwSignal::new(String::new());
     let events = StoredValue::new(None::<SendWrapper<RunEvents>>);
     // A run still going on is followed live.
     Effect::new(move |_| {
@@ -42,7 +41,7 @@ pub fn AgentRunPage() -> impl IntoView {
             let (workspace, id) = (run.summary.workspace.clone(), run.summary.id.clone());
             view.set(Some(run));
             if live {
-                events.set_value(follow(&workspace, &id, view, output));
+                events.set_value(follow(&workspace, &id, view, |_| {}));
             }
         }
     });

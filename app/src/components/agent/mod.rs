@@ -9,9 +9,6 @@ use leptos::prelude::*;
 use crate::agent::{AgentEvent, RunView};
 use crate::auth::WorkspaceRef;
 
-/// Output of the running command kept on screen, in characters (its end).
-const OUTPUT_KEPT: usize = 20_000;
-
 /// An open event stream of one run; closed when dropped.
 pub struct RunEvents {
     source: web_sys::EventSource,
@@ -24,13 +21,14 @@ impl Drop for RunEvents {
     }
 }
 
-/// Keeps `view` current with the run's events (a snapshot first) and `output` with the
-/// running command's output; the stream closes itself when the run is over. Browser only.
+/// Keeps `view` current with the run's events (a snapshot first), handing each event to
+/// `on_event` too (the running command's output is only there); the stream closes itself
+/// when the run is over. Browser only.
 pub fn follow(
     workspace: &WorkspaceRef,
     run: &str,
     view: RwSignal<Option<RunView>>,
-    output: RwSignal<String>,
+    on_event: impl Fn(&AgentEvent) + 'static,
 ) -> Option<send_wrapper::SendWrapper<RunEvents>> {
     use wasm_bindgen::JsCast;
     let source = web_sys::EventSource::new(&crate::agent::events_path(workspace, run)).ok()?;
@@ -43,35 +41,24 @@ pub fn follow(
             let Ok(event) = serde_json::from_str::<AgentEvent>(&data) else {
                 return;
             };
+            on_event(&event);
+            let over = match &event {
+                AgentEvent::Snapshot { run } => run.summary.status.is_over(),
+                AgentEvent::Status { status, .. } => status.is_over(),
+                _ => false,
+            };
+            // Nothing more will come; closing also keeps the browser from reconnecting.
+            if over {
+                closing.close();
+            }
             match event {
-                AgentEvent::Snapshot { run } => {
-                    // Over already: nothing more will come (and no reconnecting).
-                    if run.summary.status.is_over() {
-                        closing.close();
-                    }
-                    view.set(Some(*run));
-                }
-                AgentEvent::Output { text } => output.update(|o| {
-                    o.push_str(&text);
-                    if o.len() > OUTPUT_KEPT {
-                        let cut = o.len() - OUTPUT_KEPT;
-                        let cut = (cut..o.len()).find(|i| o.is_char_boundary(*i)).unwrap_or(0);
-                        o.replace_range(..cut, "");
+                AgentEvent::Snapshot { run } => view.set(Some(*run)),
+                AgentEvent::Output { .. } => {}
+                event => view.update(|v| {
+                    if let Some(v) = v {
+                        v.apply(event);
                     }
                 }),
-                event => {
-                    if matches!(&event, AgentEvent::Step { .. }) {
-                        output.set(String::new());
-                    }
-                    if matches!(&event, AgentEvent::Status { status, .. } if status.is_over()) {
-                        closing.close();
-                    }
-                    view.update(|v| {
-                        if let Some(v) = v {
-                            v.apply(event);
-                        }
-                    });
-                }
             }
         },
     );

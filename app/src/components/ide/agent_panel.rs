@@ -1,14 +1,15 @@
 //! The agent panel beside the editor: give a task, watch the run step by step (status from
-//! the loop itself, the running command's output live), answer its approvals, stop it, and
-//! when it is over see the diff of what it changed and undo it. The run goes on on the
-//! server when the page closes; reopening the panel shows it live again. The workspace's
-//! confirmation policy is chosen here by its owner.
+//! the loop itself, its commands and their output live in a terminal), answer its
+//! approvals, stop it, and when it is over see the diff of what it changed and undo it. The
+//! run goes on on the server when the page closes; reopening the panel shows it live again.
+//! The workspace's confirmation policy is chosen here by its owner.
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use super::agent_terminal::{AgentTerminal, AgentTerminalView};
 use super::state::Ide;
-use crate::agent::{run_page, transcript_path, ConfirmPolicy, Decision, RunView};
+use crate::agent::{run_page, transcript_path, AgentEvent, ConfirmPolicy, Decision, RunView};
 use crate::api::agent::{
     agent_policy, agent_runs, decide_agent, set_agent_policy, start_agent, stop_agent, undo_agent,
 };
@@ -37,16 +38,16 @@ pub fn AgentPanel() -> impl IntoView {
     // The run on screen, and its view kept current by its events.
     let shown = RwSignal::new(None::<String>);
     let run = RwSignal::new(None::<RunView>);
-    let output = RwSignal::new(String::new());
+    let terminal = AgentTerminal::new();
     let error = RwSignal::new(None::<AppError>);
     let events = StoredValue::new(None::<SendWrapper<RunEvents>>);
     let failed = move |e: AppError| error.set(Some(e));
 
     Effect::new(move |_| {
         let Some(id) = shown.get() else { return };
-        output.set(String::new());
         events.set_value(None);
-        events.set_value(follow(&ide.workspace.get_value(), &id, run, output));
+        let feed = move |event: &AgentEvent| terminal.feed(event);
+        events.set_value(follow(&ide.workspace.get_value(), &id, run, feed));
     });
     on_cleanup(move || events.set_value(None));
     // With nothing chosen, the newest run is shown.
@@ -201,8 +202,8 @@ pub fn AgentPanel() -> impl IntoView {
                     }
                 })}
                 <StepList steps=Signal::derive(move || run.with(|r| r.as_ref().map(|r| r.steps.clone()).unwrap_or_default())) />
-                <Show when=move || live() && !output.with(String::is_empty)>
-                    <pre class="agent-output" data-testid="agent-output">{move || output.get()}</pre>
+                <Show when=move || run.with(|r| r.is_some())>
+                    <AgentTerminalView feed=terminal run />
                 </Show>
                 {move || pending.get().map(|pending| view! {
                     <ApprovalCard pending can_answer=can_change() on_decide=decide />

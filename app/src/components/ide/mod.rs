@@ -2,6 +2,7 @@
 //! [`state::Ide`].
 
 pub mod agent_panel;
+mod agent_terminal;
 pub mod chat;
 mod chat_attach;
 mod chat_stream;
