@@ -1,7 +1,8 @@
 // The governed agent, against the scripted model: a task starts; under "Always ask" each
-// step waits on an approval card showing the exact change; approved, the file appears in
-// the tree and the command's output in the agent's terminal; the diff shows what changed;
-// undo takes it back; the transcript page shows every step and who approved it.
+// step waits on an approval card showing the exact change (still there after a reload: the
+// run lives on the server); approved, the file appears in the tree and the command's output
+// in the agent's terminal; the diff shows what changed; undo takes it back; the transcript
+// page shows every step and who approved it.
 import { test, expect } from '@playwright/test';
 import { ADMIN, openIde, removeWorkspace } from './helpers';
 
@@ -25,7 +26,12 @@ test('an agent run is approved step by step, undone, and kept as a transcript', 
   await card.getByRole('button', { name: 'Approve' }).click();
   await expect(page.locator('.tree-row[data-path="/workspace/greet.sh"]')).toBeVisible();
 
-  // So does the command, exactly as it will run.
+  // The run lives on the server: after a reload the panel shows it again, still waiting,
+  // now on the command, exactly as it will run.
+  await expect(card).toContainText('The agent wants to use run_command');
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByRole('button', { name: 'Agent', exact: true }).click();
   await expect(card).toContainText('The agent wants to use run_command');
   await expect(card).toContainText('sh greet.sh');
   await card.getByRole('button', { name: 'Approve' }).click();

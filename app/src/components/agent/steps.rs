@@ -37,9 +37,12 @@ pub fn StepView(step: Step) -> impl IntoView {
             </li>
         }
         .into_any(),
-        StepKind::Model { text, .. } if text.trim().is_empty() => ().into_any(),
         StepKind::Model { text, .. } => {
-            view! { <li class="agent-step thought">{text}</li> }.into_any()
+            // A text-protocol call follows as its own step: only the words before it here.
+            let words = text.split("<tool name=").next().unwrap_or_default().trim().to_owned();
+            (!words.is_empty())
+                .then(|| view! { <li class="agent-step thought">{words}</li> })
+                .into_any()
         }
         StepKind::Call {
             tool,
@@ -128,12 +131,15 @@ pub fn DiffView(diff: String) -> impl IntoView {
 pub fn summary_line(run: &RunSummary) -> String {
     let tokens = run.tokens.prompt_tokens + run.tokens.completion_tokens;
     let mut line = format!(
-        "{} · {} ({} tool calls) · started by {} · {tokens} tokens",
+        "{} · {} ({} tool calls) · started by {}",
         run.status.label(),
         run.model,
         run.protocol,
         run.started_by
     );
+    if tokens > 0 {
+        line.push_str(&format!(" · {tokens} tokens"));
+    }
     if run.undone_at.is_some() {
         line.push_str(" · undone");
     }

@@ -138,6 +138,16 @@ pub fn AgentPanel() -> impl IntoView {
     let can_change = move || ide.can_change();
     let status = move || run.with(|r| r.as_ref().map(|r| r.summary.status));
     let live = move || status().is_some_and(|s| !s.is_over());
+    // The terminal shows once the run has a command to show.
+    let has_commands = Memo::new(move |_| {
+        run.with(|r| {
+            r.as_ref().is_some_and(|r| {
+                r.steps.iter().any(|s| {
+                    matches!(&s.kind, crate::agent::StepKind::Call { tool, .. } if tool == "run_command")
+                })
+            })
+        })
+    });
     // Its own memo, so a card being filled in is not redrawn by every other event.
     let pending = Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| r.pending.clone())));
 
@@ -180,7 +190,8 @@ pub fn AgentPanel() -> impl IntoView {
                     <option value="">"New task"</option>
                     {move || runs.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| {
                         let label = format!("{} · {}", r.status.label(), r.task.chars().take(60).collect::<String>());
-                        view! { <option value=r.id.clone()>{label}</option> }
+                        let selected = shown.get().as_ref() == Some(&r.id);
+                        view! { <option value=r.id.clone() selected=selected>{label}</option> }
                     }).collect_view()}
                 </select>
             </div>
@@ -202,7 +213,7 @@ pub fn AgentPanel() -> impl IntoView {
                     }
                 })}
                 <StepList steps=Signal::derive(move || run.with(|r| r.as_ref().map(|r| r.steps.clone()).unwrap_or_default())) />
-                <Show when=move || run.with(|r| r.is_some())>
+                <Show when=move || has_commands.get()>
                     <AgentTerminalView feed=terminal run />
                 </Show>
                 {move || pending.get().map(|pending| view! {

@@ -3,6 +3,7 @@
 //! how it ended. Reopened, it replays the run's commands from their recorded results.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::js::{self, Terminal};
 use crate::agent::{AgentEvent, RunView, Step, StepKind};
@@ -103,7 +104,11 @@ pub fn AgentTerminalView(feed: AgentTerminal, run: RwSignal<Option<RunView>>) ->
     Effect::new(move |_| {
         let Some(element) = host.get() else { return };
         js::when_loaded(move || {
-            let ignore = js_sys::Function::new_no_args("");
+            // Read-only: keys and sizes go nowhere. (A closure, not `new Function`: the
+            // page's CSP forbids evaluating strings.)
+            let ignore: js_sys::Function = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {})
+                .into_js_value()
+                .unchecked_into();
             let terminal = js::create_terminal(&element, &ignore, &ignore);
             feed.terminal.set_value(Some(terminal));
             if let Some(run) = run.get_untracked() {

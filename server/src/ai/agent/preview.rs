@@ -56,6 +56,9 @@ async fn current(
 
 fn diff(path: &str, before: &str, after: &str) -> String {
     let path = path.trim_start_matches("/workspace/");
+    if before == after {
+        return format!("{path}: no change (the file already has this text)");
+    }
     TextDiff::from_lines(before, after)
         .unified_diff()
         .context_radius(3)
@@ -72,5 +75,6 @@ mod tests {
         let shown = diff("/workspace/a.sh", "echo hi\nexit 3\n", "echo hi\nexit 0\n");
         assert!(shown.starts_with("--- a/a.sh\n+++ b/a.sh\n"), "{shown}");
         assert!(shown.contains("-exit 3\n+exit 0\n"), "{shown}");
+        assert!(diff("a", "x\n", "x\n").contains("no change"));
     }
 }
