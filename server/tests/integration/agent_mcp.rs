@@ -40,7 +40,7 @@ async fn runs(app: &TestApp, ws: &str) -> Vec<RunSummary> {
 #[tokio::test]
 async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
     let llm = ScriptedLlm::start().await;
-    let mut ai = settings(&llm.url, &[], Duration::from_secs(10));
+    let mut ai = settings(&llm.url, &["agent-sleep"], Duration::from_secs(10));
     ai.agent = AgentSettings {
         mcp_idle: Duration::from_secs(2),
         ..AgentSettings::default()
@@ -92,6 +92,15 @@ async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
         .await
         .unwrap();
     assert_eq!(wrote.is_error, Some(false), "{wrote:?}");
+    // The workspace's own agent may work meanwhile; the client's calls stay in their run.
+    let started = app
+        .post_json(
+            "/api/agent/start",
+            json!({ "workspace": ws, "task": "Wait.", "provider": "agent-sleep" }),
+        )
+        .await;
+    assert_eq!(started.status(), 200);
+    let looping: String = started.json().await.unwrap();
     let ran = client
         .call_tool(
             CallToolRequestParams::new("run_command")
@@ -100,6 +109,19 @@ async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
         .await
         .unwrap();
     assert_eq!(text_of(&ran), "exit status 0\nfrom outside\n1000\n");
+    let mcp_runs: Vec<RunSummary> = runs(&app, &ws)
+        .await
+        .into_iter()
+        .filter(|r| r.protocol == "mcp")
+        .collect();
+    assert_eq!(mcp_runs.len(), 1, "{mcp_runs:?}");
+    let stopped = app
+        .post_json(
+            "/api/agent/stop",
+            json!({ "workspace": ws, "run": looping }),
+        )
+        .await;
+    assert_eq!(stopped.status(), 200);
 
     // A risky call waits for a person in AiCockpit; the client hears the refusal.
     let risky = {
@@ -113,8 +135,7 @@ async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
                 .await
         })
     };
-    let run = runs(&app, &ws).await.remove(0);
-    assert_eq!(run.protocol, "mcp");
+    let run = mcp_runs[0].clone();
     let deadline = Instant::now() + Duration::from_secs(30);
     let pending = loop {
         let view: Value = app
@@ -145,7 +166,11 @@ async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
     // Quiet for longer than the idle time: the run ends, its steps and diff kept.
     let deadline = Instant::now() + Duration::from_secs(30);
     let ended = loop {
-        let now = runs(&app, &ws).await.remove(0);
+        let now = runs(&app, &ws)
+            .await
+            .into_iter()
+            .find(|r| r.id == run.id)
+            .unwrap();
         if now.ended_at.is_some() {
             break now;
         }
