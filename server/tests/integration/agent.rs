@@ -571,3 +571,62 @@ async fn one_run_per_workspace_and_an_empty_task_is_refused() {
     post(&app, "stop", json!({ "workspace": ws, "run": run })).await;
     ended(&app, &ws, &run).await;
 }
+
+#[tokio::test]
+async fn a_run_ends_when_its_user_loses_access() {
+    let llm = ScriptedLlm::start().await;
+    let app = agent_app(&llm, AgentSettings::default()).await;
+    let (ws, _cleanup) = workspace(&app).await;
+    app.auth
+        .add_user("erin", PASSWORD, app::auth::Role::Member)
+        .await
+        .unwrap();
+    let token = app
+        .auth
+        .issue_token(&app::auth::UserName::parse("erin").unwrap(), "t")
+        .await
+        .unwrap();
+    let share = |role: Value| {
+        app.post_json(
+            "/api/workspaces/share",
+            json!({ "workspace": ws, "user": "erin", "role": role }),
+        )
+    };
+    assert_eq!(share(json!("Editor")).await.status(), 200);
+    let erin = bearer_client(&token);
+    let started = erin
+        .post(format!("{}/api/agent/start", app.base))
+        .json(&json!({ "workspace": ws, "task": "Clean up.", "provider": "agent-risky" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    let run: String = started.json().await.unwrap();
+    let pending = until(&app, &ws, &run, |v| v.pending.is_some())
+        .await
+        .pending
+        .unwrap();
+
+    // The share goes while the command waits; approving it now runs nothing.
+    assert_eq!(share(Value::Null).await.status(), 200);
+    let approved = post(
+        &app,
+        "decide",
+        json!({ "workspace": ws, "run": run, "seq": pending.seq,
+        "decision": { "decision": "approve" } }),
+    )
+    .await;
+    assert_eq!(approved.status(), 200);
+    let done = ended(&app, &ws, &run).await;
+    assert_eq!(done.summary.status, RunStatus::Failed);
+    assert!(
+        done.summary
+            .detail
+            .clone()
+            .unwrap()
+            .contains("erin may no longer change"),
+        "{:?}",
+        done.summary.detail
+    );
+    assert_eq!(read(&app, &ws, "removed.txt").await, None);
+}

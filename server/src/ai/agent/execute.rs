@@ -15,9 +15,18 @@ use super::live::Live;
 use super::{checkpoint, policy, preview, Registry};
 use crate::ai::tools::{ToolCall, Tools};
 use crate::auth::audit::AuditLog;
+use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
 use crate::files::FileManager;
 use crate::store::{unix_now, Store};
+use crate::workspaces::Resolver;
+
+/// How a run ended, and why.
+pub type Ending = (RunStatus, String);
+
+pub fn stopped() -> Ending {
+    (RunStatus::Stopped, "stopped by the user".into())
+}
 
 pub struct Executor {
     pub id: String,
@@ -31,6 +40,7 @@ pub struct Executor {
     pub store: Store,
     pub audit: AuditLog,
     pub registry: Registry,
+    pub resolver: Resolver,
 }
 
 impl Executor {
@@ -52,11 +62,38 @@ impl Executor {
         step.seq
     }
 
+    /// Whether the user the run works for may still change the workspace, as they are now:
+    /// a disabled account, a lost share or a lost admin role ends the run.
+    pub async fn still_allowed(&self) -> Result<(), Ending> {
+        let lost = |why: String| (RunStatus::Failed, why);
+        let user = self
+            .store
+            .user_by_id(self.actor.id)
+            .await
+            .map_err(|e| lost(e.to_string()))?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| lost(format!("{}'s account was disabled", self.actor.name)))?;
+        let now = Actor {
+            role: user.role,
+            ..self.actor.clone()
+        };
+        self.resolver
+            .resolve(&now, &self.workspace, Action::Use)
+            .await
+            .map(drop)
+            .map_err(|_| {
+                lost(format!(
+                    "{} may no longer change this workspace",
+                    self.actor.name
+                ))
+            })
+    }
+
     /// Saves the checkpoint the run can be undone to; the reason when it cannot.
-    pub async fn begin(&self) -> Result<(), (RunStatus, String)> {
+    pub async fn begin(&self) -> Result<(), Ending> {
         let saved = checkpoint::save(&self.commands, &self.actor, &self.workspace, &self.id);
         match self.unless_stopped(saved).await {
-            None => Err((RunStatus::Stopped, "stopped by the user".into())),
+            None => Err(stopped()),
             Some(Err(e)) => Err((RunStatus::Failed, e)),
             Some(Ok(())) => Ok(()),
         }
@@ -82,9 +119,9 @@ impl Executor {
         self.registry.remove(&self.id);
     }
 
-    /// Asks for approval when the policy says so, then runs the call; its result for the
-    /// model, or `None` when the run was stopped meanwhile.
-    pub async fn carry_out(&self, call: ToolCall) -> Option<(bool, String)> {
+    /// Asks for approval when the policy says so, then runs the call (if the user still
+    /// may): its result for the model, or how the run ended meanwhile.
+    pub async fn carry_out(&self, call: ToolCall) -> Result<(bool, String), Ending> {
         let name = tool_name(&call);
         let risk = policy::assess(&call);
         let asks = policy::asks(self.policy, &call, &risk);
@@ -106,7 +143,7 @@ impl Executor {
                 editable: policy::editable(&call),
                 risk,
             };
-            let answer = self.live.ask(pending).await?;
+            let answer = self.live.ask(pending).await.ok_or_else(stopped)?;
             let (approved, edited, reason) = match answer.decision {
                 Decision::Approve => (true, None, None),
                 Decision::ApproveEdited { value } => {
@@ -133,9 +170,10 @@ impl Executor {
                     took_ms: 0,
                 })
                 .await;
-                return Some((false, text));
+                return Ok((false, text));
             }
         }
+        self.still_allowed().await?;
         self.live.set_status(RunStatus::RunningTool, None);
         let began = Instant::now();
         let command = matches!(call, ToolCall::RunCommand { .. });
@@ -147,7 +185,8 @@ impl Executor {
                 call,
                 Some(&watch),
             ))
-            .await?;
+            .await
+            .ok_or_else(stopped)?;
         if command {
             // A command may have changed files: open trees relist.
             self.files.announce(&self.workspace);
@@ -158,7 +197,7 @@ impl Executor {
             took_ms: millis(began.elapsed()),
         })
         .await;
-        Some((result.ok, result.text))
+        Ok((result.ok, result.text))
     }
 }
 

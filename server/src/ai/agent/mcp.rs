@@ -211,12 +211,19 @@ impl AgentManager {
         let done = exec.carry_out(call).await;
         exec.live.touch();
         match done {
-            Some(done) => {
+            Ok(done) => {
                 // Back to the outside agent's thinking.
                 exec.live.set_status(RunStatus::Thinking, None);
                 Ok(done)
             }
-            None => Ok((false, "The user stopped this work in AiCockpit.".into())),
+            Err((RunStatus::Stopped, _)) => {
+                Ok((false, "The user stopped this work in AiCockpit.".into()))
+            }
+            Err((status, why)) => {
+                exec.live.stop.cancel();
+                exec.end(status, why.clone()).await;
+                Err(AppError::Forbidden(why))
+            }
         }
     }
 

@@ -234,6 +234,7 @@ impl AgentManager {
             store: self.store.clone(),
             audit: self.audit.clone(),
             registry: self.registry.clone(),
+            resolver: self.resolver.clone(),
         }
     }
 

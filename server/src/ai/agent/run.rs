@@ -11,7 +11,7 @@ use app::ai::{AiError, Usage};
 use futures::StreamExt;
 
 use super::dialogue::{Dialogue, NativeCall};
-use super::execute::{tool_name, Executor};
+use super::execute::{stopped, tool_name, Ending, Executor};
 use super::AgentSettings;
 use crate::ai::client::{Piece, Provider};
 use crate::ai::protocol::{read_text_call, tool_definitions, EditFormat, STOP_AFTER_CALL};
@@ -44,9 +44,6 @@ struct Made {
     /// The native call's id and arguments, answered by a `tool` message.
     native: Option<(String, String)>,
 }
-
-/// How a run ended.
-type Ending = (RunStatus, String);
 
 /// Counts the same thing happening again and again in a row.
 #[derive(Default)]
@@ -96,10 +93,6 @@ impl Run {
         self.exec.end(status, detail).await;
     }
 
-    fn stopped(&self) -> Ending {
-        (RunStatus::Stopped, "stopped by the user".into())
-    }
-
     fn over_a_limit(&self, started: Instant, calls: u32) -> Option<String> {
         let limits = &self.settings;
         let tokens = self.exec.live.view().summary.tokens;
@@ -145,7 +138,7 @@ impl Run {
             dialogue.fit(self.context_chars);
             let began = Instant::now();
             let reply = match self.exec.unless_stopped(self.think(&dialogue)).await {
-                None => return self.stopped(),
+                None => return stopped(),
                 Some(Err(e)) => return (RunStatus::Failed, e.to_string()),
                 Some(Ok(reply)) => reply,
             };
@@ -213,8 +206,9 @@ impl Run {
                     ),
                 );
             }
-            let Some((ok, text)) = self.exec.carry_out(call).await else {
-                return self.stopped();
+            let (ok, text) = match self.exec.carry_out(call).await {
+                Ok(done) => done,
+                Err(ending) => return ending,
             };
             if repeats.result(ok, &text) >= limit {
                 return (
