@@ -181,7 +181,8 @@ pub const STOP_AFTER_CALL: &str = "</tool>";
 /// The tool call at the end of a reply in the text protocol, if any, and the words before
 /// it. A call that cannot be read is an error message for the model.
 pub fn read_text_call(reply: &str) -> Result<Option<(ToolCall, String)>, String> {
-    let Some(start) = reply.rfind("<tool name=\"") else {
+    // The first call: a tag inside a call's text (a file about this protocol) is text.
+    let Some(start) = reply.find("<tool name=\"") else {
         return Ok(None);
     };
     let before = reply[..start].trim().to_owned();
@@ -190,7 +191,8 @@ pub fn read_text_call(reply: &str) -> Result<Option<(ToolCall, String)>, String>
         .split_once("\">")
         .ok_or("the <tool name=\"…\"> tag is not closed")?;
     // The stop sequence may have eaten the closing tag.
-    let body = rest.split("</tool>").next().unwrap_or(rest);
+    let body = rest.trim_end();
+    let body = body.strip_suffix(STOP_AFTER_CALL).unwrap_or(body);
     let tool = TOOLS
         .iter()
         .find(|t| t.name == name.trim())
@@ -203,7 +205,12 @@ pub fn read_text_call(reply: &str) -> Result<Option<(ToolCall, String)>, String>
             continue;
         };
         let value = &body[at + open.len()..];
-        let value = value.split(&close).next().unwrap_or(value);
+        // Code ends at its last closing tag (it may hold the tag itself, as XML or SVG do).
+        let end = match CODE.contains(&p.name) {
+            true => value.rfind(&close),
+            false => value.find(&close),
+        };
+        let value = end.map_or(value, |end| &value[..end]);
         // Code keeps its last line's newline (a file ends with one); the newline after the
         // opening tag only sets the code apart. Other values are single words or lines.
         let value = if CODE.contains(&p.name) {
@@ -240,6 +247,19 @@ mod tests {
             ToolCall::WriteFile {
                 path: "hello.py".into(),
                 text: "print(\"a \\\"quoted\\\" {brace}\")\n".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_call_or_a_closing_tag_inside_code_stays_code() {
+        let reply = "<tool name=\"write_file\">\n<path>doc.md</path>\n<text>\nCall <tool name=\"run_command\"><command>rm -rf /</command></tool> like this.\nAn </text> tag.\n</text>\n";
+        let (call, _) = read_text_call(reply).unwrap().unwrap();
+        assert_eq!(
+            call,
+            ToolCall::WriteFile {
+                path: "doc.md".into(),
+                text: "Call <tool name=\"run_command\"><command>rm -rf /</command></tool> like this.\nAn </text> tag.\n".into()
             }
         );
     }

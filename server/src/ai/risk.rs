@@ -19,17 +19,30 @@ fn has_flag(words: &[&str], short: char, long: &str) -> bool {
         .any(|w| *w == long || (w.starts_with('-') && !w.starts_with("--") && w.contains(short)))
 }
 
+/// Programs that run another: `sudo x`, `env A=1 x`, `timeout 9 x`, `nice -n 5 x`.
+const WRAPPERS: &[&str] = &[
+    "sudo", "doas", "env", "nice", "ionice", "nohup", "time", "timeout", "stdbuf", "command",
+    "exec", "xargs", "watch", "chronic", "setsid",
+];
+
+/// A wrapper's own argument: an option, an assignment, a number or a duration (`10s`).
+fn wrapper_argument(word: &str) -> bool {
+    word.starts_with('-')
+        || word.contains('=')
+        || word.starts_with(|c: char| c.is_ascii_digit())
+            && word
+                .trim_end_matches(['s', 'm', 'h', 'd'])
+                .parse::<f64>()
+                .is_ok()
+}
+
 fn program<'a>(words: &[&'a str]) -> &'a str {
-    // `sudo x`, `env A=1 x`, `nice x`: judge x (and sudo separately).
+    // Judge the program a wrapper runs (and the wrapper by its own rules).
     let mut rest = words;
+    let mut wrapped = false;
     while let Some((first, tail)) = rest.split_first() {
-        if [
-            "sudo", "env", "nice", "nohup", "time", "command", "exec", "xargs",
-        ]
-        .contains(first)
-            || first.contains('=')
-            || first.starts_with('-')
-        {
+        if WRAPPERS.contains(first) || first.contains('=') || wrapped && wrapper_argument(first) {
+            wrapped |= WRAPPERS.contains(first);
             rest = tail;
         } else {
             return first.rsplit('/').next().unwrap_or(first);
@@ -37,6 +50,21 @@ fn program<'a>(words: &[&'a str]) -> &'a str {
     }
     ""
 }
+
+/// Shells whose `-c` script is judged as a line of its own.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ash", "ksh"];
+
+/// The script of `sh -c '…'`, if that is what the words are.
+fn shell_script<'a>(words: &[&'a str]) -> Option<&'a str> {
+    let shell = SHELLS.contains(&program(words));
+    let at = words.iter().position(|w| *w == "-c")?;
+    shell.then(|| words.get(at + 1).copied()).flatten()
+}
+
+/// Files whose change reaches beyond the project (hooks, shell start-up, keys, CI).
+const SENSITIVE_TARGETS: &[&str] = &[
+    ".git/", ".github/", ".bashrc", ".profile", ".zshrc", ".ssh/", ".env", "/etc/",
+];
 
 fn broad_target(word: &str) -> bool {
     matches!(
@@ -127,12 +155,14 @@ const RULES: &[Rule] = &[
             let p = program(w);
             [
                 "apt", "apt-get", "dpkg", "pip", "pip3", "npm", "yarn", "pnpm", "cargo", "gem",
-                "go",
+                "go", "bun",
             ]
             .contains(&p)
                 && w.iter().any(|a| {
                     [
                         "install",
+                        "i",
+                        "ci",
                         "add",
                         "publish",
                         "uninstall",
@@ -142,6 +172,42 @@ const RULES: &[Rule] = &[
                     .contains(a)
                 })
         },
+    },
+    Rule {
+        level: RiskLevel::Medium,
+        reason: "downloads and runs a package",
+        matches: |w| {
+            let p = program(w);
+            ["npx", "uvx", "bunx"].contains(&p)
+                || ["npm", "pnpm", "yarn", "bun"].contains(&p)
+                    && w.iter().any(|a| ["exec", "dlx", "x"].contains(a))
+                || p == "pipx" && w.contains(&"run")
+        },
+    },
+    Rule {
+        level: RiskLevel::Medium,
+        reason: "discards uncommitted changes",
+        matches: |w| {
+            program(w) == "git"
+                && (w.contains(&"restore")
+                    || w.contains(&"checkout") && (w.contains(&"--") || w.contains(&"."))
+                    || w.contains(&"stash") && (w.contains(&"drop") || w.contains(&"clear")))
+        },
+    },
+    Rule {
+        level: RiskLevel::Medium,
+        reason: "runs inline code the rules cannot read",
+        matches: |w| {
+            let p = program(w);
+            let interpreter = p.starts_with("python")
+                || ["perl", "ruby", "node", "deno", "php", "lua"].contains(&p);
+            interpreter && w.iter().any(|a| ["-c", "-e", "-r", "--eval"].contains(a))
+        },
+    },
+    Rule {
+        level: RiskLevel::Medium,
+        reason: "runs a program whose name is computed",
+        matches: |w| program(w).contains(['$', '\\']),
     },
     Rule {
         level: RiskLevel::Medium,
@@ -236,6 +302,22 @@ pub fn assess(line: &str) -> Risk {
     } else if redirects.contains('>') {
         raise(RiskLevel::Medium, "overwrites a file with >");
     }
+    let checkpoints = super::agent::CHECKPOINTS
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    if line.contains(checkpoints) {
+        raise(RiskLevel::High, "touches the checkpoints undo relies on");
+    }
+    if redirect_targets(line)
+        .iter()
+        .any(|target| SENSITIVE_TARGETS.iter().any(|s| target.contains(s)))
+    {
+        raise(
+            RiskLevel::Medium,
+            "writes hooks, shell start-up, keys or CI files",
+        );
+    }
     for command in simple_commands(line) {
         let words: Vec<&str> = command.iter().map(String::as_str).collect();
         for rule in RULES {
@@ -243,8 +325,28 @@ pub fn assess(line: &str) -> Risk {
                 raise(rule.level, rule.reason);
             }
         }
+        // `sh -c '…'` is judged by its script.
+        if let Some(script) = shell_script(&words) {
+            let inner = assess(script);
+            for reason in &inner.reasons {
+                raise(inner.level, reason);
+            }
+        }
     }
     Risk { level, reasons }
+}
+
+/// The files `>` and `>>` write to in a line.
+fn redirect_targets(line: &str) -> Vec<String> {
+    line.match_indices('>')
+        .filter_map(|(at, _)| {
+            let rest = line[at + 1..].trim_start_matches('>').trim_start();
+            rest.split(|c: char| c.is_whitespace() || ";|&".contains(c))
+                .next()
+                .filter(|w| !w.is_empty() && !w.starts_with('&'))
+                .map(str::to_owned)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -307,6 +409,36 @@ mod tests {
         ] {
             assert_eq!(level(line), RiskLevel::High, "{line}");
         }
+    }
+
+    #[test]
+    fn wrappers_shells_and_computed_names_do_not_hide_a_command() {
+        for line in [
+            "timeout 9 rm -rf .",
+            "nice -n 5 rm -rf .",
+            "sh -c 'rm -rf /workspace'",
+            "bash -c \"cd x && rm -rf .\"",
+            "rm -rf /tmp/.aicockpit-checkpoints",
+            "cd /tmp && cp x .aicockpit-checkpoints/1.tar",
+        ] {
+            assert_eq!(level(line), RiskLevel::High, "{line}");
+        }
+        for line in [
+            "python3 -c 'import shutil'",
+            "node -e 'require(\"fs\")'",
+            "X=rm; $X -rf .",
+            "r\\m -rf .",
+            "npm i left-pad",
+            "npx create-thing",
+            "git checkout -- .",
+            "git restore src",
+            "echo 'curl x | sh' >> .git/hooks/pre-commit",
+            "echo alias ls=rm >> ~/.bashrc",
+        ] {
+            assert!(level(line) >= RiskLevel::Medium, "{line}");
+        }
+        assert_eq!(level("sh hello.sh"), RiskLevel::Low);
+        assert_eq!(level("timeout 5 make test"), RiskLevel::Low);
     }
 
     #[test]

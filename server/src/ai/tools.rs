@@ -265,7 +265,7 @@ impl Tools {
         let last = end
             .unwrap_or(lines.len())
             .min(lines.len())
-            .min(first + READ_LINES - 1);
+            .min(first.saturating_add(READ_LINES - 1));
         if first > lines.len().max(1) {
             return Err(format!("{} has {} lines", file.absolute(), lines.len()));
         }

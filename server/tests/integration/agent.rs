@@ -630,3 +630,86 @@ async fn a_run_ends_when_its_user_loses_access() {
     );
     assert_eq!(read(&app, &ws, "removed.txt").await, None);
 }
+
+#[tokio::test]
+async fn only_the_newest_checkpoints_are_kept_and_older_runs_say_so() {
+    let llm = ScriptedLlm::start().await;
+    let app = agent_app(&llm, AgentSettings::default()).await;
+    let (ws, _cleanup) = workspace(&app).await;
+    let name = app::model::WorkspaceName::parse(ws.split('/').nth(1).unwrap()).unwrap();
+    let mut runs = Vec::new();
+    for _ in 0..6 {
+        let run = start(&app, &ws, "agent-loop", "List the files.").await;
+        ended(&app, &ws, &run).await;
+        runs.push(run);
+    }
+    let kept = exec(&name, &["ls", "/tmp/.aicockpit-checkpoints"]).await;
+    assert_eq!(kept.lines().count(), 5, "{kept}");
+    assert!(!kept.contains(".part"));
+    assert!(
+        !kept.contains(&runs[0]) && kept.contains(&runs[5]),
+        "{kept}"
+    );
+    let undo = post(&app, "undo", json!({ "workspace": ws, "run": runs[0] })).await;
+    assert_eq!(undo.status(), 409);
+    assert!(undo
+        .text()
+        .await
+        .unwrap()
+        .contains("can no longer be undone"));
+    let undo = post(&app, "undo", json!({ "workspace": ws, "run": runs[5] })).await;
+    assert_eq!(undo.status(), 200);
+}
+
+#[tokio::test]
+async fn a_watcher_who_loses_access_stops_receiving_the_run() {
+    let llm = ScriptedLlm::start().await;
+    let app = agent_app(&llm, AgentSettings::default()).await;
+    let (ws, _cleanup) = workspace(&app).await;
+    app.auth
+        .add_user("vic", PASSWORD, app::auth::Role::Member)
+        .await
+        .unwrap();
+    let token = app
+        .auth
+        .issue_token(&app::auth::UserName::parse("vic").unwrap(), "t")
+        .await
+        .unwrap();
+    let share = |role: Value| {
+        app.post_json(
+            "/api/workspaces/share",
+            json!({ "workspace": ws, "user": "vic", "role": role }),
+        )
+    };
+    assert_eq!(share(json!("Viewer")).await.status(), 200);
+    let run = start(&app, &ws, "agent-sleep", "Wait.").await;
+    let workspace = app::auth::WorkspaceRef::parse(&ws).unwrap();
+    let watching = bearer_client(&token)
+        .get(format!(
+            "{}{}",
+            app.base,
+            app::agent::events_path(&workspace, &run)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(watching.status(), 200);
+    // A viewer watches, but may not stop the run.
+    let stop = bearer_client(&token)
+        .post(format!("{}/api/agent/stop", app.base))
+        .json(&json!({ "workspace": ws, "run": run }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stop.status(), 403);
+    let mut body = watching.bytes_stream();
+    assert!(body.next().await.is_some(), "the snapshot comes first");
+    assert_eq!(share(Value::Null).await.status(), 200);
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = body.next().await {}
+    })
+    .await;
+    assert!(closed.is_ok(), "the stream ended with the share");
+    post(&app, "stop", json!({ "workspace": ws, "run": run })).await;
+    ended(&app, &ws, &run).await;
+}

@@ -109,6 +109,20 @@ async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
         .await
         .unwrap();
     assert_eq!(text_of(&ran), "exit status 0\nfrom outside\n1000\n");
+    // Calls sent at once run one after the other, each with its own steps.
+    let both = futures::future::join(
+        client.call_tool(
+            CallToolRequestParams::new("run_command")
+                .with_arguments(arguments(json!({ "command": "echo one" }))),
+        ),
+        client.call_tool(
+            CallToolRequestParams::new("list_dir")
+                .with_arguments(arguments(json!({ "path": "mcp" }))),
+        ),
+    )
+    .await;
+    assert_eq!(text_of(&both.0.unwrap()), "exit status 0\none\n");
+    assert_eq!(text_of(&both.1.unwrap()), "hello.txt");
     let mcp_runs: Vec<RunSummary> = runs(&app, &ws)
         .await
         .into_iter()
@@ -189,7 +203,13 @@ async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
         .iter()
         .filter(|s| matches!(s.kind, StepKind::Call { .. }))
         .count();
-    assert_eq!(calls, 3);
+    assert_eq!(calls, 5);
+    let seqs: Vec<u32> = view.steps.iter().map(|s| s.seq).collect();
+    assert_eq!(
+        seqs,
+        (0..seqs.len() as u32).collect::<Vec<_>>(),
+        "every step kept, in order"
+    );
     assert!(view.diff.unwrap().contains("+++ b/mcp/hello.txt"));
     client.cancel().await.unwrap();
 }

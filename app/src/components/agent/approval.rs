@@ -28,7 +28,8 @@ pub fn ApprovalCard(
             format!(": {}", pending.risk.reasons.join(", "))
         }
     );
-    let is_diff = pending.detail.starts_with("--- ");
+    // A file change is shown as its diff; a command exactly as written.
+    let is_diff = pending.tool != "run_command" && pending.detail.starts_with("--- ");
     let detail = pending.detail.clone();
     view! {
         <section class="approval" role="alertdialog" aria-label="Approve the agent's next step" data-testid="approval">

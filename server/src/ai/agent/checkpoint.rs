@@ -1,14 +1,17 @@
 //! A run's checkpoint: /workspace as it was before the run, kept as a tar file inside the
-//! workspace container but outside /workspace (so the tree, the agent and the diff never
-//! see it), made and used through the command port as the workspace user. It survives
-//! stopping and starting the workspace; re-creating the container loses it, and undo then
-//! says so. Plain POSIX tools only, so BusyBox images work too.
+//! workspace container but outside /workspace (out of the tree and the diff), made and used
+//! through the command port as the workspace user. It survives stopping and starting the
+//! workspace; re-creating the container loses it, and undo then says so. The workspace user
+//! (and so the agent) could reach it: commands naming it are rated high risk. Plain POSIX
+//! tools only, so BusyBox images work too.
 
 use app::auth::{Actor, WorkspaceRef};
 
 use crate::commands::CommandRunner;
 
-const FOLDER: &str = "/tmp/.aicockpit-checkpoints";
+pub const FOLDER: &str = "/tmp/.aicockpit-checkpoints";
+/// Checkpoints kept per workspace; older runs can no longer be undone.
+pub const KEPT: usize = 5;
 
 /// A run id is a simple UUID; anything else is refused before it reaches a shell.
 fn file_of(run: &str) -> Result<String, String> {
@@ -43,8 +46,13 @@ pub async fn save(
     run: &str,
 ) -> Result<(), String> {
     let file = file_of(run)?;
-    let script =
-        format!("set -e; umask 077; mkdir -p {FOLDER}; tar -cf {file}.tar -C /workspace .");
+    // Complete or absent: written under another name, moved into place once whole. Only the
+    // newest few are kept.
+    let script = format!(
+        "set -e; umask 077; mkdir -p {FOLDER}; tar -cf {file}.part -C /workspace .; \
+         mv {file}.part {file}.tar; cd {FOLDER}; ls -t *.tar | tail -n +{} | xargs rm -f",
+        KEPT + 1
+    );
     run_script(commands, actor, workspace, &script)
         .await
         .map(drop)
@@ -71,6 +79,17 @@ pub async fn changes(
     Ok(relabel(&output, run))
 }
 
+/// Why a run could not be undone.
+#[derive(Debug, PartialEq)]
+pub enum RestoreError {
+    /// No complete checkpoint of the run is there (any more).
+    Gone,
+    Failed(String),
+}
+
+/// The exit status the restore script gives when there is no checkpoint.
+const GONE: i64 = 3;
+
 /// Puts /workspace back as the checkpoint has it: what the run made goes, what it deleted
 /// or changed comes back.
 pub async fn restore(
@@ -78,16 +97,25 @@ pub async fn restore(
     actor: &Actor,
     workspace: &WorkspaceRef,
     run: &str,
-) -> Result<(), String> {
-    let file = file_of(run)?;
+) -> Result<(), RestoreError> {
+    let file = file_of(run).map_err(RestoreError::Failed)?;
+    // Whatever cannot be removed stays, but everything in the checkpoint comes back.
     let script = format!(
-        "set -e; [ -f {file}.tar ] || {{ echo 'the checkpoint is gone (the workspace container was re-created)'; exit 1; }}; \
+        "[ -f {file}.tar ] || exit {GONE}; \
          rm -rf /workspace/* /workspace/.[!.]* /workspace/..?*; tar -xf {file}.tar -C /workspace"
     );
-    run_script(commands, actor, workspace, &script)
+    let done = commands
+        .run(actor, workspace, &script, None)
         .await
-        .map(drop)
-        .map_err(|e| format!("could not restore the files: {e}"))
+        .map_err(|e| RestoreError::Failed(e.to_string()))?;
+    match done.exit_code {
+        Some(0) => Ok(()),
+        Some(GONE) => Err(RestoreError::Gone),
+        _ => Err(RestoreError::Failed(format!(
+            "could not restore the files: {}",
+            done.output.trim()
+        ))),
+    }
 }
 
 /// `RUN.a/x` and `/workspace/x` read as `a/x` and `b/x`, as in git.

@@ -33,7 +33,12 @@ pub struct Executor {
     pub live: Arc<Live>,
     pub actor: Actor,
     pub workspace: WorkspaceRef,
-    pub policy: ConfirmPolicy,
+    /// The workspace's id, to read its policy at each call.
+    pub workspace_id: String,
+    /// The server's floor under every workspace's policy.
+    pub floor: ConfirmPolicy,
+    /// One call at a time (an outside agent may send several at once).
+    pub calls: tokio::sync::Mutex<()>,
     pub tools: Tools,
     pub files: Arc<FileManager>,
     pub commands: CommandRunner,
@@ -99,8 +104,21 @@ impl Executor {
         }
     }
 
-    /// Records how the run ended and what it changed.
+    /// The policy now: the owner may tighten it while a run goes on.
+    async fn policy(&self) -> ConfirmPolicy {
+        match self.store.agent_policy(&self.workspace_id).await {
+            Ok(chosen) => chosen.unwrap_or_default().max(self.floor),
+            // Unknown: ask.
+            Err(_) => ConfirmPolicy::Always,
+        }
+    }
+
+    /// Records how the run ended and what it changed (once, whoever comes first).
     pub async fn end(&self, status: RunStatus, detail: String) {
+        if !self.live.claim_end() {
+            return;
+        }
+        self.live.clear_pending();
         let diff = checkpoint::changes(&self.commands, &self.actor, &self.workspace, &self.id)
             .await
             .unwrap_or_else(|e| e);
@@ -122,9 +140,10 @@ impl Executor {
     /// Asks for approval when the policy says so, then runs the call (if the user still
     /// may): its result for the model, or how the run ended meanwhile.
     pub async fn carry_out(&self, call: ToolCall) -> Result<(bool, String), Ending> {
+        let _one_at_a_time = self.calls.lock().await;
         let name = tool_name(&call);
         let risk = policy::assess(&call);
-        let asks = policy::asks(self.policy, &call, &risk);
+        let asks = policy::asks(self.policy().await, &call, &risk);
         let seq = self
             .record(StepKind::Call {
                 tool: name.clone(),

@@ -24,6 +24,7 @@ pub struct Live {
     pub user_id: i64,
     /// When a call last began or ended (for an MCP run's idle end).
     active: Mutex<std::time::Instant>,
+    ended: std::sync::atomic::AtomicBool,
 }
 
 fn now_ms() -> i64 {
@@ -39,6 +40,7 @@ impl Live {
             stop: CancellationToken::new(),
             user_id,
             active: Mutex::new(std::time::Instant::now()),
+            ended: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -79,15 +81,29 @@ impl Live {
         self.with_view(|view| view.summary.status)
     }
 
-    /// Adds a step, numbered after the last one.
+    /// Adds a step, numbered after the last one (numbered and added under one lock, so
+    /// steps recorded at once never share a number).
     pub fn step(&self, kind: StepKind) -> Step {
-        let step = self.with_view(|view| Step {
-            seq: view.steps.len() as u32,
-            at_ms: now_ms(),
-            kind,
-        });
-        self.publish(AgentEvent::Step { step: step.clone() });
-        step
+        self.with_view(|view| {
+            let step = Step {
+                seq: view.steps.len() as u32,
+                at_ms: now_ms(),
+                kind,
+            };
+            let event = AgentEvent::Step { step: step.clone() };
+            view.apply(event.clone());
+            let _ = self.events.send(event);
+            step
+        })
+    }
+
+    /// True the first time only: the one who ends the run.
+    pub fn claim_end(&self) -> bool {
+        !self.ended.swap(true, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.ended.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn set_status(&self, status: RunStatus, detail: Option<String>) {
@@ -128,6 +144,14 @@ impl Live {
         self.answer.lock().unwrap_or_else(|p| p.into_inner()).take();
         self.publish(AgentEvent::Pending { pending: None });
         answer
+    }
+
+    /// Takes back the question of a run that ended while it waited.
+    pub fn clear_pending(&self) {
+        self.answer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if self.with_view(|view| view.pending.is_some()) {
+            self.publish(AgentEvent::Pending { pending: None });
+        }
     }
 
     /// Hands a person's answer to the call `seq` waits on; false when nothing waits on it.

@@ -220,7 +220,6 @@ impl AgentManager {
                 Ok((false, "The user stopped this work in AiCockpit.".into()))
             }
             Err((status, why)) => {
-                exec.live.stop.cancel();
                 exec.end(status, why.clone()).await;
                 Err(AppError::Forbidden(why))
             }
@@ -233,25 +232,25 @@ impl AgentManager {
         workspace: &WorkspaceRef,
         client: &str,
     ) -> Result<Arc<Executor>, AppError> {
-        let _one_at_a_time = self.mcp_starting.lock().await;
+        let _one_at_a_time = self.changing.lock().await;
         if let Some(exec) = self.registry.mcp_of(workspace, actor.id) {
             return Ok(exec);
         }
         let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
         resolved.container()?;
-        let (_, policy) = self.effective_policy(&resolved.record.id).await?;
         let task = format!("Work by {client} over MCP");
         let (id, live) = self
             .new_run(actor, &resolved, task.clone(), "mcp".into(), "mcp")
             .await?;
-        let exec = Arc::new(self.executor(&id, live.clone(), actor, workspace, policy));
-        self.registry.list(&id, workspace, live, Some(exec.clone()));
+        let exec = Arc::new(self.executor(&id, live.clone(), actor, &resolved));
         self.audit(actor, "agent-start", workspace, format!("{id}: {task}"))
             .await;
+        // Listed once the checkpoint exists, so no call can change files before it.
         if let Err((status, detail)) = exec.begin().await {
             exec.end(status, detail.clone()).await;
             return Err(AppError::Internal(detail));
         }
+        self.registry.list(&id, workspace, live, Some(exec.clone()));
         exec.record(StepKind::Prompt {
             system: format!("Tools offered over MCP at /mcp/{workspace}"),
             task,
@@ -271,6 +270,9 @@ async fn end_when_quiet(exec: Arc<Executor>, idle: Duration) {
                 return exec.end(RunStatus::Stopped, "stopped by the user".into()).await;
             }
             _ = tokio::time::sleep(check) => {}
+        }
+        if exec.live.is_ended() {
+            return;
         }
         let busy = matches!(
             exec.live.status(),

@@ -32,6 +32,7 @@ use crate::commands::CommandRunner;
 use crate::files::FileManager;
 use crate::store::{unix_now, Store};
 use crate::workspaces::{Resolved, Resolver};
+pub use checkpoint::FOLDER as CHECKPOINTS;
 use execute::Executor;
 pub use live::Live;
 use registry::Registry;
@@ -78,8 +79,9 @@ pub struct AgentManager {
     audit: AuditLog,
     settings: AgentSettings,
     registry: Registry,
-    /// Held while an MCP run is being started, so two first calls make one run.
-    mcp_starting: tokio::sync::Mutex<()>,
+    /// Held while a run starts or is undone, so that what is checked first (one run per
+    /// workspace, runs per user, nothing working during an undo) still holds after.
+    changing: tokio::sync::Mutex<()>,
 }
 
 /// A run to follow: everything so far and what comes next, or all of it, over.
@@ -123,7 +125,7 @@ impl AgentManager {
             audit,
             settings,
             registry: Registry::default(),
-            mcp_starting: tokio::sync::Mutex::new(()),
+            changing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -214,20 +216,15 @@ impl AgentManager {
         Ok((id, Arc::new(Live::new(view, actor.id))))
     }
 
-    fn executor(
-        &self,
-        id: &str,
-        live: Arc<Live>,
-        actor: &Actor,
-        workspace: &WorkspaceRef,
-        policy: ConfirmPolicy,
-    ) -> Executor {
+    fn executor(&self, id: &str, live: Arc<Live>, actor: &Actor, resolved: &Resolved) -> Executor {
         Executor {
             id: id.to_owned(),
             live,
             actor: actor.clone(),
-            workspace: workspace.clone(),
-            policy,
+            workspace: resolved.reference.clone(),
+            workspace_id: resolved.record.id.clone(),
+            floor: self.settings.floor,
+            calls: tokio::sync::Mutex::new(()),
             tools: self.tools.clone(),
             files: self.files.clone(),
             commands: self.commands.clone(),

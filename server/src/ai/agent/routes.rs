@@ -1,22 +1,25 @@
 //! A run's plain routes: its live events (server-sent, a snapshot first, ending when the
-//! run ends, the server stops or the credential stops working) and its whole transcript
+//! run ends, the server stops, the credential stops working or the watcher loses access) and its whole transcript
 //! as JSON for keeping. Both resolve the workspace first: who may not see it gets 404.
 
 use std::convert::Infallible;
 
 use app::agent::AgentEvent;
-use app::auth::{Actor, WorkspaceRef};
+use app::auth::{Actor, ClientInfo, WorkspaceRef};
 use axum::extract::{Extension, Path, State};
 use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
+use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::Watching;
+use crate::auth::policy::Action;
 use crate::auth::Credential;
 use crate::state::AppState;
+use crate::workspaces::Resolved;
 
 fn event(event: &AgentEvent) -> Result<Event, Infallible> {
     Ok(Event::default().data(serde_json::to_string(event).unwrap_or_default()))
@@ -33,13 +36,24 @@ pub async fn events(
     State(state): State<AppState>,
 ) -> Response {
     let watching = match WorkspaceRef::parse(&format!("{owner}/{workspace}")) {
-        Ok(workspace) => state.agents.watch(&actor, &workspace, &run).await,
+        Ok(workspace) => match state
+            .resolver
+            .resolve(&actor, &workspace, Action::View)
+            .await
+        {
+            Ok(resolved) => state
+                .agents
+                .watch(&actor, &workspace, &run)
+                .await
+                .map(|w| (w, resolved)),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
-    let (view, events) = match watching {
+    let (view, events, resolved) = match watching {
         Err(e) => return e.into_response(),
-        Ok(Watching::Over(view)) => (view, None),
-        Ok(Watching::Live(view, events)) => (view, Some(events)),
+        Ok((Watching::Over(view), resolved)) => (view, None, resolved),
+        Ok((Watching::Live(view, events), resolved)) => (view, Some(events), resolved),
     };
     let snapshot = futures::stream::once(async move {
         AgentEvent::Snapshot {
@@ -52,10 +66,12 @@ pub async fn events(
         .take_while(|event| std::future::ready(event.is_ok()))
         .filter_map(|event| std::future::ready(event.ok()));
     let (auth, shutdown, user_id) = (state.auth.clone(), state.shutdown.clone(), actor.id);
+    let lost = access_lost(state.clone(), credential.clone(), actor.id, resolved);
     let ended = async move {
         tokio::select! {
             _ = shutdown.cancelled_owned() => {}
             _ = auth.until_ended(&credential, user_id) => {}
+            _ = lost => {}
         }
     };
     // Everything up to and including the run's last status.
@@ -72,6 +88,30 @@ pub async fn events(
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// Ends when the watcher may no longer see the workspace (a share removed, a role lost),
+/// checked as such changes are announced.
+async fn access_lost(state: AppState, credential: Credential, user_id: i64, watched: Resolved) {
+    let mut changes = state.access_events.subscribe();
+    loop {
+        match changes.recv().await {
+            Ok(change) if !change.concerns(user_id, &watched.record.id) => continue,
+            Err(RecvError::Closed) => return std::future::pending().await,
+            // A change that concerns this watcher, or ones missed: check again.
+            _ => {}
+        }
+        let Ok(Some(now)) = state.auth.recheck(&credential, ClientInfo::default()).await else {
+            return;
+        };
+        let still = state
+            .resolver
+            .resolve(&now, &watched.reference, Action::View)
+            .await;
+        if still.is_err() {
+            return;
+        }
+    }
 }
 
 /// The run with every step, as a JSON file to download.

@@ -89,21 +89,27 @@ impl Repeats {
 impl Run {
     /// Works until the run ends, then records how, and what it changed.
     pub async fn go(self) {
-        let (status, detail) = self.work().await;
+        let limit = self.settings.max_time;
+        // The whole run, waits for approval included; a step cut off ends its command.
+        let (status, detail) = match tokio::time::timeout(limit, self.work()).await {
+            Ok(ending) => ending,
+            Err(_) => (
+                RunStatus::Failed,
+                format!(
+                    "stopped because it ran for {} minutes, the longest a run may take (AICOCKPIT_AGENT_MAX_MINUTES)",
+                    limit.as_secs() / 60
+                ),
+            ),
+        };
         self.exec.end(status, detail).await;
     }
 
-    fn over_a_limit(&self, started: Instant, calls: u32) -> Option<String> {
+    fn over_a_limit(&self, calls: u32) -> Option<String> {
         let limits = &self.settings;
         let tokens = self.exec.live.view().summary.tokens;
         if calls >= limits.max_steps {
             Some(format!(
                 "it took {calls} steps, the most a run may take (AICOCKPIT_AGENT_MAX_STEPS)"
-            ))
-        } else if started.elapsed() >= limits.max_time {
-            Some(format!(
-                "it ran for {} minutes, the longest a run may take (AICOCKPIT_AGENT_MAX_MINUTES)",
-                limits.max_time.as_secs() / 60
             ))
         } else if tokens.prompt_tokens + tokens.completion_tokens >= limits.max_tokens {
             Some(format!(
@@ -126,12 +132,11 @@ impl Run {
                 task: self.task.clone(),
             })
             .await;
-        let started = Instant::now();
         let mut calls = 0;
         let mut repeats = Repeats::default();
         let limit = self.settings.repeat_limit;
         loop {
-            if let Some(why) = self.over_a_limit(started, calls) {
+            if let Some(why) = self.over_a_limit(calls) {
                 return (RunStatus::Failed, format!("stopped because {why}"));
             }
             self.exec.live.set_status(RunStatus::Thinking, None);

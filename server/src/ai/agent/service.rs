@@ -31,6 +31,8 @@ impl AgentService for AgentManager {
         let task: String = task.chars().take(MAX_TASK_CHARS).collect();
         resolved.container()?;
         let provider = self.ai.provider(provider)?.clone();
+        let native = self.ai.calls_tools(&provider).await;
+        let _checked_until_listed = self.changing.lock().await;
         if self.registry.in_workspace(workspace, true) {
             return Err(AppError::Busy(format!(
                 "An agent is already working in “{workspace}”. Wait for it, or stop it first."
@@ -42,7 +44,6 @@ impl AgentService for AgentManager {
                 self.settings.runs_per_user
             )));
         }
-        let native = self.ai.calls_tools(&provider).await;
         // As configured; else whole files for models without tool calls (small ones, mostly,
         // which write whole files far more reliably than edits).
         let edits = provider.edits().unwrap_or(if native {
@@ -50,7 +51,6 @@ impl AgentService for AgentManager {
         } else {
             EditFormat::Whole
         });
-        let (_, policy) = self.effective_policy(&resolved.record.id).await?;
         let model = format!("{}/{}", provider.name(), provider.model());
         let provider_name = provider.name().to_owned();
         let protocol = if native { "native" } else { "text" };
@@ -62,7 +62,7 @@ impl AgentService for AgentManager {
         self.audit(actor, "agent-start", workspace, format!("{id}: {short}"))
             .await;
         let run = run::Run {
-            exec: self.executor(&id, live, actor, workspace, policy),
+            exec: self.executor(&id, live, actor, &resolved),
             provider,
             native,
             edits,
@@ -160,6 +160,8 @@ impl AgentService for AgentManager {
         run: &str,
     ) -> Result<(), AppError> {
         let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
+        // No run may start while the files are put back.
+        let _no_starts_meanwhile = self.changing.lock().await;
         if self.registry.in_workspace(workspace, false) {
             return Err(AppError::Busy(
                 "An agent is working in this workspace; stop it before undoing a run.".into(),
@@ -171,7 +173,13 @@ impl AgentService for AgentManager {
         }
         checkpoint::restore(&self.commands, actor, workspace, run)
             .await
-            .map_err(AppError::Internal)?;
+            .map_err(|e| match e {
+                checkpoint::RestoreError::Gone => AppError::Busy(format!(
+                    "This run can no longer be undone: only the newest {} checkpoints of a workspace are kept, and re-creating its container loses them.",
+                    checkpoint::KEPT
+                )),
+                checkpoint::RestoreError::Failed(why) => AppError::Internal(why),
+            })?;
         summary.undone_at = Some(unix_now());
         self.store.update_run(&summary, None).await?;
         self.files.announce(workspace);
