@@ -38,20 +38,25 @@ async fn run_script(
     }
 }
 
-/// Saves /workspace as it is now.
+/// Saves /workspace as it is now, and removes the checkpoints of runs not in `keep` (the
+/// newest runs, by the store's order: file times are too coarse to tell runs apart).
 pub async fn save(
     commands: &CommandRunner,
     actor: &Actor,
     workspace: &WorkspaceRef,
     run: &str,
+    keep: &[String],
 ) -> Result<(), String> {
     let file = file_of(run)?;
-    // Complete or absent: written under another name, moved into place once whole. Only the
-    // newest few are kept.
+    for id in keep {
+        file_of(id)?;
+    }
+    let keep = keep.join(" ");
+    // Complete or absent: written under another name, moved into place once whole.
     let script = format!(
         "set -e; umask 077; mkdir -p {FOLDER}; tar -cf {file}.part -C /workspace .; \
-         mv {file}.part {file}.tar; cd {FOLDER}; ls -t *.tar | tail -n +{} | xargs rm -f",
-        KEPT + 1
+         mv {file}.part {file}.tar; cd {FOLDER}; \
+         for f in *.tar; do case \" {run} {keep} \" in *\" ${{f%.tar}} \"*) ;; *) rm -f -- \"$f\";; esac; done"
     );
     run_script(commands, actor, workspace, &script)
         .await

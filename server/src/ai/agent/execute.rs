@@ -96,7 +96,19 @@ impl Executor {
 
     /// Saves the checkpoint the run can be undone to; the reason when it cannot.
     pub async fn begin(&self) -> Result<(), Ending> {
-        let saved = checkpoint::save(&self.commands, &self.actor, &self.workspace, &self.id);
+        let newest = self
+            .store
+            .runs(&self.workspace_id, &self.workspace, checkpoint::KEPT as u32)
+            .await
+            .map_err(|e| (RunStatus::Failed, e.to_string()))?;
+        let keep: Vec<String> = newest.into_iter().map(|r| r.id).collect();
+        let saved = checkpoint::save(
+            &self.commands,
+            &self.actor,
+            &self.workspace,
+            &self.id,
+            &keep,
+        );
         match self.unless_stopped(saved).await {
             None => Err(stopped()),
             Some(Err(e)) => Err((RunStatus::Failed, e)),
