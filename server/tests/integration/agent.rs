@@ -714,3 +714,59 @@ async fn a_watcher_who_loses_access_stops_receiving_the_run() {
     post(&app, "stop", json!({ "workspace": ws, "run": run })).await;
     ended(&app, &ws, &run).await;
 }
+
+#[tokio::test]
+async fn a_run_never_acts_on_a_new_workspace_that_took_the_name_of_its_own() {
+    let llm = ScriptedLlm::start().await;
+    let app = agent_app(&llm, AgentSettings::default()).await;
+    let (ws, _cleanup) = workspace(&app).await;
+    let name = app::model::WorkspaceName::parse(ws.split('/').nth(1).unwrap()).unwrap();
+    let run = start(&app, &ws, "agent-risky", "Clean up.").await;
+    let pending = until(&app, &ws, &run, |v| v.pending.is_some())
+        .await
+        .pending
+        .unwrap();
+    let deleted = app
+        .call("delete", json!({ "workspace": ws, "keep_volume": false }))
+        .await;
+    assert_eq!(deleted.status(), 200);
+    let created = app.call("create", app.create_request(&name)).await;
+    assert_eq!(created.status(), 200);
+    let approved = post(
+        &app,
+        "decide",
+        json!({ "workspace": ws, "run": run, "seq": pending.seq,
+        "decision": { "decision": "approve" } }),
+    )
+    .await;
+    assert_eq!(approved.status(), 200);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ended = loop {
+        let audit: Vec<Value> = app
+            .post_json(
+                "/api/auth/audit",
+                json!({ "filter": { "actor": "", "action": "agent-end", "workspace": "" } }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        if let Some(entry) = audit
+            .into_iter()
+            .find(|e| e["detail"].as_str().is_some_and(|d| d.starts_with(&run)))
+        {
+            break entry;
+        }
+        assert!(Instant::now() < deadline, "the run never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        ended["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the workspace was deleted"),
+        "{ended}"
+    );
+    assert_eq!(read(&app, &ws, "removed.txt").await, None);
+}

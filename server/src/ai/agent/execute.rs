@@ -82,16 +82,21 @@ impl Executor {
             role: user.role,
             ..self.actor.clone()
         };
-        self.resolver
+        let resolved = self
+            .resolver
             .resolve(&now, &self.workspace, Action::Use)
             .await
-            .map(drop)
             .map_err(|_| {
                 lost(format!(
                     "{} may no longer change this workspace",
                     self.actor.name
                 ))
-            })
+            })?;
+        // The name may now belong to another workspace, made after this one was deleted.
+        if resolved.record.id != self.workspace_id {
+            return Err(lost("the workspace was deleted".into()));
+        }
+        Ok(())
     }
 
     /// Saves the checkpoint the run can be undone to; the reason when it cannot.

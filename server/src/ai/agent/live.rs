@@ -10,6 +10,15 @@ use app::ai::Usage;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
+/// Takes the question back when the wait for its answer ends.
+struct Asked<'a>(&'a Live);
+
+impl Drop for Asked<'_> {
+    fn drop(&mut self) {
+        self.0.clear_pending();
+    }
+}
+
 /// A person's answer, and who gave it.
 pub struct Answer {
     pub decision: Decision,
@@ -137,13 +146,12 @@ impl Live {
         self.publish(AgentEvent::Pending {
             pending: Some(pending),
         });
-        let answer = tokio::select! {
+        // However the wait ends (an answer, Stop, or the waiting call dropped), the card goes.
+        let _asked = Asked(self);
+        tokio::select! {
             answer = told => answer.ok(),
             _ = self.stop.cancelled() => None,
-        };
-        self.answer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        self.publish(AgentEvent::Pending { pending: None });
-        answer
+        }
     }
 
     /// Takes back the question of a run that ended while it waited.
