@@ -189,7 +189,9 @@ pub fn AgentPanel() -> impl IntoView {
                     }>
                     <option value="">"New task"</option>
                     {move || runs.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| {
-                        let label = format!("{} · {}", r.status.label(), r.task.chars().take(60).collect::<String>());
+                        // The list is fetched when runs start and end: a status between is stale.
+                        let status = if r.status.is_over() { r.status.label() } else { "Going on" };
+                        let label = format!("{status} · {}", r.task.chars().take(60).collect::<String>());
                         let selected = shown.get().as_ref() == Some(&r.id);
                         view! { <option value=r.id.clone() selected=selected>{label}</option> }
                     }).collect_view()}
