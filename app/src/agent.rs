@@ -269,6 +269,10 @@ pub enum AgentEvent {
     Output {
         text: String,
     },
+    /// More of what the model is writing now (its step follows once it is complete).
+    Thought {
+        text: String,
+    },
     Diff {
         diff: String,
     },
@@ -290,7 +294,7 @@ impl RunView {
                 }
             }
             AgentEvent::Pending { pending } => self.pending = pending,
-            AgentEvent::Output { .. } => {}
+            AgentEvent::Output { .. } | AgentEvent::Thought { .. } => {}
             AgentEvent::Diff { diff } => self.diff = Some(diff),
             AgentEvent::Tokens { tokens } => self.summary.tokens = tokens,
         }

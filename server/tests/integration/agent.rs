@@ -509,16 +509,22 @@ async fn a_run_is_followed_live_and_kept_as_a_transcript() {
         AgentEvent::Snapshot { run } => (**run).clone(),
         _ => unreachable!(),
     };
-    let mut output = String::new();
+    let (mut output, mut thoughts) = (String::new(), String::new());
     for event in events.iter().skip(1).cloned() {
-        if let AgentEvent::Output { text } = &event {
-            output.push_str(text);
+        match &event {
+            AgentEvent::Output { text } => output.push_str(text),
+            AgentEvent::Thought { text } => thoughts.push_str(text),
+            _ => {}
         }
         replayed.apply(event);
     }
     assert!(
         output.contains("hello"),
         "command output streamed live: {output:?}"
+    );
+    assert!(
+        thoughts.contains("Next step."),
+        "the model's words streamed live: {thoughts:?}"
     );
     assert_eq!(replayed.summary.status, RunStatus::Done);
 

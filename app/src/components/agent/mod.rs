@@ -53,7 +53,7 @@ pub fn follow(
             }
             match event {
                 AgentEvent::Snapshot { run } => view.set(Some(*run)),
-                AgentEvent::Output { .. } => {}
+                AgentEvent::Output { .. } | AgentEvent::Thought { .. } => {}
                 event => view.update(|v| {
                     if let Some(v) = v {
                         v.apply(event);

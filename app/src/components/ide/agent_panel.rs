@@ -39,6 +39,8 @@ pub fn AgentPanel() -> impl IntoView {
     let shown = RwSignal::new(None::<String>);
     let run = RwSignal::new(None::<RunView>);
     let terminal = AgentTerminal::new();
+    // What the model is writing now, until its step arrives.
+    let thinking = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let events = StoredValue::new(None::<SendWrapper<RunEvents>>);
     let failed = move |e: AppError| error.set(Some(e));
@@ -46,7 +48,16 @@ pub fn AgentPanel() -> impl IntoView {
     Effect::new(move |_| {
         let Some(id) = shown.get() else { return };
         events.set_value(None);
-        let feed = move |event: &AgentEvent| terminal.feed(event);
+        let feed = move |event: &AgentEvent| {
+            terminal.feed(event);
+            match event {
+                AgentEvent::Thought { text } => thinking.update(|t| t.push_str(text)),
+                AgentEvent::Step { .. } | AgentEvent::Snapshot { .. } => {
+                    thinking.set(String::new())
+                }
+                _ => {}
+            }
+        };
         events.set_value(follow(&ide.workspace.get_value(), &id, run, feed));
     });
     on_cleanup(move || events.set_value(None));
@@ -215,6 +226,11 @@ pub fn AgentPanel() -> impl IntoView {
                     }
                 })}
                 <StepList steps=Signal::derive(move || run.with(|r| r.as_ref().map(|r| r.steps.clone()).unwrap_or_default())) />
+                <Show when=move || live() && !thinking.with(|t| t.trim().is_empty())>
+                    <p class="agent-step thought" data-testid="agent-thinking">
+                        {move || thinking.with(|t| t.split("<tool name=").next().unwrap_or_default().to_owned())}
+                    </p>
+                </Show>
                 <Show when=move || has_commands.get()>
                     <AgentTerminalView feed=terminal run />
                 </Show>

@@ -129,6 +129,12 @@ impl Live {
         self.publish(AgentEvent::Tokens { tokens });
     }
 
+    pub fn thought(&self, text: &str) {
+        let _ = self.events.send(AgentEvent::Thought {
+            text: text.to_owned(),
+        });
+    }
+
     pub fn output(&self, bytes: &[u8]) {
         let _ = self.events.send(AgentEvent::Output {
             text: String::from_utf8_lossy(bytes).into_owned(),

@@ -239,7 +239,10 @@ impl Run {
         let mut text = String::new();
         while let Some(piece) = answer.next().await {
             match piece? {
-                Piece::Text(more) => text.push_str(&more),
+                Piece::Text(more) => {
+                    self.exec.live.thought(&more);
+                    text.push_str(&more);
+                }
                 Piece::Done { usage, tool_calls } => {
                     if let Some(usage) = usage {
                         self.exec.live.add_tokens(usage);
