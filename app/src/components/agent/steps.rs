@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::agent::{RunStatus, RunSummary, Step, StepKind};
+use crate::agent::{RunSummary, Step, StepKind};
 use crate::ai::RiskLevel;
 
 /// A call in one line: `$ command`, the path, or the pattern.
@@ -144,11 +144,6 @@ pub fn summary_line(run: &RunSummary) -> String {
         line.push_str(" · undone");
     }
     line
-}
-
-/// Whether a run can still change anything.
-pub fn is_live(status: RunStatus) -> bool {
-    !status.is_over()
 }
 
 #[cfg(test)]
