@@ -65,9 +65,31 @@ build_ide_assets() {
   (cd "$ROOT/frontend/js" && npm run --silent build)
 }
 
-require_docker() {
+# ensure_docker: a Docker engine that answers, installed from Debian and started when none
+# does (by systemd where it runs, else in the background, logging to /tmp/dockerd.log). A
+# DOCKER_HOST pointing elsewhere is left alone.
+ensure_docker() {
   docker info >/dev/null 2>&1 && return
-  die "no Docker engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}.
-Install and start one (Debian: sudo apt-get install docker.io && sudo systemctl start docker),
-then run this again."
+  [ -n "${DOCKER_HOST:-}" ] && die "no Docker engine answers at $DOCKER_HOST: start it, or unset DOCKER_HOST to use a local one."
+  command -v dockerd >/dev/null 2>&1 || ensure_apt docker.io
+  if ! as_root docker info >/dev/null 2>&1; then
+    say "starting the Docker engine"
+    if pgrep -x dockerd >/dev/null; then
+      : # One is starting (or stopping) already: give it the same time.
+    elif [ -d /run/systemd/system ]; then
+      as_root systemctl start docker
+    else
+      as_root sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
+    fi
+    for _ in $(seq 1 60); do
+      as_root docker info >/dev/null 2>&1 && break
+      sleep 1
+    done
+  fi
+  if ! as_root docker info >/dev/null 2>&1; then
+    [ -f /tmp/dockerd.log ] && tail -n 20 /tmp/dockerd.log >&2
+    die "the Docker engine did not start"
+  fi
+  docker info >/dev/null 2>&1 || die "the Docker engine runs, but $(id -un) may not use it: \
+sudo usermod -aG docker $(id -un), sign in again, and run this again."
 }
