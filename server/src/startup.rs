@@ -23,6 +23,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 
@@ -104,6 +105,7 @@ pub struct Application {
     tls: Option<RustlsConfig>,
     router: Router,
     shutdown: CancellationToken,
+    tasks: TaskTracker,
     pub addr: SocketAddr,
     pub workspaces: Arc<WorkspaceManager>,
     pub auth: Arc<AuthManager>,
@@ -171,6 +173,7 @@ impl Application {
             source,
         })?;
         let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
         let audit = AuditLog::new(store.clone());
         let files = Arc::new(FileManager::new(
             runtime.clone(),
@@ -202,6 +205,8 @@ impl Application {
                 store,
                 audit.clone(),
                 config.ai.agent.clone(),
+                shutdown.clone(),
+                tasks.clone(),
             )
             .await,
         );
@@ -221,6 +226,7 @@ impl Application {
             agents,
             mcp,
             shutdown: shutdown.clone(),
+            tasks: tasks.clone(),
         };
         let authenticator = Authenticator {
             auth: auth.clone(),
@@ -231,6 +237,7 @@ impl Application {
             tls,
             router: router(state, origins, authenticator),
             shutdown,
+            tasks,
             addr,
             workspaces: manager,
             auth,
@@ -238,8 +245,9 @@ impl Application {
         })
     }
 
-    /// Serves until `shutdown` completes, then ends open event streams and finishes the
-    /// requests in flight.
+    /// Serves until `shutdown` completes, then ends open event streams, finishes the
+    /// requests in flight, and waits (a while) for terminals to close with a reason and for
+    /// agent runs to record how they ended.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -252,21 +260,33 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let Some(tls) = self.tls else {
-            return axum::serve(self.listener, service)
-                .with_graceful_shutdown(stop)
-                .await;
+        let served = match self.tls {
+            None => {
+                axum::serve(self.listener, service)
+                    .with_graceful_shutdown(stop)
+                    .await
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let stopping = handle.clone();
+                tokio::spawn(async move {
+                    stop.await;
+                    stopping.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                axum_server::from_tcp_rustls(self.listener.into_std()?, tls)?
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
         };
-        let handle = axum_server::Handle::new();
-        let stopping = handle.clone();
-        tokio::spawn(async move {
-            stop.await;
-            stopping.graceful_shutdown(Some(Duration::from_secs(10)));
-        });
-        axum_server::from_tcp_rustls(self.listener.into_std()?, tls)?
-            .handle(handle)
-            .serve(service)
+        self.tasks.close();
+        if tokio::time::timeout(FINISHING, self.tasks.wait())
             .await
+            .is_err()
+        {
+            tracing::warn!("stopping without waiting longer for terminals and agent runs");
+        }
+        served
     }
 
     /// Whether this server speaks HTTPS itself.
@@ -274,6 +294,9 @@ impl Application {
         self.tls.is_some()
     }
 }
+
+/// How long a stopping server waits for terminals and agent runs to finish.
+const FINISHING: Duration = Duration::from_secs(15);
 
 /// Where the set-up token is written while no user exists: beside the database.
 pub fn setup_file(database: &std::path::Path) -> PathBuf {

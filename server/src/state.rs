@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::ai::agent::mcp::McpService;
 use crate::ai::agent::AgentManager;
@@ -40,4 +41,7 @@ pub struct AppState {
     pub mcp: McpService,
     /// Cancelled when the server shuts down, so long-lived streams end and let it stop.
     pub shutdown: CancellationToken,
+    /// Work the server waits for, once told to stop, before it exits: terminal connections
+    /// closing with a reason, agent runs recording how they ended.
+    pub tasks: TaskTracker,
 }

@@ -14,13 +14,14 @@ use app::auth::{Actor, ClientInfo, WorkspaceRef};
 use app::error::AppError;
 use app::terminal::Control;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 use super::TerminalHub;
 use crate::auth::policy::Action;
@@ -101,7 +102,17 @@ pub async fn terminal(
         actor,
     };
     let key = session_key(&resolved, &terminal);
-    ws.on_upgrade(move |socket| serve(socket, state.terminals, resolved, key, viewer))
+    let (tasks, shutdown) = (state.tasks.clone(), state.shutdown.clone());
+    ws.on_upgrade(move |socket| {
+        tasks.track_future(serve(
+            socket,
+            state.terminals,
+            resolved,
+            key,
+            viewer,
+            shutdown,
+        ))
+    })
 }
 
 /// Ends a terminal session; `204` whether or not it was still running.
@@ -183,6 +194,7 @@ async fn serve(
     workspace: Resolved,
     key: String,
     mut viewer: Viewer,
+    shutdown: CancellationToken,
 ) {
     let (mut to_browser, mut from_browser) = socket.split();
     let name = workspace.reference.to_string();
@@ -241,6 +253,15 @@ async fn serve(
                         return;
                     }
                     continue;
+                }
+                _ = shutdown.cancelled() => {
+                    // "Going away": the page reconnects once the server is back.
+                    let close = CloseFrame {
+                        code: close_code::AWAY,
+                        reason: "AiCockpit is restarting".into(),
+                    };
+                    let _ = to_browser.send(Message::Close(Some(close))).await;
+                    return;
                 }
                 message = viewer.lost_access(&workspace) => {
                     let _ = to_browser.send(control(&Control::Error { message })).await;

@@ -21,6 +21,7 @@ mod routes;
 mod scripted_agent;
 mod scripted_llm;
 mod sharing;
+mod shutdown;
 mod terminal;
 mod terminal_ws;
 mod test_app;

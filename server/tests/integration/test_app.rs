@@ -31,6 +31,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The SQLite file the server runs on.
+    pub fn database(&self) -> std::path::PathBuf {
+        self._dir.path().join("app.db")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
@@ -158,12 +163,20 @@ pub async fn spawn_app_with_ai(ai: AiSettings) -> TestApp {
 pub async fn spawn_app_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> TestApp {
+    spawn_app_until_with_ai(shutdown, AiSettings::default()).await
+}
+
+/// [`spawn_app_until`] with AI providers.
+pub async fn spawn_app_until_with_ai(
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ai: AiSettings,
+) -> TestApp {
     start(
         DOCKER_HOST,
         test_image().await,
         shutdown,
         AuthSettings::default(),
-        AiSettings::default(),
+        ai,
     )
     .await
 }

@@ -24,10 +24,6 @@ use crate::workspaces::Resolver;
 /// How a run ended, and why.
 pub type Ending = (RunStatus, String);
 
-pub fn stopped() -> Ending {
-    (RunStatus::Stopped, "stopped by the user".into())
-}
-
 pub struct Executor {
     pub id: String,
     pub live: Arc<Live>,
@@ -49,6 +45,11 @@ pub struct Executor {
 }
 
 impl Executor {
+    /// How a stopped run ended: by the user, or as the server stopped.
+    pub fn stopped(&self) -> Ending {
+        (RunStatus::Stopped, self.live.stop_reason())
+    }
+
     /// Runs `work` unless Stop is pressed first; `None` when it was.
     pub async fn unless_stopped<T>(&self, work: impl Future<Output = T>) -> Option<T> {
         tokio::select! {
@@ -115,7 +116,7 @@ impl Executor {
             &keep,
         );
         match self.unless_stopped(saved).await {
-            None => Err(stopped()),
+            None => Err(self.stopped()),
             Some(Err(e)) => Err((RunStatus::Failed, e)),
             Some(Ok(())) => Ok(()),
         }
@@ -179,7 +180,7 @@ impl Executor {
                 editable: policy::editable(&call),
                 risk,
             };
-            let answer = self.live.ask(pending).await.ok_or_else(stopped)?;
+            let answer = self.live.ask(pending).await.ok_or_else(|| self.stopped())?;
             let (approved, edited, reason) = match answer.decision {
                 Decision::Approve => (true, None, None),
                 Decision::ApproveEdited { value } => {
@@ -222,7 +223,7 @@ impl Executor {
                 Some(&watch),
             ))
             .await
-            .ok_or_else(stopped)?;
+            .ok_or_else(|| self.stopped())?;
         if command {
             // A command may have changed files: open trees relist.
             self.files.announce(&self.workspace);

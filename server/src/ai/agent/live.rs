@@ -31,6 +31,8 @@ pub struct Live {
     answer: Mutex<Option<(u32, oneshot::Sender<Answer>)>>,
     pub stop: CancellationToken,
     pub user_id: i64,
+    /// Why Stop was pressed, when it was not the user (the server stopping).
+    stop_reason: Mutex<Option<String>>,
     /// When a call last began or ended (for an MCP run's idle end).
     active: Mutex<std::time::Instant>,
     ended: std::sync::atomic::AtomicBool,
@@ -48,6 +50,7 @@ impl Live {
             answer: Mutex::new(None),
             stop: CancellationToken::new(),
             user_id,
+            stop_reason: Mutex::new(None),
             active: Mutex::new(std::time::Instant::now()),
             ended: std::sync::atomic::AtomicBool::new(false),
         }
@@ -73,6 +76,21 @@ impl Live {
     /// Everything so far, and the events from here on.
     pub fn watch(&self) -> (RunView, broadcast::Receiver<AgentEvent>) {
         self.with_view(|view| (view.clone(), self.events.subscribe()))
+    }
+
+    /// Stops the run for `reason` (the user's Stop is `stop.cancel()`).
+    pub fn stop_because(&self, reason: &str) {
+        *self.stop_reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_owned());
+        self.stop.cancel();
+    }
+
+    /// Why the run was stopped.
+    pub fn stop_reason(&self) -> String {
+        self.stop_reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "stopped by the user".to_owned())
     }
 
     pub fn touch(&self) {

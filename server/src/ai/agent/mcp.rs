@@ -256,7 +256,8 @@ impl AgentManager {
             task,
         })
         .await;
-        tokio::spawn(end_when_quiet(exec.clone(), self.settings.mcp_idle));
+        self.tasks
+            .spawn(end_when_quiet(exec.clone(), self.settings.mcp_idle));
         Ok(exec)
     }
 }
@@ -267,7 +268,8 @@ async fn end_when_quiet(exec: Arc<Executor>, idle: Duration) {
     loop {
         tokio::select! {
             _ = exec.live.stop.cancelled() => {
-                return exec.end(RunStatus::Stopped, "stopped by the user".into()).await;
+                let (status, why) = exec.stopped();
+                return exec.end(status, why).await;
             }
             _ = tokio::time::sleep(check) => {}
         }

@@ -36,6 +36,8 @@ pub use checkpoint::FOLDER as CHECKPOINTS;
 use execute::Executor;
 pub use live::Live;
 use registry::Registry;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Limits on runs, from the configuration.
 #[derive(Debug, Clone)]
@@ -79,6 +81,8 @@ pub struct AgentManager {
     audit: AuditLog,
     settings: AgentSettings,
     registry: Registry,
+    /// Runs and their watchers, which the server waits for when it stops.
+    tasks: TaskTracker,
     /// Held while a run starts or is undone, so that what is checked first (one run per
     /// workspace, runs per user, nothing working during an undo) still holds after.
     changing: tokio::sync::Mutex<()>,
@@ -107,6 +111,8 @@ impl AgentManager {
         store: Store,
         audit: AuditLog,
         settings: AgentSettings,
+        shutdown: CancellationToken,
+        tasks: TaskTracker,
     ) -> Self {
         match store.end_interrupted_runs().await {
             Ok(0) => {}
@@ -115,6 +121,13 @@ impl AgentManager {
             }
             Err(e) => tracing::warn!(error = %e, "could not mark interrupted agent runs"),
         }
+        let registry = Registry::default();
+        // A server told to stop stops its runs, which record how they ended.
+        let stopping = registry.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            stopping.stop_all("the server stopped");
+        });
         Self {
             tools: Tools::new(files.clone(), commands.clone()),
             ai,
@@ -124,7 +137,8 @@ impl AgentManager {
             store,
             audit,
             settings,
-            registry: Registry::default(),
+            registry,
+            tasks,
             changing: tokio::sync::Mutex::new(()),
         }
     }

@@ -62,6 +62,11 @@ impl Registry {
         })
     }
 
+    /// Stops every run going on, for `reason`.
+    pub(super) fn stop_all(&self, reason: &str) {
+        self.with(|runs| runs.values().for_each(|e| e.live.stop_because(reason)));
+    }
+
     /// The loop runs a user has going.
     pub(super) fn of_user(&self, user_id: i64) -> usize {
         self.with(|runs| {

@@ -11,7 +11,7 @@ use app::ai::{AiError, Usage};
 use futures::StreamExt;
 
 use super::dialogue::{Dialogue, NativeCall};
-use super::execute::{stopped, tool_name, Ending, Executor};
+use super::execute::{tool_name, Ending, Executor};
 use super::AgentSettings;
 use crate::ai::client::{Piece, Provider};
 use crate::ai::protocol::{read_text_call, tool_definitions, EditFormat, STOP_AFTER_CALL};
@@ -143,7 +143,7 @@ impl Run {
             dialogue.fit(self.context_chars);
             let began = Instant::now();
             let reply = match self.exec.unless_stopped(self.think(&dialogue)).await {
-                None => return stopped(),
+                None => return self.exec.stopped(),
                 Some(Err(e)) => return (RunStatus::Failed, e.to_string()),
                 Some(Ok(reply)) => reply,
             };

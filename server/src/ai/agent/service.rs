@@ -75,7 +75,7 @@ impl AgentService for AgentManager {
                     .and_then(|c| c.context_tokens),
             ),
         };
-        tokio::spawn(run.go());
+        self.tasks.spawn(run.go());
         Ok(id)
     }
 
