@@ -184,7 +184,15 @@ impl TerminalConnection {
             }
         });
         let closing = self.clone();
-        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_| closing.reconnect_later());
+        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            // The server says why when it can ("AiCockpit is restarting").
+            let reason = event
+                .dyn_into::<web_sys::CloseEvent>()
+                .ok()
+                .map(|e| e.reason())
+                .filter(|r| !r.is_empty());
+            closing.reconnect_later(reason)
+        });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -225,7 +233,7 @@ impl TerminalConnection {
         }
     }
 
-    fn reconnect_later(&self) {
+    fn reconnect_later(&self, reason: Option<String>) {
         let delay = {
             let mut inner = self.0.borrow_mut();
             if matches!(inner.phase, Phase::Ended | Phase::Disposed) {
@@ -234,7 +242,8 @@ impl TerminalConnection {
             inner.socket = None;
             inner.attempts += 1;
             if let Some(terminal) = inner.terminal.as_ref().filter(|_| inner.attempts == 1) {
-                terminal.write_text("\r\n\x1b[2m[connection lost, reconnecting…]\x1b[0m");
+                let reason = reason.as_deref().unwrap_or("connection lost");
+                terminal.write_text(&format!("\r\n\x1b[2m[{reason}; reconnecting…]\x1b[0m"));
             }
             // 0.5 s, 1 s, 2 s … capped at 10 s.
             Duration::from_millis((250u64 << inner.attempts.min(6)).min(10_000))
