@@ -174,23 +174,14 @@ impl AgentManager {
         })
     }
 
-    /// A run the actor may see, to follow: live, or over already.
-    pub async fn watch(
-        &self,
-        actor: &Actor,
-        workspace: &WorkspaceRef,
-        run: &str,
-    ) -> Result<Watching, AppError> {
-        let resolved = self
-            .resolver
-            .resolve(actor, workspace, Action::View)
-            .await?;
-        Ok(match self.registry.get(workspace, run) {
+    /// A run in a workspace already resolved for the watcher, to follow: live, or over.
+    pub async fn watch(&self, resolved: &Resolved, run: &str) -> Result<Watching, AppError> {
+        Ok(match self.registry.get(&resolved.reference, run) {
             Some(live) => {
                 let (view, events) = live.watch();
                 Watching::Live(view, events)
             }
-            None => Watching::Over(self.view_of(&resolved, run).await?),
+            None => Watching::Over(self.view_of(resolved, run).await?),
         })
     }
 

@@ -35,25 +35,23 @@ pub async fn events(
     Path((owner, workspace, run)): Path<(String, String, String)>,
     State(state): State<AppState>,
 ) -> Response {
-    let watching = match WorkspaceRef::parse(&format!("{owner}/{workspace}")) {
-        Ok(workspace) => match state
-            .resolver
-            .resolve(&actor, &workspace, Action::View)
-            .await
-        {
-            Ok(resolved) => state
-                .agents
-                .watch(&actor, &workspace, &run)
+    let resolved = match WorkspaceRef::parse(&format!("{owner}/{workspace}")) {
+        Ok(workspace) => {
+            state
+                .resolver
+                .resolve(&actor, &workspace, Action::View)
                 .await
-                .map(|w| (w, resolved)),
-            Err(e) => Err(e),
-        },
+        }
         Err(e) => Err(e),
     };
-    let (view, events, resolved) = match watching {
+    let resolved = match resolved {
+        Ok(resolved) => resolved,
         Err(e) => return e.into_response(),
-        Ok((Watching::Over(view), resolved)) => (view, None, resolved),
-        Ok((Watching::Live(view, events), resolved)) => (view, Some(events), resolved),
+    };
+    let (view, events) = match state.agents.watch(&resolved, &run).await {
+        Err(e) => return e.into_response(),
+        Ok(Watching::Over(view)) => (view, None),
+        Ok(Watching::Live(view, events)) => (view, Some(events)),
     };
     let snapshot = futures::stream::once(async move {
         AgentEvent::Snapshot {
