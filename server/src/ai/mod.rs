@@ -209,10 +209,7 @@ impl AiService for AiManager {
     async fn probe(&self, _actor: &Actor, provider: &str) -> Result<Capabilities, AppError> {
         let provider = self.provider(Some(provider))?;
         let found = provider.probe().await?;
-        self.probes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(provider.name().to_owned(), found.clone());
+        self.remember(provider.name(), &found);
         Ok(found)
     }
 
@@ -379,33 +376,5 @@ impl AiManager {
             user_id: actor.id,
             workspace_id: resolved.record.id,
         })
-    }
-
-    /// What the last probe of `provider` found, for the agent to choose its protocol.
-    pub fn capabilities(&self, provider: &str) -> Option<Capabilities> {
-        self.probes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(provider)
-            .cloned()
-    }
-
-    /// Whether a provider's model makes native tool calls: as last probed, else probed
-    /// now. A model that cannot be probed gets the text protocol, which every model can use.
-    pub(crate) async fn calls_tools(&self, provider: &Provider) -> bool {
-        if let Some(found) = self.capabilities(provider.name()) {
-            return found.native_tool_calls;
-        }
-        match provider.probe().await {
-            Ok(found) => {
-                let native = found.native_tool_calls;
-                self.probes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(provider.name().to_owned(), found);
-                native
-            }
-            Err(_) => false,
-        }
     }
 }

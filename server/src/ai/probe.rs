@@ -6,6 +6,41 @@ use app::ai::{AiError, Capabilities};
 use serde_json::{json, Value};
 
 use super::client::Provider;
+use super::AiManager;
+
+/// What probes found, per provider, kept while the server runs.
+impl AiManager {
+    /// What the last probe of `provider` found, for the agent to choose its protocol.
+    pub fn capabilities(&self, provider: &str) -> Option<Capabilities> {
+        self.probes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(provider)
+            .cloned()
+    }
+
+    pub(super) fn remember(&self, provider: &str, found: &Capabilities) {
+        self.probes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(provider.to_owned(), found.clone());
+    }
+
+    /// Whether a provider's model makes native tool calls: as last probed, else probed
+    /// now. A model that cannot be probed gets the text protocol, which every model can use.
+    pub(crate) async fn calls_tools(&self, provider: &Provider) -> bool {
+        if let Some(found) = self.capabilities(provider.name()) {
+            return found.native_tool_calls;
+        }
+        match provider.probe().await {
+            Ok(found) => {
+                self.remember(provider.name(), &found);
+                found.native_tool_calls
+            }
+            Err(_) => false,
+        }
+    }
+}
 
 impl Provider {
     pub async fn probe(&self) -> Result<Capabilities, AiError> {
