@@ -1,6 +1,7 @@
 //! The capability probe of a provider's model, run on demand ("Test connection"): is it
 //! reachable with its key, is the model listed, does it make tool calls natively, and how
-//! large is its context when the server says. The agent picks its tool protocol from this.
+//! large is its context when the server says; what it found is remembered per provider while
+//! the server runs. The agent picks its tool protocol from this.
 
 use app::ai::{AiError, Capabilities};
 use serde_json::{json, Value};

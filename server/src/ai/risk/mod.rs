@@ -3,62 +3,16 @@
 //! a model says of its own command. Rules look at every simple command of a line (split at
 //! `;`, `&&`, `||`, `|` and newlines); the highest level found wins, with each reason.
 
+mod shell;
+
 use app::ai::{Risk, RiskLevel};
+use shell::{has_flag, program, redirect_targets, shell_script, simple_commands};
 
 /// A rule: does this simple command (as words) match, and why it matters.
 struct Rule {
     level: RiskLevel,
     reason: &'static str,
     matches: fn(&[&str]) -> bool,
-}
-
-fn has_flag(words: &[&str], short: char, long: &str) -> bool {
-    words
-        .iter()
-        .skip(1)
-        .any(|w| *w == long || (w.starts_with('-') && !w.starts_with("--") && w.contains(short)))
-}
-
-/// Programs that run another: `sudo x`, `env A=1 x`, `timeout 9 x`, `nice -n 5 x`.
-const WRAPPERS: &[&str] = &[
-    "sudo", "doas", "env", "nice", "ionice", "nohup", "time", "timeout", "stdbuf", "command",
-    "exec", "xargs", "watch", "chronic", "setsid",
-];
-
-/// A wrapper's own argument: an option, an assignment, a number or a duration (`10s`).
-fn wrapper_argument(word: &str) -> bool {
-    word.starts_with('-')
-        || word.contains('=')
-        || word.starts_with(|c: char| c.is_ascii_digit())
-            && word
-                .trim_end_matches(['s', 'm', 'h', 'd'])
-                .parse::<f64>()
-                .is_ok()
-}
-
-fn program<'a>(words: &[&'a str]) -> &'a str {
-    // Judge the program a wrapper runs (and the wrapper by its own rules).
-    let mut rest = words;
-    let mut wrapped = false;
-    while let Some((first, tail)) = rest.split_first() {
-        if WRAPPERS.contains(first) || first.contains('=') || wrapped && wrapper_argument(first) {
-            wrapped |= WRAPPERS.contains(first);
-            rest = tail;
-        } else {
-            return first.rsplit('/').next().unwrap_or(first);
-        }
-    }
-    ""
-}
-
-/// Shells whose `-c` script is judged as a line of its own.
-const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ash", "ksh"];
-
-/// The script of `sh -c '…'`, if that is what the words are.
-fn shell_script<'a>(words: &[&'a str]) -> Option<&'a str> {
-    let shell = SHELLS.contains(&program(words));
-    let at = words.iter().position(|w| *w == "-c")?;
-    shell.then(|| words.get(at + 1).copied()).flatten()
 }
 
 /// Files whose change reaches beyond the project (hooks, shell start-up, keys, CI).
@@ -221,41 +175,6 @@ const RULES: &[Rule] = &[
     },
 ];
 
-/// Splits a line into simple commands, each as its words (quotes kept simple: a quoted
-/// string is one word, its quotes removed).
-fn simple_commands(line: &str) -> Vec<Vec<String>> {
-    let mut commands = vec![Vec::new()];
-    let mut word = String::new();
-    let mut quote = None;
-    let mut chars = line.chars().peekable();
-    let end_word = |word: &mut String, commands: &mut Vec<Vec<String>>| {
-        if !word.is_empty() {
-            if let Some(last) = commands.last_mut() {
-                last.push(std::mem::take(word));
-            }
-        }
-    };
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '\'' | '"') => quote = Some(c),
-            (None, ' ' | '\t') => end_word(&mut word, &mut commands),
-            (None, ';' | '|' | '&' | '\n' | '(' | ')' | '`') => {
-                end_word(&mut word, &mut commands);
-                if chars.peek() == Some(&c) {
-                    chars.next();
-                }
-                commands.push(Vec::new());
-            }
-            (None, c) => word.push(c),
-        }
-    }
-    end_word(&mut word, &mut commands);
-    commands.retain(|c| !c.is_empty());
-    commands
-}
-
 /// The risk of `line`, with the reasons of the highest level found.
 pub fn assess(line: &str) -> Risk {
     let mut level = RiskLevel::Low;
@@ -334,19 +253,6 @@ pub fn assess(line: &str) -> Risk {
         }
     }
     Risk { level, reasons }
-}
-
-/// The files `>` and `>>` write to in a line.
-fn redirect_targets(line: &str) -> Vec<String> {
-    line.match_indices('>')
-        .filter_map(|(at, _)| {
-            let rest = line[at + 1..].trim_start_matches('>').trim_start();
-            rest.split(|c: char| c.is_whitespace() || ";|&".contains(c))
-                .next()
-                .filter(|w| !w.is_empty() && !w.starts_with('&'))
-                .map(str::to_owned)
-        })
-        .collect()
 }
 
 #[cfg(test)]
