@@ -1,13 +1,13 @@
 //! The governed agent end to end: the scripted provider's agent models work in a real
 //! (BusyBox) workspace through the HTTP API. A multi-step task is done with native tool
-//! calls and with the text protocol; a risky command waits, is denied or runs as edited;
-//! limits and the stuck detector end a looping model; Stop ends a running command; undo
-//! puts the files back; the transcript holds every step, live and afterwards.
+//! calls and with the text protocol; limits and the stuck detector end a looping model;
+//! Stop ends a running command; the transcript holds every step, live and afterwards.
+//! Approvals, the policy, undo and access are in `agent_governance`.
 
 use std::time::{Duration, Instant};
 
 use aicockpit::ai::agent::AgentSettings;
-use app::agent::{AgentEvent, ConfirmPolicy, RunStatus, RunView, StepKind};
+use app::agent::{AgentEvent, RunStatus, RunView, StepKind};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
@@ -25,17 +25,17 @@ const MODELS: &[&str] = &[
     "agent-wander",
 ];
 
-async fn agent_app(llm: &ScriptedLlm, agent: AgentSettings) -> TestApp {
+pub(crate) async fn agent_app(llm: &ScriptedLlm, agent: AgentSettings) -> TestApp {
     let mut ai = settings(&llm.url, MODELS, Duration::from_secs(10));
     ai.agent = agent;
     spawn_app_with_ai(ai).await
 }
 
-async fn post(app: &TestApp, action: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, action: &str, body: Value) -> reqwest::Response {
     app.post_json(&format!("/api/agent/{action}"), body).await
 }
 
-async fn start(app: &TestApp, workspace: &str, model: &str, task: &str) -> String {
+pub(crate) async fn start(app: &TestApp, workspace: &str, model: &str, task: &str) -> String {
     let started = post(
         app,
         "start",
@@ -46,14 +46,14 @@ async fn start(app: &TestApp, workspace: &str, model: &str, task: &str) -> Strin
     started.json().await.unwrap()
 }
 
-async fn view(app: &TestApp, workspace: &str, run: &str) -> RunView {
+pub(crate) async fn view(app: &TestApp, workspace: &str, run: &str) -> RunView {
     let answer = post(app, "run", json!({ "workspace": workspace, "run": run })).await;
     assert_eq!(answer.status(), 200);
     answer.json().await.unwrap()
 }
 
 /// The run once `done` holds (checked every 50 ms, for at most a minute).
-async fn until(
+pub(crate) async fn until(
     app: &TestApp,
     workspace: &str,
     run: &str,
@@ -73,14 +73,14 @@ async fn until(
     }
 }
 
-async fn ended(app: &TestApp, workspace: &str, run: &str) -> RunView {
+pub(crate) async fn ended(app: &TestApp, workspace: &str, run: &str) -> RunView {
     until(app, workspace, run, |v| {
         v.summary.status.is_over() && v.summary.ended_at.is_some()
     })
     .await
 }
 
-async fn read(app: &TestApp, workspace: &str, path: &str) -> Option<String> {
+pub(crate) async fn read(app: &TestApp, workspace: &str, path: &str) -> Option<String> {
     let answer = app
         .files("read", json!({ "workspace": workspace, "file": path }))
         .await;
@@ -91,7 +91,7 @@ async fn read(app: &TestApp, workspace: &str, path: &str) -> Option<String> {
     file["text"].as_str().map(str::to_owned)
 }
 
-fn results(run: &RunView) -> Vec<(bool, String)> {
+pub(crate) fn results(run: &RunView) -> Vec<(bool, String)> {
     run.steps
         .iter()
         .filter_map(|s| match &s.kind {
@@ -101,7 +101,7 @@ fn results(run: &RunView) -> Vec<(bool, String)> {
         .collect()
 }
 
-fn calls(run: &RunView) -> Vec<String> {
+pub(crate) fn calls(run: &RunView) -> Vec<String> {
     run.steps
         .iter()
         .filter_map(|s| match &s.kind {
@@ -193,218 +193,6 @@ async fn a_task_is_done_with_native_tool_calls() {
 #[tokio::test]
 async fn a_task_is_done_with_the_text_protocol() {
     fixes_a_script("agent-text", "text").await;
-}
-
-#[tokio::test]
-async fn a_risky_command_waits_and_a_denied_one_never_runs() {
-    let llm = ScriptedLlm::start().await;
-    let app = agent_app(&llm, AgentSettings::default()).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    let run = start(&app, &ws, "agent-risky", "Clean up.").await;
-    let waiting = until(&app, &ws, &run, |v| v.pending.is_some()).await;
-    assert_eq!(waiting.summary.status, RunStatus::WaitingForApproval);
-    let pending = waiting.pending.unwrap();
-    assert_eq!(pending.detail, "rm -rf build && echo removed > removed.txt");
-    assert!(
-        pending
-            .risk
-            .reasons
-            .iter()
-            .any(|r| r.contains("recursively")),
-        "{pending:?}"
-    );
-
-    // An answer to another step lands nowhere.
-    let wrong = post(&app, "decide", json!({ "workspace": ws, "run": run, "seq": pending.seq + 7, "decision": { "decision": "approve" } })).await;
-    assert_eq!(wrong.status(), 409);
-    let denied = post(
-        &app,
-        "decide",
-        json!({ "workspace": ws, "run": run, "seq": pending.seq,
-        "decision": { "decision": "deny", "reason": "keep the build folder" } }),
-    )
-    .await;
-    assert_eq!(denied.status(), 200);
-    let done = ended(&app, &ws, &run).await;
-    assert_eq!(done.summary.status, RunStatus::Done);
-    assert_eq!(
-        read(&app, &ws, "removed.txt").await,
-        None,
-        "the command never ran"
-    );
-    // The agent read the reason, and the transcript says who decided.
-    assert!(done
-        .summary
-        .detail
-        .clone()
-        .unwrap()
-        .contains("keep the build folder"));
-    assert!(done.steps.iter().any(|s| matches!(&s.kind,
-        StepKind::Decision { approved: false, by, .. } if by == OWNER)));
-}
-
-#[tokio::test]
-async fn an_edited_command_runs_as_edited_and_undo_puts_the_files_back() {
-    let llm = ScriptedLlm::start().await;
-    let app = agent_app(&llm, AgentSettings::default()).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    let wrote = app
-        .files(
-            "write",
-            json!({ "workspace": ws, "file": "notes.txt", "text": "mine\n" }),
-        )
-        .await;
-    assert_eq!(wrote.status(), 200, "{:?}", wrote.text().await);
-    let run = start(&app, &ws, "agent-risky", "Clean up.").await;
-    let pending = until(&app, &ws, &run, |v| v.pending.is_some())
-        .await
-        .pending
-        .unwrap();
-    let edited = "echo edited > edited.txt && echo changed > notes.txt";
-    let approved = post(
-        &app,
-        "decide",
-        json!({ "workspace": ws, "run": run, "seq": pending.seq,
-        "decision": { "decision": "approve_edited", "value": edited } }),
-    )
-    .await;
-    assert_eq!(approved.status(), 200);
-    let done = ended(&app, &ws, &run).await;
-    assert_eq!(
-        read(&app, &ws, "edited.txt").await.as_deref(),
-        Some("edited\n")
-    );
-    assert_eq!(read(&app, &ws, "removed.txt").await, None);
-    assert!(done.steps.iter().any(|s| matches!(&s.kind,
-        StepKind::Decision { approved: true, edited: Some(e), .. } if e == edited)));
-
-    let undone = post(&app, "undo", json!({ "workspace": ws, "run": run })).await;
-    assert_eq!(undone.status(), 200, "{:?}", undone.text().await);
-    assert_eq!(
-        read(&app, &ws, "edited.txt").await,
-        None,
-        "what the run made is gone"
-    );
-    assert_eq!(
-        read(&app, &ws, "notes.txt").await.as_deref(),
-        Some("mine\n")
-    );
-    let again = post(&app, "undo", json!({ "workspace": ws, "run": run })).await;
-    assert_eq!(again.status(), 409, "a run is undone once");
-    assert!(view(&app, &ws, &run).await.summary.undone_at.is_some());
-}
-
-#[tokio::test]
-async fn the_policy_decides_what_waits_and_only_the_owner_changes_it() {
-    let llm = ScriptedLlm::start().await;
-    let app = agent_app(&llm, AgentSettings::default()).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    let policy: Value = post(&app, "policy", json!({ "workspace": ws }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(policy["effective"], "risky", "risky is the default");
-    let set = post(
-        &app,
-        "set-policy",
-        json!({ "workspace": ws, "policy": "never" }),
-    )
-    .await;
-    assert_eq!(set.status(), 200);
-    let run = start(&app, &ws, "agent-risky", "Clean up.").await;
-    let done = ended(&app, &ws, &run).await;
-    assert_eq!(
-        read(&app, &ws, "removed.txt").await.as_deref(),
-        Some("removed\n"),
-        "{done:#?}"
-    );
-
-    let set = post(
-        &app,
-        "set-policy",
-        json!({ "workspace": ws, "policy": "always" }),
-    )
-    .await;
-    assert_eq!(set.status(), 200);
-    let run = start(&app, &ws, "agent-native", "Make hello.sh succeed.").await;
-    let waiting = until(&app, &ws, &run, |v| v.pending.is_some()).await;
-    let pending = waiting.pending.unwrap();
-    assert_eq!(pending.tool, "write_file");
-    assert!(
-        pending.detail.contains("+++ b/hello.sh") && pending.detail.contains("+exit 3"),
-        "{}",
-        pending.detail
-    );
-    let stopped = post(&app, "stop", json!({ "workspace": ws, "run": run })).await;
-    assert_eq!(stopped.status(), 200);
-    assert_eq!(
-        ended(&app, &ws, &run).await.summary.status,
-        RunStatus::Stopped
-    );
-    assert_eq!(read(&app, &ws, "hello.sh").await, None);
-
-    // An editor may run the agent and answer it, but not loosen the policy.
-    app.auth
-        .add_user("eddie", PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let token = app
-        .auth
-        .issue_token(&app::auth::UserName::parse("eddie").unwrap(), "t")
-        .await
-        .unwrap();
-    let shared = app
-        .post_json(
-            "/api/workspaces/share",
-            json!({ "workspace": ws, "user": "eddie", "role": "Editor" }),
-        )
-        .await;
-    assert_eq!(shared.status(), 200);
-    let eddie = bearer_client(&token);
-    let as_eddie = |action: &str, body: Value| {
-        eddie
-            .post(format!("{}/api/agent/{action}", app.base))
-            .json(&body)
-            .send()
-    };
-    let policy: Value = as_eddie("policy", json!({ "workspace": ws }))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(policy["may_change"], false);
-    let refused = as_eddie("set-policy", json!({ "workspace": ws, "policy": "never" }))
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 403);
-}
-
-#[tokio::test]
-async fn a_floor_from_the_server_tightens_every_workspace() {
-    let llm = ScriptedLlm::start().await;
-    let floor = AgentSettings {
-        floor: ConfirmPolicy::Always,
-        ..AgentSettings::default()
-    };
-    let app = agent_app(&llm, floor).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    post(
-        &app,
-        "set-policy",
-        json!({ "workspace": ws, "policy": "never" }),
-    )
-    .await;
-    let policy: Value = post(&app, "policy", json!({ "workspace": ws }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        (policy["chosen"].as_str(), policy["effective"].as_str()),
-        (Some("never"), Some("always"))
-    );
 }
 
 #[tokio::test]
@@ -577,202 +365,4 @@ async fn one_run_per_workspace_and_an_empty_task_is_refused() {
     assert_eq!(undo.status(), 409, "no undo while an agent works");
     post(&app, "stop", json!({ "workspace": ws, "run": run })).await;
     ended(&app, &ws, &run).await;
-}
-
-#[tokio::test]
-async fn a_run_ends_when_its_user_loses_access() {
-    let llm = ScriptedLlm::start().await;
-    let app = agent_app(&llm, AgentSettings::default()).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    app.auth
-        .add_user("erin", PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let token = app
-        .auth
-        .issue_token(&app::auth::UserName::parse("erin").unwrap(), "t")
-        .await
-        .unwrap();
-    let share = |role: Value| {
-        app.post_json(
-            "/api/workspaces/share",
-            json!({ "workspace": ws, "user": "erin", "role": role }),
-        )
-    };
-    assert_eq!(share(json!("Editor")).await.status(), 200);
-    let erin = bearer_client(&token);
-    let started = erin
-        .post(format!("{}/api/agent/start", app.base))
-        .json(&json!({ "workspace": ws, "task": "Clean up.", "provider": "agent-risky" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 200);
-    let run: String = started.json().await.unwrap();
-    let pending = until(&app, &ws, &run, |v| v.pending.is_some())
-        .await
-        .pending
-        .unwrap();
-
-    // The share goes while the command waits; approving it now runs nothing.
-    assert_eq!(share(Value::Null).await.status(), 200);
-    let approved = post(
-        &app,
-        "decide",
-        json!({ "workspace": ws, "run": run, "seq": pending.seq,
-        "decision": { "decision": "approve" } }),
-    )
-    .await;
-    assert_eq!(approved.status(), 200);
-    let done = ended(&app, &ws, &run).await;
-    assert_eq!(done.summary.status, RunStatus::Failed);
-    assert!(
-        done.summary
-            .detail
-            .clone()
-            .unwrap()
-            .contains("erin may no longer change"),
-        "{:?}",
-        done.summary.detail
-    );
-    assert_eq!(read(&app, &ws, "removed.txt").await, None);
-}
-
-#[tokio::test]
-async fn only_the_newest_checkpoints_are_kept_and_older_runs_say_so() {
-    let llm = ScriptedLlm::start().await;
-    let app = agent_app(&llm, AgentSettings::default()).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    let name = app::model::WorkspaceName::parse(ws.split('/').nth(1).unwrap()).unwrap();
-    let mut runs = Vec::new();
-    for _ in 0..6 {
-        let run = start(&app, &ws, "agent-loop", "List the files.").await;
-        ended(&app, &ws, &run).await;
-        runs.push(run);
-    }
-    let kept = exec(&name, &["ls", "/tmp/.aicockpit-checkpoints"]).await;
-    assert_eq!(kept.lines().count(), 5, "{kept}");
-    assert!(!kept.contains(".part"));
-    assert!(
-        !kept.contains(&runs[0]) && kept.contains(&runs[5]),
-        "{kept}"
-    );
-    let undo = post(&app, "undo", json!({ "workspace": ws, "run": runs[0] })).await;
-    assert_eq!(undo.status(), 409);
-    assert!(undo
-        .text()
-        .await
-        .unwrap()
-        .contains("can no longer be undone"));
-    let undo = post(&app, "undo", json!({ "workspace": ws, "run": runs[5] })).await;
-    assert_eq!(undo.status(), 200);
-}
-
-#[tokio::test]
-async fn a_watcher_who_loses_access_stops_receiving_the_run() {
-    let llm = ScriptedLlm::start().await;
-    let app = agent_app(&llm, AgentSettings::default()).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    app.auth
-        .add_user("vic", PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let token = app
-        .auth
-        .issue_token(&app::auth::UserName::parse("vic").unwrap(), "t")
-        .await
-        .unwrap();
-    let share = |role: Value| {
-        app.post_json(
-            "/api/workspaces/share",
-            json!({ "workspace": ws, "user": "vic", "role": role }),
-        )
-    };
-    assert_eq!(share(json!("Viewer")).await.status(), 200);
-    let run = start(&app, &ws, "agent-sleep", "Wait.").await;
-    let workspace = app::auth::WorkspaceRef::parse(&ws).unwrap();
-    let watching = bearer_client(&token)
-        .get(format!(
-            "{}{}",
-            app.base,
-            app::agent::events_path(&workspace, &run)
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(watching.status(), 200);
-    // A viewer watches, but may not stop the run.
-    let stop = bearer_client(&token)
-        .post(format!("{}/api/agent/stop", app.base))
-        .json(&json!({ "workspace": ws, "run": run }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stop.status(), 403);
-    let mut body = watching.bytes_stream();
-    assert!(body.next().await.is_some(), "the snapshot comes first");
-    assert_eq!(share(Value::Null).await.status(), 200);
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(Ok(_)) = body.next().await {}
-    })
-    .await;
-    assert!(closed.is_ok(), "the stream ended with the share");
-    post(&app, "stop", json!({ "workspace": ws, "run": run })).await;
-    ended(&app, &ws, &run).await;
-}
-
-#[tokio::test]
-async fn a_run_never_acts_on_a_new_workspace_that_took_the_name_of_its_own() {
-    let llm = ScriptedLlm::start().await;
-    let app = agent_app(&llm, AgentSettings::default()).await;
-    let (ws, _cleanup) = workspace(&app).await;
-    let name = app::model::WorkspaceName::parse(ws.split('/').nth(1).unwrap()).unwrap();
-    let run = start(&app, &ws, "agent-risky", "Clean up.").await;
-    let pending = until(&app, &ws, &run, |v| v.pending.is_some())
-        .await
-        .pending
-        .unwrap();
-    let deleted = app
-        .call("delete", json!({ "workspace": ws, "keep_volume": false }))
-        .await;
-    assert_eq!(deleted.status(), 200);
-    let created = app.call("create", app.create_request(&name)).await;
-    assert_eq!(created.status(), 200);
-    let approved = post(
-        &app,
-        "decide",
-        json!({ "workspace": ws, "run": run, "seq": pending.seq,
-        "decision": { "decision": "approve" } }),
-    )
-    .await;
-    assert_eq!(approved.status(), 200);
-
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ended = loop {
-        let audit: Vec<Value> = app
-            .post_json(
-                "/api/auth/audit",
-                json!({ "filter": { "actor": "", "action": "agent-end", "workspace": "" } }),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        if let Some(entry) = audit
-            .into_iter()
-            .find(|e| e["detail"].as_str().is_some_and(|d| d.starts_with(&run)))
-        {
-            break entry;
-        }
-        assert!(Instant::now() < deadline, "the run never ended");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(
-        ended["detail"]
-            .as_str()
-            .unwrap()
-            .contains("the workspace was deleted"),
-        "{ended}"
-    );
-    assert_eq!(read(&app, &ws, "removed.txt").await, None);
 }

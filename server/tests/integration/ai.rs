@@ -86,21 +86,9 @@ pub(crate) async fn shared_with(
     name: &str,
     role: &str,
 ) -> reqwest::Client {
-    let user = app::auth::UserName::parse(name).unwrap();
-    app.auth
-        .add_user(name, PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let token = app.auth.issue_token(&user, "t").await.unwrap();
-    let shared = app
-        .client
-        .post(format!("{}/api/workspaces/share", app.base))
-        .json(&json!({ "workspace": workspace, "user": name, "role": role }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(shared.status(), 200);
-    bearer_client(&token)
+    let client = app.member(name).await;
+    assert_eq!(app.share(workspace, name, json!(role)).await.status(), 200);
+    client
 }
 
 pub(crate) fn error_of(body: &str) -> AiError {

@@ -84,16 +84,7 @@ async fn heard(
 #[tokio::test]
 async fn a_file_changed_through_aicockpit_is_announced_to_those_who_may_see_it() {
     let (app, name, _cleanup) = app_with_workspace("sse-files").await;
-    app.auth
-        .add_user("nosy", PASSWORD, app::auth::Role::Member)
-        .await
-        .unwrap();
-    let nosy = bearer_client(
-        &app.auth
-            .issue_token(&app::auth::UserName::parse("nosy").unwrap(), "t")
-            .await
-            .unwrap(),
-    );
+    let nosy = app.member("nosy").await;
     let mine = app.get("/api/events").await.bytes_stream();
     let theirs = nosy
         .get(format!("{}/api/events", app.base))

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod agent;
+mod agent_governance;
 mod agent_mcp;
 mod agent_tools;
 mod ai;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use aicockpit::auth::actor::is_public;
 use aicockpit::startup::plain_routes;
-use app::auth::Role;
 use app::error::AppError;
 use axum::http::Method;
 use serde_json::{json, Value};
@@ -268,16 +267,7 @@ fn is_unauthenticated(body: &str) -> bool {
 async fn every_route_refuses_strangers() {
     let (app, name, _cleanup) = app_with_workspace("routes").await;
     let workspace = reference(&name).to_string();
-    app.auth
-        .add_user("mallory", PASSWORD, Role::Member)
-        .await
-        .unwrap();
-    let stranger_token = app
-        .auth
-        .issue_token(&app::auth::UserName::parse("mallory").unwrap(), "t")
-        .await
-        .unwrap();
-    let stranger = bearer_client(&stranger_token);
+    let stranger = app.member("mallory").await;
     // Never follow redirects: where a page sends an anonymous visitor is part of the check.
     let anonymous = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

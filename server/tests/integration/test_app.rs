@@ -89,6 +89,28 @@ impl TestApp {
         self.post(&format!("/api/files/{action}"), body).await
     }
 
+    /// A new member with an API token: a client that acts as them.
+    pub async fn member(&self, name: &str) -> reqwest::Client {
+        self.auth
+            .add_user(name, PASSWORD, Role::Member)
+            .await
+            .unwrap();
+        let user = app::auth::UserName::parse(name).unwrap();
+        bearer_client(&self.auth.issue_token(&user, "t").await.unwrap())
+    }
+
+    /// Shares `workspace` with `user` as `role` (`"Editor"`, `"Viewer"`), or ends the share
+    /// (`null`), as the test admin.
+    pub async fn share(
+        &self,
+        workspace: &str,
+        user: &str,
+        role: serde_json::Value,
+    ) -> reqwest::Response {
+        let body = serde_json::json!({ "workspace": workspace, "user": user, "role": role });
+        self.post("/api/workspaces/share", body).await
+    }
+
     /// `POST <path>` with JSON, as the test admin.
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.post(path, body).await
