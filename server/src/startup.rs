@@ -12,9 +12,7 @@ use app::service::{
     SharedWorkspaceService,
 };
 use app::{shell, App};
-use axum::http::Method;
 use axum::middleware;
-use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::{get_configuration, LeptosOptions};
@@ -33,13 +31,12 @@ use crate::auth::actor::{self, Authenticator};
 use crate::auth::audit::AuditLog;
 use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
 use crate::commands::{CommandRunner, CommandSettings};
-use crate::files::{self, FileManager, FileSettings};
-use crate::routes;
+use crate::files::{FileManager, FileSettings};
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
-use crate::terminal::{self, TerminalHub, TerminalSettings};
+use crate::terminal::{TerminalHub, TerminalSettings};
 use crate::workspaces::{relay_lifecycle_events, WorkspaceManager, WorkspaceSettings};
 
 /// Everything `serve` needs, independent of how it was configured.
@@ -322,66 +319,6 @@ pub fn page_paths() -> Vec<String> {
         .collect()
 }
 
-/// A route beside the Leptos pages and server functions. The router is built from this
-/// table and the route-table test walks it, so no plain route escapes that test.
-pub struct PlainRoute {
-    pub path: &'static str,
-    pub methods: &'static [Method],
-    handler: MethodRouter<AppState>,
-}
-
-pub fn plain_routes() -> Vec<PlainRoute> {
-    vec![
-        PlainRoute {
-            path: app::components::live_updates::EVENTS_PATH,
-            methods: &[Method::GET],
-            handler: get(routes::events),
-        },
-        PlainRoute {
-            path: "/api/health",
-            methods: &[Method::GET],
-            handler: get(routes::health),
-        },
-        PlainRoute {
-            path: "/api/files/download",
-            methods: &[Method::GET],
-            handler: get(files::routes::download),
-        },
-        PlainRoute {
-            path: "/api/files/upload",
-            methods: &[Method::PUT],
-            handler: put(files::routes::upload),
-        },
-        PlainRoute {
-            path: app::ai::CHAT_PATH,
-            methods: &[Method::POST],
-            handler: post(ai::routes::chat),
-        },
-        PlainRoute {
-            path: "/api/agent/{owner}/{workspace}/{run}/events",
-            methods: &[Method::GET],
-            handler: get(ai::agent::routes::events),
-        },
-        PlainRoute {
-            path: "/api/agent/{owner}/{workspace}/{run}/transcript",
-            methods: &[Method::GET],
-            handler: get(ai::agent::routes::transcript),
-        },
-        PlainRoute {
-            path: ai::agent::mcp::PATH,
-            methods: &[Method::GET, Method::POST, Method::DELETE],
-            handler: get(ai::agent::mcp::serve)
-                .post(ai::agent::mcp::serve)
-                .delete(ai::agent::mcp::serve),
-        },
-        PlainRoute {
-            path: "/ws/terminal/{owner}/{workspace}/{terminal}",
-            methods: &[Method::GET, Method::DELETE],
-            handler: get(terminal::websocket::terminal).delete(terminal::websocket::close),
-        },
-    ]
-}
-
 fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -> Router {
     let routes = generate_route_list(App);
     let workspaces = state.workspaces.clone();
@@ -398,7 +335,7 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
         headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();
-    let plain = plain_routes()
+    let plain = crate::route_table::plain_routes()
         .into_iter()
         .fold(Router::new(), |router, route| {
             router.route(route.path, route.handler)

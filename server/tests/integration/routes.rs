@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use aicockpit::auth::actor::is_public;
-use aicockpit::startup::plain_routes;
+use aicockpit::route_table::plain_routes;
 use app::error::AppError;
 use axum::http::Method;
 use serde_json::{json, Value};
