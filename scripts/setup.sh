@@ -93,3 +93,20 @@ ensure_docker() {
   docker info >/dev/null 2>&1 || die "the Docker engine runs, but $(id -un) may not use it: \
 sudo usermod -aG docker $(id -un), sign in again, and run this again."
 }
+
+# restart_docker: stops the local Docker engine and starts it again the way ensure_docker
+# does (the engine-restart test uses it; CI runs on a machine of its own).
+restart_docker() {
+  if [ -d /run/systemd/system ]; then
+    as_root systemctl restart docker
+  else
+    as_root pkill -x dockerd || true
+    for _ in $(seq 1 60); do pgrep -x dockerd >/dev/null || break; sleep 0.5; done
+    as_root sh -c 'nohup dockerd >>/tmp/dockerd.log 2>&1 &'
+  fi
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 1
+  done
+  die "the Docker engine did not come back"
+}

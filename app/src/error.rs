@@ -14,6 +14,7 @@ pub enum Field {
     Image,
     Cpus,
     Memory,
+    Processes,
     UserName,
     Password,
 }

@@ -14,7 +14,7 @@ use crate::auth::{
 };
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
-use crate::model::{ImageChoice, Workspace, WorkspaceList, WorkspaceSpec};
+use crate::model::{ImageChoice, LimitBounds, Limits, Workspace, WorkspaceList, WorkspaceSpec};
 use crate::workspace_path::WorkspacePath;
 
 #[async_trait::async_trait]
@@ -51,6 +51,16 @@ pub trait WorkspaceService: Send + Sync + 'static {
         user: &str,
         role: Option<ShareRole>,
     ) -> Result<(), AppError>;
+    /// Changes a workspace's limits, on the running container too (no recreate); for its
+    /// owner and admins, within the server's maxima.
+    async fn set_limits(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        limits: Limits,
+    ) -> Result<Workspace, AppError>;
+    /// The server's default and maximum limits.
+    fn limit_bounds(&self) -> LimitBounds;
 }
 
 pub type SharedWorkspaceService = Arc<dyn WorkspaceService>;

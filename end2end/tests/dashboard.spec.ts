@@ -87,3 +87,27 @@ test('the dashboard fits a phone screen: the table scrolls inside its card', asy
   expect(pageWidth).toBeLessThanOrEqual(390);
   await expect(row(page, name).getByRole('button', { name: 'Stop' })).toBeAttached();
 });
+
+test('limits change on a running workspace, and an out-of-memory kill says what to do', async ({ page }) => {
+  const name = uniqueName('limits');
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await expect(status(page, name)).toHaveText('running');
+  const startedAt = docker('inspect', '-f', '{{.State.StartedAt}}', container(name)).trim();
+
+  await row(page, name).getByRole('button', { name: 'Limits' }).click();
+  const panel = page.getByRole('group', { name: /^Limits of / });
+  await panel.getByLabel('Memory (MiB)').fill('128');
+  await panel.getByLabel('Processes').fill('200');
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await expect(panel).toHaveCount(0);
+  await expect(row(page, name)).toContainText('128 MiB');
+  expect(docker('inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}', container(name)).trim())
+    .toBe(`${128 * 1024 * 1024} 200`);
+  expect(docker('inspect', '-f', '{{.State.StartedAt}}', container(name)).trim()).toBe(startedAt);
+
+  // A memory hog: the kernel kills it, and the dashboard says why and what to do.
+  expect(() => docker('exec', container(name), 'sh', '-c', 'x=aaaaaaaa; while true; do x=$x$x; done')).toThrow();
+  await expect(row(page, name).getByTestId('notice')).toContainText('raise its memory limit');
+});

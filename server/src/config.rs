@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use app::agent::ConfirmPolicy;
+use app::error::AppError;
+use app::model::{LimitBounds, Limits};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -15,6 +17,10 @@ use clap::{Args, Parser, Subcommand};
     about = "Self-hosted cockpit for containerized, AI-assisted development workspaces"
 )]
 pub struct Cli {
+    /// Log lines as `text` (for people) or `json` (one object per line, for collectors);
+    /// each names the request it belongs to (`x-request-id`).
+    #[arg(long, env = "AICOCKPIT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    pub log_format: String,
     #[command(flatten)]
     pub docker: DockerArgs,
     #[command(flatten)]
@@ -211,6 +217,14 @@ pub struct ServeArgs {
         global = true
     )]
     pub agent_policy_floor: ConfirmPolicy,
+    /// What a new workspace gets unless its creator chooses:
+    /// `cpus=1,memory=1024,processes=1024` (memory in MiB; any part may be left out).
+    #[arg(long, env = "AICOCKPIT_DEFAULT_LIMITS", value_parser = parse_limits, global = true)]
+    pub default_limits: Option<LimitOverrides>,
+    /// The most any workspace may have, same form as `--default-limits`
+    /// (e.g. `cpus=4,memory=8192`); unlimited by default.
+    #[arg(long, env = "AICOCKPIT_MAX_LIMITS", value_parser = parse_limits, global = true)]
+    pub max_limits: Option<LimitOverrides>,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,
@@ -219,6 +233,61 @@ pub struct ServeArgs {
         global = true
     )]
     pub site_root: PathBuf,
+}
+
+/// Workspace limits given on the command line; what is left out keeps its base value.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LimitOverrides {
+    pub cpus: Option<f64>,
+    pub memory_mib: Option<u64>,
+    pub processes: Option<u32>,
+}
+
+impl LimitOverrides {
+    /// `base` with these overrides, checked against the bounds every workspace has.
+    pub fn over(&self, base: Limits) -> Result<Limits, AppError> {
+        Limits::parse(
+            self.cpus.unwrap_or(base.cpus),
+            self.memory_mib.unwrap_or(base.memory_mib),
+            self.processes.unwrap_or(base.processes),
+        )
+    }
+}
+
+impl ServeArgs {
+    /// The configured defaults and maxima, the defaults within the maxima.
+    pub fn limit_bounds(&self) -> Result<LimitBounds, AppError> {
+        let built_in = LimitBounds::default();
+        let max = self.max_limits.unwrap_or_default().over(built_in.max)?;
+        let default = self
+            .default_limits
+            .unwrap_or_default()
+            .over(built_in.default)?;
+        default.within(&max)?;
+        Ok(LimitBounds { default, max })
+    }
+}
+
+fn parse_limits(text: &str) -> Result<LimitOverrides, String> {
+    let mut limits = LimitOverrides::default();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = part
+            .split_once('=')
+            .ok_or_else(|| format!("“{part}” is not key=value"))?;
+        let bad = || format!("“{value}” is not a number for {key}");
+        let value = value.trim();
+        match key.trim() {
+            "cpus" => limits.cpus = Some(value.parse().map_err(|_| bad())?),
+            "memory" => limits.memory_mib = Some(value.parse().map_err(|_| bad())?),
+            "processes" => limits.processes = Some(value.parse().map_err(|_| bad())?),
+            other => {
+                return Err(format!(
+                    "unknown limit “{other}”: use cpus, memory or processes"
+                ))
+            }
+        }
+    }
+    Ok(limits)
 }
 
 fn parse_policy(text: &str) -> Result<ConfirmPolicy, String> {
@@ -239,6 +308,26 @@ fn default_database() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_flags_override_what_they_name() {
+        let cli =
+            Cli::try_parse_from(["aicockpit", "--max-limits", "cpus=2, memory=4096"]).unwrap();
+        let max = cli.serve.max_limits.unwrap();
+        assert_eq!(
+            (max.cpus, max.memory_mib, max.processes),
+            (Some(2.0), Some(4096), None)
+        );
+        let bounds = cli.serve.limit_bounds().unwrap();
+        assert_eq!(bounds.max.processes, Limits::PROCESSES.1);
+        assert!(Cli::try_parse_from(["aicockpit", "--max-limits", "disk=1"]).is_err());
+        assert!(Cli::try_parse_from(["aicockpit", "--max-limits", "cpus=many"]).is_err());
+        let too_much = Cli::try_parse_from(["aicockpit", "--max-limits", "cpus=0.5"]).unwrap();
+        assert!(
+            too_much.serve.limit_bounds().is_err(),
+            "the defaults must fit under the maxima"
+        );
+    }
 
     #[test]
     fn defaults_to_loopback_and_serving() {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod files;
 pub mod images;
+pub mod metrics;
 pub mod route_table;
 pub mod routes;
 pub mod runtime;

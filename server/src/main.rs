@@ -25,12 +25,14 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if cli.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -45,6 +47,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         docker,
         serve: serve_args,
         command,
+        ..
     } = cli;
     let runtime = Arc::new(DockerRuntime::new(
         docker.docker_host.clone(),
@@ -82,12 +85,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::error::Error>> {
     let ai = ai_settings(&args)?;
+    let limits = args
+        .limit_bounds()
+        .map_err(|e| format!("workspace limits: {e}"))?;
     let config = ServeConfig {
         bind: args.bind,
         database: args.database,
         docker_timeout: docker.timeout(),
         docker_host: docker.docker_host,
         default_image: args.default_image.unwrap_or_else(dev::reference),
+        limits,
         site_root: args.site_root,
         terminals: TerminalSettings {
             idle_timeout: std::time::Duration::from_secs(args.terminal_idle_secs),

@@ -23,6 +23,11 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             handler: get(routes::events),
         },
         PlainRoute {
+            path: crate::metrics::PATH,
+            methods: &[Method::GET],
+            handler: get(crate::metrics::serve),
+        },
+        PlainRoute {
             path: "/api/health",
             methods: &[Method::GET],
             handler: get(routes::health),

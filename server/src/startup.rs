@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::model::LimitBounds;
 use app::service::{
     SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
     SharedWorkspaceService,
@@ -24,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::ai::agent::AgentManager;
 use crate::ai::{self, AiManager, AiSettings};
@@ -47,6 +50,8 @@ pub struct ServeConfig {
     pub docker_host: String,
     pub docker_timeout: Duration,
     pub default_image: String,
+    /// Workspace limits: what a new one gets, and the most any may have.
+    pub limits: LimitBounds,
     pub site_root: PathBuf,
     /// Where people reach the server, besides its address and localhost.
     pub public_url: Option<String>,
@@ -112,6 +117,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: ServeConfig) -> Result<Self, StartupError> {
+        // Before the first Docker call, so that it is counted.
+        crate::metrics::handle();
         let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
             config.docker_host.clone(),
             config.docker_timeout,
@@ -143,7 +150,10 @@ impl Application {
             WorkspaceManager::new(
                 runtime.clone(),
                 store.clone(),
-                WorkspaceSettings::new(config.default_image.clone()),
+                WorkspaceSettings {
+                    limits: config.limits,
+                    ..WorkspaceSettings::new(config.default_image.clone())
+                },
             )
             .announcing(events.clone()),
         );
@@ -151,12 +161,17 @@ impl Application {
             Ok(done) => tracing::info!(
                 adopted = done.adopted,
                 relinked = done.relinked,
+                updated = done.updated,
                 "reconciled with Docker"
             ),
             Err(e) => tracing::warn!(error = %e, "could not reconcile with Docker; continuing"),
         }
+        // Workspaces that should be running (a create cut short, a machine restarted).
+        if let Err(e) = manager.recover(None).await {
+            tracing::warn!(error = %e, "could not start the workspaces that should be running");
+        }
         let (changes, _) = broadcast::channel(64);
-        tokio::spawn(relay_lifecycle_events(runtime.clone(), changes.clone()));
+        tokio::spawn(relay_lifecycle_events(manager.clone(), changes.clone()));
 
         let listener =
             TcpListener::bind(config.bind)
@@ -357,7 +372,23 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
         ))
         .layer(middleware::from_fn_with_state(origins, origin::guard))
         .layer(middleware::from_fn(headers::security_headers))
+        // Outermost: refusals are timed too, and every log line of a request names it.
+        .layer(middleware::from_fn(crate::metrics::track_requests))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span every log line of a request is written in: its id (the client's or proxy's
+/// `x-request-id`, else a new one), method and path.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
 }
 
 /// Gzip for pages, scripts, styles, WASM and JSON (the IDE's bundle shrinks to a third);

@@ -1,4 +1,5 @@
-//! Workspace server functions: list, create, start, stop, delete, and the image choices.
+//! Workspace server functions: list, create, start, stop, delete, limits, and the image
+//! choices.
 //! Each is `POST /api/workspaces/<action>` with a JSON body, so scripts can call them too
 //! (with an API token). Workspaces are named `owner/name`.
 
@@ -7,7 +8,7 @@ use leptos::server_fn::codec::Json;
 
 use crate::auth::{Share, ShareRole, WorkspaceRef};
 use crate::error::AppError;
-use crate::model::{CreateWorkspaceRequest, ImageChoice, Workspace, WorkspaceList};
+use crate::model::{CreateWorkspaceRequest, ImageChoice, LimitBounds, Workspace, WorkspaceList};
 
 #[cfg(feature = "ssr")]
 use super::ssr::{actor, respond, workspaces};
@@ -50,6 +51,28 @@ pub async fn stop_workspace(workspace: WorkspaceRef) -> Result<(), AppError> {
 pub async fn delete_workspace(workspace: WorkspaceRef, keep_volume: bool) -> Result<(), AppError> {
     workspaces()?
         .delete(&actor()?, &workspace, keep_volume)
+        .await
+        .map_err(respond)
+}
+
+/// The limits a new workspace gets and the most any may have on this server.
+#[server(prefix = "/api/workspaces", endpoint = "limits", input = Json)]
+pub async fn workspace_limits() -> Result<LimitBounds, AppError> {
+    actor()?;
+    Ok(workspaces()?.limit_bounds())
+}
+
+/// Changes a workspace's CPU, memory and process limits while it runs.
+#[server(prefix = "/api/workspaces", endpoint = "set-limits", input = Json)]
+pub async fn set_workspace_limits(
+    workspace: WorkspaceRef,
+    cpus: f64,
+    memory_mib: u64,
+    processes: u32,
+) -> Result<Workspace, AppError> {
+    let limits = crate::model::Limits::parse(cpus, memory_mib, processes).map_err(respond)?;
+    workspaces()?
+        .set_limits(&actor()?, &workspace, limits)
         .await
         .map_err(respond)
 }

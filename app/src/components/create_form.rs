@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::workspaces::{create_workspace, list_images};
+use crate::api::workspaces::{create_workspace, list_images, workspace_limits};
 use crate::error::{AppError, Field};
 use crate::model::{format_memory, CreateWorkspaceRequest, Limits, WorkspaceName};
 
@@ -15,6 +15,8 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     let image = RwSignal::new(String::new());
     let cpus = RwSignal::new(Limits::DEFAULT.cpus.to_string());
     let memory = RwSignal::new(Limits::DEFAULT.memory_mib);
+    let processes = RwSignal::new(None::<u32>);
+    let bounds = Resource::new(|| (), |_| workspace_limits());
     let name_touched = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
     let created = RwSignal::new(None::<String>);
@@ -64,6 +66,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             image: image.get_untracked(),
             cpus: cpus.get_untracked().trim().parse().unwrap_or(f64::NAN),
             memory_mib: memory.get_untracked(),
+            processes: processes.get_untracked(),
         };
         match request.validate() {
             Ok(_) => {
@@ -72,6 +75,26 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             }
             Err(e) => server_error.set(Some(e)),
         }
+    };
+
+    // Start from the server's default limits.
+    Effect::new(move |_| {
+        if let Some(Ok(bounds)) = bounds.get() {
+            cpus.set(bounds.default.cpus.to_string());
+            memory.set(bounds.default.memory_mib);
+            processes.set(Some(bounds.default.processes));
+        }
+    });
+    let memory_choices = move || {
+        let limits = bounds.get().and_then(Result::ok).unwrap_or_default();
+        let mut choices: Vec<u64> = MEMORY_CHOICES
+            .into_iter()
+            .chain([limits.default.memory_mib])
+            .filter(|mib| *mib <= limits.max.memory_mib)
+            .collect();
+        choices.sort_unstable();
+        choices.dedup();
+        choices
     };
 
     // Default the image to the first one that is present on this machine.
@@ -180,7 +203,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                                 }
                             }
                         >
-                            {MEMORY_CHOICES
+                            {move || memory_choices()
                                 .into_iter()
                                 .map(|mib| {
                                     view! {

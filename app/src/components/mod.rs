@@ -4,6 +4,7 @@ pub mod agent;
 pub mod create_form;
 pub mod header;
 pub mod ide;
+pub mod limits_panel;
 pub mod live_updates;
 pub mod navigation;
 pub mod share_panel;

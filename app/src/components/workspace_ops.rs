@@ -53,6 +53,8 @@ pub struct WorkspaceOps {
     pub delete_files: RwSignal<bool>,
     /// The workspace whose sharing panel is open, if any.
     pub sharing: RwSignal<Option<String>>,
+    /// The workspace whose limits panel is open.
+    pub limits: RwSignal<Option<String>>,
     on_change: Callback<()>,
 }
 
@@ -64,6 +66,7 @@ impl WorkspaceOps {
             confirming: RwSignal::new(None),
             delete_files: RwSignal::new(false),
             sharing: RwSignal::new(None),
+            limits: RwSignal::new(None),
             on_change,
         }
     }
@@ -106,9 +109,10 @@ impl WorkspaceOps {
         });
     }
 
-    pub fn toggle_sharing(self, key: &str) {
-        self.sharing
-            .update(|open| *open = (open.as_deref() != Some(key)).then(|| key.to_owned()));
+    /// Closes the limits panel and reloads the list, after the limits changed.
+    pub fn limits_saved(self) {
+        self.limits.set(None);
+        self.on_change.run(());
     }
 
     pub fn toggle_confirmation(self, name: &str) {
@@ -116,4 +120,9 @@ impl WorkspaceOps {
         self.confirming
             .update(|open| *open = (open.as_deref() != Some(name)).then(|| name.to_owned()));
     }
+}
+
+/// Opens the panel of `key`, or closes it when it is the open one.
+pub fn toggle_panel(open: RwSignal<Option<String>>, key: &str) {
+    open.update(|open| *open = (open.as_deref() != Some(key)).then(|| key.to_owned()));
 }

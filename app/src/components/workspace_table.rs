@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 
+use super::limits_panel::LimitsPanel;
 use super::share_panel::SharePanel;
-use super::workspace_ops::{Op, WorkspaceOps};
+use super::workspace_ops::{toggle_panel, Op, WorkspaceOps};
 use crate::auth::Access;
 use crate::model::{format_age, format_memory, Workspace, WorkspaceList, WorkspaceStatus};
 
@@ -68,6 +69,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
         limits,
         created_at,
         started_at,
+        notice,
         ..
     } = workspace;
     let key = reference.to_string();
@@ -81,8 +83,22 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
             </button>
         }
     };
+    // Opens or closes one of the row's panels (sharing, limits).
+    let panel_button = |label: &'static str, panel: RwSignal<Option<String>>| {
+        let (key, open) = (key.clone(), key.clone());
+        view! {
+            <button
+                class="button"
+                aria-expanded=move || (panel.get().as_deref() == Some(open.as_str())).to_string()
+                on:click=move |_| toggle_panel(panel, &key)
+            >
+                {label}
+            </button>
+        }
+    };
     let href = format!("/workspaces/{reference}");
     let shared_ref = reference.clone();
+    let limits_ref = reference.clone();
     // Someone else's: say whose, and how it is shared.
     let shared = (access != Access::Owner).then(|| {
         let how = match access {
@@ -103,6 +119,9 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                 // A full page load: the IDE brings its own scripts.
                 <a href=href.clone() rel="external" title="Open the IDE">{name.to_string()}</a>
                 {shared}
+                {notice.map(|notice| view! {
+                    <p class="notice" role="status" data-testid="notice">{notice.message()}</p>
+                })}
             </th>
             <td>
                 <span class=format!("status status-{}", status.label()) data-testid="status">
@@ -121,19 +140,8 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                 })}
                 {(access.can_use() && status.can_start()).then(|| op_button("Start", Op::Start))}
                 {(access.can_use() && status.can_stop()).then(|| op_button("Stop", Op::Stop))}
-                {access.can_manage().then(|| {
-                    let key = key.clone();
-                    let open = key.clone();
-                    view! {
-                        <button
-                            class="button"
-                            aria-expanded=move || (ops.sharing.get().as_deref() == Some(open.as_str())).to_string()
-                            on:click=move |_| ops.toggle_sharing(&key)
-                        >
-                            "Share"
-                        </button>
-                    }
-                })}
+                {access.can_manage().then(|| panel_button("Share", ops.sharing))}
+                {access.can_manage().then(|| panel_button("Limits", ops.limits))}
                 {access.can_manage().then(|| view! {
                     <button
                         class="button danger-outline"
@@ -190,6 +198,20 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
             <tr class="confirm-row">
                 <td colspan="8">
                     <SharePanel workspace=shared_ref.clone() />
+                </td>
+            </tr>
+        </Show>
+        <Show when={
+            let key = key.clone();
+            move || ops.limits.get().as_deref() == Some(key.as_str())
+        }>
+            <tr class="confirm-row">
+                <td colspan="8">
+                    <LimitsPanel
+                        workspace=limits_ref.clone()
+                        limits
+                        on_saved=Callback::new(move |_| ops.limits_saved())
+                    />
                 </td>
             </tr>
         </Show>

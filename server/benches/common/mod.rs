@@ -45,6 +45,7 @@ pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<B
         docker_host: DOCKER.into(),
         docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
+        limits: Default::default(),
         site_root: "target/site".into(),
         public_url: None,
         tls: None,

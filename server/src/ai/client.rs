@@ -157,7 +157,17 @@ impl Provider {
     }
 
     /// Sends a request and checks its status, turning every failure into what to do.
+    /// Sends a request, counting it by provider and outcome.
     async fn send(&self, request: RequestBuilder) -> Result<Response, AiError> {
+        let result = self.send_once(request).await;
+        let outcome = if result.is_ok() { "ok" } else { "error" };
+        metrics::counter!("aicockpit_ai_requests_total",
+            "provider" => self.config.name.clone(), "outcome" => outcome)
+        .increment(1);
+        result
+    }
+
+    async fn send_once(&self, request: RequestBuilder) -> Result<Response, AiError> {
         let response = match tokio::time::timeout(self.timeout, request.send()).await {
             Err(_) => return Err(self.timed_out()),
             Ok(Err(e)) if e.is_timeout() => return Err(self.timed_out()),
@@ -295,7 +305,7 @@ async fn next_piece(
             }
             // A stream may end without `[DONE]` once the model said it finished; before
             // that, an end is a connection that broke, never a complete answer.
-            Ok(None) if reading.finished => return Ok(done(reading)),
+            Ok(None) if reading.finished => return Ok(done(reading, provider)),
             Ok(None) => {
                 return Err(broken(
                     "the connection closed before the answer was complete".into(),
@@ -306,7 +316,7 @@ async fn next_piece(
         };
         let data = event.data.trim();
         if data == "[DONE]" {
-            return Ok(done(reading));
+            return Ok(done(reading, provider));
         }
         if data.is_empty() {
             continue;
@@ -326,7 +336,17 @@ async fn next_piece(
     }
 }
 
-fn done(reading: &mut Reading) -> Piece {
+fn done(reading: &mut Reading, provider: &str) -> Piece {
+    if let Some(usage) = reading.usage {
+        for (kind, tokens) in [
+            ("prompt", usage.prompt_tokens),
+            ("completion", usage.completion_tokens),
+        ] {
+            metrics::counter!("aicockpit_ai_tokens_total",
+                "provider" => provider.to_owned(), "kind" => kind)
+            .increment(tokens);
+        }
+    }
     Piece::Done {
         usage: reading.usage,
         tool_calls: std::mem::take(&mut reading.calls).into_calls(),

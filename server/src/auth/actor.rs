@@ -96,9 +96,10 @@ fn forwarded_https(headers: &HeaderMap) -> bool {
 /// Pages send people to sign in (or to set-up on a new server) and back; the rest is 401.
 async fn refuse(auth: &AuthManager, method: &Method, uri: &Uri) -> Response {
     let path = uri.path();
-    let for_programs = ["/api/", "/ws/", "/mcp/"]
-        .iter()
-        .any(|p| path.starts_with(p));
+    let for_programs = path == crate::metrics::PATH
+        || ["/api/", "/ws/", "/mcp/"]
+            .iter()
+            .any(|p| path.starts_with(p));
     let is_page = method == Method::GET && !for_programs;
     if !is_page {
         return AppError::Unauthenticated.into_response();

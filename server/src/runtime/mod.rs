@@ -20,7 +20,8 @@ pub mod labels {
 }
 
 /// What a workspace container looks like, independent of the backend. The backend adds
-/// the fixed hardening (drop all capabilities, no-new-privileges, an init process).
+/// the fixed hardening (drop all capabilities, no-new-privileges, an init process) and
+/// restarts it when the engine restarts, unless it was stopped.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
     pub name: String,
@@ -33,7 +34,6 @@ pub struct ContainerSpec {
     pub limits: Limits,
     /// Capabilities added back after dropping all of them.
     pub capabilities: Vec<String>,
-    pub pids_limit: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,22 @@ pub struct ContainerDetails {
     /// Unix seconds of the last start.
     pub started_at: Option<i64>,
     pub limits: Option<Limits>,
+}
+
+/// A lifecycle change of a managed container, as the event stream reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleEvent {
+    /// The workspace id from the container's label.
+    pub workspace: Option<String>,
+    pub kind: LifecycleKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifecycleKind {
+    /// Created, started, stopped, removed…: what the dashboard shows changed.
+    Changed,
+    /// The kernel killed a process in the container for want of memory.
+    OutOfMemory,
 }
 
 /// Progress of an image pull, one line per layer update.
@@ -154,8 +170,11 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// All containers carrying the `io.aicockpit.managed` label, running or not.
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError>;
     async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError>;
+    /// Brings an existing container's changeable settings (limits, restart policy) in line
+    /// with `spec`, without recreating it.
+    async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError>;
     /// One item per lifecycle change of a managed container; ends or errs when the engine goes away.
-    fn lifecycle_events(&self) -> BoxStream<'static, Result<(), RuntimeError>>;
+    fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>>;
 
     /// Starts `spec` with a terminal in the container `id`.
     async fn open_tty(&self, id: &str, spec: &TtySpec) -> Result<TtySession, RuntimeError>;

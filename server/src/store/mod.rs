@@ -9,6 +9,7 @@ mod conversations;
 mod settings;
 mod shares;
 mod users;
+mod wanted;
 
 pub use agent_runs::StoredRun;
 pub use audit::AuditEntry;
@@ -20,7 +21,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use app::auth::UserName;
-use app::model::{Limits, WorkspaceName};
+use app::model::{Limits, Notice, WorkspaceName};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -63,6 +64,9 @@ pub struct WorkspaceRecord {
     pub volume: String,
     pub container_id: Option<String>,
     pub created_at: i64,
+    /// Whether it should be running: its last create, start or stop.
+    pub want_running: bool,
+    pub notice: Option<Notice>,
 }
 
 #[derive(Clone)]
@@ -98,8 +102,8 @@ impl Store {
 
     pub async fn insert(&self, record: &WorkspaceRecord) -> Result<(), StoreError> {
         let result = sqlx::query(
-            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, volume, container_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.owner.as_ref().map(|o| o.id))
@@ -107,9 +111,11 @@ impl Store {
         .bind(&record.image)
         .bind(record.limits.cpus)
         .bind(record.limits.memory_mib as i64)
+        .bind(record.limits.processes)
         .bind(&record.volume)
         .bind(&record.container_id)
         .bind(record.created_at)
+        .bind(record.want_running)
         .execute(&self.pool)
         .await;
         match result {
@@ -118,6 +124,17 @@ impl Store {
             }
             other => other.map(drop).map_err(StoreError::from),
         }
+    }
+
+    pub async fn set_limits(&self, id: &str, limits: Limits) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET cpus = ?, memory_mib = ?, processes = ? WHERE id = ?")
+            .bind(limits.cpus)
+            .bind(limits.memory_mib as i64)
+            .bind(limits.processes)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn set_container(&self, id: &str, container_id: &str) -> Result<(), StoreError> {
@@ -195,6 +212,7 @@ fn corrupt(error: impl ToString) -> StoreError {
 fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> {
     let name: String = row.try_get("name")?;
     let memory_mib: i64 = row.try_get("memory_mib")?;
+    let processes: i64 = row.try_get("processes")?;
     let owner_id: Option<i64> = row.try_get("owner_id")?;
     let owner_name: Option<String> = row.try_get("owner_name")?;
     let owner = match (owner_id, owner_name) {
@@ -212,10 +230,13 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> 
         limits: Limits {
             cpus: row.try_get("cpus")?,
             memory_mib: u64::try_from(memory_mib).map_err(corrupt)?,
+            processes: u32::try_from(processes).map_err(corrupt)?,
         },
         volume: row.try_get("volume")?,
         container_id: row.try_get("container_id")?,
         created_at: row.try_get("created_at")?,
+        want_running: row.try_get("want_running")?,
+        notice: wanted::notice(row)?,
     })
 }
 
@@ -233,10 +254,13 @@ pub(crate) mod tests {
             limits: Limits {
                 cpus: 0.5,
                 memory_mib: 256,
+                processes: 128,
             },
             volume: format!("vol-{name}"),
             container_id: None,
             created_at: 1,
+            want_running: true,
+            notice: None,
         }
     }
 
@@ -296,7 +320,8 @@ pub(crate) mod tests {
             found.limits,
             Limits {
                 cpus: 0.5,
-                memory_mib: 256
+                memory_mib: 256,
+                processes: 128
             }
         );
         assert_eq!(store.visible_to(bob).await.unwrap(), vec![bobs]);

@@ -1,6 +1,7 @@
 //! Relays Docker lifecycle events of managed containers to the browsers, reconnecting with
 //! backoff when the engine goes away. A notification is also sent on every disconnect, so
-//! pages re-check and show the outage (and again when Docker is back).
+//! pages re-check and show the outage (and again when Docker is back). When the engine is
+//! back, workspaces that should be running are brought back ([`WorkspaceManager::recover`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,39 +9,56 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::broadcast;
 
-use crate::runtime::ContainerRuntime;
+use super::WorkspaceManager;
+use crate::runtime::LifecycleKind;
+use crate::store::unix_now;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Runs until the process ends; spawn it once at start-up.
 pub async fn relay_lifecycle_events(
-    runtime: Arc<dyn ContainerRuntime>,
+    manager: Arc<WorkspaceManager>,
     changes: broadcast::Sender<()>,
 ) {
+    let runtime = manager.runtime.clone();
     let mut backoff = Duration::from_millis(500);
-    // Warn once per outage, not on every retry.
-    let mut failing = false;
+    // When the engine went away, until everything is recovered; warn once per outage.
+    let mut outage_since: Option<i64> = None;
     loop {
+        if let Some(since) = outage_since {
+            if runtime.ping().await.is_ok() {
+                match manager.recover(Some(since)).await {
+                    Ok(restarted) => {
+                        tracing::info!(restarted, "the container engine is back");
+                        outage_since = None;
+                    }
+                    Err(e) => tracing::debug!(error = %e, "cannot recover yet"),
+                }
+                let _ = changes.send(());
+            }
+        }
         let mut events = runtime.lifecycle_events();
         while let Some(event) = events.next().await {
             match event {
-                Ok(()) => {
+                Ok(event) => {
                     backoff = Duration::from_millis(500);
-                    failing = false;
+                    if let (LifecycleKind::OutOfMemory, Some(id)) = (event.kind, &event.workspace) {
+                        manager.note_out_of_memory(id).await;
+                    }
                     // No receivers is fine: nobody has the dashboard open.
                     let _ = changes.send(());
                 }
-                Err(e) if failing => {
+                Err(e) if outage_since.is_some() => {
                     tracing::debug!(error = %e, "Docker event stream still failing");
                     break;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "Docker event stream failed; retrying every few seconds");
-                    failing = true;
                     break;
                 }
             }
         }
+        outage_since.get_or_insert_with(unix_now);
         let _ = changes.send(());
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);

@@ -3,7 +3,9 @@
 //! actor and goes through the resolver, which applies the policy.
 
 mod events;
+mod limits;
 mod reconcile;
+mod recover;
 mod resolve;
 mod sharing;
 
@@ -12,9 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::{Actor, Share, ShareRole, UserName, WorkspaceRef};
-use app::error::{AppError, Field};
+use app::error::AppError;
 use app::model::{
-    ImageChoice, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec, WorkspaceStatus,
+    ImageChoice, LimitBounds, Limits, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec,
+    WorkspaceStatus,
 };
 use app::service::WorkspaceService;
 use futures::future::join_all;
@@ -53,7 +56,7 @@ pub struct WorkspaceSettings {
     pub default_image: String,
     /// `uid:gid` the workspace runs as.
     pub user: String,
-    pub pids_limit: i64,
+    pub limits: LimitBounds,
     pub stop_grace: Duration,
 }
 
@@ -62,7 +65,7 @@ impl WorkspaceSettings {
         Self {
             default_image: default_image.into(),
             user: WORKSPACE_USER.into(),
-            pids_limit: 1024,
+            limits: LimitBounds::default(),
             stop_grace: Duration::from_secs(10),
         }
     }
@@ -147,7 +150,6 @@ impl WorkspaceManager {
             labels,
             limits: record.limits,
             capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
-            pids_limit: self.settings.pids_limit,
         }
     }
 
@@ -180,11 +182,7 @@ impl WorkspaceManager {
             Err(RuntimeError::Conflict(_)) => {
                 return Err(AppError::NameTaken(workspace.to_string()))
             }
-            // Docker checks the CPU limit against the host ("Range of CPUs is from 0.01 to 2.00").
-            Err(RuntimeError::Refused(message)) if message.contains("CPUs") => {
-                return Err(AppError::invalid(Field::Cpus, message))
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(limits::refused(e)),
         };
         self.store.set_container(&record.id, &container_id).await?;
         if let Err(e) = self.runtime.start_container(&container_id).await {
@@ -235,6 +233,7 @@ fn shown(
         limits: record.limits,
         created_at: record.created_at,
         started_at,
+        notice: record.notice,
     }
 }
 
@@ -301,6 +300,7 @@ impl WorkspaceService for WorkspaceManager {
     }
 
     async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
+        spec.limits.within(&self.settings.limits.max)?;
         let workspace = WorkspaceRef::new(actor.name.clone(), spec.name.clone());
         let record = WorkspaceRecord {
             id: uuid::Uuid::new_v4().simple().to_string(),
@@ -314,6 +314,8 @@ impl WorkspaceService for WorkspaceManager {
             limits: spec.limits,
             container_id: None,
             created_at: unix_now(),
+            want_running: true,
+            notice: None,
         };
         self.store.insert(&record).await?;
         let launched = self.launch(&record, &workspace).await;
@@ -337,6 +339,7 @@ impl WorkspaceService for WorkspaceManager {
         let Resolved { record, .. } = self
             .act(actor, workspace, Action::Use, "workspace-start")
             .await?;
+        self.store.set_want_running(&record.id, true).await?;
         let result = match &record.container_id {
             Some(id) => self.runtime.start_container(id).await,
             None => Err(RuntimeError::NotFound("no container yet".into())),
@@ -352,6 +355,8 @@ impl WorkspaceService for WorkspaceManager {
         let Resolved { record, .. } = self
             .act(actor, workspace, Action::Use, "workspace-stop")
             .await?;
+        // First, so that a recovery running meanwhile does not start it again.
+        self.store.set_want_running(&record.id, false).await?;
         let Some(id) = record.container_id else {
             return Ok(());
         };
@@ -373,6 +378,8 @@ impl WorkspaceService for WorkspaceManager {
         let Resolved { record, .. } = self
             .act(actor, workspace, Action::Delete, "workspace-delete")
             .await?;
+        // A delete cut short must not be brought back to life at the next start.
+        self.store.set_want_running(&record.id, false).await?;
         let gone = |e: &RuntimeError| matches!(e, RuntimeError::NotFound(_));
         if let Some(id) = &record.container_id {
             tolerate(self.runtime.remove_container(id).await, gone)?;
@@ -428,6 +435,19 @@ impl WorkspaceService for WorkspaceManager {
         role: Option<ShareRole>,
     ) -> Result<(), AppError> {
         self.change_share(actor, workspace, user, role).await
+    }
+
+    async fn set_limits(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        limits: Limits,
+    ) -> Result<Workspace, AppError> {
+        self.change_limits(actor, workspace, limits).await
+    }
+
+    fn limit_bounds(&self) -> LimitBounds {
+        self.settings.limits
     }
 
     async fn images(&self) -> Result<Vec<ImageChoice>, AppError> {

@@ -1,16 +1,20 @@
 //! Start-up reconciliation of the store with Docker: containers AiCockpit made (found by
 //! label) but the store lost are adopted again; records whose container moved are updated.
 //! Records without a container stay and show as "missing" until started (which recreates
-//! the container on the same volume) or deleted.
+//! the container on the same volume) or deleted. Every container gets its record's limits
+//! and the current restart policy, so containers made by older versions come back after an
+//! engine restart too.
 
 use std::collections::HashMap;
+
+use futures::StreamExt;
 
 use app::auth::UserName;
 use app::error::AppError;
 use app::model::{Limits, WorkspaceName};
 
 use super::{volume_name, WorkspaceManager};
-use crate::runtime::{labels, RuntimeError};
+use crate::runtime::{labels, ContainerState, RuntimeError};
 use crate::store::{unix_now, Owner, WorkspaceRecord};
 
 /// What reconciliation changed, for the start-up log.
@@ -18,6 +22,7 @@ use crate::store::{unix_now, Owner, WorkspaceRecord};
 pub struct Reconciled {
     pub adopted: usize,
     pub relinked: usize,
+    pub updated: usize,
 }
 
 impl WorkspaceManager {
@@ -31,16 +36,21 @@ impl WorkspaceManager {
             .map(|r| (r.id.clone(), r))
             .collect();
         let mut done = Reconciled::default();
+        let mut to_update = Vec::new();
         for container in containers {
             let Some(id) = container.labels.get(labels::WORKSPACE) else {
                 continue;
             };
             match records.get(id) {
-                Some(record) if record.container_id.as_deref() != Some(container.id.as_str()) => {
-                    self.store.set_container(id, &container.id).await?;
-                    done.relinked += 1;
+                Some(record) => {
+                    if record.container_id.as_deref() != Some(container.id.as_str()) {
+                        self.store.set_container(id, &container.id).await?;
+                        done.relinked += 1;
+                    }
+                    if let Some(owner) = &record.owner {
+                        to_update.push((container.id, self.container_spec(record, &owner.name)));
+                    }
                 }
-                Some(_) => {}
                 None => {
                     let Some(name) = container
                         .labels
@@ -72,6 +82,8 @@ impl WorkspaceManager {
                         limits: details.limits.unwrap_or(Limits::DEFAULT),
                         container_id: Some(container.id.clone()),
                         created_at: unix_now(),
+                        want_running: details.info.state == ContainerState::Running,
+                        notice: None,
                     };
                     match self.store.insert(&record).await {
                         Ok(()) => done.adopted += 1,
@@ -82,6 +94,18 @@ impl WorkspaceManager {
                 }
             }
         }
+        done.updated = futures::stream::iter(to_update)
+            .map(|(id, spec)| async move {
+                let result = self.runtime.update_container(&id, &spec).await;
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, container = %id, "cannot update a container's settings");
+                }
+                result.is_ok()
+            })
+            .buffer_unordered(4)
+            .filter(|ok| std::future::ready(*ok))
+            .count()
+            .await;
         Ok(done)
     }
 

@@ -82,6 +82,7 @@ pub fn spec(name: &WorkspaceName, image: &str) -> WorkspaceSpec {
         limits: Limits {
             cpus: 0.5,
             memory_mib: 256,
+            processes: 1024,
         },
     }
 }

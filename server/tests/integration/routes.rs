@@ -97,6 +97,14 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             (json!({ "workspace": "W", "policy": "never" }), NotFound),
         ),
         ("/api/workspaces/images", (json!({}), Own)),
+        ("/api/workspaces/limits", (json!({}), Own)),
+        (
+            "/api/workspaces/set-limits",
+            (
+                json!({ "workspace": "W", "cpus": 0.5, "memory_mib": 256, "processes": 256 }),
+                NotFound,
+            ),
+        ),
         (
             "/api/workspaces/create",
             (
@@ -213,6 +221,7 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
         ((app::ai::CHAT_PATH, Method::POST), NotFound),
         (("/api/events", Method::GET), Own),
         (("/api/health", Method::GET), Own),
+        (("/metrics", Method::GET), Forbidden),
         (("/api/files/download", Method::GET), NotFound),
         (("/api/files/upload", Method::PUT), NotFound),
         (("/mcp/{owner}/{workspace}", Method::GET), NotFound),

@@ -217,6 +217,7 @@ async fn start(
         docker_host: docker_host.into(),
         docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
+        limits: Default::default(),
         site_root: "target/site".into(),
         public_url: None,
         tls: None,

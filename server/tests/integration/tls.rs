@@ -53,6 +53,7 @@ async fn https_is_served_with_secure_session_cookies() {
         docker_host: DOCKER_HOST.into(),
         docker_timeout: Duration::from_secs(60),
         default_image: "busybox".into(),
+        limits: Default::default(),
         site_root: "target/site".into(),
         public_url: None,
         tls: Some(tls),

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use app::model::Limits;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, HostConfig, Mount, MountType, MountVolumeOptions,
+    ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, EventMessage, HostConfig,
+    Mount, MountType, MountVolumeOptions, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, EventsOptions, ListContainersOptions, RemoveContainerOptions,
@@ -15,12 +16,13 @@ use futures::stream::{BoxStream, StreamExt};
 
 use super::DockerRuntime;
 use crate::runtime::{
-    labels, ContainerDetails, ContainerInfo, ContainerSpec, ContainerState, RuntimeError,
+    labels, ContainerDetails, ContainerInfo, ContainerSpec, ContainerState, LifecycleEvent,
+    LifecycleKind, RuntimeError,
 };
 
-/// The lifecycle actions that change what the dashboard shows.
-const LIFECYCLE_ACTIONS: [&str; 9] = [
-    "create", "start", "stop", "die", "destroy", "pause", "unpause", "restart", "rename",
+/// The lifecycle actions that change what the dashboard shows, and the kernel's OOM kill.
+const LIFECYCLE_ACTIONS: [&str; 10] = [
+    "create", "start", "stop", "die", "destroy", "pause", "unpause", "restart", "rename", "oom",
 ];
 
 fn managed_filter() -> HashMap<String, Vec<String>> {
@@ -30,11 +32,29 @@ fn managed_filter() -> HashMap<String, Vec<String>> {
     )])
 }
 
+/// The settings Docker can change on an existing container: the limits (swap capped at
+/// the memory limit) and a restart policy that brings a running workspace back after the
+/// engine restarts, but leaves a stopped one stopped.
+pub(super) fn update_body(spec: &ContainerSpec) -> ContainerUpdateBody {
+    let memory = (spec.limits.memory_mib * 1024 * 1024) as i64;
+    ContainerUpdateBody {
+        memory: Some(memory),
+        memory_swap: Some(memory),
+        nano_cpus: Some((spec.limits.cpus * 1e9).round() as i64),
+        pids_limit: Some(i64::from(spec.limits.processes)),
+        restart_policy: Some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+            maximum_retry_count: None,
+        }),
+        ..Default::default()
+    }
+}
+
 /// Hardened Docker settings for a workspace: all capabilities dropped but the listed ones,
 /// no privilege escalation, an init process as PID 1 (so `docker stop` is immediate), and
-/// CPU, memory and process-count limits. The only mount is the workspace's named volume.
+/// the changeable settings of [`update_body`]. The only mount is the workspace's named volume.
 pub(super) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
-    let memory = (spec.limits.memory_mib * 1024 * 1024) as i64;
+    let changeable = update_body(spec);
     let mount = Mount {
         target: Some(spec.mount_path.clone()),
         source: Some(spec.volume.clone()),
@@ -58,10 +78,11 @@ pub(super) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
             cap_drop: Some(vec!["ALL".to_owned()]),
             cap_add: Some(spec.capabilities.clone()),
             security_opt: Some(vec!["no-new-privileges:true".to_owned()]),
-            pids_limit: Some(spec.pids_limit),
-            memory: Some(memory),
-            memory_swap: Some(memory),
-            nano_cpus: Some((spec.limits.cpus * 1e9).round() as i64),
+            pids_limit: changeable.pids_limit,
+            memory: changeable.memory,
+            memory_swap: changeable.memory_swap,
+            nano_cpus: changeable.nano_cpus,
+            restart_policy: changeable.restart_policy,
             mounts: Some(vec![mount]),
             ..Default::default()
         }),
@@ -102,6 +123,15 @@ impl DockerRuntime {
             "stop container",
             self.timeout + grace,
             docker.stop_container(id, Some(options)),
+        )
+        .await
+    }
+
+    pub(super) async fn update(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        self.call(
+            "update container",
+            docker.update_container(id, update_body(spec)),
         )
         .await
     }
@@ -162,7 +192,7 @@ impl DockerRuntime {
             .ok_or_else(|| RuntimeError::Refused(format!("incomplete inspect of {id}")))
     }
 
-    pub(super) fn events(&self) -> BoxStream<'static, Result<(), RuntimeError>> {
+    pub(super) fn events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
         let docker = match self.client() {
             Ok(docker) => docker,
             Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
@@ -181,13 +211,28 @@ impl DockerRuntime {
         docker
             .events(Some(options))
             .map(move |event| {
-                event.map(|_| ()).map_err(|e| RuntimeError::Unavailable {
-                    address: address.clone(),
-                    detail: e.to_string(),
-                })
+                event
+                    .map(lifecycle_event)
+                    .map_err(|e| RuntimeError::Unavailable {
+                        address: address.clone(),
+                        detail: e.to_string(),
+                    })
             })
             .boxed()
     }
+}
+
+fn lifecycle_event(message: EventMessage) -> LifecycleEvent {
+    let kind = match message.action.as_deref() {
+        Some("oom") => LifecycleKind::OutOfMemory,
+        _ => LifecycleKind::Changed,
+    };
+    // Docker puts the container's labels among the event's attributes.
+    let workspace = message
+        .actor
+        .and_then(|actor| actor.attributes)
+        .and_then(|mut attributes| attributes.remove(labels::WORKSPACE));
+    LifecycleEvent { workspace, kind }
 }
 
 /// Docker's state names, the same in listings and inspections.
@@ -210,7 +255,12 @@ fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
     let limits = response.host_config.and_then(|host| {
         let cpus = host.nano_cpus? as f64 / 1e9;
         let memory_mib = (host.memory? / (1024 * 1024)) as u64;
-        Some(Limits { cpus, memory_mib })
+        let processes = u32::try_from(host.pids_limit?).ok()?;
+        Some(Limits {
+            cpus,
+            memory_mib,
+            processes,
+        })
     });
     Some(ContainerDetails {
         info: ContainerInfo {
@@ -247,9 +297,9 @@ mod tests {
             limits: Limits {
                 cpus: 1.5,
                 memory_mib: 512,
+                processes: 256,
             },
             capabilities: vec!["CHOWN".into()],
-            pids_limit: 256,
         }
     }
 
@@ -273,6 +323,35 @@ mod tests {
         assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
         assert_eq!(body.user.as_deref(), Some("1000:1000"));
         assert_eq!(body.hostname.as_deref(), Some("web"));
+        assert_eq!(
+            host.restart_policy.and_then(|p| p.name),
+            Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+            "a running workspace comes back after the engine restarts"
+        );
+    }
+
+    #[test]
+    fn events_name_their_workspace_and_the_oom_kill() {
+        let message = |action: &str| EventMessage {
+            action: Some(action.into()),
+            actor: Some(bollard::models::EventActor {
+                id: Some("c1".into()),
+                attributes: Some(HashMap::from([(
+                    labels::WORKSPACE.to_owned(),
+                    "w1".to_owned(),
+                )])),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            lifecycle_event(message("oom")),
+            LifecycleEvent {
+                workspace: Some("w1".into()),
+                kind: LifecycleKind::OutOfMemory
+            }
+        );
+        assert_eq!(lifecycle_event(message("die")).kind, LifecycleKind::Changed);
+        assert_eq!(lifecycle_event(EventMessage::default()).workspace, None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use futures::stream::BoxStream;
 
 use super::{
     ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, ExecProcess,
-    ExecSpec, PullProgress, RuntimeError, TtySession, TtySpec,
+    ExecSpec, LifecycleEvent, PullProgress, RuntimeError, TtySession, TtySpec,
 };
 
 /// How many container/volume removals may run at once.
@@ -81,10 +81,13 @@ impl DockerRuntime {
         after: Duration,
         call: impl Future<Output = Result<T, BollardError>>,
     ) -> Result<T, RuntimeError> {
-        match tokio::time::timeout(after, call).await {
+        let started = std::time::Instant::now();
+        let result = match tokio::time::timeout(after, call).await {
             Ok(result) => result.map_err(|e| self.map_error(e)),
             Err(_) => Err(RuntimeError::Timeout { operation, after }),
-        }
+        };
+        crate::metrics::record_docker_call(operation, started, &result);
+        result
     }
 
     fn map_error(&self, error: BollardError) -> RuntimeError {
@@ -151,7 +154,11 @@ impl ContainerRuntime for DockerRuntime {
         DockerRuntime::inspect(self, id).await
     }
 
-    fn lifecycle_events(&self) -> BoxStream<'static, Result<(), RuntimeError>> {
+    async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError> {
+        self.update(id, spec).await
+    }
+
+    fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
         self.events()
     }
 

@@ -1,0 +1,106 @@
+//! Bringing workspaces back to what AiCockpit wants: after the container engine restarts
+//! (or at start-up), every workspace that should be running runs again, and the dashboard
+//! says why; an out-of-memory kill is recorded with what to do about it.
+
+use app::model::{Notice, NoticeKind, WorkspaceName};
+use futures::StreamExt;
+
+use super::WorkspaceManager;
+use crate::runtime::{ContainerState, RuntimeError};
+use crate::store::{unix_now, WorkspaceRecord};
+
+/// How many workspaces are started at once: the engine has just come back, and is busy.
+const CONCURRENT_STARTS: usize = 4;
+
+impl WorkspaceManager {
+    /// Starts every workspace that should be running and is not. With `outage_since` (when
+    /// the engine went away), those that were started again meanwhile — by us or by the
+    /// engine's restart policy — get a notice saying so. Returns how many were restarted.
+    pub async fn recover(&self, outage_since: Option<i64>) -> Result<usize, RuntimeError> {
+        let containers = self.runtime.list_managed().await?;
+        let wanted = match self.store.all().await {
+            Ok(records) => records,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the workspaces to recover");
+                return Ok(0);
+            }
+        };
+        let restarted = futures::stream::iter(wanted.into_iter().filter(|r| r.want_running))
+            .map(|record| {
+                let state = record
+                    .container_id
+                    .as_ref()
+                    .and_then(|id| containers.iter().find(|c| &c.id == id))
+                    .map(|c| c.state);
+                self.bring_back(record, state, outage_since)
+            })
+            .buffer_unordered(CONCURRENT_STARTS)
+            .filter(|restarted| std::future::ready(*restarted))
+            .count()
+            .await;
+        Ok(restarted)
+    }
+
+    /// Starts one workspace if it is not running; true when it was (re)started in the outage.
+    async fn bring_back(
+        &self,
+        record: WorkspaceRecord,
+        state: Option<ContainerState>,
+        outage_since: Option<i64>,
+    ) -> bool {
+        let name = record.name.clone();
+        let started = match (state, &record.container_id) {
+            (Some(ContainerState::Running | ContainerState::Restarting), Some(id)) => {
+                // Already up: did the engine start it again while we were away?
+                let since = outage_since.unwrap_or(i64::MAX);
+                match self.runtime.inspect(id).await {
+                    Ok(details) => details.started_at.is_some_and(|at| at >= since),
+                    Err(_) => false,
+                }
+            }
+            (Some(ContainerState::Removing), _) => false,
+            (Some(_), Some(id)) => match self.runtime.start_container(id).await {
+                Ok(()) | Err(RuntimeError::NotModified(_)) => true,
+                Err(e) => return failed(&name, e.to_string()),
+            },
+            // No container (removed behind our back, or a create cut short): make it again.
+            _ => match &record.owner {
+                Some(owner) => {
+                    let workspace = app::auth::WorkspaceRef::new(owner.name.clone(), name.clone());
+                    match self.launch(&record, &workspace).await {
+                        Ok(_) => true,
+                        Err(e) => return failed(&name, e.to_string()),
+                    }
+                }
+                None => false,
+            },
+        };
+        if started && outage_since.is_some() {
+            let notice = Notice {
+                kind: NoticeKind::EngineRestarted,
+                at: unix_now(),
+            };
+            if let Err(e) = self.store.set_notice(&record.id, notice).await {
+                tracing::warn!(error = %e, workspace = %name, "cannot record a notice");
+            }
+            tracing::info!(workspace = %name, "running again after the container engine restarted");
+        }
+        started && outage_since.is_some()
+    }
+
+    /// Records that the kernel killed a process in the workspace `id` for want of memory.
+    pub async fn note_out_of_memory(&self, id: &str) {
+        let notice = Notice {
+            kind: NoticeKind::OutOfMemory,
+            at: unix_now(),
+        };
+        if let Err(e) = self.store.set_notice(id, notice).await {
+            tracing::warn!(error = %e, workspace = id, "cannot record an out-of-memory kill");
+        }
+    }
+}
+
+fn failed(name: &WorkspaceName, error: String) -> bool {
+    tracing::warn!(workspace = %name, %error, "could not start a workspace that should be running");
+    false
+}

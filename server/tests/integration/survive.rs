@@ -1,0 +1,248 @@
+//! Workspaces that survive: what should be running runs again (after a cut-short create, an
+//! outside stop, an engine restart), with a notice saying why; an out-of-memory kill is
+//! shown with what to do. The engine-restart test restarts the local Docker engine, so it
+//! runs on its own (`AICOCKPIT_TEST_RESTART_ENGINE=1`, which the test script sets).
+
+use std::time::Duration;
+
+use app::model::{NoticeKind, WorkspaceStatus};
+use bollard::models::{ContainerUpdateBody, RestartPolicy, RestartPolicyNameEnum};
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::test_app::{spawn_app, TestApp};
+
+/// The list entry of a workspace, as the dashboard receives it.
+async fn listed(app: &TestApp, name: &app::model::WorkspaceName) -> Value {
+    let list: Value = app.call("list", json!({})).await.json().await.unwrap();
+    list["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name.as_str())
+        .cloned()
+        .expect("listed")
+}
+
+/// Polls the list until `done` holds for the workspace's entry, for at most `within`.
+async fn wait_for(
+    app: &TestApp,
+    name: &app::model::WorkspaceName,
+    within: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let entry = listed(app, name).await;
+        if done(&entry) || tokio::time::Instant::now() > deadline {
+            return entry;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn restart_policy(name: &app::model::WorkspaceName) -> Option<RestartPolicyNameEnum> {
+    let inspected = raw_docker()
+        .inspect_container(&container(name), None)
+        .await
+        .unwrap();
+    inspected.host_config?.restart_policy?.name
+}
+
+#[tokio::test]
+async fn an_out_of_memory_kill_is_shown_with_what_to_do() {
+    let app = spawn_app().await;
+    let name = unique_name("oom");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let request = json!({ "request": { "name": name.as_str(), "image": app.image, "cpus": 0.5, "memory_mib": 64 } });
+    assert_eq!(app.call("create", request).await.status(), 200);
+
+    // A shell that doubles a string until the kernel kills it.
+    exec(
+        &name,
+        &["sh", "-c", "x=aaaaaaaa; while true; do x=$x$x; done"],
+    )
+    .await;
+
+    let entry = wait_for(&app, &name, Duration::from_secs(20), |w| {
+        !w["notice"].is_null()
+    })
+    .await;
+    assert_eq!(entry["notice"]["kind"], "OutOfMemory", "{entry}");
+    assert_eq!(entry["status"], "Running", "only the process was killed");
+    let page = app.get("/").await.text().await.unwrap();
+    assert!(
+        page.contains("ran out of memory") && page.contains("raise its memory limit"),
+        "the dashboard says what happened and what to do"
+    );
+
+    // A stop and start someone asks for clears it.
+    assert_eq!(app.call("stop", app.target(&name)).await.status(), 200);
+    assert_eq!(app.call("start", app.target(&name)).await.status(), 200);
+    assert!(listed(&app, &name).await["notice"].is_null());
+}
+
+#[tokio::test]
+async fn workspaces_that_should_run_are_started_again_and_stopped_ones_stay_stopped() {
+    let svc = service().await;
+    let (running, stopped) = (unique_name("want-run"), unique_name("want-stop"));
+    let _cleanup = Cleanup(vec![running.clone(), stopped.clone()]);
+    svc.create(spec(&running, &svc.image)).await.unwrap();
+    svc.create(spec(&stopped, &svc.image)).await.unwrap();
+    svc.stop(&stopped).await.unwrap();
+    // Stopped behind AiCockpit's back: it still should be running.
+    raw_docker()
+        .stop_container(&container(&running), None)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        svc.manager.recover(None).await.unwrap(),
+        0,
+        "no outage, no notice"
+    );
+    let list = svc.list().await.unwrap();
+    let status = |name| list.workspaces.iter().find(|w| &w.name == name).unwrap();
+    assert_eq!(status(&running).status, WorkspaceStatus::Running);
+    assert_eq!(status(&running).notice, None);
+    assert_eq!(status(&stopped).status, WorkspaceStatus::Stopped);
+}
+
+#[tokio::test]
+async fn a_create_cut_short_before_its_container_is_finished_at_the_next_start() {
+    let svc = service().await;
+    let name = unique_name("cut-short");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    svc.create(spec(&name, &svc.image)).await.unwrap();
+    // As if the server died between recording the workspace and making its container.
+    raw_docker()
+        .remove_container(
+            &container(&name),
+            Some(bollard::query_parameters::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await
+        .unwrap();
+
+    svc.manager.reconcile().await.unwrap();
+    svc.manager.recover(None).await.unwrap();
+    let list = svc.list().await.unwrap();
+    let entry = list.workspaces.iter().find(|w| w.name == name).unwrap();
+    assert_eq!(entry.status, WorkspaceStatus::Running);
+    let running = raw_docker()
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            all: true,
+            filters: Some(std::collections::HashMap::from([(
+                "name".to_owned(),
+                vec![container(&name)],
+            )])),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(running.len(), 1, "one container for one workspace");
+}
+
+#[tokio::test]
+async fn start_up_gives_older_containers_the_restart_policy() {
+    let (svc, name, _cleanup) = running_workspace("policy").await;
+    assert_eq!(
+        restart_policy(&name).await,
+        Some(RestartPolicyNameEnum::UNLESS_STOPPED)
+    );
+    // As a container made by an older version.
+    let none = ContainerUpdateBody {
+        restart_policy: Some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::NO),
+            maximum_retry_count: None,
+        }),
+        ..Default::default()
+    };
+    raw_docker()
+        .update_container(&container(&name), none)
+        .await
+        .unwrap();
+
+    let done = svc.manager.reconcile().await.unwrap();
+    assert!(done.updated >= 1, "{done:?}");
+    assert_eq!(
+        restart_policy(&name).await,
+        Some(RestartPolicyNameEnum::UNLESS_STOPPED)
+    );
+}
+
+#[tokio::test]
+async fn after_an_engine_restart_running_workspaces_run_again_and_say_so() {
+    if std::env::var_os("AICOCKPIT_TEST_RESTART_ENGINE").is_none() {
+        eprintln!(
+            "skipped: restarts the local Docker engine; the test script runs it on its own \
+             with AICOCKPIT_TEST_RESTART_ENGINE=1"
+        );
+        return;
+    }
+    let app = spawn_app().await;
+    let (running, stopped) = (unique_name("engine-run"), unique_name("engine-stop"));
+    let _cleanup = Cleanup(vec![running.clone(), stopped.clone()]);
+    for name in [&running, &stopped] {
+        assert_eq!(
+            app.call("create", app.create_request(name)).await.status(),
+            200
+        );
+    }
+    assert_eq!(app.call("stop", app.target(&stopped)).await.status(), 200);
+    let mut events = app.get("/api/events").await.bytes_stream();
+
+    let setup = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/setup.sh");
+    let restarted = tokio::process::Command::new("bash")
+        .args(["-c", &format!("source {setup} && restart_docker")])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        restarted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restarted.stderr)
+    );
+
+    let entry = wait_for(&app, &running, Duration::from_secs(60), |w| {
+        w["status"] == "Running" && !w["notice"].is_null()
+    })
+    .await;
+    assert_eq!(entry["status"], "Running", "{entry}");
+    let kind = NoticeKind::EngineRestarted;
+    assert_eq!(entry["notice"]["kind"], json!(kind), "{entry}");
+    let other = listed(&app, &stopped).await;
+    assert_eq!(
+        (other["status"].as_str(), &other["notice"]),
+        (Some("Stopped"), &Value::Null)
+    );
+    assert_eq!(exec(&running, &["echo", "back"]).await.trim(), "back");
+
+    // Browsers were told, and the event stream follows the new engine.
+    let mut told = 0;
+    while let Ok(Some(Ok(chunk))) =
+        tokio::time::timeout(Duration::from_millis(500), events.next()).await
+    {
+        told += String::from_utf8_lossy(&chunk)
+            .matches("data: changed")
+            .count();
+    }
+    assert!(told > 0, "pages were told of the outage and the recovery");
+    let stop = tokio::process::Command::new("docker")
+        .args(["stop", "-t", "1", &container(&running)])
+        .output();
+    let (_, announced) = tokio::join!(stop, async {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(Ok(chunk)) = events.next().await {
+                if String::from_utf8_lossy(&chunk).contains("data: changed") {
+                    return;
+                }
+            }
+        })
+        .await
+    });
+    assert!(announced.is_ok(), "events after the restart arrive too");
+}
