@@ -2,7 +2,8 @@
 -- running (set by create, start and stop), so it is brought back when the container engine
 -- comes back; and the last thing that happened to it unasked, shown on the dashboard until
 -- its next start or stop.
-ALTER TABLE workspaces ADD COLUMN want_running INTEGER NOT NULL DEFAULT 0;
+-- NULL until reconciliation learns it from the container of a workspace made before.
+ALTER TABLE workspaces ADD COLUMN want_running INTEGER;
 ALTER TABLE workspaces ADD COLUMN notice TEXT;
 ALTER TABLE workspaces ADD COLUMN notice_at INTEGER;
 -- The process limit becomes per workspace (it was one server setting, 1024).

@@ -75,7 +75,12 @@ fn describe() {
 /// Times every request under its route pattern (never the raw path, which would let any
 /// client add series).
 pub async fn track_requests(request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
+    // Any token is a method to HTTP: only the standard ones become labels.
+    const STANDARD: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+    let method = STANDARD
+        .into_iter()
+        .find(|m| *m == request.method().as_str())
+        .unwrap_or("other");
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -35,6 +35,7 @@ use crate::auth::audit::AuditLog;
 use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
 use crate::commands::{CommandRunner, CommandSettings};
 use crate::files::{FileManager, FileSettings};
+use crate::request_id;
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
@@ -374,21 +375,16 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
         .layer(middleware::from_fn(headers::security_headers))
         // Outermost: refusals are timed too, and every log line of a request names it.
         .layer(middleware::from_fn(crate::metrics::track_requests))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        // Handlers log their own failures, with what went wrong.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_failure(()),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(request_id::drop_unusual))
         .with_state(state)
-}
-
-/// The span every log line of a request is written in: its id (the client's or proxy's
-/// `x-request-id`, else a new one), method and path.
-fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
 }
 
 /// Gzip for pages, scripts, styles, WASM and JSON (the IDE's bundle shrinks to a third);

@@ -26,9 +26,13 @@ pub async fn list_images() -> Result<Vec<ImageChoice>, AppError> {
 
 #[server(prefix = "/api/workspaces", endpoint = "create", input = Json)]
 pub async fn create_workspace(request: CreateWorkspaceRequest) -> Result<Workspace, AppError> {
+    let mut request = request;
     let actor = actor()?;
+    let workspaces = workspaces()?;
+    let default = workspaces.limit_bounds().default;
+    request.processes.get_or_insert(default.processes);
     let spec = request.validate().map_err(respond)?;
-    workspaces()?.create(&actor, spec).await.map_err(respond)
+    workspaces.create(&actor, spec).await.map_err(respond)
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "start", input = Json)]

@@ -16,7 +16,8 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     let cpus = RwSignal::new(Limits::DEFAULT.cpus.to_string());
     let memory = RwSignal::new(Limits::DEFAULT.memory_mib);
     let processes = RwSignal::new(None::<u32>);
-    let bounds = Resource::new(|| (), |_| workspace_limits());
+    // In the browser only: the page renders the same on both sides, then takes them up.
+    let bounds = LocalResource::new(workspace_limits);
     let name_touched = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
     let created = RwSignal::new(None::<String>);

@@ -15,7 +15,7 @@ pub fn LimitsPanel(
     limits: Limits,
     on_saved: Callback<()>,
 ) -> impl IntoView {
-    let bounds = Resource::new(|| (), |_| workspace_limits());
+    let bounds = LocalResource::new(workspace_limits);
     let max = move || {
         bounds
             .get()

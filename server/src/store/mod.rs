@@ -235,7 +235,9 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> 
         volume: row.try_get("volume")?,
         container_id: row.try_get("container_id")?,
         created_at: row.try_get("created_at")?,
-        want_running: row.try_get("want_running")?,
+        want_running: row
+            .try_get::<Option<bool>, _>("want_running")?
+            .unwrap_or(false),
         notice: wanted::notice(row)?,
     })
 }

@@ -18,6 +18,26 @@ impl Store {
         Ok(())
     }
 
+    /// Takes `running` as the wanted state of a workspace made before it was recorded.
+    pub async fn learn_want_running(&self, id: &str, running: bool) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET want_running = ? WHERE id = ? AND want_running IS NULL")
+            .bind(running)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the workspace `id` should be running; `false` once it is deleted.
+    pub async fn wants_running(&self, id: &str) -> Result<bool, StoreError> {
+        let wanted: Option<Option<bool>> =
+            sqlx::query_scalar("SELECT want_running FROM workspaces WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(wanted.flatten().unwrap_or(false))
+    }
+
     pub async fn set_notice(&self, id: &str, notice: Notice) -> Result<(), StoreError> {
         sqlx::query("UPDATE workspaces SET notice = ?, notice_at = ? WHERE id = ?")
             .bind(notice.kind.as_str())
@@ -58,8 +78,34 @@ mod tests {
         let stored = &store.all().await.unwrap()[0];
         assert_eq!((stored.notice, stored.want_running), (Some(oom), true));
 
+        assert!(store.wants_running(&record.id).await.unwrap());
+
         store.set_want_running(&record.id, false).await.unwrap();
         let stored = &store.all().await.unwrap()[0];
         assert_eq!((stored.notice, stored.want_running), (None, false));
+        assert!(!store.wants_running(&record.id).await.unwrap());
+        assert!(!store.wants_running("gone").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_wanted_state_of_an_older_workspace_is_learned_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite")).await.unwrap();
+        let record = sample("old", None);
+        store.insert(&record).await.unwrap();
+        // As a row from before the column existed.
+        sqlx::query("UPDATE workspaces SET want_running = NULL")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(!store.wants_running(&record.id).await.unwrap());
+
+        store.learn_want_running(&record.id, true).await.unwrap();
+        assert!(store.wants_running(&record.id).await.unwrap());
+        store.learn_want_running(&record.id, false).await.unwrap();
+        assert!(
+            store.wants_running(&record.id).await.unwrap(),
+            "a known state is not overwritten"
+        );
     }
 }

@@ -26,15 +26,23 @@ pub async fn relay_lifecycle_events(
     let mut outage_since: Option<i64> = None;
     loop {
         if let Some(since) = outage_since {
-            if runtime.ping().await.is_ok() {
-                match manager.recover(Some(since)).await {
-                    Ok(restarted) => {
-                        tracing::info!(restarted, "the container engine is back");
-                        outage_since = None;
-                    }
-                    Err(e) => tracing::debug!(error = %e, "cannot recover yet"),
+            let recovered = match runtime.ping().await {
+                Ok(()) => manager.recover(Some(since)).await,
+                Err(e) => Err(e),
+            };
+            match recovered {
+                Ok(restarted) => {
+                    tracing::info!(restarted, "the container engine is back");
+                    outage_since = None;
+                    let _ = changes.send(());
                 }
-                let _ = changes.send(());
+                Err(e) => {
+                    // Not back yet (or busy): try again before following its events.
+                    tracing::debug!(error = %e, "cannot recover yet");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
             }
         }
         let mut events = runtime.lifecycle_events();

@@ -43,6 +43,8 @@ impl WorkspaceManager {
             };
             match records.get(id) {
                 Some(record) => {
+                    let running = container.state == ContainerState::Running;
+                    self.store.learn_want_running(id, running).await?;
                     if record.container_id.as_deref() != Some(container.id.as_str()) {
                         self.store.set_container(id, &container.id).await?;
                         done.relinked += 1;

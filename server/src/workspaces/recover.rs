@@ -13,9 +13,10 @@ use crate::store::{unix_now, WorkspaceRecord};
 const CONCURRENT_STARTS: usize = 4;
 
 impl WorkspaceManager {
-    /// Starts every workspace that should be running and is not. With `outage_since` (when
-    /// the engine went away), those that were started again meanwhile — by us or by the
-    /// engine's restart policy — get a notice saying so. Returns how many were restarted.
+    /// Starts every workspace that should be running and is not. Without `outage_since` (at
+    /// start-up, before anything else runs) a workspace recorded without its container is
+    /// made. With it (when the engine went away), those started again meanwhile — by us or
+    /// by the engine's restart policy — get a notice saying so; returns how many.
     pub async fn recover(&self, outage_since: Option<i64>) -> Result<usize, RuntimeError> {
         let containers = self.runtime.list_managed().await?;
         let wanted = match self.store.all().await {
@@ -49,6 +50,10 @@ impl WorkspaceManager {
         outage_since: Option<i64>,
     ) -> bool {
         let name = record.name.clone();
+        let still_wanted = || async {
+            // A stop or delete may have come in since the list was read.
+            matches!(self.store.wants_running(&record.id).await, Ok(true))
+        };
         let started = match (state, &record.container_id) {
             (Some(ContainerState::Running | ContainerState::Restarting), Some(id)) => {
                 // Already up: did the engine start it again while we were away?
@@ -59,12 +64,17 @@ impl WorkspaceManager {
                 }
             }
             (Some(ContainerState::Removing), _) => false,
-            (Some(_), Some(id)) => match self.runtime.start_container(id).await {
-                Ok(()) | Err(RuntimeError::NotModified(_)) => true,
-                Err(e) => return failed(&name, e.to_string()),
-            },
-            // No container (removed behind our back, or a create cut short): make it again.
-            _ => match &record.owner {
+            (Some(_), Some(id)) if still_wanted().await => {
+                match self.runtime.start_container(id).await {
+                    Ok(()) | Err(RuntimeError::NotModified(_)) => true,
+                    Err(e) => return failed(&name, e.to_string()),
+                }
+            }
+            (Some(_), _) => false,
+            // No container: a create cut short. Made again only at start-up, when no create
+            // can be under way; later it shows as missing until someone starts it.
+            (None, _) if outage_since.is_some() || !still_wanted().await => false,
+            (None, _) => match &record.owner {
                 Some(owner) => {
                     let workspace = app::auth::WorkspaceRef::new(owner.name.clone(), name.clone());
                     match self.launch(&record, &workspace).await {

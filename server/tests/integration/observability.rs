@@ -25,6 +25,12 @@ async fn metrics_show_workspaces_requests_docker_and_ai_to_admins_only() {
     let (workspace, _cleanup) = workspace(&app).await;
     let (status, _) = chat(&app, question(&workspace, "stream-ok")).await;
     assert_eq!(status, 200);
+    let odd = reqwest::Method::from_bytes(b"MADEUP").unwrap();
+    app.client
+        .request(odd, format!("{}/api/health", app.base))
+        .send()
+        .await
+        .unwrap();
 
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), 200);
@@ -64,6 +70,10 @@ async fn metrics_show_workspaces_requests_docker_and_ai_to_admins_only() {
         !text.contains(&workspace),
         "no workspace names or raw paths in labels"
     );
+    assert!(
+        !text.contains("MADEUP"),
+        "a made-up method does not become a label"
+    );
 
     let member = app.member("metrics-member").await;
     let refused = member
@@ -95,4 +105,14 @@ async fn every_answer_names_its_request() {
     assert_eq!(traced.headers()["x-request-id"], "from-the-proxy-42");
     let body: Value = traced.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+
+    // Not an id: replaced, so it cannot be written into the log.
+    let forged = app
+        .client
+        .get(format!("{}/api/health", app.base))
+        .header("x-request-id", "x\" level=ERROR msg=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.headers()["x-request-id"].len(), 36);
 }

@@ -147,6 +147,30 @@ async fn a_create_cut_short_before_its_container_is_finished_at_the_next_start()
 }
 
 #[tokio::test]
+async fn after_an_outage_a_missing_container_is_not_made_behind_a_create() {
+    let svc = service().await;
+    let name = unique_name("no-remake");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    svc.create(spec(&name, &svc.image)).await.unwrap();
+    raw_docker()
+        .remove_container(
+            &container(&name),
+            Some(bollard::query_parameters::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await
+        .unwrap();
+
+    // A create could be under way while the server runs: only start-up makes containers.
+    assert_eq!(svc.manager.recover(Some(0)).await.unwrap(), 0);
+    let list = svc.list().await.unwrap();
+    let entry = list.workspaces.iter().find(|w| w.name == name).unwrap();
+    assert_eq!(entry.status, WorkspaceStatus::Missing);
+}
+
+#[tokio::test]
 async fn start_up_gives_older_containers_the_restart_policy() {
     let (svc, name, _cleanup) = running_workspace("policy").await;
     assert_eq!(

@@ -255,7 +255,11 @@ fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
     let limits = response.host_config.and_then(|host| {
         let cpus = host.nano_cpus? as f64 / 1e9;
         let memory_mib = (host.memory? / (1024 * 1024)) as u64;
-        let processes = u32::try_from(host.pids_limit?).ok()?;
+        let processes = host
+            .pids_limit
+            .and_then(|limit| u32::try_from(limit).ok())
+            .filter(|limit| *limit > 0)
+            .unwrap_or(Limits::DEFAULT.processes);
         Some(Limits {
             cpus,
             memory_mib,
