@@ -231,6 +231,11 @@ async fn serve(
     let (in_workspace, mut present) = hub.presence().join(&workspace.record.id, user);
     let (in_terminal, mut attached) = hub.presence().join(&key, user);
     let mut sending = tokio::spawn(async move {
+        // One future for the whole connection: made again on every turn of the loop, it
+        // would drop an access change it had already taken from the channel whenever
+        // output arrived while it rechecked the account.
+        let lost_access = viewer.lost_access(&workspace);
+        tokio::pin!(lost_access);
         if !replay.is_empty()
             && to_browser
                 .send(Message::Binary(replay.into()))
@@ -263,7 +268,7 @@ async fn serve(
                     let _ = to_browser.send(Message::Close(Some(close))).await;
                     return;
                 }
-                message = viewer.lost_access(&workspace) => {
+                message = &mut lost_access => {
                     let _ = to_browser.send(control(&Control::Error { message })).await;
                     let _ = to_browser.close().await;
                     return;
