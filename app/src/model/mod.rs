@@ -8,6 +8,12 @@ use std::fmt;
 use crate::auth::{Access, UserName, WorkspaceRef};
 use crate::error::{AppError, Field};
 
+mod limits;
+mod notice;
+
+pub use limits::{LimitBounds, Limits};
+pub use notice::{format_clock, Notice, NoticeKind};
+
 /// A workspace name: a DNS label (RFC 1123), so it can become a container name, a volume
 /// name and, later, a host name for preview URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,117 +71,6 @@ impl From<WorkspaceName> for String {
 impl fmt::Display for WorkspaceName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-/// CPU, memory and process limits of a workspace container; all three can be changed
-/// while it runs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Limits {
-    /// Number of CPUs (fractions allowed), enforced through CFS quota.
-    pub cpus: f64,
-    /// Memory limit in MiB; swap is capped at the same value.
-    pub memory_mib: u64,
-    /// How many processes and threads may exist at once (a fork bomb stops there).
-    #[serde(default = "default_processes")]
-    pub processes: u32,
-}
-
-fn default_processes() -> u32 {
-    Limits::DEFAULT.processes
-}
-
-impl Limits {
-    pub const CPUS: (f64, f64) = (0.1, 64.0);
-    pub const MEMORY_MIB: (u64, u64) = (64, 256 * 1024);
-    pub const PROCESSES: (u32, u32) = (32, 65_536);
-    pub const DEFAULT: Limits = Limits {
-        cpus: 1.0,
-        memory_mib: 1024,
-        processes: 1024,
-    };
-
-    pub fn parse(cpus: f64, memory_mib: u64, processes: u32) -> Result<Self, AppError> {
-        let (min_cpu, max_cpu) = Self::CPUS;
-        if !cpus.is_finite() || !(min_cpu..=max_cpu).contains(&cpus) {
-            return Err(AppError::invalid(
-                Field::Cpus,
-                format!("CPUs must be between {min_cpu} and {max_cpu}."),
-            ));
-        }
-        let (min_mem, max_mem) = Self::MEMORY_MIB;
-        if !(min_mem..=max_mem).contains(&memory_mib) {
-            return Err(AppError::invalid(
-                Field::Memory,
-                format!("Memory must be between {min_mem} and {max_mem} MiB."),
-            ));
-        }
-        let (min_proc, max_proc) = Self::PROCESSES;
-        if !(min_proc..=max_proc).contains(&processes) {
-            return Err(AppError::invalid(
-                Field::Processes,
-                format!("Processes must be between {min_proc} and {max_proc}."),
-            ));
-        }
-        Ok(Self {
-            cpus,
-            memory_mib,
-            processes,
-        })
-    }
-
-    /// Checks these limits against the server's maxima, naming the first one exceeded.
-    pub fn within(&self, max: &Limits) -> Result<(), AppError> {
-        if self.cpus > max.cpus {
-            return Err(AppError::invalid(
-                Field::Cpus,
-                format!(
-                    "This server allows at most {} CPUs per workspace.",
-                    max.cpus
-                ),
-            ));
-        }
-        if self.memory_mib > max.memory_mib {
-            return Err(AppError::invalid(
-                Field::Memory,
-                format!(
-                    "This server allows at most {} of memory per workspace.",
-                    format_memory(max.memory_mib)
-                ),
-            ));
-        }
-        if self.processes > max.processes {
-            return Err(AppError::invalid(
-                Field::Processes,
-                format!(
-                    "This server allows at most {} processes per workspace.",
-                    max.processes
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// The limits a new workspace starts with and the most any workspace may have, as the
-/// server is configured.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LimitBounds {
-    pub default: Limits,
-    pub max: Limits,
-}
-
-impl Default for LimitBounds {
-    /// The built-in defaults, and no maximum beyond what any limit allows.
-    fn default() -> Self {
-        Self {
-            default: Limits::DEFAULT,
-            max: Limits {
-                cpus: Limits::CPUS.1,
-                memory_mib: Limits::MEMORY_MIB.1,
-                processes: Limits::PROCESSES.1,
-            },
-        }
     }
 }
 
@@ -278,58 +173,6 @@ pub struct Workspace {
     pub notice: Option<Notice>,
 }
 
-/// Something that happened to a workspace unasked, shown until its next start or stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    pub kind: NoticeKind,
-    /// Unix seconds.
-    pub at: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NoticeKind {
-    /// The container engine restarted, and AiCockpit (or the engine) started it again.
-    EngineRestarted,
-    /// The kernel killed a process in it for want of memory.
-    OutOfMemory,
-}
-
-impl NoticeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::EngineRestarted => "engine-restarted",
-            Self::OutOfMemory => "out-of-memory",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::EngineRestarted, Self::OutOfMemory]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-    }
-}
-
-impl Notice {
-    /// What to tell the user, with what to do where there is something to do.
-    pub fn message(&self) -> String {
-        let at = format_clock(self.at);
-        match self.kind {
-            NoticeKind::EngineRestarted => {
-                format!("Restarted after the container engine restarted at {at}.")
-            }
-            NoticeKind::OutOfMemory => format!(
-                "A process ran out of memory at {at} and was killed: raise its memory limit."
-            ),
-        }
-    }
-}
-
-/// "10:42 UTC": the same text on the server and in the browser.
-pub fn format_clock(unix: i64) -> String {
-    let day = unix.rem_euclid(86_400);
-    format!("{:02}:{:02} UTC", day / 3_600, day % 3_600 / 60)
-}
-
 impl Workspace {
     pub fn reference(&self) -> WorkspaceRef {
         WorkspaceRef::new(self.owner.clone(), self.name.clone())
@@ -390,23 +233,6 @@ pub fn format_age(seconds: i64) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn notices_say_when_and_what_to_do() {
-        let at = 1_700_000_000 - 1_700_000_000 % 86_400 + 10 * 3_600 + 42 * 60 + 59;
-        let oom = Notice {
-            kind: NoticeKind::OutOfMemory,
-            at,
-        };
-        assert_eq!(
-            oom.message(),
-            "A process ran out of memory at 10:42 UTC and was killed: raise its memory limit."
-        );
-        for kind in [NoticeKind::EngineRestarted, NoticeKind::OutOfMemory] {
-            assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
-        }
-        assert_eq!(NoticeKind::parse("other"), None);
-    }
-
     fn name_error(raw: &str) -> String {
         WorkspaceName::parse(raw).unwrap_err().to_string()
     }
@@ -446,59 +272,6 @@ mod tests {
     fn deserializing_validates() {
         assert!(serde_json::from_str::<WorkspaceName>("\"ok-name\"").is_ok());
         assert!(serde_json::from_str::<WorkspaceName>("\"Bad Name\"").is_err());
-    }
-
-    #[test]
-    fn limits_are_bounded() {
-        assert!(Limits::parse(1.0, 1024, 512).is_ok());
-        assert_eq!(
-            Limits::parse(0.0, 1024, 512).unwrap_err().field(),
-            Some(Field::Cpus)
-        );
-        assert_eq!(
-            Limits::parse(f64::NAN, 1024, 512).unwrap_err().field(),
-            Some(Field::Cpus)
-        );
-        assert_eq!(
-            Limits::parse(1.0, 10, 512).unwrap_err().field(),
-            Some(Field::Memory)
-        );
-        assert_eq!(
-            Limits::parse(1.0, 1024, 1).unwrap_err().field(),
-            Some(Field::Processes)
-        );
-    }
-
-    #[test]
-    fn limits_above_the_server_maximum_name_the_limit() {
-        let max = Limits::parse(2.0, 4096, 2048).unwrap();
-        assert!(Limits::DEFAULT.within(&max).is_ok());
-        let over = |limits: Limits| limits.within(&max).unwrap_err();
-        let cpus = over(Limits {
-            cpus: 4.0,
-            ..Limits::DEFAULT
-        });
-        assert_eq!(cpus.field(), Some(Field::Cpus));
-        assert_eq!(
-            cpus.to_string(),
-            "This server allows at most 2 CPUs per workspace."
-        );
-        let memory = over(Limits {
-            memory_mib: 8192,
-            ..Limits::DEFAULT
-        });
-        assert_eq!(
-            memory.to_string(),
-            "This server allows at most 4 GiB of memory per workspace."
-        );
-        assert_eq!(
-            over(Limits {
-                processes: 4096,
-                ..Limits::DEFAULT
-            })
-            .field(),
-            Some(Field::Processes)
-        );
     }
 
     #[test]
