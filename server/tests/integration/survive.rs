@@ -42,6 +42,18 @@ async fn wait_for(
     }
 }
 
+/// Removes a workspace's container straight through Docker, as if it never was made.
+async fn remove_behind_our_back(name: &app::model::WorkspaceName) {
+    let force = bollard::query_parameters::RemoveContainerOptions {
+        force: true,
+        ..Default::default()
+    };
+    raw_docker()
+        .remove_container(&container(name), Some(force))
+        .await
+        .unwrap();
+}
+
 async fn restart_policy(name: &app::model::WorkspaceName) -> Option<RestartPolicyNameEnum> {
     let inspected = raw_docker()
         .inspect_container(&container(name), None)
@@ -116,16 +128,7 @@ async fn a_create_cut_short_before_its_container_is_finished_at_the_next_start()
     let _cleanup = Cleanup(vec![name.clone()]);
     svc.create(spec(&name, &svc.image)).await.unwrap();
     // As if the server died between recording the workspace and making its container.
-    raw_docker()
-        .remove_container(
-            &container(&name),
-            Some(bollard::query_parameters::RemoveContainerOptions {
-                force: true,
-                ..Default::default()
-            }),
-        )
-        .await
-        .unwrap();
+    remove_behind_our_back(&name).await;
 
     svc.manager.reconcile().await.unwrap();
     svc.manager.recover(None).await.unwrap();
@@ -152,16 +155,7 @@ async fn after_an_outage_a_missing_container_is_not_made_behind_a_create() {
     let name = unique_name("no-remake");
     let _cleanup = Cleanup(vec![name.clone()]);
     svc.create(spec(&name, &svc.image)).await.unwrap();
-    raw_docker()
-        .remove_container(
-            &container(&name),
-            Some(bollard::query_parameters::RemoveContainerOptions {
-                force: true,
-                ..Default::default()
-            }),
-        )
-        .await
-        .unwrap();
+    remove_behind_our_back(&name).await;
 
     // A create could be under way while the server runs: only start-up makes containers.
     assert_eq!(svc.manager.recover(Some(0)).await.unwrap(), 0);
