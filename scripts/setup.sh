@@ -30,10 +30,14 @@ ensure_apt() {
 }
 
 ensure_rust_tools() {
-  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    say "adding the wasm32-unknown-unknown target"
-    rustup target add wasm32-unknown-unknown
-  fi
+  # wasm32 for the browser half; musl for the static terminal holder copied into workspaces.
+  local target
+  for target in wasm32-unknown-unknown "$(uname -m)-unknown-linux-musl"; do
+    if ! rustup target list --installed | grep -qx "$target"; then
+      say "adding the $target target"
+      rustup target add "$target"
+    fi
+  done
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes 10-15 minutes, once)"
     # no_downloads: use the tools on PATH instead of fetching binaries at build time.

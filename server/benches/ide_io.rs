@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use aicockpit::runtime::TtyIo;
+use aicockpit::runtime::docker::{DockerRuntime, TtyIo};
 use aicockpit::terminal::websocket::shell_spec;
 use aicockpit::workspaces::WORKSPACE_USER;
 use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
@@ -49,7 +49,12 @@ async fn main() -> Result<(), Failure> {
 
 async fn run(app: &BenchApp, samples: usize, cat_mib: usize) -> Result<(), Failure> {
     let (base, http, authorization) = (&app.base, &app.http, &app.authorization);
-    let runtime = app.runtime.as_ref();
+    // The baseline: Docker's own TTY exec, straight to the engine.
+    let bare = DockerRuntime::new(
+        common::DOCKER,
+        Duration::from_secs(60),
+        Duration::from_secs(60),
+    );
     let container = app.container();
     let ws_url = format!(
         "{}/ws/terminal/{OWNER}/{WORKSPACE}/bench",
@@ -60,7 +65,7 @@ async fn run(app: &BenchApp, samples: usize, cat_mib: usize) -> Result<(), Failu
         .headers_mut()
         .insert("authorization", authorization.parse()?);
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-    let mut raw = runtime
+    let mut raw = bare
         .open_tty(&container, &shell_spec(WORKSPACE_USER))
         .await?
         .io;

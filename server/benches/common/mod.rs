@@ -17,7 +17,7 @@ use app::model::WorkspaceName;
 
 pub type Failure = Box<dyn std::error::Error>;
 
-const DOCKER: &str = "unix:///var/run/docker.sock";
+pub const DOCKER: &str = "unix:///var/run/docker.sock";
 pub const OWNER: &str = "bench";
 
 pub struct BenchApp {

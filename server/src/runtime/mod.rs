@@ -110,29 +110,9 @@ pub enum RuntimeError {
 
 pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
 
-/// A bidirectional byte stream: what a TTY process reads and writes.
-pub trait AsyncReadWrite: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
-pub type TtyIo = Box<dyn AsyncReadWrite>;
-
-/// An interactive process to start with a terminal inside a container.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TtySpec {
-    pub command: Vec<String>,
-    pub user: String,
-    pub working_dir: String,
-    pub env: Vec<String>,
-}
-
-/// A running TTY process: raw terminal bytes both ways, never demultiplexed.
-pub struct TtySession {
-    /// Identifies the process for resizing.
-    pub exec_id: String,
-    pub io: TtyIo,
-}
-
-/// A non-interactive process in a container. Its output is demultiplexed, which is safe
-/// without a terminal: every chunk carries a stream header.
+/// A process in a container, without a terminal of its own (terminals are held inside the
+/// container, see `terminal::holder`). Its output is demultiplexed, which is safe without a
+/// terminal: every chunk carries a stream header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecSpec {
     pub command: Vec<String>,
@@ -176,9 +156,8 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// One item per lifecycle change of a managed container; ends or errs when the engine goes away.
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>>;
 
-    /// Starts `spec` with a terminal in the container `id`.
-    async fn open_tty(&self, id: &str, spec: &TtySpec) -> Result<TtySession, RuntimeError>;
-    async fn resize_tty(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), RuntimeError>;
+    /// Unpacks the tar `archive` at `path` in the container `id`, running or not.
+    async fn copy_into(&self, id: &str, path: &str, archive: Bytes) -> Result<(), RuntimeError>;
     /// Starts `spec` without a terminal in the container `id`, feeding it `stdin` (then
     /// end-of-file) when given.
     async fn exec(

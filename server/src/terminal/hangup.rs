@@ -1,8 +1,8 @@
-//! Ending a terminal (or a tool's command) for good. Dropping the exec connection detaches
-//! the process but leaves it running in the container, so every session's processes carry
-//! a tag in their environment and ending the session signals every process that has it:
-//! the shell and whatever it started (an editor, a build), as the workspace user, HUP first
-//! and KILL for stragglers.
+//! Ending a terminal (or a tool's command) for good. Dropping the exec connection leaves its
+//! processes running in the container (a terminal's shell is even meant to outlive it, in
+//! the holder), so every session's processes carry a tag in their environment and ending
+//! the session signals every process that has it: the holder, the shell and whatever it
+//! started (an editor, a build), as the workspace user, HUP first and KILL for stragglers.
 
 use std::sync::Arc;
 
@@ -14,17 +14,19 @@ use crate::workspaces::MOUNT_PATH;
 /// The environment variable that tags a session's processes.
 pub const TAG_VARIABLE: &str = "AICOCKPIT_TERMINAL";
 
+// KILL goes only to the processes that got HUP: a new session with the same tag (the
+// terminal opened again at once) is not ended with the old one.
 const SCRIPT: &str = r#"
-signal() {
-  for dir in /proc/[0-9]*; do
-    if tr '\0' '\n' < "$dir/environ" 2>/dev/null | grep -qx "$1"; then
-      kill "-$2" "${dir#/proc/}" 2>/dev/null
-    fi
-  done
-}
-signal "$1" HUP
+hung=""
+for dir in /proc/[0-9]*; do
+  if tr '\0' '\n' < "$dir/environ" 2>/dev/null | grep -qx "$1"; then
+    kill -HUP "${dir#/proc/}" 2>/dev/null && hung="$hung ${dir#/proc/}"
+  fi
+done
+[ -n "$hung" ] || exit 0
 sleep 2
-signal "$1" KILL
+kill -KILL $hung 2>/dev/null
+exit 0
 "#;
 
 /// `AICOCKPIT_TERMINAL=<tag>`, for the session's environment.

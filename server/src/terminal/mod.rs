@@ -1,31 +1,36 @@
-//! Terminal sessions that outlive the browser: one TTY process per session, its recent
-//! output kept in a bounded scrollback, fanned out to any number of viewers. A session whose
-//! last viewer left is kept for a grace period, so a reload reattaches to the same shell.
+//! Terminal sessions that outlive the browser and the server: each shell is held inside its
+//! workspace container by the [`holder`], which the hub reaches over one exec per session;
+//! its recent output is kept in a bounded scrollback and fanned out to any number of
+//! viewers. A session whose last viewer left is kept for a grace period, so a reload
+//! reattaches to the same shell; after a server restart the holder replays its own copy.
 //!
 //! Memory stays bounded whatever the viewers do: output goes into the scrollback and a
 //! fixed-size broadcast channel; a viewer that falls behind is told it lagged (and can replay
 //! the scrollback) instead of holding output back for everyone.
 
 pub(crate) mod hangup;
+pub mod holder;
 pub mod presence;
-mod scrollback;
 pub mod websocket;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{broadcast, mpsc};
+use futures::StreamExt;
+use terminal_holder::protocol::{self, Decoder, Frame};
+use terminal_holder::scrollback::Scrollback;
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio_stream::wrappers::ReceiverStream;
 
-use crate::runtime::{ContainerRuntime, RuntimeError, TtySpec};
-use scrollback::Scrollback;
+use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec, RuntimeError};
 
 /// Chunks kept in flight per session before slow viewers are told they lagged.
 const OUTPUT_CHUNKS: usize = 256;
-const READ_CHUNK: usize = 16 * 1024;
+/// What the holder says on stderr when it cannot start is kept up to this size.
+const MAX_COMPLAINT: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct TerminalSettings {
@@ -46,14 +51,23 @@ impl Default for TerminalSettings {
     }
 }
 
+/// How a session's connection to its shell ended, as far as the server could tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// The shell exited with this status (128 + n: it was killed by signal n).
+    Exited(i32),
+    /// The holder could not start the session; what it said.
+    Failed(String),
+}
+
 struct Session {
-    exec_id: String,
     container: String,
     /// Marks the session's processes, to end them with it (see `hangup`).
     tag: String,
     scrollback: Mutex<Scrollback>,
     output: broadcast::Sender<Bytes>,
-    input: mpsc::Sender<Bytes>,
+    input: Input,
+    ending: watch::Receiver<Option<Ending>>,
     viewers: Mutex<usize>,
     /// The reader and writer; aborted with the session, which closes the terminal.
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -76,15 +90,33 @@ impl Drop for Session {
     }
 }
 
+/// What a viewer sends the shell: keystrokes and its window size, as holder frames.
+#[derive(Clone)]
+pub struct Input(mpsc::Sender<Bytes>);
+
+impl Input {
+    /// `false` once the session has ended.
+    pub async fn keys(&self, keys: &[u8]) -> bool {
+        let mut frame = Vec::with_capacity(protocol::HEADER + keys.len());
+        protocol::encode_into(&mut frame, protocol::INPUT, keys);
+        self.0.send(frame.into()).await.is_ok()
+    }
+
+    pub async fn resize(&self, rows: u16, cols: u16) -> bool {
+        let frame = Frame::Resize { rows, cols }.encode();
+        self.0.send(frame.into()).await.is_ok()
+    }
+}
+
 /// One viewer's handle on a session. Dropping it detaches the viewer.
 pub struct Attachment {
     /// The recent output to draw first.
     pub replay: Vec<u8>,
     /// Live output after the replay; `Closed` when the process ended.
     pub output: broadcast::Receiver<Bytes>,
-    /// Keystrokes for the process.
-    pub input: mpsc::Sender<Bytes>,
-    pub exec_id: String,
+    pub input: Input,
+    /// How it ended, set before `output` closes.
+    pub ending: watch::Receiver<Option<Ending>>,
     detach: Option<Detach>,
 }
 
@@ -106,6 +138,10 @@ struct HubInner {
     settings: TerminalSettings,
     presence: presence::Presence,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
+    /// Containers the holder was copied into since this server started.
+    installed: Mutex<HashSet<String>>,
+    /// Held while a session starts, per session key.
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Clone)]
@@ -118,35 +154,40 @@ impl TerminalHub {
             settings,
             presence: presence::Presence::default(),
             sessions: Mutex::new(HashMap::new()),
+            installed: Mutex::new(HashSet::new()),
+            gates: Mutex::new(HashMap::new()),
         }))
     }
 
-    /// Attaches to the session `key`, starting `spec` in `container` if it does not run.
+    /// Attaches to the session `key`: to the terminal `terminal` held in `container`,
+    /// started there with `shell` if it does not run.
     pub async fn attach(
         &self,
         key: &str,
         container: &str,
-        spec: &TtySpec,
+        terminal: &str,
+        shell: &ExecSpec,
     ) -> Result<Attachment, RuntimeError> {
-        let existing = self.0.sessions().get(key).cloned();
-        let session = match existing {
-            Some(session) => session,
-            None => {
-                let started = self.0.start(key, container, spec).await?;
-                self.0
-                    .sessions()
-                    .entry(key.to_owned())
-                    .or_insert(started)
-                    .clone()
+        // One start at a time per session: the holder serves one connection, so a second
+        // start would take the session from the first.
+        let gate = self.0.gate(key);
+        let session = {
+            let _starting = gate.lock().await;
+            let existing = self.0.sessions().get(key).cloned();
+            match existing {
+                Some(session) => Ok(session),
+                None => self.0.start(key, container, terminal, shell).await,
             }
         };
+        self.0.close_gate(key, gate);
+        let session = session?;
         *lock(&session.viewers) += 1;
         let (replay, output) = session.view();
         Ok(Attachment {
             replay,
             output,
             input: session.input.clone(),
-            exec_id: session.exec_id.clone(),
+            ending: session.ending.clone(),
             detach: Some(Detach {
                 hub: self.0.clone(),
                 key: key.to_owned(),
@@ -173,11 +214,6 @@ impl TerminalHub {
         Ok(details.info.state == crate::runtime::ContainerState::Running)
     }
 
-    /// The exit status of a session's process, once Docker has recorded it.
-    pub async fn exit_code(&self, exec_id: &str) -> Option<i64> {
-        self.0.runtime.exec_exit_code(exec_id).await.ok().flatten()
-    }
-
     /// Who has which workspace open.
     pub fn presence(&self) -> &presence::Presence {
         &self.0.presence
@@ -185,11 +221,6 @@ impl TerminalHub {
 
     pub fn user(&self) -> &str {
         &self.0.settings.user
-    }
-
-    /// Follows the viewer's window size.
-    pub async fn resize(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), RuntimeError> {
-        self.0.runtime.resize_tty(exec_id, rows, cols).await
     }
 
     /// Whether a session `key` is running.
@@ -218,43 +249,91 @@ impl HubInner {
         );
     }
 
+    fn gate(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        lock(&self.gates).entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Forgets the gate of `key` unless someone else waits at it.
+    fn close_gate(&self, key: &str, gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = lock(&self.gates);
+        // Ours and the map's: nobody else took it (they take it under this lock).
+        if Arc::strong_count(&gate) == 2 {
+            gates.remove(key);
+        }
+    }
+
+    /// Copies the holder into `container` once per server run: a container made again
+    /// has a new id.
+    async fn install(&self, container: &str) -> Result<(), RuntimeError> {
+        if lock(&self.installed).contains(container) {
+            return Ok(());
+        }
+        self.runtime
+            .copy_into(container, "/", holder::archive())
+            .await?;
+        lock(&self.installed).insert(container.to_owned());
+        Ok(())
+    }
+
+    /// Starts the session `key` (attaching to the holder's, or having it start one) and
+    /// lists it. Called with the key's gate held.
     async fn start(
         self: &Arc<Self>,
         key: &str,
         container: &str,
-        spec: &TtySpec,
+        terminal: &str,
+        shell: &ExecSpec,
     ) -> Result<Arc<Session>, RuntimeError> {
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let mut spec = spec.clone();
+        self.install(container).await?;
+        // The same tag for the same terminal, so a restarted server ends what an earlier
+        // one started.
+        let tag = format!("terminal-{terminal}");
+        let mut spec = shell.clone();
+        spec.command = holder::attach_command(terminal, &self.settings, &shell.command);
         spec.env.push(hangup::tag_entry(&tag));
-        let tty = self.runtime.open_tty(container, &spec).await?;
-        let (mut reader, mut writer) = tokio::io::split(tty.io);
+        let (frames, to_holder) = mpsc::channel::<Bytes>(64);
+        let stdin = ReceiverStream::new(to_holder).map(Ok).boxed();
+        let mut process = self.runtime.exec(container, &spec, Some(stdin)).await?;
         let (output, _) = broadcast::channel(OUTPUT_CHUNKS);
-        let (input, mut keystrokes) = mpsc::channel::<Bytes>(64);
+        let (ended, ending) = watch::channel(None);
 
         let session = Arc::new(Session {
-            exec_id: tty.exec_id,
             container: container.to_owned(),
             tag,
             scrollback: Mutex::new(Scrollback::new(self.settings.scrollback_bytes)),
             output: output.clone(),
-            input,
+            input: Input(frames),
+            ending,
             viewers: Mutex::new(0),
             tasks: Mutex::new(Vec::new()),
         });
+        // Listed before its reader runs, which unlists it when the shell ends.
+        self.sessions().insert(key.to_owned(), session.clone());
         let weak = Arc::downgrade(&session);
         let (hub, key) = (Arc::downgrade(self), key.to_owned());
         let reading = tokio::spawn(async move {
-            let mut buffer = vec![0u8; READ_CHUNK];
-            while let Ok(n) = reader.read(&mut buffer).await {
-                let Some(session) = weak.upgrade().filter(|_| n > 0) else {
-                    break;
+            let mut reader = HolderReader::default();
+            while let Some(next) = process.output.next().await {
+                let chunk = match next {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the connection to a terminal broke");
+                        break;
+                    }
                 };
-                let chunk = Bytes::copy_from_slice(&buffer[..n]);
-                let mut scrollback = lock(&session.scrollback);
-                scrollback.push(&chunk);
-                let _ = output.send(chunk);
+                let Some(session) = weak.upgrade() else {
+                    return;
+                };
+                let shown = reader.read(chunk, |bytes| {
+                    let mut scrollback = lock(&session.scrollback);
+                    scrollback.push(&bytes);
+                    let _ = output.send(bytes);
+                });
+                if !shown {
+                    break;
+                }
             }
+            let _ = ended.send(reader.ending());
             // The process ended: forget the session so the next attach starts anew.
             if let (Some(hub), Some(me)) = (hub.upgrade(), weak.upgrade()) {
                 let mut sessions = hub.sessions();
@@ -263,14 +342,7 @@ impl HubInner {
                 }
             }
         });
-        let writing = tokio::spawn(async move {
-            while let Some(keys) = keystrokes.recv().await {
-                if writer.write_all(&keys).await.is_err() {
-                    break;
-                }
-            }
-        });
-        *lock(&session.tasks) = vec![reading, writing];
+        *lock(&session.tasks) = vec![reading];
         Ok(session)
     }
 
@@ -301,6 +373,54 @@ impl HubInner {
                 self.hang_up(&session);
             }
         });
+    }
+}
+
+/// Turns what the holder's attach process prints into terminal output and an ending.
+#[derive(Default)]
+struct HolderReader {
+    decoder: Decoder,
+    ending: Option<Ending>,
+    /// Its stderr: why it could not start.
+    complaint: Vec<u8>,
+}
+
+impl HolderReader {
+    /// Hands on the output in `chunk`; `false` when the stream cannot be trusted any more.
+    fn read(&mut self, chunk: ExecChunk, mut show: impl FnMut(Bytes)) -> bool {
+        let bytes = match chunk {
+            ExecChunk::Stdout(bytes) => bytes,
+            ExecChunk::Stderr(bytes) => {
+                let room = MAX_COMPLAINT.saturating_sub(self.complaint.len());
+                self.complaint
+                    .extend_from_slice(&bytes[..bytes.len().min(room)]);
+                return true;
+            }
+        };
+        self.decoder.push(&bytes);
+        loop {
+            match self.decoder.next_frame() {
+                Ok(Some(Frame::Output(output))) => show(output.into()),
+                Ok(Some(Frame::Exit(code))) => self.ending = Some(Ending::Exited(code)),
+                Ok(Some(_)) => {}
+                Ok(None) => return true,
+                // Not the holder talking: the engine could not run it, and says why.
+                Err(_) => {
+                    self.complaint
+                        .extend_from_slice(&bytes[..bytes.len().min(MAX_COMPLAINT)]);
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn ending(self) -> Option<Ending> {
+        let complaint = String::from_utf8_lossy(&self.complaint).trim().to_owned();
+        match self.ending {
+            Some(ending) => Some(ending),
+            None if !complaint.is_empty() => Some(Ending::Failed(complaint)),
+            None => None,
+        }
     }
 }
 

@@ -23,16 +23,16 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::TerminalHub;
+use super::{Ending, TerminalHub};
 use crate::auth::policy::Action;
 use crate::auth::{AccessChange, AuthManager, Credential};
-use crate::runtime::{RuntimeError, TtySpec};
+use crate::runtime::{ExecSpec, RuntimeError};
 use crate::state::AppState;
 use crate::workspaces::{Resolved, Resolver, MOUNT_PATH};
 
 /// Starts bash when the image has it, else sh; a login shell in the workspace.
-pub fn shell_spec(user: &str) -> TtySpec {
-    TtySpec {
+pub fn shell_spec(user: &str) -> ExecSpec {
+    ExecSpec {
         command: vec![
             "/bin/sh".into(),
             "-c".into(),
@@ -101,14 +101,13 @@ pub async fn terminal(
         credential,
         actor,
     };
-    let key = session_key(&resolved, &terminal);
     let (tasks, shutdown) = (state.tasks.clone(), state.shutdown.clone());
     ws.on_upgrade(move |socket| {
         tasks.track_future(serve(
             socket,
             state.terminals,
             resolved,
-            key,
+            terminal,
             viewer,
             shutdown,
         ))
@@ -192,10 +191,11 @@ async fn serve(
     socket: WebSocket,
     hub: TerminalHub,
     workspace: Resolved,
-    key: String,
+    terminal: String,
     mut viewer: Viewer,
     shutdown: CancellationToken,
 ) {
+    let key = session_key(&workspace, &terminal);
     let (mut to_browser, mut from_browser) = socket.split();
     let name = workspace.reference.to_string();
     let attached = match workspace.container() {
@@ -204,7 +204,7 @@ async fn serve(
             "Nobody has this terminal open. As a viewer of {name} you watch the terminals its owner and editors open."
         )),
         Ok(container) => hub
-            .attach(&key, container, &shell_spec(hub.user()))
+            .attach(&key, container, &terminal, &shell_spec(hub.user()))
             .await
             .map_err(|e| explain(&name, e)),
         Err(e) => Err(e.to_string()),
@@ -225,7 +225,7 @@ async fn serve(
 
     let (resync_hub, resync_key) = (hub.clone(), key.clone());
     let container = workspace.record.container_id.clone().unwrap_or_default();
-    let (end_hub, end_exec) = (hub.clone(), attachment.exec_id.clone());
+    let (end_hub, ending) = (hub.clone(), attachment.ending.clone());
     let can_type = viewer.can_type.clone();
     let user = viewer.actor.name.as_str();
     let (in_workspace, mut present) = hub.presence().join(&workspace.record.id, user);
@@ -294,7 +294,8 @@ async fn serve(
                     }
                 }
                 Err(RecvError::Closed) => {
-                    let end = ended(&end_hub, &name, &container, &end_exec).await;
+                    let ending = ending.borrow().clone();
+                    let end = ended(&end_hub, &name, &container, ending).await;
                     let _ = to_browser.send(control(&end)).await;
                     let _ = to_browser.close().await;
                     return;
@@ -303,22 +304,16 @@ async fn serve(
         }
     });
     let input = attachment.input.clone();
-    let exec_id = attachment.exec_id.clone();
-    let resize_hub = hub.clone();
     let mut receiving = tokio::spawn(async move {
         while let Some(Ok(message)) = from_browser.next().await {
             let open = match message {
                 // A viewer watches: their keys and window size never reach the shell.
                 Message::Binary(_) | Message::Text(_) if !can_type.load(Ordering::Relaxed) => true,
-                Message::Binary(keys) => input.send(keys).await.is_ok(),
-                Message::Text(text) => {
-                    if let Ok(Control::Resize { rows, cols }) = serde_json::from_str(&text) {
-                        if let Err(e) = resize_hub.resize(&exec_id, rows, cols).await {
-                            tracing::debug!(error = %e, "terminal resize failed");
-                        }
-                    }
-                    true
-                }
+                Message::Binary(keys) => input.keys(&keys).await,
+                Message::Text(text) => match serde_json::from_str(&text) {
+                    Ok(Control::Resize { rows, cols }) => input.resize(rows, cols).await,
+                    _ => true,
+                },
                 Message::Close(_) => false,
                 _ => true,
             };
@@ -335,12 +330,18 @@ async fn serve(
     drop((in_workspace, in_terminal));
 }
 
-/// What the terminal shows when its shell is gone: the shell exited by itself, or the
-/// workspace stopped or disappeared under it (the shell then dies of a signal, status ≥ 128,
-/// a moment before Docker reports the container stopped).
-async fn ended(hub: &TerminalHub, name: &str, container: &str, exec_id: &str) -> Control {
-    if hub.exit_code(exec_id).await.is_some_and(|code| code < 128) {
-        return Control::Exit;
+/// What the terminal shows when its shell is gone: the shell exited by itself, the holder
+/// could not start it, or the workspace stopped or disappeared under it (the connection then
+/// ends without a status, or the shell dies of a signal, a moment before Docker reports the
+/// container stopped).
+async fn ended(hub: &TerminalHub, name: &str, container: &str, ending: Option<Ending>) -> Control {
+    match ending {
+        Some(Ending::Exited(code)) if code < 128 => return Control::Exit,
+        Some(Ending::Failed(reason)) => {
+            let message = format!("The terminal could not start in {name}: {reason}");
+            return Control::Error { message };
+        }
+        _ => {}
     }
     for _ in 0..10 {
         match hub.container_running(container).await {

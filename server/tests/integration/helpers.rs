@@ -49,11 +49,16 @@ pub fn volume(name: &WorkspaceName) -> String {
 }
 
 pub fn runtime() -> Arc<dyn ContainerRuntime> {
-    Arc::new(DockerRuntime::new(
+    Arc::new(docker_runtime())
+}
+
+/// The Docker runtime itself, for what only it offers (bare TTY execs).
+pub fn docker_runtime() -> DockerRuntime {
+    DockerRuntime::new(
         DOCKER_HOST,
         Duration::from_secs(60),
         Duration::from_secs(300),
-    ))
+    )
 }
 
 /// The BusyBox image, imported once per test run.

@@ -15,6 +15,7 @@ mod guard;
 mod helpers;
 mod http_api;
 mod images;
+mod killed;
 mod lifecycle;
 mod limits;
 mod live_updates;

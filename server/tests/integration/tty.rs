@@ -1,15 +1,16 @@
-//! Terminals in workspace containers through the runtime port: raw bytes in and out,
-//! resizing, and output bytes 0x00–0x02 passed through intact.
+//! Docker's bare TTY execs, which the IDE benchmark compares terminals with: raw bytes in
+//! and out, resizing, and output bytes 0x00–0x02 passed through intact.
 
 use std::time::Duration;
 
-use aicockpit::runtime::{TtySession, TtySpec};
+use aicockpit::runtime::docker::TtySession;
+use aicockpit::runtime::ExecSpec;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::*;
 
-pub fn sh() -> TtySpec {
-    TtySpec {
+pub fn sh() -> ExecSpec {
+    ExecSpec {
         command: vec!["sh".into()],
         user: "1000:1000".into(),
         working_dir: "/workspace".into(),
@@ -18,7 +19,7 @@ pub fn sh() -> TtySpec {
 }
 
 async fn shell(name: &app::model::WorkspaceName) -> TtySession {
-    runtime()
+    docker_runtime()
         .open_tty(&container(name), &sh())
         .await
         .expect("a terminal opens")
@@ -78,7 +79,7 @@ async fn input_reaches_the_shell_and_output_comes_back_raw() {
 async fn resizing_is_seen_by_the_shell() {
     let (_svc, name, _cleanup) = running_workspace("resize").await;
     let mut session = shell(&name).await;
-    runtime()
+    docker_runtime()
         .resize_tty(&session.exec_id, 37, 111)
         .await
         .unwrap();
@@ -88,7 +89,7 @@ async fn resizing_is_seen_by_the_shell() {
 
 #[tokio::test]
 async fn a_missing_container_is_a_clear_error() {
-    let missing = runtime()
+    let missing = docker_runtime()
         .open_tty("aicockpit-no-such-workspace", &sh())
         .await;
     assert!(matches!(

@@ -1,8 +1,11 @@
-//! Non-interactive processes on Docker: bollard's demultiplexed exec stream, with stdin
-//! copied in from a byte stream and closed at its end so the process sees end-of-file.
+//! Processes and files inside containers: bollard's demultiplexed exec stream, with stdin
+//! copied in from a byte stream and closed at its end so the process sees end-of-file; and
+//! archives unpacked into a container.
 
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use bollard::query_parameters::UploadToContainerOptions;
+use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::AsyncWriteExt;
 
@@ -88,5 +91,21 @@ impl DockerRuntime {
             Some(true) => None,
             _ => inspect.exit_code,
         })
+    }
+
+    pub(super) async fn copy_into(
+        &self,
+        container: &str,
+        path: &str,
+        archive: Bytes,
+    ) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        let options = UploadToContainerOptions {
+            path: path.to_owned(),
+            ..Default::default()
+        };
+        let upload =
+            docker.upload_to_container(container, Some(options), bollard::body_full(archive));
+        self.call("copy into container", upload).await
     }
 }

@@ -14,14 +14,16 @@ use std::time::Duration;
 
 use bollard::errors::Error as BollardError;
 use bollard::Docker;
+use bytes::Bytes;
 use tokio::sync::Semaphore;
 
 use futures::stream::BoxStream;
 
 use super::{
     ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, ExecProcess,
-    ExecSpec, LifecycleEvent, PullProgress, RuntimeError, TtySession, TtySpec,
+    ExecSpec, LifecycleEvent, PullProgress, RuntimeError,
 };
+pub use tty::{TtyIo, TtySession};
 
 /// How many container/volume removals may run at once.
 const TEARDOWN_CONCURRENCY: usize = 2;
@@ -162,12 +164,8 @@ impl ContainerRuntime for DockerRuntime {
         self.events()
     }
 
-    async fn open_tty(&self, id: &str, spec: &TtySpec) -> Result<TtySession, RuntimeError> {
-        DockerRuntime::open_tty(self, id, spec).await
-    }
-
-    async fn resize_tty(&self, exec_id: &str, rows: u16, cols: u16) -> Result<(), RuntimeError> {
-        DockerRuntime::resize_tty(self, exec_id, rows, cols).await
+    async fn copy_into(&self, id: &str, path: &str, archive: Bytes) -> Result<(), RuntimeError> {
+        DockerRuntime::copy_into(self, id, path, archive).await
     }
 
     async fn exec(

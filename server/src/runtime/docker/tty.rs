@@ -1,5 +1,6 @@
-//! Interactive TTY processes on Docker. The exec is created through bollard, but its
-//! stream is hijacked here (`POST /exec/{id}/start` with `Upgrade: tcp`) and handed over as
+//! Interactive TTY processes on Docker: the bare engine mechanism, which the IDE benchmark
+//! measures AiCockpit's terminals against (those run in the terminal holder, over a plain
+//! exec). The exec is created through bollard, but its stream is hijacked here (`POST /exec/{id}/start` with `Upgrade: tcp`) and handed over as
 //! raw bytes: bollard's output decoder takes TTY chunks that start with 0x00–0x02 for
 //! multiplexed-stream headers, which corrupts output and can freeze a session.
 
@@ -8,16 +9,29 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
 use super::DockerRuntime;
-use crate::runtime::{RuntimeError, TtyIo, TtySession, TtySpec};
+use crate::runtime::{ExecSpec, RuntimeError};
+
+/// A bidirectional byte stream: what a TTY process reads and writes.
+pub trait AsyncReadWrite: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
+pub type TtyIo = Box<dyn AsyncReadWrite>;
+
+/// A running TTY process: raw terminal bytes both ways, never demultiplexed.
+pub struct TtySession {
+    /// Identifies the process for resizing.
+    pub exec_id: String,
+    pub io: TtyIo,
+}
 
 /// Response heads are a few hundred bytes; anything longer is not Docker.
 const MAX_RESPONSE_HEAD: usize = 16 * 1024;
 
 impl DockerRuntime {
-    pub(super) async fn open_tty(
+    /// Starts `spec` with a terminal in the container.
+    pub async fn open_tty(
         &self,
         container: &str,
-        spec: &TtySpec,
+        spec: &ExecSpec,
     ) -> Result<TtySession, RuntimeError> {
         let docker = self.client()?;
         let options = CreateExecOptions {
@@ -49,7 +63,7 @@ impl DockerRuntime {
         })
     }
 
-    pub(super) async fn resize_tty(
+    pub async fn resize_tty(
         &self,
         exec_id: &str,
         rows: u16,

@@ -1,0 +1,95 @@
+//! The terminal holder (`server/holder`), built with the server and embedded in it, copied
+//! into a workspace container before its first terminal. It runs there as the workspace
+//! user and keeps each terminal's shell and recent output, so terminals outlive the
+//! server's connections to them: a server restart, even a kill, reattaches to the same shell.
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+use super::TerminalSettings;
+
+/// Where the holder lives in every workspace container (outside the user's volume).
+pub const PATH: &str = "/.aicockpit/holder";
+
+static BINARY: &[u8] = include_bytes!(env!("AICOCKPIT_HOLDER"));
+
+/// A tar archive that unpacks to [`PATH`] at `/`, readable and runnable by everyone.
+pub fn archive() -> Bytes {
+    static ARCHIVE: OnceLock<Bytes> = OnceLock::new();
+    ARCHIVE
+        .get_or_init(|| {
+            let mut builder = tar::Builder::new(Vec::new());
+            let entry = |kind: tar::EntryType, size: u64| {
+                let mut header = tar::Header::new_gnu();
+                header.set_entry_type(kind);
+                header.set_size(size);
+                header.set_mode(0o755);
+                header.set_uid(0);
+                header.set_gid(0);
+                header
+            };
+            let dir = PATH
+                .trim_start_matches('/')
+                .rsplit_once('/')
+                .map_or("", |d| d.0);
+            let mut header = entry(tar::EntryType::Directory, 0);
+            // Writing to memory cannot fail.
+            let _ = builder.append_data(&mut header, dir, std::io::empty());
+            let mut header = entry(tar::EntryType::Regular, BINARY.len() as u64);
+            let _ = builder.append_data(&mut header, PATH.trim_start_matches('/'), BINARY);
+            Bytes::from(builder.into_inner().unwrap_or_default())
+        })
+        .clone()
+}
+
+/// The command that attaches to the terminal `id`, starting `shell` in it when needed.
+pub fn attach_command(id: &str, settings: &TerminalSettings, shell: &[String]) -> Vec<String> {
+    let mut command: Vec<String> = vec![PATH.into(), "attach".into(), id.into()];
+    command.extend([
+        "--scrollback".into(),
+        settings.scrollback_bytes.to_string(),
+        "--idle".into(),
+        settings.idle_timeout.as_secs().max(1).to_string(),
+        "--".into(),
+    ]);
+    command.extend(shell.iter().cloned());
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_archive_holds_the_program_at_its_path() {
+        let archive = archive();
+        let mut reader = tar::Archive::new(&archive[..]);
+        let entries: Vec<(String, u32, u64)> = reader
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let path = e.path().unwrap().display().to_string();
+                (path, e.header().mode().unwrap(), e.header().size().unwrap())
+            })
+            .collect();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].0.trim_end_matches('/'), ".aicockpit");
+        assert_eq!(
+            entries[1],
+            (".aicockpit/holder".into(), 0o755, BINARY.len() as u64)
+        );
+        // A static ELF program, not an empty placeholder.
+        assert!(BINARY.starts_with(b"\x7fELF") && BINARY.len() > 100_000);
+    }
+
+    #[test]
+    fn the_shell_follows_the_holders_options() {
+        let settings = TerminalSettings::default();
+        let command = attach_command("main-1", &settings, &["/bin/sh".into()]);
+        assert_eq!(&command[..3], [PATH, "attach", "main-1"]);
+        assert_eq!(command[command.len() - 2..], ["--", "/bin/sh"]);
+        assert!(command.contains(&"600".to_owned()));
+    }
+}
