@@ -160,6 +160,7 @@ impl Application {
         );
         match manager.reconcile().await {
             Ok(done) => tracing::info!(
+                deleted = done.deleted,
                 adopted = done.adopted,
                 relinked = done.relinked,
                 updated = done.updated,
@@ -167,7 +168,8 @@ impl Application {
             ),
             Err(e) => tracing::warn!(error = %e, "could not reconcile with Docker; continuing"),
         }
-        // Workspaces that should be running (a create cut short, a machine restarted).
+        // Workspaces as they should be: running (a create cut short, a machine restarted) or
+        // stopped (a stop cut short).
         if let Err(e) = manager.recover(None).await {
             tracing::warn!(error = %e, "could not start the workspaces that should be running");
         }

@@ -6,6 +6,7 @@
 mod agent_runs;
 mod audit;
 mod conversations;
+mod deleting;
 mod settings;
 mod shares;
 mod users;
@@ -152,7 +153,7 @@ impl Store {
         name: &WorkspaceName,
     ) -> Result<Option<WorkspaceRecord>, StoreError> {
         let row = sqlx::query(&format!(
-            "{SELECT_WORKSPACES} WHERE u.name = ? AND w.name = ?"
+            "{SELECT_WORKSPACES} AND u.name = ? AND w.name = ?"
         ))
         .bind(owner.as_str())
         .bind(name.as_str())
@@ -173,8 +174,8 @@ impl Store {
     /// The workspaces a user owns or was given a share of.
     pub async fn visible_to(&self, user_id: i64) -> Result<Vec<WorkspaceRecord>, StoreError> {
         let rows = sqlx::query(&format!(
-            "{SELECT_WORKSPACES} WHERE w.owner_id = ?
-             OR w.id IN (SELECT workspace_id FROM shares WHERE user_id = ?)
+            "{SELECT_WORKSPACES} AND (w.owner_id = ?
+             OR w.id IN (SELECT workspace_id FROM shares WHERE user_id = ?))
              ORDER BY w.created_at, w.name"
         ))
         .bind(user_id)
@@ -202,8 +203,13 @@ impl Store {
     }
 }
 
-const SELECT_WORKSPACES: &str =
+/// Every workspace row, those being deleted included.
+const SELECT_ALL_WORKSPACES: &str =
     "SELECT w.*, u.name AS owner_name FROM workspaces w LEFT JOIN users u ON u.id = w.owner_id";
+/// The workspaces that exist for everyone: not those being deleted. Queries add `AND …`.
+const SELECT_WORKSPACES: &str =
+    "SELECT w.*, u.name AS owner_name FROM workspaces w LEFT JOIN users u ON u.id = w.owner_id
+     WHERE w.deleting IS NULL";
 
 fn corrupt(error: impl ToString) -> StoreError {
     StoreError::Corrupt(error.to_string())

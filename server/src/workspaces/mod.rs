@@ -3,6 +3,7 @@
 //! actor and goes through the resolver, which applies the policy.
 
 mod events;
+mod interrupted;
 mod limits;
 mod reconcile;
 mod recover;
@@ -378,17 +379,9 @@ impl WorkspaceService for WorkspaceManager {
         let Resolved { record, .. } = self
             .act(actor, workspace, Action::Delete, "workspace-delete")
             .await?;
-        // A delete cut short must not be brought back to life at the next start.
-        self.store.set_want_running(&record.id, false).await?;
-        let gone = |e: &RuntimeError| matches!(e, RuntimeError::NotFound(_));
-        if let Some(id) = &record.container_id {
-            tolerate(self.runtime.remove_container(id).await, gone)?;
-        }
-        if !keep_volume {
-            tolerate(self.runtime.remove_volume(&record.volume).await, gone)?;
-        }
-        self.store.delete(&record.id).await?;
-        Ok(())
+        // Recorded first: a delete cut short is finished at the next start, never undone.
+        self.store.begin_delete(&record.id, keep_volume).await?;
+        self.remove(&record, keep_volume).await
     }
 
     async fn describe(

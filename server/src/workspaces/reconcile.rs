@@ -20,6 +20,8 @@ use crate::store::{unix_now, Owner, WorkspaceRecord};
 /// What reconciliation changed, for the start-up log.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Reconciled {
+    /// Deletes a stopped server had left unfinished, finished.
+    pub deleted: usize,
     pub adopted: usize,
     pub relinked: usize,
     pub updated: usize,
@@ -28,6 +30,10 @@ pub struct Reconciled {
 impl WorkspaceManager {
     pub async fn reconcile(&self) -> Result<Reconciled, AppError> {
         let containers = self.runtime.list_managed().await?;
+        let mut done = Reconciled {
+            deleted: self.finish_deletes(&containers).await?,
+            ..Reconciled::default()
+        };
         let records: HashMap<String, WorkspaceRecord> = self
             .store
             .all()
@@ -35,7 +41,6 @@ impl WorkspaceManager {
             .into_iter()
             .map(|r| (r.id.clone(), r))
             .collect();
-        let mut done = Reconciled::default();
         let mut to_update = Vec::new();
         for container in containers {
             let Some(id) = container.labels.get(labels::WORKSPACE) else {

@@ -15,7 +15,7 @@ const CONCURRENT_STARTS: usize = 4;
 impl WorkspaceManager {
     /// Starts every workspace that should be running and is not. Without `outage_since` (at
     /// start-up, before anything else runs) a workspace recorded without its container is
-    /// made. With it (when the engine went away), those started again meanwhile — by us or
+    /// made, and one running that should not (a stop cut short) is stopped. With it (when the engine went away), those started again meanwhile — by us or
     /// by the engine's restart policy — get a notice saying so; returns how many.
     pub async fn recover(&self, outage_since: Option<i64>) -> Result<usize, RuntimeError> {
         let containers = self.runtime.list_managed().await?;
@@ -26,6 +26,12 @@ impl WorkspaceManager {
                 return Ok(0);
             }
         };
+        if outage_since.is_none() {
+            let stopped = self.stop_unwanted(&wanted, &containers).await;
+            if stopped > 0 {
+                tracing::info!(stopped, "stopped workspaces that were asked to stop");
+            }
+        }
         let restarted = futures::stream::iter(wanted.into_iter().filter(|r| r.want_running))
             .map(|record| {
                 let state = record

@@ -1,6 +1,7 @@
 //! The real server program killed with SIGKILL and started again on the same database:
 //! the workspace is still running with its files, and an open terminal reattaches to the
-//! same shell, its earlier output replayed.
+//! same shell, its earlier output replayed; a create or stop cut short is finished, never
+//! left half-done.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -57,25 +58,77 @@ async fn serve(database: &std::path::Path, image: &str) -> (Child, String) {
     (child, base)
 }
 
+/// A database with the test admin; their token.
+async fn prepare(database: &std::path::Path) -> String {
+    run(database, &["user", "add", OWNER, "--admin"], PASSWORD).await;
+    let token = run(database, &["user", "token", OWNER], "").await;
+    token.trim().lines().last().unwrap().trim().to_owned()
+}
+
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    action: &str,
+    body: Value,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/workspaces/{action}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn create_body(name: &app::model::WorkspaceName, image: &str) -> Value {
+    json!({ "request": { "name": name.as_str(), "image": image, "cpus": 1.0, "memory_mib": 256 } })
+}
+
+/// The listed entry of `name`, if listed.
+async fn listed(
+    client: &reqwest::Client,
+    base: &str,
+    name: &app::model::WorkspaceName,
+) -> Option<Value> {
+    let list: Value = post(client, base, "list", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    list["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name.as_str())
+        .cloned()
+}
+
+/// How many containers carry `name`'s container name.
+async fn containers_of(name: &app::model::WorkspaceName) -> usize {
+    let filters = std::collections::HashMap::from([("name".to_owned(), vec![container(name)])]);
+    let options = bollard::query_parameters::ListContainersOptions {
+        all: true,
+        filters: Some(filters),
+        ..Default::default()
+    };
+    raw_docker()
+        .list_containers(Some(options))
+        .await
+        .unwrap()
+        .len()
+}
+
 #[tokio::test]
 async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("app.db");
     let image = test_image().await;
-    run(&database, &["user", "add", OWNER, "--admin"], PASSWORD).await;
-    let token = run(&database, &["user", "token", OWNER], "").await;
-    let token = token.trim().lines().last().unwrap().trim().to_owned();
+    let token = prepare(&database).await;
     let client = bearer_client(&token);
     let name = unique_name("killed");
     let _cleanup = Cleanup(vec![name.clone()]);
 
     let (mut server, base) = serve(&database, &image).await;
-    let created = client
-        .post(format!("{base}/api/workspaces/create"))
-        .json(&json!({ "request": { "name": name.as_str(), "image": image, "cpus": 1.0, "memory_mib": 256 } }))
-        .send()
-        .await
-        .unwrap();
+    let created = post(&client, &base, "create", create_body(&name, &image)).await;
     assert!(created.status().is_success(), "{:?}", created.text().await);
     exec(&name, &["sh", "-c", "echo kept > /workspace/note"]).await;
     let terminal_url = |base: &str| {
@@ -94,21 +147,7 @@ async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     drop(socket);
     let (_server, base) = serve(&database, &image).await;
 
-    let listed: Value = client
-        .post(format!("{base}/api/workspaces/list"))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let entry = listed["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == name.as_str())
-        .expect("still listed");
+    let entry = listed(&client, &base, &name).await.expect("still listed");
     assert_eq!(entry["status"], "Running");
     assert_eq!(
         exec(&name, &["cat", "/workspace/note"]).await.trim(),
@@ -119,4 +158,67 @@ async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     until(&mut socket, "before-kill").await; // replayed by the holder
     type_in(&mut socket, "echo mark-is-$MARK\n").await;
     until(&mut socket, "mark-is-still-42").await;
+}
+
+#[tokio::test]
+async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("app.db");
+    let image = test_image().await;
+    let client = bearer_client(&prepare(&database).await);
+    let (made, stopping) = (unique_name("kill-create"), unique_name("kill-stop"));
+    let _cleanup = Cleanup(vec![made.clone(), stopping.clone()]);
+
+    let (mut server, base) = serve(&database, &image).await;
+    let created = post(&client, &base, "create", create_body(&stopping, &image)).await;
+    assert!(created.status().is_success());
+    // Killed while it creates.
+    let request = tokio::spawn({
+        let (client, base, body) = (client.clone(), base.clone(), create_body(&made, &image));
+        async move {
+            client
+                .post(format!("{base}/api/workspaces/create"))
+                .json(&body)
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    server.kill().await.unwrap();
+    let _ = request.await;
+    let (mut server, base) = serve(&database, &image).await;
+    match listed(&client, &base, &made).await {
+        Some(entry) => assert_eq!(entry["status"], "Running", "a create is finished"),
+        None => assert_eq!(containers_of(&made).await, 0, "or it never began"),
+    }
+    assert!(
+        containers_of(&made).await <= 1,
+        "never two containers for one workspace"
+    );
+
+    // Killed while it stops.
+    let request = tokio::spawn({
+        let body = json!({ "workspace": format!("{OWNER}/{stopping}") });
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .post(format!("{base}/api/workspaces/stop"))
+                .json(&body)
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    server.kill().await.unwrap();
+    let _ = request.await;
+    let (_server, base) = serve(&database, &image).await;
+    let status = listed(&client, &base, &stopping).await.expect("listed")["status"].clone();
+    let store = aicockpit::store::Store::open(&database).await.unwrap();
+    let id = store.find(&owner(), &stopping).await.unwrap().unwrap().id;
+    let wanted = store.wants_running(&id).await.unwrap();
+    assert_eq!(
+        status == "Running",
+        wanted,
+        "it runs exactly when it should ({status})"
+    );
 }

@@ -150,6 +150,56 @@ async fn a_create_cut_short_before_its_container_is_finished_at_the_next_start()
 }
 
 #[tokio::test]
+async fn a_delete_cut_short_is_finished_at_the_next_start() {
+    let svc = service().await;
+    let (gone, kept) = (unique_name("cut-delete"), unique_name("cut-keep"));
+    let _cleanup = Cleanup(vec![gone.clone(), kept.clone()]);
+    for name in [&gone, &kept] {
+        svc.create(spec(name, &svc.image)).await.unwrap();
+        let id = svc.store.find(&owner(), name).await.unwrap().unwrap().id;
+        // As if the server died right after recording the delete.
+        svc.store.begin_delete(&id, name == &kept).await.unwrap();
+    }
+    assert!(
+        svc.list().await.unwrap().workspaces.is_empty(),
+        "hidden at once"
+    );
+
+    assert_eq!(svc.manager.reconcile().await.unwrap().deleted, 2);
+    assert!(svc.store.being_deleted().await.unwrap().is_empty());
+    let docker = raw_docker();
+    for name in [&gone, &kept] {
+        let inspected = docker.inspect_container(&container(name), None).await;
+        assert!(inspected.is_err(), "{name}: the container is removed");
+    }
+    assert!(
+        docker.inspect_volume(&volume(&gone)).await.is_err(),
+        "its files went"
+    );
+    assert!(
+        docker.inspect_volume(&volume(&kept)).await.is_ok(),
+        "kept files stay"
+    );
+    // Not adopted back from a leftover either.
+    svc.manager.recover(None).await.unwrap();
+    assert!(svc.list().await.unwrap().workspaces.is_empty());
+}
+
+#[tokio::test]
+async fn a_stop_cut_short_is_finished_at_the_next_start() {
+    let (svc, name, _cleanup) = running_workspace("cut-stop").await;
+    let id = svc.store.find(&owner(), &name).await.unwrap().unwrap().id;
+    // A stop records what is wanted first; the server died before Docker stopped it.
+    svc.store.set_want_running(&id, false).await.unwrap();
+
+    svc.manager.reconcile().await.unwrap();
+    svc.manager.recover(None).await.unwrap();
+    let list = svc.list().await.unwrap();
+    let entry = list.workspaces.iter().find(|w| w.name == name).unwrap();
+    assert_eq!(entry.status, WorkspaceStatus::Stopped);
+}
+
+#[tokio::test]
 async fn after_an_outage_a_missing_container_is_not_made_behind_a_create() {
     let svc = service().await;
     let name = unique_name("no-remake");
