@@ -20,12 +20,22 @@ pub type Failure = Box<dyn std::error::Error>;
 pub const DOCKER: &str = "unix:///var/run/docker.sock";
 pub const OWNER: &str = "bench";
 
+/// A count from the environment variable `name`, else `default`.
+pub fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 pub struct BenchApp {
     pub base: String,
     /// Sends the admin's token with every request.
     pub http: reqwest::Client,
     pub authorization: String,
     pub runtime: Arc<dyn ContainerRuntime>,
+    /// The BusyBox image workspaces are made from.
+    pub image: String,
     workspace: String,
     dir: tempfile::TempDir,
 }
@@ -83,6 +93,7 @@ pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<B
         http,
         authorization,
         runtime,
+        image,
         workspace: workspace.to_owned(),
         dir,
     })

@@ -50,6 +50,7 @@ pub async fn relay_lifecycle_events(
             match event {
                 Ok(event) => {
                     backoff = Duration::from_millis(500);
+                    manager.forget_start_time(event.workspace.as_deref());
                     if let (LifecycleKind::OutOfMemory, Some(id)) = (event.kind, &event.workspace) {
                         manager.note_out_of_memory(id).await;
                     }
@@ -67,6 +68,8 @@ pub async fn relay_lifecycle_events(
             }
         }
         outage_since.get_or_insert_with(unix_now);
+        // Events were missed: any workspace may have restarted meanwhile.
+        manager.forget_start_time(None);
         let _ = changes.send(());
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);

@@ -9,6 +9,7 @@ mod reconcile;
 mod recover;
 mod resolve;
 mod sharing;
+mod start_times;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +22,6 @@ use app::model::{
     WorkspaceStatus,
 };
 use app::service::WorkspaceService;
-use futures::future::join_all;
 
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
@@ -79,6 +79,7 @@ pub struct WorkspaceManager {
     audit: AuditLog,
     events: AccessEvents,
     settings: WorkspaceSettings,
+    started: start_times::StartTimes,
 }
 
 /// The name a new container gets. Neither part may contain a dot, so owner and name cannot
@@ -106,6 +107,7 @@ impl WorkspaceManager {
             events: AccessEvents::default(),
             store,
             settings,
+            started: Default::default(),
         }
     }
 
@@ -199,19 +201,6 @@ impl WorkspaceManager {
             Some(ContainerState::Running),
             Some(unix_now()),
         ))
-    }
-
-    /// Start time of each running container, inspected concurrently.
-    async fn start_times(&self, containers: &[&ContainerInfo]) -> HashMap<String, i64> {
-        let running = containers
-            .iter()
-            .filter(|c| c.state == ContainerState::Running);
-        let inspected = join_all(running.map(|c| self.runtime.inspect(&c.id))).await;
-        inspected
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter_map(|d| Some((d.info.id, d.started_at?)))
-            .collect()
     }
 }
 
@@ -341,6 +330,7 @@ impl WorkspaceService for WorkspaceManager {
             .act(actor, workspace, Action::Use, "workspace-start")
             .await?;
         self.store.set_want_running(&record.id, true).await?;
+        self.forget_start_time(Some(&record.id));
         let result = match &record.container_id {
             Some(id) => self.runtime.start_container(id).await,
             None => Err(RuntimeError::NotFound("no container yet".into())),
@@ -358,6 +348,7 @@ impl WorkspaceService for WorkspaceManager {
             .await?;
         // First, so that a recovery running meanwhile does not start it again.
         self.store.set_want_running(&record.id, false).await?;
+        self.forget_start_time(Some(&record.id));
         let Some(id) = record.container_id else {
             return Ok(());
         };

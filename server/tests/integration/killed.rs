@@ -117,6 +117,14 @@ async fn containers_of(name: &app::model::WorkspaceName) -> usize {
         .len()
 }
 
+/// Sends `request` and kills the server `after` it went out: a crash in the middle.
+async fn kill_during(server: &mut Child, request: reqwest::RequestBuilder, after: Duration) {
+    let sent = tokio::spawn(request.send());
+    tokio::time::sleep(after).await;
+    server.kill().await.unwrap();
+    let _ = sent.await;
+}
+
 #[tokio::test]
 async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,19 +181,9 @@ async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
     let created = post(&client, &base, "create", create_body(&stopping, &image)).await;
     assert!(created.status().is_success());
     // Killed while it creates.
-    let request = tokio::spawn({
-        let (client, base, body) = (client.clone(), base.clone(), create_body(&made, &image));
-        async move {
-            client
-                .post(format!("{base}/api/workspaces/create"))
-                .json(&body)
-                .send()
-                .await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    server.kill().await.unwrap();
-    let _ = request.await;
+    let create = client.post(format!("{base}/api/workspaces/create"));
+    let create = create.json(&create_body(&made, &image));
+    kill_during(&mut server, create, Duration::from_millis(60)).await;
     let (mut server, base) = serve(&database, &image).await;
     match listed(&client, &base, &made).await {
         Some(entry) => assert_eq!(entry["status"], "Running", "a create is finished"),
@@ -197,20 +195,9 @@ async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
     );
 
     // Killed while it stops.
-    let request = tokio::spawn({
-        let body = json!({ "workspace": format!("{OWNER}/{stopping}") });
-        let (client, base) = (client.clone(), base.clone());
-        async move {
-            client
-                .post(format!("{base}/api/workspaces/stop"))
-                .json(&body)
-                .send()
-                .await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    server.kill().await.unwrap();
-    let _ = request.await;
+    let stop = client.post(format!("{base}/api/workspaces/stop"));
+    let stop = stop.json(&json!({ "workspace": format!("{OWNER}/{stopping}") }));
+    kill_during(&mut server, stop, Duration::from_millis(30)).await;
     let (_server, base) = serve(&database, &image).await;
     let status = listed(&client, &base, &stopping).await.expect("listed")["status"].clone();
     let store = aicockpit::store::Store::open(&database).await.unwrap();

@@ -314,3 +314,24 @@ async fn after_an_engine_restart_running_workspaces_run_again_and_say_so() {
     });
     assert!(announced.is_ok(), "events after the restart arrive too");
 }
+
+#[tokio::test]
+async fn a_restart_outside_shows_its_new_start_time() {
+    let (app, name, _cleanup) = crate::test_app::app_with_workspace("new-start").await;
+    let first = listed(&app, &name).await["started_at"].as_i64().unwrap();
+    // Listed again from what was remembered.
+    assert_eq!(
+        listed(&app, &name).await["started_at"].as_i64(),
+        Some(first)
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    raw_docker()
+        .restart_container(&container(&name), None)
+        .await
+        .unwrap();
+    let entry = wait_for(&app, &name, Duration::from_secs(10), |e| {
+        e["started_at"].as_i64().is_some_and(|at| at > first)
+    })
+    .await;
+    assert!(entry["started_at"].as_i64() > Some(first), "{entry}");
+}
