@@ -86,6 +86,8 @@ export default defineConfig({
       AICOCKPIT_DATABASE: process.env.AICOCKPIT_E2E_DB,
       AICOCKPIT_DEFAULT_IMAGE: process.env.AICOCKPIT_E2E_IMAGE,
       AICOCKPIT_AI_PROVIDERS: `name=scripted,url=http://127.0.0.1:${modelPort}/v1,model=scripted`,
+      // Long enough that nothing stops during the tests; the dashboard shows it.
+      AICOCKPIT_IDLE_STOP: '60',
     }),
     server(outagePort, {
       AICOCKPIT_DATABASE: `${process.env.AICOCKPIT_E2E_DB}.outage`,

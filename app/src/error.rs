@@ -15,6 +15,7 @@ pub enum Field {
     Cpus,
     Memory,
     Processes,
+    IdleStop,
     UserName,
     Password,
 }

@@ -59,7 +59,15 @@ pub trait WorkspaceService: Send + Sync + 'static {
         workspace: &WorkspaceRef,
         limits: Limits,
     ) -> Result<Workspace, AppError>;
-    /// The server's default and maximum limits.
+    /// Sets how long the workspace may go unused before it stops: minutes, `Some(0)` for
+    /// never, `None` for the server's default; within the server's bounds.
+    async fn set_idle_stop(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        minutes: Option<u32>,
+    ) -> Result<Workspace, AppError>;
+    /// The server's default and maximum limits and idle times.
     fn limit_bounds(&self) -> LimitBounds;
 }
 

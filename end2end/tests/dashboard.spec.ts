@@ -1,7 +1,7 @@
 // The dashboard end to end: form → server function → Docker → live list, in a real browser.
 import { test, expect } from '@playwright/test';
 import {
-  addMember, container, createWorkspace, docker, openDashboard, removeWorkspace, row, signIn, status, uniqueName,
+  ADMIN, addMember, container, createWorkspace, docker, openDashboard, removeWorkspace, row, signIn, status, uniqueName,
 } from './helpers';
 
 const created: string[] = [];
@@ -110,4 +110,31 @@ test('limits change on a running workspace, and an out-of-memory kill says what 
   // A memory hog: the kernel kills it, and the dashboard says why and what to do.
   expect(() => docker('exec', container(name), 'sh', '-c', 'x=aaaaaaaa; while true; do x=$x$x; done')).toThrow();
   await expect(row(page, name).getByTestId('notice')).toContainText('raise its memory limit');
+});
+
+test('a running workspace says when it stops unused, can be kept running, and opening it starts it', async ({ page }) => {
+  const name = uniqueName('idle');
+  created.push(name);
+  await openDashboard(page);
+  await createWorkspace(page, name);
+  await expect(status(page, name)).toHaveText('running');
+  await expect(row(page, name).getByTestId('idle-stop'))
+    .toHaveText(/^Stops at \d\d:\d\d UTC unless used \(60 min idle\)\.$/);
+
+  await row(page, name).getByRole('button', { name: 'Limits' }).click();
+  const panel = page.getByRole('group', { name: /^Limits of / });
+  await panel.getByLabel('Stop when unused (min)').fill('-5');
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await expect(panel).toContainText('Whole minutes');
+  await panel.getByLabel('Stop when unused (min)').fill('0');
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await expect(panel).toHaveCount(0);
+  await expect(row(page, name).getByTestId('idle-stop')).toHaveCount(0);
+
+  // Stopped (as an idle stop would): opening its IDE starts it.
+  await row(page, name).getByRole('button', { name: 'Stop' }).click();
+  await expect(status(page, name)).toHaveText('stopped');
+  await page.goto(`/workspaces/${ADMIN}/${name}`);
+  await expect(page.getByTestId('notice')).toContainText('Workspace started');
+  expect(docker('inspect', '-f', '{{.State.Running}}', container(name)).trim()).toBe('true');
 });

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::agent::ConfirmPolicy;
 use app::error::AppError;
-use app::model::{LimitBounds, Limits};
+use app::model::{IdleBounds, LimitBounds, Limits};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -225,6 +225,14 @@ pub struct ServeArgs {
     /// (e.g. `cpus=4,memory=8192`); unlimited by default.
     #[arg(long, env = "AICOCKPIT_MAX_LIMITS", value_parser = parse_limits, global = true)]
     pub max_limits: Option<LimitOverrides>,
+    /// Minutes a running workspace may go unused before it stops (no open terminal or
+    /// IDE, no running agent, nothing done to it), unless its owner chooses; 0: never.
+    #[arg(long, env = "AICOCKPIT_IDLE_STOP", default_value_t = 0, global = true)]
+    pub idle_stop: u32,
+    /// The longest idle time any workspace may have, in minutes (then "never" is not
+    /// allowed); none by default.
+    #[arg(long, env = "AICOCKPIT_MAX_IDLE_STOP", global = true)]
+    pub max_idle_stop: Option<u32>,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,
@@ -264,7 +272,12 @@ impl ServeArgs {
             .unwrap_or_default()
             .over(built_in.default)?;
         default.within(&max)?;
-        Ok(LimitBounds { default, max })
+        let idle = IdleBounds {
+            default_minutes: (self.idle_stop > 0).then_some(self.idle_stop),
+            max_minutes: self.max_idle_stop.filter(|&max| max > 0),
+        };
+        idle.check(idle.default_minutes)?;
+        Ok(LimitBounds { default, max, idle })
     }
 }
 
@@ -326,6 +339,29 @@ mod tests {
         assert!(
             too_much.serve.limit_bounds().is_err(),
             "the defaults must fit under the maxima"
+        );
+    }
+
+    #[test]
+    fn idle_stop_flags_give_the_default_and_the_longest() {
+        let never = Cli::try_parse_from(["aicockpit"]).unwrap();
+        assert_eq!(
+            never.serve.limit_bounds().unwrap().idle,
+            IdleBounds::default()
+        );
+        let cli = Cli::try_parse_from(["aicockpit", "--idle-stop", "30", "--max-idle-stop", "120"])
+            .unwrap();
+        let idle = cli.serve.limit_bounds().unwrap().idle;
+        assert_eq!(
+            (idle.default_minutes, idle.max_minutes),
+            (Some(30), Some(120))
+        );
+        let over =
+            Cli::try_parse_from(["aicockpit", "--idle-stop", "200", "--max-idle-stop", "120"])
+                .unwrap();
+        assert!(
+            over.serve.limit_bounds().is_err(),
+            "the default must fit under the maximum"
         );
     }
 

@@ -95,6 +95,7 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
         docker_host: docker.docker_host,
         default_image: args.default_image.unwrap_or_else(dev::reference),
         limits,
+        idle_minute: std::time::Duration::from_secs(60),
         site_root: args.site_root,
         terminals: TerminalSettings {
             idle_timeout: std::time::Duration::from_secs(args.terminal_idle_secs),

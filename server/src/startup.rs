@@ -41,7 +41,9 @@ use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::terminal::{TerminalHub, TerminalSettings};
-use crate::workspaces::{relay_lifecycle_events, WorkspaceManager, WorkspaceSettings};
+use crate::workspaces::{
+    relay_lifecycle_events, stop_idle_workspaces, WorkspaceManager, WorkspaceSettings,
+};
 
 /// Everything `serve` needs, independent of how it was configured.
 #[derive(Debug, Clone)]
@@ -51,8 +53,10 @@ pub struct ServeConfig {
     pub docker_host: String,
     pub docker_timeout: Duration,
     pub default_image: String,
-    /// Workspace limits: what a new one gets, and the most any may have.
+    /// Workspace limits: what a new one gets, and the most any may have; idle times too.
     pub limits: LimitBounds,
+    /// How long a minute of idle time lasts: a minute, shorter only in tests.
+    pub idle_minute: Duration,
     pub site_root: PathBuf,
     /// Where people reach the server, besides its address and localhost.
     pub public_url: Option<String>,
@@ -153,6 +157,7 @@ impl Application {
                 store.clone(),
                 WorkspaceSettings {
                     limits: config.limits,
+                    idle_minute: config.idle_minute,
                     ..WorkspaceSettings::new(config.default_image.clone())
                 },
             )
@@ -188,6 +193,11 @@ impl Application {
             source,
         })?;
         let shutdown = CancellationToken::new();
+        tokio::spawn(stop_idle_workspaces(
+            manager.clone(),
+            changes.clone(),
+            shutdown.clone(),
+        ));
         let tasks = TaskTracker::new();
         let audit = AuditLog::new(store.clone());
         let files = Arc::new(FileManager::new(

@@ -1,4 +1,4 @@
-//! Workspace server functions: list, create, start, stop, delete, limits, and the image
+//! Workspace server functions: list, create, start, stop, delete, limits, idle stop, and the image
 //! choices.
 //! Each is `POST /api/workspaces/<action>` with a JSON body, so scripts can call them too
 //! (with an API token). Workspaces are named `owner/name`.
@@ -77,6 +77,19 @@ pub async fn set_workspace_limits(
     let limits = crate::model::Limits::parse(cpus, memory_mib, processes).map_err(respond)?;
     workspaces()?
         .set_limits(&actor()?, &workspace, limits)
+        .await
+        .map_err(respond)
+}
+
+/// Sets how long a workspace may go unused before it stops (minutes; 0: never; none: the
+/// server's default).
+#[server(prefix = "/api/workspaces", endpoint = "set-idle-stop", input = Json)]
+pub async fn set_workspace_idle_stop(
+    workspace: WorkspaceRef,
+    minutes: Option<u32>,
+) -> Result<Workspace, AppError> {
+    workspaces()?
+        .set_idle_stop(&actor()?, &workspace, minutes)
         .await
         .map_err(respond)
 }

@@ -1,39 +1,42 @@
 //! Changing a workspace's limits, below its row on the dashboard: CPUs, memory and
-//! processes, applied to the running container at once (nothing restarts), within what
-//! the server allows.
+//! processes, applied to the running container at once (nothing restarts), and how long it
+//! may go unused before it stops; within what the server allows.
 
 use leptos::prelude::*;
 
-use crate::api::workspaces::{set_workspace_limits, workspace_limits};
+use crate::api::workspaces::{set_workspace_idle_stop, set_workspace_limits, workspace_limits};
 use crate::auth::WorkspaceRef;
 use crate::error::{AppError, Field};
-use crate::model::{format_memory, LimitBounds, Limits};
+use crate::model::{format_memory, IdleBounds, Limits};
 
 #[component]
 pub fn LimitsPanel(
     workspace: WorkspaceRef,
     limits: Limits,
+    idle_minutes: Option<u32>,
     on_saved: Callback<()>,
 ) -> impl IntoView {
     let bounds = LocalResource::new(workspace_limits);
-    let max = move || {
-        bounds
-            .get()
-            .and_then(Result::ok)
-            .map_or(LimitBounds::default().max, |b| b.max)
-    };
+    let server = move || bounds.get().and_then(Result::ok).unwrap_or_default();
+    let max = move || server().max;
     let cpus = RwSignal::new(limits.cpus.to_string());
     let memory = RwSignal::new(limits.memory_mib.to_string());
     let processes = RwSignal::new(limits.processes.to_string());
+    let idle = RwSignal::new(idle_minutes.map(|m| m.to_string()).unwrap_or_default());
     let error = RwSignal::new(None::<AppError>);
     let target = workspace.clone();
-    let save = Action::new(move |limits: &Limits| {
-        set_workspace_limits(
-            target.clone(),
-            limits.cpus,
-            limits.memory_mib,
-            limits.processes,
-        )
+    let save = Action::new(move |&(limits, idle): &(Limits, Option<u32>)| {
+        let target = target.clone();
+        async move {
+            set_workspace_limits(
+                target.clone(),
+                limits.cpus,
+                limits.memory_mib,
+                limits.processes,
+            )
+            .await?;
+            set_workspace_idle_stop(target, idle).await
+        }
     });
     Effect::new(move |_| match save.value().get() {
         Some(Ok(_)) => on_saved.run(()),
@@ -49,10 +52,11 @@ pub fn LimitsPanel(
             number(processes.get_untracked()).max(0.0) as u32,
         )
         .and_then(|limits| limits.within(&max()).map(|()| limits));
-        match parsed {
-            Ok(limits) => {
+        let idle = parse_idle(&idle.get_untracked(), &server().idle);
+        match parsed.and_then(|limits| Ok((limits, idle?))) {
+            Ok(chosen) => {
                 error.set(None);
-                save.dispatch(limits);
+                save.dispatch(chosen);
             }
             Err(e) => error.set(Some(e)),
         }
@@ -79,6 +83,14 @@ pub fn LimitsPanel(
                     min=f64::from(Limits::PROCESSES.0)
                     max=Signal::derive(move || f64::from(max().processes))
                     value=processes error=Signal::derive(move || field_error(Field::Processes)) />
+                <div class="field">
+                    <label for=id("idle")>"Stop when unused (min)"</label>
+                    <input id=id("idle") type="number" step="1" min="0"
+                        placeholder=move || server().idle.default_minutes.map_or("never".to_owned(), |m| m.to_string())
+                        prop:value=move || idle.get()
+                        on:input=move |ev| idle.set(event_target_value(&ev)) />
+                    <p class="field-error" role="alert">{move || field_error(Field::IdleStop)}</p>
+                </div>
                 <button class="button primary" type="submit" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Applying…" } else { "Apply" }}
                 </button>
@@ -86,8 +98,12 @@ pub fn LimitsPanel(
             <p class="muted">
                 {move || {
                     let max = max();
+                    let idle = match server().idle.max_minutes {
+                        Some(longest) => format!(" A workspace stops after at most {longest} minutes unused."),
+                        None => " Idle stop: empty for the server's default, 0 for never.".to_owned(),
+                    };
                     format!(
-                        "Applied while it runs, nothing restarts. This server allows up to {} CPUs, {} and {} processes.",
+                        "Applied while it runs, nothing restarts. This server allows up to {} CPUs, {} and {} processes.{idle}",
                         max.cpus, format_memory(max.memory_mib), max.processes
                     )
                 }}
@@ -97,6 +113,22 @@ pub fn LimitsPanel(
             </p>
         </div>
     }
+}
+
+/// The idle time typed: empty for the server's default, else whole minutes (0: never).
+fn parse_idle(text: &str, bounds: &IdleBounds) -> Result<Option<u32>, AppError> {
+    let text = text.trim();
+    let minutes = match text {
+        "" => None,
+        _ => Some(text.parse::<u32>().map_err(|_| {
+            AppError::invalid(
+                Field::IdleStop,
+                "Whole minutes (0: never), or empty for the server's default.",
+            )
+        })?),
+    };
+    bounds.check(minutes)?;
+    Ok(minutes)
 }
 
 /// One number of the form, with its bounds and the error that concerns it.

@@ -70,6 +70,8 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
         created_at,
         started_at,
         notice,
+        idle_stop,
+        idle_minutes,
         ..
     } = workspace;
     let key = reference.to_string();
@@ -121,6 +123,9 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                 {shared}
                 {notice.map(|notice| view! {
                     <p class="notice" role="status" data-testid="notice">{notice.message()}</p>
+                })}
+                {idle_stop.map(|idle| view! {
+                    <p class="idle muted" data-testid="idle-stop">{idle.describe()}</p>
                 })}
             </th>
             <td>
@@ -210,6 +215,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                     <LimitsPanel
                         workspace=limits_ref.clone()
                         limits
+                        idle_minutes
                         on_saved=Callback::new(move |_| ops.limits_saved())
                     />
                 </td>

@@ -95,11 +95,12 @@ impl Limits {
 }
 
 /// The limits a new workspace starts with and the most any workspace may have, as the
-/// server is configured.
+/// server is configured; its idle times too.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LimitBounds {
     pub default: Limits,
     pub max: Limits,
+    pub idle: super::IdleBounds,
 }
 
 impl Default for LimitBounds {
@@ -112,6 +113,7 @@ impl Default for LimitBounds {
                 memory_mib: Limits::MEMORY_MIB.1,
                 processes: Limits::PROCESSES.1,
             },
+            idle: super::IdleBounds::default(),
         }
     }
 }

@@ -8,9 +8,11 @@ use std::fmt;
 use crate::auth::{Access, UserName, WorkspaceRef};
 use crate::error::{AppError, Field};
 
+mod idle;
 mod limits;
 mod notice;
 
+pub use idle::{IdleBounds, IdleStop};
 pub use limits::{LimitBounds, Limits};
 pub use notice::{format_clock, Notice, NoticeKind};
 
@@ -171,6 +173,10 @@ pub struct Workspace {
     pub started_at: Option<i64>,
     /// What last happened to it without anyone asking.
     pub notice: Option<Notice>,
+    /// The idle time its owner chose, minutes (0: never); `None`: the server's default.
+    pub idle_minutes: Option<u32>,
+    /// When it stops for want of use, while running with an idle time.
+    pub idle_stop: Option<IdleStop>,
 }
 
 impl Workspace {

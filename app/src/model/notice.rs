@@ -16,6 +16,8 @@ pub enum NoticeKind {
     EngineRestarted,
     /// The kernel killed a process in it for want of memory.
     OutOfMemory,
+    /// Nobody used it for its idle time, so it was stopped.
+    IdleStopped,
 }
 
 impl NoticeKind {
@@ -23,11 +25,12 @@ impl NoticeKind {
         match self {
             Self::EngineRestarted => "engine-restarted",
             Self::OutOfMemory => "out-of-memory",
+            Self::IdleStopped => "idle-stopped",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::EngineRestarted, Self::OutOfMemory]
+        [Self::EngineRestarted, Self::OutOfMemory, Self::IdleStopped]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -44,6 +47,9 @@ impl Notice {
             NoticeKind::OutOfMemory => format!(
                 "A process ran out of memory at {at} and was killed: raise its memory limit."
             ),
+            NoticeKind::IdleStopped => {
+                format!("Stopped at {at} after going unused for its idle time; start it to go on.")
+            }
         }
     }
 }
@@ -69,7 +75,11 @@ mod tests {
             oom.message(),
             "A process ran out of memory at 10:42 UTC and was killed: raise its memory limit."
         );
-        for kind in [NoticeKind::EngineRestarted, NoticeKind::OutOfMemory] {
+        for kind in [
+            NoticeKind::EngineRestarted,
+            NoticeKind::OutOfMemory,
+            NoticeKind::IdleStopped,
+        ] {
             assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(NoticeKind::parse("other"), None);

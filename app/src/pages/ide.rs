@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::{Link, Script, Title};
 use leptos_router::hooks::use_params_map;
 
-use crate::api::workspaces::describe_workspace;
+use crate::api::workspaces::{describe_workspace, start_workspace};
 use crate::auth::{Access, WorkspaceRef};
 use crate::components::ide::agent_panel::AgentPanel;
 use crate::components::ide::chat::ChatPanel;
@@ -15,6 +15,7 @@ use crate::components::ide::state::Ide;
 use crate::components::ide::terminals::TerminalPanel;
 use crate::components::ide::{scripts_loaded, SCRIPT, STYLESHEET};
 use crate::error::AppError;
+use crate::model::WorkspaceStatus;
 
 #[component]
 pub fn IdePage() -> impl IntoView {
@@ -48,13 +49,27 @@ enum Side {
 fn Ide(workspace: WorkspaceRef) -> impl IntoView {
     let ide = Ide::new(workspace.clone());
     let name = workspace.to_string();
-    // What this user may do here (a viewer watches): asked once the page runs.
+    // What this user may do here (a viewer watches): asked once the page runs; a stopped
+    // workspace is started by whoever may use it.
     let asked = workspace.clone();
     Effect::new(move |_| {
         let asked = asked.clone();
         leptos::task::spawn_local(async move {
-            match describe_workspace(asked).await {
-                Ok(described) => ide.access.set(Some(described.access)),
+            match describe_workspace(asked.clone()).await {
+                Ok(described) => {
+                    ide.access.set(Some(described.access));
+                    // Opening a stopped workspace (stopped unused, say) starts it.
+                    if described.status == WorkspaceStatus::Stopped && described.access.can_use() {
+                        ide.info("Starting the workspace…");
+                        match start_workspace(asked).await {
+                            Ok(()) => ide.info(
+                                "Workspace started. Press a key in a terminal to reconnect it.",
+                            ),
+                            Err(error) => ide.error(&error),
+                        }
+                        ide.refresh_tree();
+                    }
+                }
                 Err(error) => ide.error(&error),
             }
         });

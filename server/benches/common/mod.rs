@@ -56,6 +56,7 @@ pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<B
         docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
         limits: Default::default(),
+        idle_minute: std::time::Duration::from_secs(60),
         site_root: "target/site".into(),
         public_url: None,
         tls: None,

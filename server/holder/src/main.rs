@@ -12,9 +12,12 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use session::{Session, Settings};
+
+/// How long a new session waits for an ending one with the same id to let go.
+const HANDOVER: Duration = Duration::from_secs(5);
 
 const USAGE: &str =
     "usage: aicockpit-holder attach ID [--scrollback BYTES] [--idle SECONDS] -- COMMAND...";
@@ -169,10 +172,19 @@ fn daemon(lock: &Path, socket: &Path, attach: &Attach, mut ready: std::fs::File)
         .write(true)
         .mode(0o600)
         .open(lock)?;
-    if !sys::try_lock(&lock)? {
-        // Another attach started it a moment ago.
-        report(&mut ready, "ok");
-        return Ok(());
+    // Someone else holds the session: one starting (it listens in a moment), one serving
+    // (it listens), or one ending (it stopped listening, and lets go of the lock soon).
+    let deadline = Instant::now() + HANDOVER;
+    while !sys::try_lock(&lock)? {
+        if socket.exists() {
+            report(&mut ready, "ok");
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            report(&mut ready, "the terminal's previous session did not end");
+            return Err(io::Error::other("the previous session did not end"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
     let _ = std::fs::remove_file(socket);
     let listener = match UnixListener::bind(socket) {
@@ -185,7 +197,7 @@ fn daemon(lock: &Path, socket: &Path, attach: &Attach, mut ready: std::fs::File)
             return Err(e);
         }
     };
-    let session = match Session::start(attach.settings.clone(), listener) {
+    let session = match Session::start(attach.settings.clone(), listener, socket) {
         Ok(session) => session,
         Err(e) => {
             report(&mut ready, &format!("cannot start the terminal: {e}"));

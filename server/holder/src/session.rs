@@ -7,6 +7,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use terminal_holder::protocol::{self, Decoder, Frame};
@@ -70,6 +71,9 @@ impl Connection {
 pub struct Session {
     settings: Settings,
     listener: UnixListener,
+    /// Where `listener` is bound; removed as soon as the session ends, so that nobody
+    /// connects to a session that will not answer.
+    socket: PathBuf,
     master: std::fs::File,
     shell: libc::pid_t,
     children: std::fs::File,
@@ -87,7 +91,7 @@ pub struct Session {
 
 impl Session {
     /// Starts the shell on a new PTY; `listener` is already bound.
-    pub fn start(settings: Settings, listener: UnixListener) -> io::Result<Self> {
+    pub fn start(settings: Settings, listener: UnixListener, socket: &Path) -> io::Result<Self> {
         let children = sys::child_signals()?;
         let pty = sys::open_pty(24, 80)?;
         let shell = sys::spawn_on_terminal(&pty.slave, &settings.command)?;
@@ -98,6 +102,7 @@ impl Session {
             scrollback: Scrollback::new(settings.scrollback),
             settings,
             listener,
+            socket: socket.to_owned(),
             master: std::fs::File::from(pty.master),
             shell,
             children,
@@ -127,6 +132,7 @@ impl Session {
                 Some(since) => {
                     let left = self.settings.idle.saturating_sub(since.elapsed());
                     if left.is_zero() {
+                        let _ = std::fs::remove_file(&self.socket);
                         sys::signal_group(self.shell, libc::SIGHUP);
                         return Ok(());
                     }
@@ -292,6 +298,7 @@ impl Session {
 
     /// The shell ended: pass on its last output and its status, then go.
     fn finish(mut self, code: i32) {
+        let _ = std::fs::remove_file(&self.socket);
         let deadline = Instant::now() + FAREWELL;
         self.send_all(deadline);
         if !self.hung_up {

@@ -59,7 +59,7 @@ mod tests {
             (pending[0].0.id.as_str(), pending[0].1),
             (going.id.as_str(), true)
         );
-        assert!(!pending[0].0.want_running);
+        assert_eq!(pending[0].0.want_running, Some(false));
         assert!(!store.wants_running(&going.id).await.unwrap());
     }
 }

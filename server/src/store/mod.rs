@@ -65,9 +65,12 @@ pub struct WorkspaceRecord {
     pub volume: String,
     pub container_id: Option<String>,
     pub created_at: i64,
-    /// Whether it should be running: its last create, start or stop.
-    pub want_running: bool,
+    /// Whether it should be running: its last create, start or stop; `None`: nobody asked
+    /// here (adopted from the engine, or made before this was recorded).
+    pub want_running: Option<bool>,
     pub notice: Option<Notice>,
+    /// The idle time its owner chose, minutes (0: never); `None`: the server's default.
+    pub idle_minutes: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -132,6 +135,15 @@ impl Store {
             .bind(limits.cpus)
             .bind(limits.memory_mib as i64)
             .bind(limits.processes)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_idle_minutes(&self, id: &str, minutes: Option<u32>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET idle_minutes = ? WHERE id = ?")
+            .bind(minutes)
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -241,10 +253,13 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> 
         volume: row.try_get("volume")?,
         container_id: row.try_get("container_id")?,
         created_at: row.try_get("created_at")?,
-        want_running: row
-            .try_get::<Option<bool>, _>("want_running")?
-            .unwrap_or(false),
+        want_running: row.try_get("want_running")?,
         notice: wanted::notice(row)?,
+        idle_minutes: row
+            .try_get::<Option<i64>, _>("idle_minutes")?
+            .map(u32::try_from)
+            .transpose()
+            .map_err(corrupt)?,
     })
 }
 
@@ -267,8 +282,9 @@ pub(crate) mod tests {
             volume: format!("vol-{name}"),
             container_id: None,
             created_at: 1,
-            want_running: true,
+            want_running: Some(true),
             notice: None,
+            idle_minutes: None,
         }
     }
 

@@ -76,13 +76,16 @@ mod tests {
         };
         store.set_notice(&record.id, oom).await.unwrap();
         let stored = &store.all().await.unwrap()[0];
-        assert_eq!((stored.notice, stored.want_running), (Some(oom), true));
+        assert_eq!(
+            (stored.notice, stored.want_running),
+            (Some(oom), Some(true))
+        );
 
         assert!(store.wants_running(&record.id).await.unwrap());
 
         store.set_want_running(&record.id, false).await.unwrap();
         let stored = &store.all().await.unwrap()[0];
-        assert_eq!((stored.notice, stored.want_running), (None, false));
+        assert_eq!((stored.notice, stored.want_running), (None, Some(false)));
         assert!(!store.wants_running(&record.id).await.unwrap());
         assert!(!store.wants_running("gone").await.unwrap());
     }

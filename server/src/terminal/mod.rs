@@ -69,7 +69,7 @@ struct Session {
     input: Input,
     ending: watch::Receiver<Option<Ending>>,
     viewers: Mutex<usize>,
-    /// The reader and writer; aborted with the session, which closes the terminal.
+    /// The reader; aborted with the session, which closes its connection to the holder.
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -429,4 +429,62 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(chunks: Vec<ExecChunk>) -> (Vec<u8>, Option<Ending>) {
+        let mut reader = HolderReader::default();
+        let mut shown = Vec::new();
+        for chunk in chunks {
+            if !reader.read(chunk, |bytes| shown.extend_from_slice(&bytes)) {
+                break;
+            }
+        }
+        (shown, reader.ending())
+    }
+
+    #[test]
+    fn output_and_the_exit_status_come_through_split_anyhow() {
+        let mut wire = Frame::Output(b"hello ".to_vec()).encode();
+        wire.extend(Frame::Output(b"world".to_vec()).encode());
+        wire.extend(Frame::Exit(3).encode());
+        let chunks = wire
+            .chunks(4)
+            .map(|c| ExecChunk::Stdout(Bytes::copy_from_slice(c)))
+            .collect();
+        assert_eq!(
+            read_all(chunks),
+            (b"hello world".to_vec(), Some(Ending::Exited(3)))
+        );
+    }
+
+    #[test]
+    fn a_holder_that_cannot_start_says_why() {
+        let complaint = ExecChunk::Stderr(Bytes::from_static(
+            b"aicockpit-holder: cannot create /tmp/.aicockpit-holder-1000: Read-only file system\n",
+        ));
+        let (shown, ending) = read_all(vec![complaint]);
+        assert!(shown.is_empty());
+        assert!(
+            matches!(ending, Some(Ending::Failed(why)) if why.ends_with("Read-only file system"))
+        );
+
+        // Not the holder at all: the engine's own error on stdout.
+        let garbage = ExecChunk::Stdout(Bytes::from_static(
+            b"OCI runtime exec failed: exec: \"/.aicockpit/holder\": no such file",
+        ));
+        let (_, ending) = read_all(vec![garbage]);
+        assert!(matches!(ending, Some(Ending::Failed(why)) if why.starts_with("OCI runtime")));
+    }
+
+    #[test]
+    fn a_connection_that_just_ends_has_no_status() {
+        let chunks = vec![ExecChunk::Stdout(
+            Frame::Output(b"x".to_vec()).encode().into(),
+        )];
+        assert_eq!(read_all(chunks), (b"x".to_vec(), None));
+    }
 }

@@ -230,6 +230,8 @@ async fn serve(
     let user = viewer.actor.name.as_str();
     let (in_workspace, mut present) = hub.presence().join(&workspace.record.id, user);
     let (in_terminal, mut attached) = hub.presence().join(&key, user);
+    // An open terminal keeps the workspace from stopping for want of use.
+    let in_use = viewer.resolver.activity().hold(&workspace.record.id);
     let mut sending = tokio::spawn(async move {
         // One future for the whole connection: made again on every turn of the loop, it
         // would drop an access change it had already taken from the channel whenever
@@ -327,7 +329,7 @@ async fn serve(
         _ = &mut receiving => sending.abort(),
     }
     drop(attachment);
-    drop((in_workspace, in_terminal));
+    drop((in_workspace, in_terminal, in_use));
 }
 
 /// What the terminal shows when its shell is gone: the shell exited by itself, the holder

@@ -55,7 +55,7 @@ impl WorkspaceManager {
         containers: &[ContainerInfo],
     ) -> usize {
         let mut stopped = 0;
-        for record in records.iter().filter(|r| !r.want_running) {
+        for record in records.iter().filter(|r| r.want_running == Some(false)) {
             let Some(container) = of_workspace(containers, &record.id) else {
                 continue;
             };
@@ -75,7 +75,11 @@ impl WorkspaceManager {
     }
 }
 
-fn of_workspace<'a>(containers: &'a [ContainerInfo], id: &str) -> Option<&'a ContainerInfo> {
+/// The container labelled as `id`'s, among `containers`.
+pub(super) fn of_workspace<'a>(
+    containers: &'a [ContainerInfo],
+    id: &str,
+) -> Option<&'a ContainerInfo> {
     containers
         .iter()
         .find(|c| c.labels.get(labels::WORKSPACE).map(String::as_str) == Some(id))

@@ -2,7 +2,9 @@
 //! truth for run state; the store keeps what Docker does not know. Every call names the
 //! actor and goes through the resolver, which applies the policy.
 
+mod activity;
 mod events;
+mod idle;
 mod interrupted;
 mod limits;
 mod reconcile;
@@ -31,7 +33,9 @@ use crate::runtime::{
 };
 use crate::store::{unix_now, Owner, Store, WorkspaceRecord};
 
+pub use activity::{Activity, Hold};
 pub use events::relay_lifecycle_events;
+pub use idle::stop_idle_workspaces;
 pub use reconcile::Reconciled;
 pub use resolve::{Resolved, Resolver};
 
@@ -59,6 +63,8 @@ pub struct WorkspaceSettings {
     pub user: String,
     pub limits: LimitBounds,
     pub stop_grace: Duration,
+    /// How long a minute of idle time lasts: a minute, shorter only in tests.
+    pub idle_minute: Duration,
 }
 
 impl WorkspaceSettings {
@@ -68,6 +74,7 @@ impl WorkspaceSettings {
             user: WORKSPACE_USER.into(),
             limits: LimitBounds::default(),
             stop_grace: Duration::from_secs(10),
+            idle_minute: Duration::from_secs(60),
         }
     }
 }
@@ -194,7 +201,7 @@ impl WorkspaceManager {
             }
             return Err(e.into());
         }
-        Ok(shown(
+        Ok(self.shown(
             record.clone(),
             workspace.owner.clone(),
             app::auth::Access::Owner,
@@ -204,26 +211,32 @@ impl WorkspaceManager {
     }
 }
 
-/// A workspace as the API shows it: its record, whose it is, what the asking user may do,
-/// and its container's state (`None`: no container).
-fn shown(
-    record: WorkspaceRecord,
-    owner: UserName,
-    access: app::auth::Access,
-    state: Option<ContainerState>,
-    started_at: Option<i64>,
-) -> Workspace {
-    Workspace {
-        id: record.id,
-        owner,
-        name: record.name,
-        access,
-        image: record.image,
-        status: status(state),
-        limits: record.limits,
-        created_at: record.created_at,
-        started_at,
-        notice: record.notice,
+impl WorkspaceManager {
+    /// A workspace as the API shows it: its record, whose it is, what the asking user may
+    /// do, its container's state (`None`: no container) and, running, when it stops unused.
+    fn shown(
+        &self,
+        record: WorkspaceRecord,
+        owner: UserName,
+        access: app::auth::Access,
+        state: Option<ContainerState>,
+        started_at: Option<i64>,
+    ) -> Workspace {
+        let running = state == Some(ContainerState::Running);
+        Workspace {
+            idle_stop: running.then(|| self.idle_stop(&record)).flatten(),
+            idle_minutes: record.idle_minutes,
+            id: record.id,
+            owner,
+            name: record.name,
+            access,
+            image: record.image,
+            status: status(state),
+            limits: record.limits,
+            created_at: record.created_at,
+            started_at,
+            notice: record.notice,
+        }
     }
 }
 
@@ -275,7 +288,7 @@ impl WorkspaceService for WorkspaceManager {
             };
             let container = by_workspace.get(record.id.as_str());
             let started_at = container.and_then(|c| started.get(&c.id).copied());
-            workspaces.push(shown(
+            workspaces.push(self.shown(
                 record,
                 owner.name,
                 access,
@@ -304,11 +317,14 @@ impl WorkspaceService for WorkspaceManager {
             limits: spec.limits,
             container_id: None,
             created_at: unix_now(),
-            want_running: true,
+            want_running: Some(true),
             notice: None,
+            idle_minutes: None,
         };
         self.store.insert(&record).await?;
         let launched = self.launch(&record, &workspace).await;
+        // Running just now: its idle time starts here.
+        self.resolver.activity().touch(&record.id);
         match &launched {
             Ok(_) => {
                 let detail = Some(format!("image {}", record.image));
@@ -335,11 +351,14 @@ impl WorkspaceService for WorkspaceManager {
             Some(id) => self.runtime.start_container(id).await,
             None => Err(RuntimeError::NotFound("no container yet".into())),
         };
-        match result {
+        let started = match result {
             // The container was removed behind our back: recreate it on the same volume.
             Err(RuntimeError::NotFound(_)) => self.launch(&record, workspace).await.map(drop),
             other => tolerate(other, |e| matches!(e, RuntimeError::NotModified(_))),
-        }
+        };
+        // Running just now: its idle time starts here.
+        self.resolver.activity().touch(&record.id);
+        started
     }
 
     async fn stop(&self, actor: &Actor, workspace: &WorkspaceRef) -> Result<(), AppError> {
@@ -394,13 +413,7 @@ impl WorkspaceService for WorkspaceManager {
         };
         let state = details.as_ref().map(|d| d.info.state);
         let started_at = details.and_then(|d| d.started_at);
-        Ok(shown(
-            record,
-            workspace.owner.clone(),
-            access,
-            state,
-            started_at,
-        ))
+        Ok(self.shown(record, workspace.owner.clone(), access, state, started_at))
     }
 
     async fn shares(
@@ -428,6 +441,15 @@ impl WorkspaceService for WorkspaceManager {
         limits: Limits,
     ) -> Result<Workspace, AppError> {
         self.change_limits(actor, workspace, limits).await
+    }
+
+    async fn set_idle_stop(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        minutes: Option<u32>,
+    ) -> Result<Workspace, AppError> {
+        self.change_idle_stop(actor, workspace, minutes).await
     }
 
     fn limit_bounds(&self) -> LimitBounds {

@@ -89,8 +89,10 @@ impl WorkspaceManager {
                         limits: details.limits.unwrap_or(Limits::DEFAULT),
                         container_id: Some(container.id.clone()),
                         created_at: unix_now(),
-                        want_running: details.info.state == ContainerState::Running,
+                        // Found, not asked for: learnt from the engine at the next start.
+                        want_running: None,
                         notice: None,
+                        idle_minutes: None,
                     };
                     match self.store.insert(&record).await {
                         Ok(()) => done.adopted += 1,

@@ -32,19 +32,20 @@ impl WorkspaceManager {
                 tracing::info!(stopped, "stopped workspaces that were asked to stop");
             }
         }
-        let restarted = futures::stream::iter(wanted.into_iter().filter(|r| r.want_running))
-            .map(|record| {
-                let state = record
-                    .container_id
-                    .as_ref()
-                    .and_then(|id| containers.iter().find(|c| &c.id == id))
-                    .map(|c| c.state);
-                self.bring_back(record, state, outage_since)
-            })
-            .buffer_unordered(CONCURRENT_STARTS)
-            .filter(|restarted| std::future::ready(*restarted))
-            .count()
-            .await;
+        let restarted =
+            futures::stream::iter(wanted.into_iter().filter(|r| r.want_running == Some(true)))
+                .map(|record| {
+                    let state = record
+                        .container_id
+                        .as_ref()
+                        .and_then(|id| containers.iter().find(|c| &c.id == id))
+                        .map(|c| c.state);
+                    self.bring_back(record, state, outage_since)
+                })
+                .buffer_unordered(CONCURRENT_STARTS)
+                .filter(|restarted| std::future::ready(*restarted))
+                .count()
+                .await;
         Ok(restarted)
     }
 

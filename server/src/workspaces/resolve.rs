@@ -1,17 +1,20 @@
 //! The one way to a workspace: "workspace W, as actor A may see it". Every route that names
 //! a workspace (server functions, file routes, terminals) resolves it here, which asks the
 //! store who owns it and whether it is shared, then the policy whether the action is allowed.
-//! Containers are addressed by what the store recorded, never by a name formula.
+//! Containers are addressed by what the store recorded, never by a name formula. Being
+//! resolved for someone counts as a use of the workspace (see `activity`).
 
 use app::auth::{Access, Actor, WorkspaceRef};
 use app::error::AppError;
 
+use super::activity::Activity;
 use crate::auth::policy::{access_of, may, Action, Denied};
 use crate::store::{Store, WorkspaceRecord};
 
 #[derive(Clone)]
 pub struct Resolver {
     store: Store,
+    activity: Activity,
 }
 
 /// A workspace the actor may act on, and how far.
@@ -34,7 +37,15 @@ impl Resolved {
 
 impl Resolver {
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            activity: Activity::default(),
+        }
+    }
+
+    /// When the workspaces were last used, and what holds them in use.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     pub async fn resolve(
@@ -49,11 +60,14 @@ impl Resolver {
         let access = self.access(actor, &record).await?;
         may(access, action).map_err(|denied| denied.into_error(workspace))?;
         match access {
-            Some(access) => Ok(Resolved {
-                record,
-                reference: workspace.clone(),
-                access,
-            }),
+            Some(access) => {
+                self.activity.touch(&record.id);
+                Ok(Resolved {
+                    record,
+                    reference: workspace.clone(),
+                    access,
+                })
+            }
             None => Err(Denied::Hidden.into_error(workspace)),
         }
     }

@@ -342,6 +342,7 @@ async fn a_new_server_is_set_up_once_with_its_link() {
         docker_timeout: Duration::from_secs(60),
         default_image: test_image().await,
         limits: Default::default(),
+        idle_minute: std::time::Duration::from_secs(60),
         site_root: "target/site".into(),
         public_url: None,
         tls: None,

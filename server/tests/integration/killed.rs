@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 
 use crate::helpers::*;
-use crate::test_app::{bearer_client, terminal, type_in, until};
+use crate::test_app::{bearer_client, entry_of, terminal, type_in, until};
 
 const PROGRAM: &str = env!("CARGO_BIN_EXE_aicockpit");
 
@@ -83,25 +83,6 @@ fn create_body(name: &app::model::WorkspaceName, image: &str) -> Value {
     json!({ "request": { "name": name.as_str(), "image": image, "cpus": 1.0, "memory_mib": 256 } })
 }
 
-/// The listed entry of `name`, if listed.
-async fn listed(
-    client: &reqwest::Client,
-    base: &str,
-    name: &app::model::WorkspaceName,
-) -> Option<Value> {
-    let list: Value = post(client, base, "list", json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    list["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == name.as_str())
-        .cloned()
-}
-
 /// How many containers carry `name`'s container name.
 async fn containers_of(name: &app::model::WorkspaceName) -> usize {
     let filters = std::collections::HashMap::from([("name".to_owned(), vec![container(name)])]);
@@ -155,7 +136,7 @@ async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     drop(socket);
     let (_server, base) = serve(&database, &image).await;
 
-    let entry = listed(&client, &base, &name).await.expect("still listed");
+    let entry = entry_of(&client, &base, &name).await.expect("still listed");
     assert_eq!(entry["status"], "Running");
     assert_eq!(
         exec(&name, &["cat", "/workspace/note"]).await.trim(),
@@ -185,7 +166,7 @@ async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
     let create = create.json(&create_body(&made, &image));
     kill_during(&mut server, create, Duration::from_millis(60)).await;
     let (mut server, base) = serve(&database, &image).await;
-    match listed(&client, &base, &made).await {
+    match entry_of(&client, &base, &made).await {
         Some(entry) => assert_eq!(entry["status"], "Running", "a create is finished"),
         None => assert_eq!(containers_of(&made).await, 0, "or it never began"),
     }
@@ -199,7 +180,7 @@ async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
     let stop = stop.json(&json!({ "workspace": format!("{OWNER}/{stopping}") }));
     kill_during(&mut server, stop, Duration::from_millis(30)).await;
     let (_server, base) = serve(&database, &image).await;
-    let status = listed(&client, &base, &stopping).await.expect("listed")["status"].clone();
+    let status = entry_of(&client, &base, &stopping).await.expect("listed")["status"].clone();
     let store = aicockpit::store::Store::open(&database).await.unwrap();
     let id = store.find(&owner(), &stopping).await.unwrap().unwrap().id;
     let wanted = store.wants_running(&id).await.unwrap();

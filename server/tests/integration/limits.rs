@@ -67,6 +67,7 @@ async fn the_servers_maxima_hold_for_new_and_changed_limits() {
     let bounds = LimitBounds {
         default: Limits::parse(0.5, 256, 256).unwrap(),
         max: Limits::parse(1.0, 512, 512).unwrap(),
+        idle: Default::default(),
     };
     let settings = WorkspaceSettings {
         limits: bounds,

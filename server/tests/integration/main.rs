@@ -14,6 +14,7 @@ mod files_http;
 mod guard;
 mod helpers;
 mod http_api;
+mod idle;
 mod images;
 mod killed;
 mod lifecycle;

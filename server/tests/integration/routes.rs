@@ -106,6 +106,10 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             ),
         ),
         (
+            "/api/workspaces/set-idle-stop",
+            (json!({ "workspace": "W", "minutes": 30 }), NotFound),
+        ),
+        (
             "/api/workspaces/create",
             (
                 json!({ "request": { "name": "mine", "image": "none", "cpus": 1.0, "memory_mib": 256 } }),

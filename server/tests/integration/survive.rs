@@ -13,18 +13,6 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::test_app::{spawn_app, TestApp};
 
-/// The list entry of a workspace, as the dashboard receives it.
-async fn listed(app: &TestApp, name: &app::model::WorkspaceName) -> Value {
-    let list: Value = app.call("list", json!({})).await.json().await.unwrap();
-    list["workspaces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["name"] == name.as_str())
-        .cloned()
-        .expect("listed")
-}
-
 /// Polls the list until `done` holds for the workspace's entry, for at most `within`.
 async fn wait_for(
     app: &TestApp,
@@ -34,7 +22,7 @@ async fn wait_for(
 ) -> Value {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let entry = listed(app, name).await;
+        let entry = app.entry(name).await;
         if done(&entry) || tokio::time::Instant::now() > deadline {
             return entry;
         }
@@ -92,7 +80,7 @@ async fn an_out_of_memory_kill_is_shown_with_what_to_do() {
     // A stop and start someone asks for clears it.
     assert_eq!(app.call("stop", app.target(&name)).await.status(), 200);
     assert_eq!(app.call("start", app.target(&name)).await.status(), 200);
-    assert!(listed(&app, &name).await["notice"].is_null());
+    assert!(app.entry(&name).await["notice"].is_null());
 }
 
 #[tokio::test]
@@ -180,9 +168,10 @@ async fn a_delete_cut_short_is_finished_at_the_next_start() {
         docker.inspect_volume(&volume(&kept)).await.is_ok(),
         "kept files stay"
     );
-    // Not adopted back from a leftover either.
+    // Not adopted back from a leftover either (other tests' containers may be).
     svc.manager.recover(None).await.unwrap();
-    assert!(svc.list().await.unwrap().workspaces.is_empty());
+    let listed = svc.list().await.unwrap().workspaces;
+    assert!(!listed.iter().any(|w| w.name == gone || w.name == kept));
 }
 
 #[tokio::test]
@@ -282,7 +271,7 @@ async fn after_an_engine_restart_running_workspaces_run_again_and_say_so() {
     assert_eq!(entry["status"], "Running", "{entry}");
     let kind = NoticeKind::EngineRestarted;
     assert_eq!(entry["notice"]["kind"], json!(kind), "{entry}");
-    let other = listed(&app, &stopped).await;
+    let other = app.entry(&stopped).await;
     assert_eq!(
         (other["status"].as_str(), &other["notice"]),
         (Some("Stopped"), &Value::Null)
@@ -318,12 +307,9 @@ async fn after_an_engine_restart_running_workspaces_run_again_and_say_so() {
 #[tokio::test]
 async fn a_restart_outside_shows_its_new_start_time() {
     let (app, name, _cleanup) = crate::test_app::app_with_workspace("new-start").await;
-    let first = listed(&app, &name).await["started_at"].as_i64().unwrap();
+    let first = app.entry(&name).await["started_at"].as_i64().unwrap();
     // Listed again from what was remembered.
-    assert_eq!(
-        listed(&app, &name).await["started_at"].as_i64(),
-        Some(first)
-    );
+    assert_eq!(app.entry(&name).await["started_at"].as_i64(), Some(first));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     raw_docker()
         .restart_container(&container(&name), None)

@@ -51,21 +51,17 @@ impl TestApp {
 
     /// The status the list endpoint reports for a workspace.
     pub async fn status_of(&self, name: &WorkspaceName) -> String {
-        let list: serde_json::Value = self
-            .call("list", serde_json::json!({}))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let entry = list["workspaces"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|w| w["name"] == name.as_str());
-        entry.expect("listed")["status"]
+        self.entry(name).await["status"]
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// A workspace's entry in the list, as the dashboard receives it.
+    pub async fn entry(&self, name: &WorkspaceName) -> serde_json::Value {
+        entry_of(&self.client, &self.base, name)
+            .await
+            .expect("listed")
     }
 
     /// The body naming a test workspace for start, stop and delete.
@@ -147,6 +143,7 @@ pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
         std::future::pending(),
         AuthSettings::default(),
         AiSettings::default(),
+        |_| {},
     )
     .await;
     app.server = None;
@@ -161,6 +158,7 @@ pub async fn spawn_app_with(auth: AuthSettings) -> TestApp {
         std::future::pending(),
         auth,
         AiSettings::default(),
+        |_| {},
     )
     .await;
     app.server = None;
@@ -175,6 +173,7 @@ pub async fn spawn_app_with_ai(ai: AiSettings) -> TestApp {
         std::future::pending(),
         AuthSettings::default(),
         ai,
+        |_| {},
     )
     .await;
     app.server = None;
@@ -199,8 +198,24 @@ pub async fn spawn_app_until_with_ai(
         shutdown,
         AuthSettings::default(),
         ai,
+        |_| {},
     )
     .await
+}
+
+/// A server with settings of its own beyond the usual (idle times, say).
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let mut app = start(
+        DOCKER_HOST,
+        test_image().await,
+        std::future::pending(),
+        AuthSettings::default(),
+        AiSettings::default(),
+        configure,
+    )
+    .await;
+    app.server = None;
+    app
 }
 
 async fn start(
@@ -209,15 +224,17 @@ async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     auth: AuthSettings,
     ai: AiSettings,
+    configure: impl FnOnce(&mut ServeConfig),
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let config = ServeConfig {
+    let mut config = ServeConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         database: dir.path().join("app.db"),
         docker_host: docker_host.into(),
         docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
         limits: Default::default(),
+        idle_minute: std::time::Duration::from_secs(60),
         site_root: "target/site".into(),
         public_url: None,
         tls: None,
@@ -226,6 +243,7 @@ async fn start(
         auth,
         ai,
     };
+    configure(&mut config);
     let app = Application::build(config)
         .await
         .expect("the application starts");
@@ -243,6 +261,29 @@ async fn start(
         image,
         _dir: dir,
     }
+}
+
+/// A workspace's entry in the list `client` gets from the server at `base`, if listed.
+pub async fn entry_of(
+    client: &reqwest::Client,
+    base: &str,
+    name: &WorkspaceName,
+) -> Option<serde_json::Value> {
+    let list: serde_json::Value = client
+        .post(format!("{base}/api/workspaces/list"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .unwrap();
+    list["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == name.as_str())
+        .cloned()
 }
 
 /// An HTTP client that sends `Authorization: Bearer <token>` with every request.

@@ -54,6 +54,7 @@ async fn https_is_served_with_secure_session_cookies() {
         docker_timeout: Duration::from_secs(60),
         default_image: "busybox".into(),
         limits: Default::default(),
+        idle_minute: std::time::Duration::from_secs(60),
         site_root: "target/site".into(),
         public_url: None,
         tls: Some(tls),

@@ -250,7 +250,9 @@ impl AgentManager {
             exec.end(status, detail.clone()).await;
             return Err(AppError::Internal(detail));
         }
-        self.registry.list(&id, workspace, live, Some(exec.clone()));
+        let in_use = self.resolver.activity().hold(&resolved.record.id);
+        self.registry
+            .list(&id, workspace, live, Some(exec.clone()), in_use);
         exec.record(StepKind::Prompt {
             system: format!("Tools offered over MCP at /mcp/{workspace}"),
             task,

@@ -8,6 +8,7 @@ use app::auth::WorkspaceRef;
 
 use super::execute::Executor;
 use super::live::Live;
+use crate::workspaces::Hold;
 
 /// A run going on.
 struct Entry {
@@ -15,6 +16,8 @@ struct Entry {
     live: Arc<Live>,
     /// Set for an outside agent's run over MCP, whose calls go through it.
     mcp: Option<Arc<Executor>>,
+    /// A run keeps its workspace from stopping for want of use.
+    _in_use: Hold,
 }
 
 /// The runs going on now, by id.
@@ -32,11 +35,13 @@ impl Registry {
         workspace: &WorkspaceRef,
         live: Arc<Live>,
         mcp: Option<Arc<Executor>>,
+        in_use: Hold,
     ) {
         let entry = Entry {
             workspace: workspace.clone(),
             live,
             mcp,
+            _in_use: in_use,
         };
         self.with(|runs| runs.insert(id.to_owned(), entry));
     }

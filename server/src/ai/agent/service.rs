@@ -21,6 +21,8 @@ impl AgentService for AgentManager {
         provider: Option<&str>,
     ) -> Result<String, AppError> {
         let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
+        // In use from the start (the model is asked what it can do first), for the run's life.
+        let in_use = self.resolver.activity().hold(&resolved.record.id);
         let task = task.trim();
         if task.is_empty() {
             return Err(AppError::invalid(
@@ -57,7 +59,8 @@ impl AgentService for AgentManager {
         let (id, live) = self
             .new_run(actor, &resolved, task.clone(), model, protocol)
             .await?;
-        self.registry.list(&id, workspace, live.clone(), None);
+        self.registry
+            .list(&id, workspace, live.clone(), None, in_use);
         let short: String = task.chars().take(120).collect();
         self.audit(actor, "agent-start", workspace, format!("{id}: {short}"))
             .await;
