@@ -2,11 +2,11 @@
 //! workspace stops with a notice; one with an open terminal or a running agent does not,
 //! until they end; one its owner set to "never" runs on.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aicockpit::ai::AiSettings;
 use app::model::{IdleBounds, WorkspaceName};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::agent::{start, until as run_until};
 use crate::ai::settings;
@@ -35,18 +35,6 @@ async fn create(app: &TestApp, label: &str) -> WorkspaceName {
     name
 }
 
-/// Waits up to `within` for the workspace to be stopped; its last entry.
-async fn stopped_within(app: &TestApp, name: &WorkspaceName, within: Duration) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let entry = app.entry(name).await;
-        if entry["status"] == "Stopped" || Instant::now() > deadline {
-            return entry;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn unused_workspaces_stop_by_themselves_and_used_ones_do_not() {
     let app = idle_app(AiSettings::default()).await;
@@ -70,7 +58,9 @@ async fn unused_workspaces_stop_by_themselves_and_used_ones_do_not() {
     assert_eq!(waiting["idle_stop"]["after_secs"], 2, "two short minutes");
     assert!(waiting["idle_stop"]["at"].is_i64(), "{waiting}");
 
-    let gone = stopped_within(&app, &unused, MINUTE * 8).await;
+    let gone = app
+        .wait_for(&unused, MINUTE * 8, |e| e["status"] == "Stopped")
+        .await;
     assert_eq!(gone["status"], "Stopped");
     assert_eq!(gone["notice"]["kind"], "IdleStopped");
     assert!(gone["idle_stop"].is_null());
@@ -89,7 +79,9 @@ async fn unused_workspaces_stop_by_themselves_and_used_ones_do_not() {
 
     // The terminal closes: from then on it is unused.
     drop(socket);
-    let gone = stopped_within(&app, &watched, MINUTE * 8).await;
+    let gone = app
+        .wait_for(&watched, MINUTE * 8, |e| e["status"] == "Stopped")
+        .await;
     assert_eq!(gone["status"], "Stopped");
     assert_eq!(app.entry(&never).await["status"], "Running");
 }
@@ -121,6 +113,8 @@ async fn a_running_agent_keeps_its_workspace_from_stopping() {
         .post_json("/api/agent/stop", json!({ "workspace": ws, "run": run }))
         .await;
     assert_eq!(stopped.status(), 200);
-    let gone = stopped_within(&app, &name, MINUTE * 10).await;
+    let gone = app
+        .wait_for(&name, MINUTE * 10, |e| e["status"] == "Stopped")
+        .await;
     assert_eq!(gone["status"], "Stopped", "unused once the run ended");
 }

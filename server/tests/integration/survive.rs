@@ -11,24 +11,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::test_app::{spawn_app, TestApp};
-
-/// Polls the list until `done` holds for the workspace's entry, for at most `within`.
-async fn wait_for(
-    app: &TestApp,
-    name: &app::model::WorkspaceName,
-    within: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let entry = app.entry(name).await;
-        if done(&entry) || tokio::time::Instant::now() > deadline {
-            return entry;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
+use crate::test_app::spawn_app;
 
 /// Removes a workspace's container straight through Docker, as if it never was made.
 async fn remove_behind_our_back(name: &app::model::WorkspaceName) {
@@ -65,10 +48,9 @@ async fn an_out_of_memory_kill_is_shown_with_what_to_do() {
     )
     .await;
 
-    let entry = wait_for(&app, &name, Duration::from_secs(20), |w| {
-        !w["notice"].is_null()
-    })
-    .await;
+    let entry = app
+        .wait_for(&name, Duration::from_secs(20), |w| !w["notice"].is_null())
+        .await;
     assert_eq!(entry["notice"]["kind"], "OutOfMemory", "{entry}");
     assert_eq!(entry["status"], "Running", "only the process was killed");
     let page = app.get("/").await.text().await.unwrap();
@@ -264,10 +246,11 @@ async fn after_an_engine_restart_running_workspaces_run_again_and_say_so() {
         String::from_utf8_lossy(&restarted.stderr)
     );
 
-    let entry = wait_for(&app, &running, Duration::from_secs(60), |w| {
-        w["status"] == "Running" && !w["notice"].is_null()
-    })
-    .await;
+    let entry = app
+        .wait_for(&running, Duration::from_secs(60), |w| {
+            w["status"] == "Running" && !w["notice"].is_null()
+        })
+        .await;
     assert_eq!(entry["status"], "Running", "{entry}");
     let kind = NoticeKind::EngineRestarted;
     assert_eq!(entry["notice"]["kind"], json!(kind), "{entry}");
@@ -315,9 +298,10 @@ async fn a_restart_outside_shows_its_new_start_time() {
         .restart_container(&container(&name), None)
         .await
         .unwrap();
-    let entry = wait_for(&app, &name, Duration::from_secs(10), |e| {
-        e["started_at"].as_i64().is_some_and(|at| at > first)
-    })
-    .await;
+    let entry = app
+        .wait_for(&name, Duration::from_secs(10), |e| {
+            e["started_at"].as_i64().is_some_and(|at| at > first)
+        })
+        .await;
     assert!(entry["started_at"].as_i64() > Some(first), "{entry}");
 }

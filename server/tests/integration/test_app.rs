@@ -57,6 +57,24 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Polls the list until `done` holds for the workspace's entry, for at most `within`;
+    /// the last entry read.
+    pub async fn wait_for(
+        &self,
+        name: &WorkspaceName,
+        within: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let entry = self.entry(name).await;
+            if done(&entry) || tokio::time::Instant::now() > deadline {
+                return entry;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A workspace's entry in the list, as the dashboard receives it.
     pub async fn entry(&self, name: &WorkspaceName) -> serde_json::Value {
         entry_of(&self.client, &self.base, name)
