@@ -54,6 +54,8 @@ pub enum AppError {
     UploadTooLarge { size: String, limit: String },
     #[error("{0}")]
     FileRefused(String),
+    #[error("The archive could not be unpacked: {0}.")]
+    ArchiveRefused(String),
     #[error("Sign in to continue.")]
     Unauthenticated,
     #[error("Wrong user name or password.")]
@@ -107,9 +109,10 @@ impl AppError {
         use http::StatusCode;
         match self {
             Self::DockerUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Invalid { .. } | Self::InvalidPath { .. } | Self::ImageMissing { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Self::Invalid { .. }
+            | Self::InvalidPath { .. }
+            | Self::ImageMissing { .. }
+            | Self::ArchiveRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NameTaken(_)
             | Self::NotRunning(_)
             | Self::FileExists(_)

@@ -20,4 +20,5 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod terminal;
+pub mod usage;
 pub mod workspaces;

@@ -5,7 +5,7 @@ use axum::http::Method;
 use axum::routing::{get, post, put, MethodRouter};
 
 use crate::state::AppState;
-use crate::{ai, files, routes, terminal};
+use crate::{ai, files, routes, terminal, usage};
 
 /// A route beside the Leptos pages and server functions. The router is built from this
 /// table and the route-table test walks it, so no plain route escapes that test.
@@ -21,6 +21,11 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             path: app::components::live_updates::EVENTS_PATH,
             methods: &[Method::GET],
             handler: get(routes::events),
+        },
+        PlainRoute {
+            path: app::model::USAGE_PATH,
+            methods: &[Method::GET],
+            handler: get(usage::stream),
         },
         PlainRoute {
             path: crate::metrics::PATH,
@@ -41,6 +46,16 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             path: "/api/files/upload",
             methods: &[Method::PUT],
             handler: put(files::routes::upload),
+        },
+        PlainRoute {
+            path: "/api/files/export",
+            methods: &[Method::GET],
+            handler: get(files::routes::export),
+        },
+        PlainRoute {
+            path: "/api/files/unpack",
+            methods: &[Method::PUT],
+            handler: put(files::routes::unpack),
         },
         PlainRoute {
             path: app::ai::CHAT_PATH,

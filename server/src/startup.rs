@@ -41,6 +41,7 @@ use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::terminal::{TerminalHub, TerminalSettings};
+use crate::usage::UsageMonitor;
 use crate::workspaces::{
     relay_lifecycle_events, stop_idle_workspaces, WorkspaceManager, WorkspaceSettings,
 };
@@ -246,6 +247,7 @@ impl Application {
             runtime: runtime.clone(),
             changes,
             terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
+            usage: UsageMonitor::new(runtime.clone()),
             files,
             ai,
             agents,

@@ -18,6 +18,7 @@ use crate::auth::AccessEvents;
 use crate::files::FileManager;
 use crate::runtime::ContainerRuntime;
 use crate::terminal::TerminalHub;
+use crate::usage::UsageMonitor;
 use crate::workspaces::Resolver;
 
 #[derive(Clone, FromRef)]
@@ -34,6 +35,8 @@ pub struct AppState {
     /// A unit message each time a workspace container changes.
     pub changes: broadcast::Sender<()>,
     pub terminals: TerminalHub,
+    /// Live resource use of the workspaces pages watch.
+    pub usage: Arc<UsageMonitor>,
     pub files: Arc<FileManager>,
     pub ai: Arc<AiManager>,
     pub agents: Arc<AgentManager>,

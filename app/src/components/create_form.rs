@@ -1,8 +1,10 @@
 //! The "New workspace" form: validates in the browser as the user types (with the same
 //! rules the server applies again) and shows server errors next to the field they concern.
+//! An archive (an export, say) can be chosen: it is unpacked into the new workspace.
 
 use leptos::prelude::*;
 
+use super::archive;
 use crate::api::workspaces::{create_workspace, list_images, workspace_limits};
 use crate::error::{AppError, Field};
 use crate::model::{format_memory, CreateWorkspaceRequest, Limits, WorkspaceName};
@@ -20,7 +22,11 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     let bounds = LocalResource::new(workspace_limits);
     let name_touched = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
+    // What to say once created (and unpacked).
     let created = RwSignal::new(None::<String>);
+    // The chosen archive is read from the input itself when the workspace exists.
+    let archive_input = NodeRef::<leptos::html::Input>::new();
+    let unpacking = RwSignal::new(false);
     let images = Resource::new(|| (), |_| list_images());
 
     let name_error = move || {
@@ -48,15 +54,41 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     Effect::new(move |_| match create.value().get() {
         Some(Ok(workspace)) => {
             server_error.set(None);
-            created.set(Some(workspace.name.to_string()));
             name.set(String::new());
             name_touched.set(false);
             on_change.run(());
+            let running = format!("Workspace {} is running.", workspace.name);
+            let input = archive_input.get_untracked();
+            let chosen = input
+                .as_ref()
+                .and_then(|i| i.files())
+                .and_then(|f| f.get(0));
+            let Some(file) = chosen else {
+                created.set(Some(running));
+                return;
+            };
+            if let Some(input) = input {
+                input.set_value("");
+            }
+            unpacking.set(true);
+            let reference = workspace.reference().to_string();
+            leptos::task::spawn_local(async move {
+                match archive::unpack(&reference, &file).await {
+                    Ok(()) => created.set(Some(format!(
+                        "{running} The files of {} are in it.",
+                        file.name()
+                    ))),
+                    Err(message) => server_error.set(Some(AppError::FileRefused(format!(
+                        "{running} Its archive was not unpacked: {message}"
+                    )))),
+                }
+                unpacking.set(false);
+            });
         }
         Some(Err(e)) => server_error.set(Some(e)),
         None => {}
     });
-    let pending = create.pending();
+    let pending = Signal::derive(move || create.pending().get() || unpacking.get());
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -218,6 +250,20 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                         <p class="field-error" role="alert">{move || field_error(Field::Memory)}</p>
                     </div>
                 </div>
+                <div class="field">
+                    <label for="ws-archive">"Start from an archive (optional)"</label>
+                    <input
+                        id="ws-archive"
+                        name="archive"
+                        type="file"
+                        accept=".tar,.tar.gz,.tgz,application/x-tar,application/gzip"
+                        node_ref=archive_input
+                        aria-describedby="ws-archive-help"
+                    />
+                    <small id="ws-archive-help" class="muted">
+                        "A .tar or .tar.gz, such as a workspace's Export: unpacked into /workspace."
+                    </small>
+                </div>
                 <div class="form-actions">
                     <button class="button primary" type="submit" disabled=move || pending.get()>
                         {move || if pending.get() { "Creating…" } else { "Create workspace" }}
@@ -225,13 +271,14 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                     <Show when=move || pending.get()>
                         <span class="progress" role="status">
                             <span class="spinner" aria-hidden="true"></span>
-                            "Creating the volume and container, then starting it…"
+                            {move || match unpacking.get() {
+                                true => "Unpacking the archive into /workspace…",
+                                false => "Creating the volume and container, then starting it…",
+                            }}
                         </span>
                     </Show>
                     <Show when=move || created.get().is_some()>
-                        <span class="success" role="status">
-                            {move || format!("Workspace {} is running.", created.get().unwrap_or_default())}
-                        </span>
+                        <span class="success" role="status">{move || created.get()}</span>
                     </Show>
                 </div>
                 <p class="form-error" role="alert">{form_error}</p>

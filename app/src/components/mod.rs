@@ -1,6 +1,7 @@
 //! Components, one family per file.
 
 pub mod agent;
+pub mod archive;
 pub mod create_form;
 pub mod header;
 pub mod ide;
@@ -8,5 +9,6 @@ pub mod limits_panel;
 pub mod live_updates;
 pub mod navigation;
 pub mod share_panel;
+pub mod usage;
 pub mod workspace_ops;
 pub mod workspace_table;

@@ -2,14 +2,16 @@
 
 use leptos::prelude::*;
 
+use super::archive;
 use super::limits_panel::LimitsPanel;
 use super::share_panel::SharePanel;
+use super::usage::{UsageBoard, UsageCell};
 use super::workspace_ops::{toggle_panel, Op, WorkspaceOps};
 use crate::auth::Access;
 use crate::model::{format_age, format_memory, Workspace, WorkspaceList, WorkspaceStatus};
 
 #[component]
-pub fn WorkspaceTable(list: WorkspaceList, ops: WorkspaceOps) -> impl IntoView {
+pub fn WorkspaceTable(list: WorkspaceList, ops: WorkspaceOps, usage: UsageBoard) -> impl IntoView {
     if list.workspaces.is_empty() {
         return view! {
             <section class="card empty" data-testid="empty-state">
@@ -33,6 +35,7 @@ pub fn WorkspaceTable(list: WorkspaceList, ops: WorkspaceOps) -> impl IntoView {
                         <tr>
                             <th scope="col">"Name"</th>
                             <th scope="col">"Status"</th>
+                            <th scope="col">"Usage"</th>
                             <th scope="col">"Image"</th>
                             <th scope="col">"CPU"</th>
                             <th scope="col">"Memory"</th>
@@ -47,7 +50,7 @@ pub fn WorkspaceTable(list: WorkspaceList, ops: WorkspaceOps) -> impl IntoView {
                         {list
                             .workspaces
                             .into_iter()
-                            .map(|workspace| view! { <WorkspaceRow workspace now ops /> })
+                            .map(|workspace| view! { <WorkspaceRow workspace now ops usage /> })
                             .collect_view()}
                     </tbody>
                 </table>
@@ -58,7 +61,12 @@ pub fn WorkspaceTable(list: WorkspaceList, ops: WorkspaceOps) -> impl IntoView {
 }
 
 #[component]
-fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoView {
+fn WorkspaceRow(
+    workspace: Workspace,
+    now: i64,
+    ops: WorkspaceOps,
+    usage: UsageBoard,
+) -> impl IntoView {
     let reference = workspace.reference();
     let Workspace {
         owner,
@@ -133,6 +141,12 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                     {move || row.pending.get().map_or(status.label(), Op::pending_label)}
                 </span>
             </td>
+            <td class="usage-cell">
+                {match status == WorkspaceStatus::Running {
+                    true => view! { <UsageCell board=usage workspace=key.clone() cpu_limit=limits.cpus /> }.into_any(),
+                    false => view! { <span class="muted">"—"</span> }.into_any(),
+                }}
+            </td>
             <td class="image" title=image.clone()>{image.clone()}</td>
             <td>{format!("{}", limits.cpus)}</td>
             <td>{format_memory(limits.memory_mib)}</td>
@@ -145,6 +159,8 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
                 })}
                 {(access.can_use() && status.can_start()).then(|| op_button("Start", Op::Start))}
                 {(access.can_use() && status.can_stop()).then(|| op_button("Stop", Op::Stop))}
+                <a class="button" href=archive::export_url(&key) download
+                    title="Download all of /workspace as .tar.gz">"Export"</a>
                 {access.can_manage().then(|| panel_button("Share", ops.sharing))}
                 {access.can_manage().then(|| panel_button("Limits", ops.limits))}
                 {access.can_manage().then(|| view! {
@@ -165,7 +181,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
         </tr>
         <Show when=move || row.confirming.get()>
             <tr class="confirm-row">
-                <td colspan="8">
+                <td colspan="9">
                     <div class="confirm" role="group" aria-label=format!("Delete {name}")>
                         <span>"Delete " <strong>{name.to_string()}</strong> "?"</span>
                         <label>
@@ -201,7 +217,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
             move || ops.sharing.get().as_deref() == Some(key.as_str())
         }>
             <tr class="confirm-row">
-                <td colspan="8">
+                <td colspan="9">
                     <SharePanel workspace=shared_ref.clone() />
                 </td>
             </tr>
@@ -211,7 +227,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
             move || ops.limits.get().as_deref() == Some(key.as_str())
         }>
             <tr class="confirm-row">
-                <td colspan="8">
+                <td colspan="9">
                     <LimitsPanel
                         workspace=limits_ref.clone()
                         limits
@@ -223,7 +239,7 @@ fn WorkspaceRow(workspace: Workspace, now: i64, ops: WorkspaceOps) -> impl IntoV
         </Show>
         <Show when=move || row.error.with(Option::is_some)>
             <tr class="error-row">
-                <td colspan="8" role="alert">{move || row.error.get()}</td>
+                <td colspan="9" role="alert">{move || row.error.get()}</td>
             </tr>
         </Show>
     }

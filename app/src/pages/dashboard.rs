@@ -6,6 +6,7 @@ use crate::api::workspaces::list_workspaces;
 use crate::components::create_form::CreateForm;
 use crate::components::header::Header;
 use crate::components::live_updates::follow_changes;
+use crate::components::usage::{ServerTotals, UsageBoard};
 use crate::components::workspace_ops::WorkspaceOps;
 use crate::components::workspace_table::WorkspaceTable;
 use crate::error::AppError;
@@ -17,10 +18,12 @@ pub fn Dashboard() -> impl IntoView {
     let list = Resource::new(move || refresh.get(), |_| list_workspaces());
     let on_change = Callback::new(move |_: ()| refresh.update(|n| *n = n.wrapping_add(1)));
     let ops = WorkspaceOps::new(on_change);
+    let usage = UsageBoard::follow(None);
 
     view! {
         <Header />
         <main class="page">
+            <ServerTotals board=usage />
             <Transition fallback=|| view! { <p class="muted">"Loading workspaces…"</p> }>
                 // A synchronous read of the resource, re-rendered in place on each refetch:
                 // live updates refetch often, and overlapping async renders could leave a
@@ -28,7 +31,7 @@ pub fn Dashboard() -> impl IntoView {
                 {move || {
                     list.get()
                         .map(|result| match result {
-                            Ok(list) => view! { <WorkspaceTable list ops /> }.into_any(),
+                            Ok(list) => view! { <WorkspaceTable list ops usage /> }.into_any(),
                             Err(error) => view! { <OutageBanner error /> }.into_any(),
                         })
                 }}

@@ -14,6 +14,7 @@ use crate::components::ide::file_tree::FileTree;
 use crate::components::ide::state::Ide;
 use crate::components::ide::terminals::TerminalPanel;
 use crate::components::ide::{scripts_loaded, SCRIPT, STYLESHEET};
+use crate::components::usage::{UsageBoard, UsageStrip};
 use crate::error::AppError;
 use crate::model::WorkspaceStatus;
 
@@ -49,6 +50,7 @@ enum Side {
 fn Ide(workspace: WorkspaceRef) -> impl IntoView {
     let ide = Ide::new(workspace.clone());
     let name = workspace.to_string();
+    let usage = UsageBoard::follow(Some(name.clone()));
     // What this user may do here (a viewer watches): asked once the page runs; a stopped
     // workspace is started by whoever may use it.
     let asked = workspace.clone();
@@ -112,6 +114,7 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                         "View only"
                     </span>
                 </Show>
+                <UsageStrip board=usage workspace=name.clone() />
                 <p class="notice" class:error=move || notice().is_some_and(|n| n.is_error)
                     role="status" data-testid="notice">
                     {move || notice().map(|n| n.text)}

@@ -14,6 +14,7 @@
 #   rename  FROM TO
 #   delete  PATH
 #   download PATH                "file <size>\n" then the bytes, or "folder\n" then a tar
+#   unpack  DIR                  stdin (a tar) -> DIR, never replacing a file that exists
 set -u
 unset CDPATH
 root=/workspace
@@ -137,6 +138,17 @@ download)
   [ -r "$p" ] || fail 18 "$1" "You have no permission to read it."
   printf 'file %s\n' "$(stat -c %s -- "$p")"
   exec cat -- "$p"
+  ;;
+unpack)
+  follow "$1" "$1"
+  [ -d "$p" ] || fail 13 "$1" "it is not a folder"
+  [ -w "$p" ] || fail 18 "$1" "You have no permission to write in it."
+  cd -- "$p" 2>/dev/null || fail 18 "$1" "You have no permission to open it."
+  # GNU tar and BusyBox tar both: keep existing files, do not restore owners.
+  if ! refused=$(tar -x -k -o -f - 2>&1 >/dev/null); then
+    first=$(printf '%s\n' "$refused" | head -n 1)
+    fail 21 "$1" "${first:-tar failed} (files that were already there are kept)"
+  fi
   ;;
 *)
   fail 2 "$op" "unknown operation"

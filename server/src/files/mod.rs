@@ -4,6 +4,7 @@
 //! checked on the resolved, physical path. The workspace itself is found through the
 //! resolver: reading needs view access, changing anything needs use access.
 
+mod archive;
 mod outcome;
 pub mod routes;
 
@@ -140,17 +141,22 @@ impl FileManager {
         size: u64,
         body: ByteStream,
     ) -> Result<(), AppError> {
-        if size > self.settings.upload_limit {
-            return Err(AppError::UploadTooLarge {
-                size: format_bytes(size),
-                limit: format_bytes(self.settings.upload_limit),
-            });
-        }
+        self.within_upload_limit(size)?;
         let target = Target { actor, workspace };
         self.write(&target, file, size, body, "replace", None)
             .await?;
         self.changed(&target, "file-upload", file).await;
         Ok(())
+    }
+
+    fn within_upload_limit(&self, size: u64) -> Result<(), AppError> {
+        match size > self.settings.upload_limit {
+            true => Err(AppError::UploadTooLarge {
+                size: format_bytes(size),
+                limit: format_bytes(self.settings.upload_limit),
+            }),
+            false => Ok(()),
+        }
     }
 
     /// Runs `write`: `size` bytes from `stdin` replace (or create, by `mode`) the file,

@@ -1,7 +1,9 @@
 //! The streaming file routes, outside server functions because their bodies are raw bytes:
 //! `GET /api/files/download?workspace=OWNER/NAME&path=P` (a file, or a folder as `.tar`) and
 //! `PUT /api/files/upload?workspace=OWNER/NAME&path=P` (the body is the file; needs
-//! Content-Length). Errors are the app's JSON errors, like every other route.
+//! Content-Length); `GET /api/files/export?workspace=OWNER/NAME` (all of `/workspace` as
+//! `.tar.gz`) and `PUT /api/files/unpack?workspace=OWNER/NAME&path=DIR` (the body is a `.tar`
+//! or `.tar.gz`; needs Content-Length). Errors are the app's JSON errors, like every other route.
 
 use std::sync::Arc;
 
@@ -42,23 +44,47 @@ pub async fn download(
         files.download(&actor, &workspace, &path).await
     };
     match result.await {
-        Ok(download) => {
-            let mut headers = HeaderMap::new();
-            let content_type = match download.size {
-                Some(_) => "application/octet-stream",
-                None => "application/x-tar",
-            };
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            if let Some(size) = download.size {
-                headers.insert(header::CONTENT_LENGTH, size.into());
-            }
-            if let Ok(value) = HeaderValue::from_str(&attachment(&download.file_name)) {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            (headers, Body::from_stream(download.body)).into_response()
-        }
+        Ok(download) => send(download),
         Err(e) => e.into_response(),
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Whole {
+    workspace: String,
+}
+
+pub async fn export(
+    State(files): State<Arc<FileManager>>,
+    actor: Actor,
+    Query(whole): Query<Whole>,
+) -> Response {
+    let result = async {
+        let workspace = WorkspaceRef::parse(&whole.workspace)?;
+        files.export(&actor, &workspace).await
+    };
+    match result.await {
+        Ok(download) => send(download),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A download as an attachment: a file with its size, or an archive streamed as it is made.
+fn send(download: super::Download) -> Response {
+    let mut headers = HeaderMap::new();
+    let content_type = match download.size {
+        Some(_) => "application/octet-stream",
+        None if download.file_name.ends_with(".gz") => "application/gzip",
+        None => "application/x-tar",
+    };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(size) = download.size {
+        headers.insert(header::CONTENT_LENGTH, size.into());
+    }
+    if let Ok(value) = HeaderValue::from_str(&attachment(&download.file_name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    (headers, Body::from_stream(download.body)).into_response()
 }
 
 pub async fn upload(
@@ -68,6 +94,33 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    receive(headers, body, |size, body| async move {
+        let (workspace, path) = target.parse()?;
+        files.upload(&actor, &workspace, &path, size, body).await
+    })
+    .await
+}
+
+pub async fn unpack(
+    State(files): State<Arc<FileManager>>,
+    actor: Actor,
+    Query(target): Query<Target>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(headers, body, |size, body| async move {
+        let (workspace, folder) = target.parse()?;
+        files.unpack(&actor, &workspace, &folder, size, body).await
+    })
+    .await
+}
+
+/// Hands a request body of known size to `handle`: 204 when it succeeds.
+async fn receive<F, Fut>(headers: HeaderMap, body: Body, handle: F) -> Response
+where
+    F: FnOnce(u64, crate::runtime::ByteStream) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AppError>>,
+{
     let size = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -79,14 +132,8 @@ pub async fn upload(
         );
         return unread_body(refused.into_response());
     };
-    let result = async {
-        let (workspace, path) = target.parse()?;
-        let stream = body.into_data_stream().map_err(std::io::Error::other);
-        files
-            .upload(&actor, &workspace, &path, size, Box::pin(stream))
-            .await
-    };
-    match result.await {
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    match handle(size, Box::pin(stream)).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => unread_body(e.into_response()),
     }

@@ -81,6 +81,32 @@ pub enum LifecycleKind {
     OutOfMemory,
 }
 
+/// A running container's resource counters at one moment. The counters add up from the
+/// container's start; rates come from the difference between two readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ResourceReading {
+    /// When the engine read the counters, Unix milliseconds.
+    pub at_ms: i64,
+    /// CPU time used, nanoseconds.
+    pub cpu_ns: u64,
+    /// Memory in use, without the page cache the kernel can drop.
+    pub memory_bytes: u64,
+    /// The memory the container may use (the host's memory when unlimited).
+    pub memory_limit: u64,
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+    pub disk_read_bytes: u64,
+    pub disk_write_bytes: u64,
+    pub processes: u64,
+}
+
+/// What the machine the runtime runs containers on has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostCapacity {
+    pub cpus: u32,
+    pub memory_bytes: u64,
+}
+
 /// Progress of an image pull, one line per layer update.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PullProgress {
@@ -156,6 +182,16 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// One item per lifecycle change of a managed container; ends or errs when the engine goes away.
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>>;
 
+    /// About one reading a second while the container `id` runs; ends when it stops.
+    fn resource_readings(
+        &self,
+        id: &str,
+    ) -> BoxStream<'static, Result<ResourceReading, RuntimeError>>;
+    async fn host_capacity(&self) -> Result<HostCapacity, RuntimeError>;
+
+    /// Packs `path` of the container `id`, running or not, as a tar archive whose entries
+    /// are relative to `path`.
+    fn copy_out(&self, id: &str, path: &str) -> ByteStream;
     /// Unpacks the tar `archive` at `path` in the container `id`, running or not.
     async fn copy_into(&self, id: &str, path: &str, archive: Bytes) -> Result<(), RuntimeError>;
     /// Starts `spec` without a terminal in the container `id`, feeding it `stdin` (then

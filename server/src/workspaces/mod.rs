@@ -267,10 +267,7 @@ fn tolerate(
 impl WorkspaceService for WorkspaceManager {
     async fn list(&self, actor: &Actor) -> Result<WorkspaceList, AppError> {
         let containers = self.runtime.list_managed().await?;
-        let records = match actor.is_admin() {
-            true => self.store.all().await?,
-            false => self.store.visible_to(actor.id).await?,
-        };
+        let visible = self.resolver.visible(actor).await?;
         let by_workspace: HashMap<&str, &ContainerInfo> = containers
             .iter()
             .filter_map(|c| Some((c.labels.get(labels::WORKSPACE)?.as_str(), c)))
@@ -278,19 +275,18 @@ impl WorkspaceService for WorkspaceManager {
         let started = self
             .start_times(&by_workspace.values().copied().collect::<Vec<_>>())
             .await;
-        let mut workspaces = Vec::with_capacity(records.len());
-        for record in records {
-            let (Some(owner), Some(access)) = (
-                record.owner.clone(),
-                self.resolver.access(actor, &record).await?,
-            ) else {
-                continue;
-            };
+        let mut workspaces = Vec::with_capacity(visible.len());
+        for Resolved {
+            record,
+            reference,
+            access,
+        } in visible
+        {
             let container = by_workspace.get(record.id.as_str());
             let started_at = container.and_then(|c| started.get(&c.id).copied());
             workspaces.push(self.shown(
                 record,
-                owner.name,
+                reference.owner,
                 access,
                 container.map(|c| c.state),
                 started_at,

@@ -54,22 +54,54 @@ impl Resolver {
         workspace: &WorkspaceRef,
         action: Action,
     ) -> Result<Resolved, AppError> {
+        let resolved = self.peek(actor, workspace, action).await?;
+        self.activity.touch(&resolved.record.id);
+        Ok(resolved)
+    }
+
+    /// Resolves without counting as a use: for watching a workspace, not working in it.
+    pub async fn peek(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        action: Action,
+    ) -> Result<Resolved, AppError> {
         let Some(record) = self.store.find(&workspace.owner, &workspace.name).await? else {
             return Err(Denied::Hidden.into_error(workspace));
         };
         let access = self.access(actor, &record).await?;
         may(access, action).map_err(|denied| denied.into_error(workspace))?;
         match access {
-            Some(access) => {
-                self.activity.touch(&record.id);
-                Ok(Resolved {
-                    record,
-                    reference: workspace.clone(),
-                    access,
-                })
-            }
+            Some(access) => Ok(Resolved {
+                record,
+                reference: workspace.clone(),
+                access,
+            }),
             None => Err(Denied::Hidden.into_error(workspace)),
         }
+    }
+
+    /// Every workspace the actor may see, without counting as a use.
+    pub async fn visible(&self, actor: &Actor) -> Result<Vec<Resolved>, AppError> {
+        let records = match actor.is_admin() {
+            true => self.store.all().await?,
+            false => self.store.visible_to(actor.id).await?,
+        };
+        let mut visible = Vec::with_capacity(records.len());
+        for record in records {
+            let Some(owner) = record.owner.as_ref().map(|o| o.name.clone()) else {
+                continue;
+            };
+            if let Some(access) = self.access(actor, &record).await? {
+                let reference = WorkspaceRef::new(owner, record.name.clone());
+                visible.push(Resolved {
+                    record,
+                    reference,
+                    access,
+                });
+            }
+        }
+        Ok(visible)
     }
 
     /// How the actor stands towards a stored workspace (shares are only looked up when

@@ -1,10 +1,10 @@
 //! Processes and files inside containers: bollard's demultiplexed exec stream, with stdin
 //! copied in from a byte stream and closed at its end so the process sees end-of-file; and
-//! archives unpacked into a container.
+//! archives packed from and unpacked into a container.
 
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
-use bollard::query_parameters::UploadToContainerOptions;
+use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::AsyncWriteExt;
@@ -107,5 +107,31 @@ impl DockerRuntime {
         let upload =
             docker.upload_to_container(container, Some(options), bollard::body_full(archive));
         self.call("copy into container", upload).await
+    }
+
+    /// The contents of `path` (not the folder itself: entries are `./…`), streamed as Docker
+    /// packs them; works on stopped containers too, their volumes included.
+    pub(super) fn copy_out(&self, container: &str, path: &str) -> ByteStream {
+        let docker = match self.client() {
+            Ok(docker) => docker,
+            Err(e) => {
+                let e = std::io::Error::other(e.to_string());
+                return futures::stream::once(async move { Err(e) }).boxed();
+            }
+        };
+        let options = DownloadFromContainerOptions {
+            path: format!("{}/.", path.trim_end_matches('/')),
+        };
+        let this = self.address.clone();
+        docker
+            .download_from_container(container, Some(options))
+            .map_err(move |e| {
+                let error = match e {
+                    bollard::errors::Error::DockerResponseServerError { message, .. } => message,
+                    other => format!("the container engine at {this} is unreachable: {other}"),
+                };
+                std::io::Error::other(error)
+            })
+            .boxed()
     }
 }

@@ -6,6 +6,7 @@
 mod containers;
 mod exec;
 mod images;
+mod stats;
 mod tty;
 
 use std::future::Future;
@@ -21,7 +22,7 @@ use futures::stream::BoxStream;
 
 use super::{
     ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, ExecProcess,
-    ExecSpec, LifecycleEvent, PullProgress, RuntimeError,
+    ExecSpec, HostCapacity, LifecycleEvent, PullProgress, ResourceReading, RuntimeError,
 };
 pub use tty::{TtyIo, TtySession};
 
@@ -162,6 +163,21 @@ impl ContainerRuntime for DockerRuntime {
 
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
         self.events()
+    }
+
+    fn resource_readings(
+        &self,
+        id: &str,
+    ) -> BoxStream<'static, Result<ResourceReading, RuntimeError>> {
+        self.readings(id)
+    }
+
+    async fn host_capacity(&self) -> Result<HostCapacity, RuntimeError> {
+        self.capacity().await
+    }
+
+    fn copy_out(&self, id: &str, path: &str) -> ByteStream {
+        DockerRuntime::copy_out(self, id, path)
     }
 
     async fn copy_into(&self, id: &str, path: &str, archive: Bytes) -> Result<(), RuntimeError> {

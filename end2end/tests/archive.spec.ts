@@ -1,0 +1,42 @@
+// A workspace exported from the dashboard, and a new workspace created from that archive.
+import { test, expect } from '@playwright/test';
+import { container, createWorkspace, docker, openDashboard, removeWorkspace, row, status, uniqueName } from './helpers';
+
+const created: string[] = [];
+test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
+
+test('export a workspace, then create another from its archive', async ({ page }, testInfo) => {
+  const source = uniqueName('export');
+  created.push(source);
+  await openDashboard(page);
+  await createWorkspace(page, source);
+  docker('exec', '-u', '1000:1000', container(source), 'sh', '-c', 'mkdir -p src && echo "print(1)" > src/main.py');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    row(page, source).getByRole('link', { name: 'Export', exact: true }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe(`${source}.tar.gz`);
+  const archive = testInfo.outputPath(download.suggestedFilename());
+  await download.saveAs(archive);
+
+  const copy = uniqueName('import');
+  created.push(copy);
+  await page.getByLabel('Start from an archive (optional)').setInputFiles(archive);
+  await page.getByLabel('Name').fill(copy);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `The files of ${source}.tar.gz are in it.` })).toBeVisible({ timeout: 30_000 });
+  await expect(status(page, copy)).toHaveText('running');
+  expect(docker('exec', container(copy), 'cat', '/workspace/src/main.py')).toBe('print(1)\n');
+
+  // Something that is not a tar archive: the workspace exists, and the page says what failed.
+  const broken = uniqueName('broken');
+  created.push(broken);
+  await page.getByLabel('Start from an archive (optional)').setInputFiles({
+    name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 not really'),
+  });
+  await page.getByLabel('Name').fill(broken);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Its archive was not unpacked' })).toContainText('ZIP archive');
+  await expect(status(page, broken)).toHaveText('running');
+});
