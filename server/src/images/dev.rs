@@ -1,6 +1,8 @@
 //! The default workspace image: Debian bookworm from Debian's mirror via
-//! `debootstrap --variant=minbase`, with a shell toolset and a non-root `dev` user (uid
-//! 1000) owning `/workspace`. Tagged by a hash of this recipe, so it is built once.
+//! `debootstrap --variant=minbase`, with what a developer expects on any machine (editors,
+//! compilers and make, Python with venv and pip, git, ssh, jq, ripgrep, archivers) and a
+//! non-root `dev` user (uid 1000) owning `/workspace`. Tagged by a hash of this recipe, so
+//! it is built once.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -14,7 +16,8 @@ use super::{content_tag, ImageBuildError};
 use crate::runtime::ContainerRuntime;
 
 const SUITE: &str = "bookworm";
-const PACKAGES: &str = "bash,git,curl,ca-certificates,procps,less";
+const PACKAGES: &str = "bash,git,curl,wget,ca-certificates,procps,less,vim,nano,\
+build-essential,make,python3,python3-venv,python3-pip,openssh-client,jq,ripgrep,zip,unzip";
 const SETUP: &str = "set -e
 useradd --create-home --uid 1000 --user-group --shell /bin/bash dev
 mkdir -p /workspace
