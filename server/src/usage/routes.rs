@@ -1,7 +1,7 @@
 //! `GET /api/usage` (server-sent events): the usage of every running workspace the user may
-//! see, or of one with `?workspace=owner/name`. The followed set is worked out again when a
-//! workspace changes, and every few seconds; the stream ends with the server or with the
-//! credential it was opened with.
+//! see, or of one with `?workspace=owner/name`. The followed set is worked out again after a
+//! workspace changes (at most once a second, however many changes come), and every ten
+//! seconds; the stream ends with the server or with the credential it was opened with.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -25,8 +25,10 @@ use crate::auth::{AuthManager, Credential};
 use crate::runtime::{labels, ContainerRuntime, ContainerState};
 use crate::workspaces::{Resolved, Resolver};
 
-/// How often the followed set is checked besides on changes (a share granted, say).
-const RECHECK: Duration = Duration::from_secs(10);
+/// How often the followed set may be checked after changes.
+const TICK: Duration = Duration::from_secs(1);
+/// Ticks between checks when nothing changed (a share granted, say, sends no event).
+const RECHECK_TICKS: u32 = 10;
 
 #[derive(Debug, Deserialize)]
 pub struct Params {
@@ -88,22 +90,24 @@ pub async fn stream(
                 let _ = events.send(json_event("capacity", &capacity)).await;
             }
         }
-        let mut recheck = tokio::time::interval(RECHECK);
+        let mut tick = tokio::time::interval(TICK);
+        // Check at the first tick, then when something changed or it is time anyway.
+        let (mut changed, mut quiet_ticks) = (true, 0);
         loop {
             tokio::select! {
-                _ = recheck.tick() => {
-                    if !watcher.follow(&events).await {
-                        break;
+                _ = tick.tick() => {
+                    quiet_ticks += 1;
+                    if changed || quiet_ticks >= RECHECK_TICKS {
+                        (changed, quiet_ticks) = (false, 0);
+                        if !watcher.follow(&events).await {
+                            break;
+                        }
                     }
                 }
-                change = changes.recv() => {
-                    if change.is_err_and(|e| e == broadcast::error::RecvError::Closed) {
-                        break;
-                    }
-                    if !watcher.follow(&events).await {
-                        break;
-                    }
-                }
+                change = changes.recv() => match change {
+                    Err(broadcast::error::RecvError::Closed) => break,
+                    _ => changed = true,
+                },
                 sampled = samples.recv() => {
                     let (id, sample) = match sampled {
                         Ok(sampled) => sampled,
