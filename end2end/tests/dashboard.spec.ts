@@ -112,6 +112,32 @@ test('limits change on a running workspace, and an out-of-memory kill says what 
   await expect(row(page, name).getByTestId('notice')).toContainText('raise its memory limit');
 });
 
+test('what is typed in a panel survives the table refreshing under it', async ({ page }) => {
+  const [typed, other] = [uniqueName('draft'), uniqueName('draft-other')];
+  created.push(typed, other);
+  await openDashboard(page);
+  await createWorkspace(page, typed);
+  await createWorkspace(page, other);
+
+  await row(page, typed).getByRole('button', { name: 'Limits' }).click();
+  const limits = page.getByRole('group', { name: `Limits of ada/${typed}` });
+  await limits.getByLabel('CPUs').fill('1.5');
+  await row(page, typed).getByRole('button', { name: 'Share' }).click();
+  const share = page.getByRole('group', { name: `Share ada/${typed}` });
+  await share.getByLabel('Share with (user name)').fill('someone');
+
+  // A change elsewhere reloads the list: the panels and what was typed stay.
+  docker('stop', '-t', '1', container(other));
+  await expect(status(page, other)).toHaveText('stopped');
+  await expect(limits.getByLabel('CPUs')).toHaveValue('1.5');
+  await expect(share.getByLabel('Share with (user name)')).toHaveValue('someone');
+
+  // Closed and opened again, a panel starts from the workspace's values.
+  await row(page, typed).getByRole('button', { name: 'Limits' }).click();
+  await row(page, typed).getByRole('button', { name: 'Limits' }).click();
+  await expect(limits.getByLabel('CPUs')).toHaveValue('1');
+});
+
 test('a running workspace says when it stops unused, can be kept running, and opening it starts it', async ({ page }) => {
   const name = uniqueName('idle');
   created.push(name);

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::workspace_ops::Drafts;
 use crate::api::workspaces::{set_workspace_idle_stop, set_workspace_limits, workspace_limits};
 use crate::auth::WorkspaceRef;
 use crate::error::{AppError, Field};
@@ -14,15 +15,18 @@ pub fn LimitsPanel(
     workspace: WorkspaceRef,
     limits: Limits,
     idle_minutes: Option<u32>,
+    drafts: Drafts,
     on_saved: Callback<()>,
 ) -> impl IntoView {
     let bounds = LocalResource::new(workspace_limits);
     let server = move || bounds.get().and_then(Result::ok).unwrap_or_default();
     let max = move || server().max;
-    let cpus = RwSignal::new(limits.cpus.to_string());
-    let memory = RwSignal::new(limits.memory_mib.to_string());
-    let processes = RwSignal::new(limits.processes.to_string());
-    let idle = RwSignal::new(idle_minutes.map(|m| m.to_string()).unwrap_or_default());
+    let key = workspace.to_string();
+    let cpus = drafts.field(&key, "cpus", limits.cpus.to_string());
+    let memory = drafts.field(&key, "memory", limits.memory_mib.to_string());
+    let processes = drafts.field(&key, "processes", limits.processes.to_string());
+    let idle_text = idle_minutes.map(|m| m.to_string()).unwrap_or_default();
+    let idle = drafts.field(&key, "idle", idle_text);
     let error = RwSignal::new(None::<AppError>);
     let target = workspace.clone();
     let save = Action::new(move |&(limits, idle): &(Limits, Option<u32>)| {

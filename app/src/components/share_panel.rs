@@ -4,19 +4,20 @@
 
 use leptos::prelude::*;
 
+use super::workspace_ops::Drafts;
 use crate::api::workspaces::{share_workspace, workspace_shares};
 use crate::auth::{Share, ShareRole, WorkspaceRef};
 use crate::error::AppError;
 
 #[component]
-pub fn SharePanel(workspace: WorkspaceRef) -> impl IntoView {
+pub fn SharePanel(workspace: WorkspaceRef, drafts: Drafts) -> impl IntoView {
     let refresh = RwSignal::new(0u32);
     let target = workspace.clone();
     let shares = Resource::new(
         move || refresh.get(),
         move |_| workspace_shares(target.clone()),
     );
-    let user = RwSignal::new(String::new());
+    let user = drafts.field(&workspace.to_string(), "share-user", String::new());
     let role = RwSignal::new(ShareRole::Viewer);
     let error = RwSignal::new(None::<AppError>);
     let target = workspace.clone();

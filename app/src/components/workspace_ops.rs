@@ -1,7 +1,8 @@
 //! Lifecycle operations started from the workspace table (start, stop, delete), with their
 //! pending state, errors and the open delete confirmation. This state lives above the table,
 //! keyed by `owner/name`, because the table re-renders whenever Docker reports a change —
-//! often while an operation is still in flight.
+//! often while an operation is still in flight, or while someone types in a row's panel
+//! (what they typed is a [`Drafts`] entry, kept until the panel closes).
 
 use std::collections::HashMap;
 
@@ -55,7 +56,33 @@ pub struct WorkspaceOps {
     pub sharing: RwSignal<Option<String>>,
     /// The workspace whose limits panel is open.
     pub limits: RwSignal<Option<String>>,
+    /// What is typed in the open panels.
+    pub drafts: Drafts,
     on_change: Callback<()>,
+}
+
+/// Text typed into a row's panel, by workspace and field, outliving the row's re-renders.
+#[derive(Clone, Copy)]
+pub struct Drafts(StoredValue<HashMap<(String, &'static str), ArcRwSignal<String>>>);
+
+impl Drafts {
+    /// The draft of `field` for `workspace`, starting as `initial` when there is none.
+    pub fn field(self, workspace: &str, field: &'static str, initial: String) -> RwSignal<String> {
+        let key = (workspace.to_owned(), field);
+        if let Some(draft) = self.0.with_value(|all| all.get(&key).cloned()) {
+            return draft.into();
+        }
+        let draft = ArcRwSignal::new(initial);
+        self.0
+            .update_value(|all| _ = all.insert(key, draft.clone()));
+        draft.into()
+    }
+
+    /// Drops what was typed for `workspace` (its panel closed or was applied).
+    pub fn forget(self, workspace: &str) {
+        self.0
+            .update_value(|all| all.retain(|(key, _), _| key != workspace));
+    }
 }
 
 impl WorkspaceOps {
@@ -67,6 +94,7 @@ impl WorkspaceOps {
             delete_files: RwSignal::new(false),
             sharing: RwSignal::new(None),
             limits: RwSignal::new(None),
+            drafts: Drafts(StoredValue::new(HashMap::new())),
             on_change,
         }
     }
@@ -111,8 +139,21 @@ impl WorkspaceOps {
 
     /// Closes the limits panel and reloads the list, after the limits changed.
     pub fn limits_saved(self) {
+        if let Some(key) = self.limits.get_untracked() {
+            self.drafts.forget(&key);
+        }
         self.limits.set(None);
         self.on_change.run(());
+    }
+
+    /// Opens the panel of `key`, or closes it (forgetting what was typed there) when it is
+    /// the open one.
+    pub fn toggle_panel(self, open: RwSignal<Option<String>>, key: &str) {
+        let closing = open.with_untracked(|open| open.as_deref() == Some(key));
+        if closing {
+            self.drafts.forget(key);
+        }
+        open.set((!closing).then(|| key.to_owned()));
     }
 
     pub fn toggle_confirmation(self, name: &str) {
@@ -120,9 +161,4 @@ impl WorkspaceOps {
         self.confirming
             .update(|open| *open = (open.as_deref() != Some(name)).then(|| name.to_owned()));
     }
-}
-
-/// Opens the panel of `key`, or closes it when it is the open one.
-pub fn toggle_panel(open: RwSignal<Option<String>>, key: &str) {
-    open.update(|open| *open = (open.as_deref() != Some(key)).then(|| key.to_owned()));
 }

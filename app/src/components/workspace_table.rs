@@ -6,7 +6,7 @@ use super::archive;
 use super::limits_panel::LimitsPanel;
 use super::share_panel::SharePanel;
 use super::usage::{UsageBoard, UsageCell};
-use super::workspace_ops::{toggle_panel, Op, WorkspaceOps};
+use super::workspace_ops::{Op, WorkspaceOps};
 use crate::auth::Access;
 use crate::model::{format_age, format_memory, Workspace, WorkspaceList, WorkspaceStatus};
 
@@ -100,7 +100,7 @@ fn WorkspaceRow(
             <button
                 class="button"
                 aria-expanded=move || (panel.get().as_deref() == Some(open.as_str())).to_string()
-                on:click=move |_| toggle_panel(panel, &key)
+                on:click=move |_| ops.toggle_panel(panel, &key)
             >
                 {label}
             </button>
@@ -218,7 +218,7 @@ fn WorkspaceRow(
         }>
             <tr class="confirm-row">
                 <td colspan="9">
-                    <SharePanel workspace=shared_ref.clone() />
+                    <SharePanel workspace=shared_ref.clone() drafts=ops.drafts />
                 </td>
             </tr>
         </Show>
@@ -232,6 +232,7 @@ fn WorkspaceRow(
                         workspace=limits_ref.clone()
                         limits
                         idle_minutes
+                        drafts=ops.drafts
                         on_saved=Callback::new(move |_| ops.limits_saved())
                     />
                 </td>
