@@ -16,6 +16,8 @@ pub enum Field {
     Memory,
     Processes,
     IdleStop,
+    Repository,
+    Branch,
     UserName,
     Password,
 }
@@ -56,6 +58,8 @@ pub enum AppError {
     FileRefused(String),
     #[error("The archive could not be unpacked: {0}.")]
     ArchiveRefused(String),
+    #[error("The repository could not be cloned: {0}")]
+    CloneFailed(String),
     #[error("Sign in to continue.")]
     Unauthenticated,
     #[error("Wrong user name or password.")]
@@ -112,7 +116,8 @@ impl AppError {
             Self::Invalid { .. }
             | Self::InvalidPath { .. }
             | Self::ImageMissing { .. }
-            | Self::ArchiveRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::ArchiveRefused(_)
+            | Self::CloneFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NameTaken(_)
             | Self::NotRunning(_)
             | Self::FileExists(_)

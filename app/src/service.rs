@@ -14,7 +14,9 @@ use crate::auth::{
 };
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
-use crate::model::{ImageChoice, LimitBounds, Limits, Workspace, WorkspaceList, WorkspaceSpec};
+use crate::model::{
+    GitSource, ImageChoice, LimitBounds, Limits, Workspace, WorkspaceList, WorkspaceSpec,
+};
 use crate::workspace_path::WorkspacePath;
 
 #[async_trait::async_trait]
@@ -121,6 +123,13 @@ pub trait FileService: Send + Sync + 'static {
         workspace: &WorkspaceRef,
         from: &WorkspacePath,
         to: &WorkspacePath,
+    ) -> Result<(), AppError>;
+    /// Clones `source` into the workspace's empty `/workspace`, as the workspace user.
+    async fn clone_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        source: &GitSource,
     ) -> Result<(), AppError>;
     /// Deletes a file or a whole folder (a symbolic link itself, never its target).
     async fn delete(

@@ -22,7 +22,7 @@ test('export a workspace, then create another from its archive', async ({ page }
 
   const copy = uniqueName('import');
   created.push(copy);
-  await page.getByLabel('Start from an archive (optional)').setInputFiles(archive);
+  await page.getByLabel('An archive').setInputFiles(archive);
   await page.getByLabel('Name').fill(copy);
   await page.getByRole('button', { name: 'Create workspace' }).click();
   await expect(page.getByRole('status').filter({ hasText: `The files of ${source}.tar.gz are in it.` })).toBeVisible({ timeout: 30_000 });
@@ -32,11 +32,30 @@ test('export a workspace, then create another from its archive', async ({ page }
   // Something that is not a tar archive: the workspace exists, and the page says what failed.
   const broken = uniqueName('broken');
   created.push(broken);
-  await page.getByLabel('Start from an archive (optional)').setInputFiles({
+  await page.getByLabel('An archive').setInputFiles({
     name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\x03\x04 not really'),
   });
   await page.getByLabel('Name').fill(broken);
   await page.getByRole('button', { name: 'Create workspace' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'Its archive was not unpacked' })).toContainText('ZIP archive');
+  await expect(page.getByRole('alert').filter({ hasText: 'The archive could not be unpacked' })).toContainText('ZIP archive');
   await expect(status(page, broken)).toHaveText('running');
+});
+
+test('a repository to start from: checked before anything is made, and an image without git says so', async ({ page }) => {
+  await openDashboard(page);
+  const name = uniqueName('repo');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Or a git repository').fill('example.com/project');
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.locator('#ws-repository-error')).toContainText('Use a URL such as');
+  await expect(row(page, name)).toHaveCount(0);
+
+  // The BusyBox image these tests run has no git: the workspace is made, the clone explained.
+  created.push(name);
+  await page.getByLabel('Or a git repository').fill('https://example.com/team/project.git');
+  await page.getByLabel('Branch').fill('main');
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The repository could not be cloned' })).toContainText('has no git');
+  await expect(status(page, name)).toHaveText('running');
+  await expect(page.getByLabel('Or a git repository')).toHaveValue('');
 });

@@ -94,3 +94,26 @@ pub async fn delete_path(workspace: String, path: String) -> Result<(), AppError
         .await
         .map_err(respond)
 }
+
+/// Clones a repository into the workspace's `/workspace`, which must be empty (a new
+/// workspace): what the create form does after creating one from a repository.
+#[server(prefix = "/api/files", endpoint = "clone", input = Json)]
+pub async fn clone_repository(
+    workspace: String,
+    url: String,
+    #[server(default)] branch: Option<String>,
+) -> Result<(), AppError> {
+    use crate::error::Field;
+    use crate::model::GitSource;
+    let actor = actor()?;
+    let workspace = WorkspaceRef::parse(&workspace).map_err(respond)?;
+    let source = GitSource::parse(&url, branch.as_deref().unwrap_or_default())
+        .and_then(|source| {
+            source.ok_or_else(|| AppError::invalid(Field::Repository, "Give the repository's URL."))
+        })
+        .map_err(respond)?;
+    files()?
+        .clone_repository(&actor, &workspace, &source)
+        .await
+        .map_err(respond)
+}

@@ -1,10 +1,10 @@
 //! The "New workspace" form: validates in the browser as the user types (with the same
 //! rules the server applies again) and shows server errors next to the field they concern.
-//! An archive (an export, say) can be chosen: it is unpacked into the new workspace.
+//! What the new workspace starts with (an archive or a repository) is a [`Seed`].
 
 use leptos::prelude::*;
 
-use super::archive;
+use super::workspace_seed::{Seed, SeedFields};
 use crate::api::workspaces::{create_workspace, list_images, workspace_limits};
 use crate::error::{AppError, Field};
 use crate::model::{format_memory, CreateWorkspaceRequest, Limits, WorkspaceName};
@@ -24,9 +24,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     let server_error = RwSignal::new(None::<AppError>);
     // What to say once created (and unpacked).
     let created = RwSignal::new(None::<String>);
-    // The chosen archive is read from the input itself when the workspace exists.
-    let archive_input = NodeRef::<leptos::html::Input>::new();
-    let unpacking = RwSignal::new(false);
+    let seed = Seed::default();
     let images = Resource::new(|| (), |_| list_images());
 
     let name_error = move || {
@@ -57,38 +55,15 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             name.set(String::new());
             name_touched.set(false);
             on_change.run(());
-            let running = format!("Workspace {} is running.", workspace.name);
-            let input = archive_input.get_untracked();
-            let chosen = input
-                .as_ref()
-                .and_then(|i| i.files())
-                .and_then(|f| f.get(0));
-            let Some(file) = chosen else {
-                created.set(Some(running));
-                return;
-            };
-            if let Some(input) = input {
-                input.set_value("");
-            }
-            unpacking.set(true);
-            let reference = workspace.reference().to_string();
-            leptos::task::spawn_local(async move {
-                match archive::unpack(&reference, &file).await {
-                    Ok(()) => created.set(Some(format!(
-                        "{running} The files of {} are in it.",
-                        file.name()
-                    ))),
-                    Err(message) => server_error.set(Some(AppError::FileRefused(format!(
-                        "{running} Its archive was not unpacked: {message}"
-                    )))),
-                }
-                unpacking.set(false);
+            seed.fill(&workspace, move |outcome| match outcome {
+                Ok(said) => created.set(Some(said)),
+                Err(error) => server_error.set(Some(error)),
             });
         }
         Some(Err(e)) => server_error.set(Some(e)),
         None => {}
     });
-    let pending = Signal::derive(move || create.pending().get() || unpacking.get());
+    let pending = Signal::derive(move || create.pending().get() || seed.busy.with(Option::is_some));
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -101,7 +76,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             memory_mib: memory.get_untracked(),
             processes: processes.get_untracked(),
         };
-        match request.validate() {
+        match request.validate().and_then(|_| seed.check()) {
             Ok(_) => {
                 server_error.set(None);
                 create.dispatch(request);
@@ -250,20 +225,12 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                         <p class="field-error" role="alert">{move || field_error(Field::Memory)}</p>
                     </div>
                 </div>
-                <div class="field">
-                    <label for="ws-archive">"Start from an archive (optional)"</label>
-                    <input
-                        id="ws-archive"
-                        name="archive"
-                        type="file"
-                        accept=".tar,.tar.gz,.tgz,application/x-tar,application/gzip"
-                        node_ref=archive_input
-                        aria-describedby="ws-archive-help"
-                    />
-                    <small id="ws-archive-help" class="muted">
-                        "A .tar or .tar.gz, such as a workspace's Export: unpacked into /workspace."
-                    </small>
-                </div>
+                <SeedFields
+                    seed
+                    error=Signal::derive(move || {
+                        field_error(Field::Repository).or_else(|| field_error(Field::Branch))
+                    })
+                />
                 <div class="form-actions">
                     <button class="button primary" type="submit" disabled=move || pending.get()>
                         {move || if pending.get() { "Creating…" } else { "Create workspace" }}
@@ -271,9 +238,8 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                     <Show when=move || pending.get()>
                         <span class="progress" role="status">
                             <span class="spinner" aria-hidden="true"></span>
-                            {move || match unpacking.get() {
-                                true => "Unpacking the archive into /workspace…",
-                                false => "Creating the volume and container, then starting it…",
+                            {move || {
+                                seed.busy.get().unwrap_or("Creating the volume and container, then starting it…")
                             }}
                         </span>
                     </Show>

@@ -11,4 +11,5 @@ pub mod navigation;
 pub mod share_panel;
 pub mod usage;
 pub mod workspace_ops;
+pub mod workspace_seed;
 pub mod workspace_table;

@@ -8,11 +8,13 @@ use std::fmt;
 use crate::auth::{Access, UserName, WorkspaceRef};
 use crate::error::{AppError, Field};
 
+mod git_source;
 mod idle;
 mod limits;
 mod notice;
 mod usage;
 
+pub use git_source::GitSource;
 pub use idle::{IdleBounds, IdleStop};
 pub use limits::{LimitBounds, Limits};
 pub use notice::{format_clock, Notice, NoticeKind};

@@ -15,6 +15,8 @@
 #   delete  PATH
 #   download PATH                "file <size>\n" then the bytes, or "folder\n" then a tar
 #   unpack  DIR                  stdin (a tar) -> DIR, never replacing a file that exists
+#   clone   URL BRANCH           git clone URL (BRANCH, or - for its default) into the
+#                                empty /workspace, never asking for a password
 set -u
 unset CDPATH
 root=/workspace
@@ -148,6 +150,20 @@ unpack)
   if ! refused=$(tar -x -k -o -f - 2>&1 >/dev/null); then
     first=$(printf '%s\n' "$refused" | head -n 1)
     fail 21 "$1" "${first:-tar failed} (files that were already there are kept)"
+  fi
+  ;;
+clone)
+  command -v git >/dev/null 2>&1 ||
+    fail 22 "$1" "this workspace's image has no git; choose one that has it, such as the AiCockpit dev image"
+  [ -z "$(ls -A "$root" 2>/dev/null)" ] ||
+    fail 22 "$1" "/workspace is not empty; a repository is cloned into a new workspace only"
+  export GIT_TERMINAL_PROMPT=0 GIT_SSH_COMMAND="ssh -o BatchMode=yes"
+  url=$1
+  if [ "$2" = - ]; then set --; else set -- --branch "$2"; fi
+  if ! said=$(git clone --quiet "$@" -- "$url" "$root" 2>&1); then
+    # Leave /workspace as empty as it was, for another try.
+    find "$root" -mindepth 1 -delete 2>/dev/null
+    fail 22 "$url" "$(printf '%s\n' "$said" | grep -v '^$' | tail -n 1)"
   fi
   ;;
 *)

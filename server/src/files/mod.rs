@@ -14,6 +14,7 @@ use std::time::Duration;
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use app::files::{format_bytes, FileEntry, TextFile};
+use app::model::GitSource;
 use app::service::FileService;
 use app::workspace_path::WorkspacePath;
 use bytes::Bytes;
@@ -438,6 +439,21 @@ impl FileService for FileManager {
         let target = Target { actor, workspace };
         self.run(&target, "rename", args, None).await?;
         self.changed(&target, "file-rename", from).await;
+        Ok(())
+    }
+
+    async fn clone_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        source: &GitSource,
+    ) -> Result<(), AppError> {
+        let target = Target { actor, workspace };
+        let branch = source.branch.clone().unwrap_or_else(|| "-".into());
+        self.run(&target, "clone", vec![source.url.clone(), branch], None)
+            .await?;
+        self.changed(&target, "repository-clone", &WorkspacePath::root())
+            .await;
         Ok(())
     }
 

@@ -16,6 +16,7 @@ const NOT_A_FILE: i64 = 17;
 const INTO_ITSELF: i64 = 19;
 const CHANGED: i64 = 20;
 const NOT_UNPACKED: i64 = 21;
+const NOT_CLONED: i64 = 22;
 
 /// The error for a failed run: `stderr` holds "<path>\t<detail>" from `fail`, or whatever
 /// else the shell printed. `limit` is the size limit the operation had, if any.
@@ -35,6 +36,7 @@ pub fn failure(code: i64, stderr: &[u8], limit: Option<u64>) -> AppError {
         NOT_FOUND => AppError::FileNotFound(path),
         EXISTS => AppError::FileExists(path),
         CHANGED => AppError::FileChanged(path),
+        NOT_CLONED => AppError::CloneFailed(detail.trim_start_matches("fatal: ").to_owned()),
         NOT_UNPACKED => AppError::ArchiveRefused(detail.trim_start_matches("tar: ").to_owned()),
         OUTSIDE | NOT_A_FOLDER | IS_A_FOLDER | NOT_A_FILE | INTO_ITSELF => AppError::InvalidPath {
             path,

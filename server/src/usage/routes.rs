@@ -1,5 +1,6 @@
 //! `GET /api/usage` (server-sent events): the usage of every running workspace the user may
-//! see, or of one with `?workspace=owner/name`. The followed set is worked out again after a
+//! see, or of one with `?workspace=owner/name`; an update without samples says a workspace
+//! is no longer followed (it stopped). The followed set is worked out again after a
 //! workspace changes (at most once a second, however many changes come), and every ten
 //! seconds; the stream ends with the server or with the credential it was opened with.
 
@@ -179,8 +180,13 @@ impl Watcher {
                 }
             }
         }
-        // What is left stopped, went away or is no longer shared: dropped, unwatched.
-        self.watching = still;
+        // What is left stopped, went away or is no longer shared: unwatched, and its charts
+        // emptied.
+        for (_, (reference, _watch)) in std::mem::replace(&mut self.watching, still) {
+            if events.send(update(&reference, Vec::new())).await.is_err() {
+                return false;
+            }
+        }
         true
     }
 

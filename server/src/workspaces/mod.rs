@@ -457,7 +457,7 @@ impl WorkspaceService for WorkspaceManager {
         let default = &self.settings.default_image;
         let mut choices = vec![ImageChoice {
             reference: default.clone(),
-            description: "AiCockpit dev image (Debian, bash, git, curl)".into(),
+            description: "AiCockpit dev image (Debian: editors, compilers, Python, git)".into(),
             available: local.contains(default),
         }];
         choices.extend(

@@ -9,6 +9,7 @@ mod agent_tools;
 mod ai;
 mod ai_features;
 mod archive;
+mod clone;
 mod commands;
 mod files;
 mod files_http;

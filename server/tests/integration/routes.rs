@@ -154,6 +154,10 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
         ("/api/files/rename", file(json!({ "from": "a", "to": "b" }))),
         ("/api/files/delete", file(json!({ "path": "a" }))),
         (
+            "/api/files/clone",
+            file(json!({ "url": "https://example.com/r.git" })),
+        ),
+        (
             "/api/auth/sign-in",
             (json!({ "name": "x", "password": "y" }), Own),
         ),

@@ -98,6 +98,22 @@ async fn a_running_workspace_reports_what_it_uses() {
         "{} samples",
         history.samples.len()
     );
+
+    // Stopped, it is no longer followed: an update without samples empties its charts.
+    let stopped = app.call("stop", app.target(&name)).await;
+    assert_eq!(stopped.status(), 200);
+    let emptied = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(event) = late.next().await {
+            if event.event == "usage" {
+                let update: UsageUpdate = serde_json::from_str(&event.data).unwrap();
+                if update.workspace == workspace && update.samples.is_empty() {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(emptied.is_ok(), "the stop is announced on the usage stream");
 }
 
 #[tokio::test]

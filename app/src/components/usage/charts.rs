@@ -42,36 +42,58 @@ pub fn UsageStrip(board: UsageBoard, workspace: String) -> impl IntoView {
 /// machine's capacity, so nothing shows.
 #[component]
 pub fn ServerTotals(board: UsageBoard) -> impl IntoView {
-    let series = ArcSignal::derive(move || board.totals.get());
     let capacity = move || board.capacity.get();
+    let idle = move || {
+        capacity().map(|c| {
+            let memory = format_bytes(c.memory_bytes as f64);
+            format!(
+                "No workspace is running. The machine has {} CPUs and {memory} of memory.",
+                c.cpus
+            )
+        })
+    };
     view! {
         <Show when=move || capacity().is_some()>
             <section class="card server-totals" data-testid="server-totals">
                 <h2>"Server"</h2>
-                <div class="usage usage-strip">
-                    <Meter
-                        label="CPU, all workspaces"
-                        values=values(series.clone(), |s| s.cpu_cores)
-                        max=Signal::derive(move || capacity().map_or(1.0, |c| c.cpus as f64))
-                        text=text(series.clone(), move |s| {
-                            let of = capacity().map_or(0, |c| c.cpus);
-                            format!("{} of {of}", format_cores(s.cpu_cores))
-                        })
-                    />
-                    <Meter
-                        label="Memory, all workspaces"
-                        values=values(series.clone(), |s| s.memory_bytes as f64)
-                        max=Signal::derive(move || capacity().map_or(1.0, |c| c.memory_bytes as f64))
-                        text=text(series.clone(), move |s| {
-                            let of = capacity().map_or(0, |c| c.memory_bytes);
-                            format!("{} of {}", format_bytes(s.memory_bytes as f64), format_bytes(of as f64))
-                        })
-                    />
-                    <NetworkMeter series=series.clone() />
-                    <DiskMeter series=series.clone() />
-                </div>
+                <Show
+                    when=move || board.totals.with(|t| !t.is_empty())
+                    fallback=move || view! { <p class="muted">{idle}</p> }
+                >
+                    <TotalMeters board />
+                </Show>
             </section>
         </Show>
+    }
+}
+
+#[component]
+fn TotalMeters(board: UsageBoard) -> impl IntoView {
+    let series = ArcSignal::derive(move || board.totals.get());
+    let capacity = move || board.capacity.get();
+    view! {
+        <div class="usage usage-strip">
+            <Meter
+                label="CPU, all workspaces"
+                values=values(series.clone(), |s| s.cpu_cores)
+                max=Signal::derive(move || capacity().map_or(1.0, |c| c.cpus as f64))
+                text=text(series.clone(), move |s| {
+                    let of = capacity().map_or(0, |c| c.cpus);
+                    format!("{} of {of}", format_cores(s.cpu_cores))
+                })
+            />
+            <Meter
+                label="Memory, all workspaces"
+                values=values(series.clone(), |s| s.memory_bytes as f64)
+                max=Signal::derive(move || capacity().map_or(1.0, |c| c.memory_bytes as f64))
+                text=text(series.clone(), move |s| {
+                    let of = capacity().map_or(0, |c| c.memory_bytes);
+                    format!("{} of {}", format_bytes(s.memory_bytes as f64), format_bytes(of as f64))
+                })
+            />
+            <NetworkMeter series=series.clone() />
+            <DiskMeter series=series.clone() />
+        </div>
     }
 }
 

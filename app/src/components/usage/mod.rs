@@ -79,6 +79,8 @@ impl UsageBoard {
                 .collect()
         });
         let Some(now) = latest.iter().map(|s| s.at_ms).max() else {
+            // Nothing runs any more.
+            self.totals.update(Series::clear);
             return;
         };
         let last_point = self.totals.with_untracked(|t| t.back().map(|s| s.at_ms));
