@@ -350,6 +350,9 @@ pub fn page_paths() -> Vec<String> {
 }
 
 fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -> Router {
+    let transport = headers::Transport {
+        https: authenticator.tls || origins.public_is_https(),
+    };
     let routes = generate_route_list(App);
     let workspaces = state.workspaces.clone();
     let files = state.files.clone() as SharedFileService;
@@ -386,7 +389,10 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
             actor::authenticate,
         ))
         .layer(middleware::from_fn_with_state(origins, origin::guard))
-        .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            transport,
+            headers::security_headers,
+        ))
         // Outermost: refusals are timed too, and every log line of a request names it.
         .layer(middleware::from_fn(crate::metrics::track_requests))
         // Handlers log their own failures, with what went wrong.

@@ -1,9 +1,10 @@
 //! Security headers on every response. Pages get a Content-Security-Policy whose only
 //! inline script is Leptos' hydration loader, allowed by the per-render nonce Leptos puts on
 //! it; everything else a page runs comes from this server (`/pkg`, `/ide`). WebAssembly needs
-//! `'wasm-unsafe-eval'`; the editor and terminal inject styles, hence inline styles.
+//! `'wasm-unsafe-eval'`; the editor and terminal inject styles, hence inline styles. When
+//! browsers reach the server over HTTPS, they are told to keep to it (HSTS).
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -21,8 +22,22 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
     )
 }
 
+/// How browsers reach this server.
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    /// Over HTTPS: served here with TLS, or by a proxy at an `https://` public URL.
+    pub https: bool,
+}
+
+/// A year: what browsers keep HSTS for, and what preload lists ask.
+const STRICT_TRANSPORT: &str = "max-age=31536000";
+
 /// Adds the headers a response lacks; a page render has already set its own policy.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(transport): State<Transport>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -42,6 +57,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers
         .entry(HeaderName::from_static("cross-origin-opener-policy"))
         .or_insert(HeaderValue::from_static("same-origin"));
+    if transport.https {
+        headers
+            .entry(header::STRICT_TRANSPORT_SECURITY)
+            .or_insert(HeaderValue::from_static(STRICT_TRANSPORT));
+    }
     response
 }
 

@@ -108,6 +108,10 @@ async fn pages_carry_a_policy_that_names_their_hydration_script() {
     assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "same-origin");
+    assert!(
+        !headers.contains_key("strict-transport-security"),
+        "plain HTTP asks for no HSTS"
+    );
 
     // Every render gets its own nonce; other answers get the policy without one.
     let again = app.get("/").await;

@@ -1,5 +1,5 @@
-//! HTTPS served directly (`--tls-cert`/`--tls-key`): the server speaks TLS, and its session
-//! cookies are `Secure`.
+//! HTTPS served directly (`--tls-cert`/`--tls-key`): the server speaks TLS, its session
+//! cookies are `Secure`, and browsers are told to keep to HTTPS.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,4 +102,12 @@ async fn https_is_served_with_secure_session_cookies() {
         .expect("a session cookie");
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let hsts = response.lines().find(|line| {
+        line.to_ascii_lowercase()
+            .starts_with("strict-transport-security:")
+    });
+    assert_eq!(
+        hsts.map(str::trim),
+        Some("strict-transport-security: max-age=31536000")
+    );
 }
