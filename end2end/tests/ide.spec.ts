@@ -111,11 +111,14 @@ test('a workspace stopped under the IDE says so and starts again from there', as
   await expect(terminal(page)).toContainText('$');
   docker('stop', '-t', '1', container(name));
   await expect(terminal(page)).toContainText('is not running');
+  const usage = page.locator('.ide-header').getByTestId('usage');
+  await expect(usage).toHaveText('Not running');
   const start = page.getByRole('button', { name: 'Start workspace' });
   await expect(start).toBeVisible();
   await start.click();
   await expect(page.getByTestId('notice')).toContainText('Workspace started');
   await expect(start).toBeHidden();
+  await expect(usage.locator('[data-meter="CPU"]')).toHaveText(/CPU/, { timeout: 20_000 });
   await terminal(page).click();
   await page.keyboard.press('Enter');
   await run(page, "echo back-''again");

@@ -1,10 +1,10 @@
 //! `GET /api/usage` (server-sent events): the usage of every running workspace the user may
 //! see, or of one with `?workspace=owner/name`; an update without samples says a workspace
-//! is no longer followed (it stopped). The followed set is worked out again after a
+//! does not run (it stopped, or was not running when the stream began). The followed set is worked out again after a
 //! workspace changes (at most once a second, however many changes come), and every ten
 //! seconds; the stream ends with the server or with the credential it was opened with.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +45,8 @@ struct Watcher {
     monitor: Arc<UsageMonitor>,
     /// Workspace id → its reference (`owner/name`) and the watch.
     watching: HashMap<String, (String, Watch)>,
+    /// Workspaces already announced as not running.
+    stopped: HashSet<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -71,6 +73,7 @@ pub async fn stream(
         runtime: runtime.clone(),
         monitor: monitor.clone(),
         watching: HashMap::new(),
+        stopped: HashSet::new(),
     };
     // Refused here, before the stream starts, is a plain error response.
     if let Some(workspace) = &watcher.only {
@@ -163,8 +166,16 @@ impl Watcher {
         } in visible
         {
             let Some(&container) = running.get(record.id.as_str()) else {
+                // Not running (any more): its charts are emptied, once.
+                if self.stopped.insert(record.id) {
+                    let reference = reference.to_string();
+                    if events.send(update(&reference, Vec::new())).await.is_err() {
+                        return false;
+                    }
+                }
                 continue;
             };
+            self.stopped.remove(&record.id);
             match self.watching.remove(&record.id) {
                 Some((reference, watch)) if watch.container() == container => {
                     watch.renew();
@@ -180,13 +191,8 @@ impl Watcher {
                 }
             }
         }
-        // What is left stopped, went away or is no longer shared: unwatched, and its charts
-        // emptied.
-        for (_, (reference, _watch)) in std::mem::replace(&mut self.watching, still) {
-            if events.send(update(&reference, Vec::new())).await.is_err() {
-                return false;
-            }
-        }
+        // What is left stopped, went away or is no longer shared: unwatched.
+        self.watching = still;
         true
     }
 

@@ -114,6 +114,18 @@ async fn a_running_workspace_reports_what_it_uses() {
     })
     .await;
     assert!(emptied.is_ok(), "the stop is announced on the usage stream");
+
+    // A page opening on the stopped workspace hears at once that it does not run.
+    let mut opened = usage_events(&app.client, &app, &format!("?workspace={workspace}")).await;
+    let first = tokio::time::timeout(Duration::from_secs(5), opened.next())
+        .await
+        .expect("an answer at once")
+        .expect("the stream stays open");
+    let update: UsageUpdate = serde_json::from_str(&first.data).unwrap();
+    assert_eq!(
+        (update.workspace.as_str(), update.samples.len()),
+        (workspace.as_str(), 0)
+    );
 }
 
 #[tokio::test]

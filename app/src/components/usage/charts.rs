@@ -13,7 +13,7 @@ pub fn UsageCell(board: UsageBoard, workspace: String, cpu_limit: f64) -> impl I
     let series = board.series(&workspace);
     view! {
         <div class="usage" data-testid="usage">
-            <Measured series=series.clone()>
+            <Measured board workspace=workspace.clone() series=series.clone()>
                 <CpuMeter series=series.clone() cpus=cpu_limit />
                 <MemoryMeter series=series.clone() />
                 <p class="io muted">{traffic(series.clone())}</p>
@@ -28,7 +28,7 @@ pub fn UsageStrip(board: UsageBoard, workspace: String) -> impl IntoView {
     let series = board.series(&workspace);
     view! {
         <div class="usage usage-strip" data-testid="usage">
-            <Measured series=series.clone()>
+            <Measured board workspace=workspace.clone() series=series.clone()>
                 <CpuMeter series=series.clone() cpus=1.0 />
                 <MemoryMeter series=series.clone() />
                 <NetworkMeter series=series.clone() />
@@ -97,13 +97,23 @@ fn TotalMeters(board: UsageBoard) -> impl IntoView {
     }
 }
 
-/// Shows the meters once samples arrive; a workspace that just started has none yet.
+/// Shows the meters once samples arrive; a workspace that just started has none yet, and
+/// one that does not run has none.
 #[component]
-fn Measured(series: ArcRwSignal<Series>, children: ChildrenFn) -> impl IntoView {
+fn Measured(
+    board: UsageBoard,
+    workspace: String,
+    series: ArcRwSignal<Series>,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let waiting = move || match board.stopped(&workspace) {
+        true => "Not running",
+        false => "Measuring…",
+    };
     view! {
         <Show
             when=move || series.with(|s| !s.is_empty())
-            fallback=|| view! { <span class="muted measuring">"Measuring…"</span> }
+            fallback=move || view! { <span class="muted measuring">{waiting.clone()}</span> }
         >
             {children()}
         </Show>

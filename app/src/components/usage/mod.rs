@@ -5,7 +5,7 @@
 mod charts;
 mod sparkline;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use leptos::prelude::*;
 
@@ -23,6 +23,8 @@ pub struct UsageBoard {
     totals: RwSignal<Series>,
     /// What the server has; sent to admins only.
     capacity: RwSignal<Option<ServerCapacity>>,
+    /// Workspaces the server said do not run.
+    stopped: RwSignal<HashSet<String>>,
 }
 
 impl UsageBoard {
@@ -32,6 +34,7 @@ impl UsageBoard {
             series: StoredValue::new(HashMap::new()),
             totals: RwSignal::new(Series::new()),
             capacity: RwSignal::new(None),
+            stopped: RwSignal::new(HashSet::new()),
         };
         Effect::new(move |_| {
             #[cfg(feature = "hydrate")]
@@ -40,6 +43,11 @@ impl UsageBoard {
             let _ = &workspace;
         });
         board
+    }
+
+    /// Whether the server said `workspace` does not run.
+    pub fn stopped(&self, workspace: &str) -> bool {
+        self.stopped.with(|stopped| stopped.contains(workspace))
     }
 
     /// The samples of `workspace` (`owner/name`), empty until the first arrive.
@@ -55,6 +63,16 @@ impl UsageBoard {
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn receive(&self, update: UsageUpdate) {
+        let runs = !update.samples.is_empty();
+        let said_stopped = self
+            .stopped
+            .with_untracked(|s| s.contains(&update.workspace));
+        if runs == said_stopped {
+            self.stopped.update(|stopped| match runs {
+                true => _ = stopped.remove(&update.workspace),
+                false => _ = stopped.insert(update.workspace.clone()),
+            });
+        }
         let series = self.series(&update.workspace);
         series.update(|series| {
             // A history replaces what was there: the stream (re)started following it.
