@@ -3,7 +3,6 @@
 //! workspace as its user, a branch included; what cannot be cloned is explained.
 
 use aicockpit::files::FileSettings;
-use aicockpit::images::dev;
 use app::error::AppError;
 use app::model::GitSource;
 use app::service::FileService;
@@ -85,9 +84,7 @@ fn source(url: String, branch: Option<&str>) -> GitSource {
 #[tokio::test]
 #[ignore = "slow: needs the Debian dev image; the test script runs it"]
 async fn a_repository_is_cloned_into_a_new_workspace_as_its_user() {
-    let image = dev::build(runtime().as_ref(), &dev::BuildOptions::default(), &|_| {})
-        .await
-        .expect("the dev image builds");
+    let image = dev_image().await;
     let git = GitServer::start(&image);
     let svc = service().await;
     let files = svc.files(FileSettings::default());

@@ -74,6 +74,21 @@ pub async fn test_image() -> String {
         .clone()
 }
 
+/// The Debian dev image, built (with debootstrap, about a minute) at most once per test
+/// run however many tests need it.
+pub async fn dev_image() -> String {
+    static IMAGE: OnceCell<String> = OnceCell::const_new();
+    IMAGE
+        .get_or_init(|| async {
+            let options = aicockpit::images::dev::BuildOptions::default();
+            aicockpit::images::dev::build(runtime().as_ref(), &options, &|line| eprintln!("{line}"))
+                .await
+                .expect("the dev image builds (as root, with debootstrap and Debian's mirror)")
+        })
+        .await
+        .clone()
+}
+
 /// A name unique to this test run, so tests can run concurrently and repeatedly.
 pub fn unique_name(label: &str) -> WorkspaceName {
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];

@@ -21,12 +21,7 @@ async fn the_busybox_image_is_content_addressed_and_built_once() {
 #[tokio::test]
 #[ignore = "slow: builds the Debian dev image; the test script runs it"]
 async fn the_dev_image_has_the_tools_a_developer_expects_and_a_dev_user() {
-    let rt = runtime();
-    let reference = dev::build(rt.as_ref(), &dev::BuildOptions::default(), &|line| {
-        eprintln!("{line}")
-    })
-    .await
-    .expect("the dev image builds");
+    let reference = dev_image().await;
     assert_eq!(reference, dev::reference());
 
     let svc = service().await;
