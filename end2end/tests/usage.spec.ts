@@ -15,7 +15,8 @@ test('a running workspace shows its CPU and memory live, in the dashboard and th
   const usage = row(page, name).getByTestId('usage');
   await expect(usage.locator('[data-meter="Memory"]')).toHaveText(/^[\d.]+ (B|KiB|MiB)$/, { timeout: 20_000 });
   await expect(usage.locator('[data-meter="CPU"]')).toHaveText(/^[\d.]+ CPUs?$/);
-  await expect(usage).toContainText(/net ↓ .+\/s ↑ .+\/s · disk .+\/s/);
+  // Disk traffic where the engine accounts block I/O; some virtual machines give none.
+  await expect(usage).toContainText(/net ↓ .+\/s ↑ .+\/s · disk (.+\/s|—)/);
 
   // A busy loop inside shows as CPU use, and the chart draws a line of several points.
   docker('exec', '-d', container(name), 'sh', '-c', 'while :; do :; done');
@@ -33,5 +34,5 @@ test('a running workspace shows its CPU and memory live, in the dashboard and th
   const strip = page.locator('.ide-header').getByTestId('usage');
   await expect(strip.locator('[data-meter="CPU"]')).toHaveText(/^(0\.[3-9]\d*|1(\.\d+)?) CPUs?$/, { timeout: 20_000 });
   await expect(strip.locator('[data-meter="Network"]')).toContainText('↓');
-  await expect(strip.locator('[data-meter="Disk"]')).toContainText('read');
+  await expect(strip.locator('[data-meter="Disk"]')).toHaveText(/^(read .+ · write .+|not reported by the engine)$/);
 });

@@ -19,8 +19,8 @@ pub use idle::{IdleBounds, IdleStop};
 pub use limits::{LimitBounds, Limits};
 pub use notice::{format_clock, Notice, NoticeKind};
 pub use usage::{
-    format_bytes, format_cores, format_rate, ServerCapacity, UsageSample, UsageUpdate, HISTORY,
-    USAGE_PATH,
+    format_bytes, format_cores, format_disk, format_rate, ServerCapacity, UsageSample, UsageUpdate,
+    HISTORY, USAGE_PATH,
 };
 
 /// A workspace name: a DNS label (RFC 1123), so it can become a container name, a volume

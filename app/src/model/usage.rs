@@ -22,6 +22,9 @@ pub struct UsageSample {
     pub net_tx_rate: f64,
     pub disk_read_rate: f64,
     pub disk_write_rate: f64,
+    /// False where the engine accounts no block I/O: the disk rates say nothing then.
+    #[serde(default)]
+    pub disk_measured: bool,
     pub processes: u64,
 }
 
@@ -36,6 +39,7 @@ impl UsageSample {
         self.net_tx_rate += other.net_tx_rate;
         self.disk_read_rate += other.disk_read_rate;
         self.disk_write_rate += other.disk_write_rate;
+        self.disk_measured |= other.disk_measured;
         self.processes += other.processes;
     }
 }
@@ -71,6 +75,18 @@ pub fn format_bytes(bytes: f64) -> String {
     }
 }
 
+/// The disk traffic of a sample, or that the engine does not report it.
+pub fn format_disk(sample: &UsageSample) -> String {
+    match sample.disk_measured {
+        true => format!(
+            "read {} · write {}",
+            format_rate(sample.disk_read_rate),
+            format_rate(sample.disk_write_rate)
+        ),
+        false => "not reported by the engine".into(),
+    }
+}
+
 /// `12 KiB/s`.
 pub fn format_rate(bytes_per_second: f64) -> String {
     format!("{}/s", format_bytes(bytes_per_second))
@@ -99,6 +115,14 @@ mod tests {
         assert_eq!(format_rate(2048.0), "2.0 KiB/s");
         assert_eq!(format_cores(0.123), "0.12 CPU");
         assert_eq!(format_cores(1.5), "1.5 CPUs");
+        let quiet = UsageSample::default();
+        assert_eq!(format_disk(&quiet), "not reported by the engine");
+        let busy = UsageSample {
+            disk_read_rate: 2048.0,
+            disk_measured: true,
+            ..quiet
+        };
+        assert_eq!(format_disk(&busy), "read 2.0 KiB/s · write 0 B/s");
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub struct ResourceReading {
     pub net_tx_bytes: u64,
     pub disk_read_bytes: u64,
     pub disk_write_bytes: u64,
+    /// Whether the engine accounts block I/O at all (some virtual machines give none).
+    pub disk_measured: bool,
     pub processes: u64,
 }
 

@@ -22,6 +22,7 @@ pub fn between(before: &ResourceReading, after: &ResourceReading) -> Option<Usag
         net_tx_rate: rate(before.net_tx_bytes, after.net_tx_bytes),
         disk_read_rate: rate(before.disk_read_bytes, after.disk_read_bytes),
         disk_write_rate: rate(before.disk_write_bytes, after.disk_write_bytes),
+        disk_measured: after.disk_measured,
         processes: after.processes,
     })
 }
@@ -40,6 +41,7 @@ mod tests {
             net_tx_bytes: bytes * 2,
             disk_read_bytes: bytes * 3,
             disk_write_bytes: bytes * 4,
+            disk_measured: true,
             processes: 7,
         }
     }
@@ -53,6 +55,7 @@ mod tests {
         assert_eq!(sample.net_tx_rate, 100.0);
         assert_eq!(sample.disk_read_rate, 150.0);
         assert_eq!(sample.disk_write_rate, 200.0);
+        assert!(sample.disk_measured);
         assert_eq!((sample.memory_bytes, sample.memory_limit), (500, 1000));
         assert_eq!(sample.processes, 7);
     }

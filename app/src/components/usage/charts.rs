@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::sparkline::Sparkline;
 use super::{Series, UsageBoard};
-use crate::model::{format_bytes, format_cores, format_rate, UsageSample};
+use crate::model::{format_bytes, format_cores, format_disk, format_rate, UsageSample};
 
 /// CPU and memory of one workspace, with its network and disk rates underneath.
 #[component]
@@ -158,14 +158,7 @@ fn NetworkMeter(#[prop(into)] series: ArcSignal<Series>) -> impl IntoView {
 
 #[component]
 fn DiskMeter(#[prop(into)] series: ArcSignal<Series>) -> impl IntoView {
-    let describe = |s: &UsageSample| {
-        let (read, write) = (
-            format_rate(s.disk_read_rate),
-            format_rate(s.disk_write_rate),
-        );
-        format!("read {read} · write {write}")
-    };
-    view! { <RateMeter label="Disk" series total=|s| s.disk_read_rate + s.disk_write_rate describe /> }
+    view! { <RateMeter label="Disk" series total=|s| s.disk_read_rate + s.disk_write_rate describe=format_disk /> }
 }
 
 /// Traffic in both directions, charted as one line up to its own peak.
@@ -208,12 +201,12 @@ fn traffic(series: ArcRwSignal<Series>) -> impl Fn() -> String + Send + Sync + '
     move || {
         series.with(|s| {
             s.back().map_or_else(String::new, |s| {
-                format!(
-                    "net ↓ {} ↑ {} · disk {}",
-                    format_rate(s.net_rx_rate),
-                    format_rate(s.net_tx_rate),
-                    format_rate(s.disk_read_rate + s.disk_write_rate)
-                )
+                let disk = match s.disk_measured {
+                    true => format_rate(s.disk_read_rate + s.disk_write_rate),
+                    false => "—".into(),
+                };
+                let (down, up) = (format_rate(s.net_rx_rate), format_rate(s.net_tx_rate));
+                format!("net ↓ {down} ↑ {up} · disk {disk}")
             })
         })
     }

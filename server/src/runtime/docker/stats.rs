@@ -99,6 +99,7 @@ fn reading(stats: &ContainerStatsResponse) -> Option<ResourceReading> {
         net_tx_bytes,
         disk_read_bytes: disk("read"),
         disk_write_bytes: disk("write"),
+        disk_measured: io.is_some_and(|entries| !entries.is_empty()),
         processes: stats
             .pids_stats
             .as_ref()
@@ -176,9 +177,20 @@ mod tests {
                 net_tx_bytes: 22,
                 disk_read_bytes: 8,
                 disk_write_bytes: 9,
+                disk_measured: true,
                 processes: 3,
             }
         );
+    }
+
+    #[test]
+    fn no_block_io_entries_is_not_measured_rather_than_zero() {
+        let mut report = stats("2026-12-04T10:00:01Z");
+        report.blkio_stats = Some(ContainerBlkioStats {
+            io_service_bytes_recursive: Some(Vec::new()),
+            ..Default::default()
+        });
+        assert!(!reading(&report).unwrap().disk_measured);
     }
 
     #[test]
