@@ -18,6 +18,7 @@ pub enum Field {
     IdleStop,
     Repository,
     Branch,
+    Port,
     UserName,
     Password,
 }

@@ -15,7 +15,8 @@ use crate::auth::{
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
 use crate::model::{
-    GitSource, ImageChoice, LimitBounds, Limits, Workspace, WorkspaceList, WorkspaceSpec,
+    GitSource, ImageChoice, LimitBounds, Limits, LinkLifetime, PreviewLink, Workspace,
+    WorkspaceList, WorkspacePort, WorkspaceSpec,
 };
 use crate::workspace_path::WorkspacePath;
 
@@ -320,3 +321,34 @@ pub trait AgentService: Send + Sync + 'static {
 }
 
 pub type SharedAgentService = Arc<dyn AgentService>;
+
+/// What runs inside a workspace, reached through AiCockpit: its ports and share links.
+#[async_trait::async_trait]
+pub trait PreviewService: Send + Sync + 'static {
+    /// The ports listening in the workspace, with those its template names.
+    async fn ports(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<WorkspacePort>, AppError>;
+    async fn links(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<PreviewLink>, AppError>;
+    async fn create_link(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        port: u16,
+        lifetime: LinkLifetime,
+    ) -> Result<PreviewLink, AppError>;
+    async fn revoke_link(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        id: i64,
+    ) -> Result<(), AppError>;
+}
+
+pub type SharedPreviewService = Arc<dyn PreviewService>;

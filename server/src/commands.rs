@@ -12,7 +12,7 @@ use app::error::AppError;
 use futures::StreamExt;
 
 use crate::auth::policy::Action;
-use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec, RuntimeError};
+use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec};
 use crate::terminal::hangup;
 use crate::workspaces::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 
@@ -127,17 +127,12 @@ impl CommandRunner {
                 "LANG=C.UTF-8".into(),
             ],
         };
-        let name = workspace.to_string();
         let started = Instant::now();
-        let mut process =
-            self.runtime
-                .exec(&container, &spec, None)
-                .await
-                .map_err(|e| match e {
-                    RuntimeError::Conflict(_) => AppError::NotRunning(name),
-                    RuntimeError::NotFound(_) => AppError::NotFound(name),
-                    other => other.into(),
-                })?;
+        let mut process = self
+            .runtime
+            .exec(&container, &spec, None)
+            .await
+            .map_err(crate::error::exec_failed(workspace))?;
         let mut running = Running {
             runtime: self.runtime.clone(),
             container,

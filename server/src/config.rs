@@ -233,6 +233,15 @@ pub struct ServeArgs {
     /// allowed); none by default.
     #[arg(long, env = "AICOCKPIT_MAX_IDLE_STOP", global = true)]
     pub max_idle_stop: Option<u32>,
+    /// The longest a preview share link may last, in seconds; links asked for longer are
+    /// cut to it. Seven days by default.
+    #[arg(
+        long,
+        env = "AICOCKPIT_LONGEST_SHARE_LINK",
+        default_value_t = 7 * 86_400,
+        global = true
+    )]
+    pub longest_share_link: u64,
     /// Directory with the built site (WASM, CSS, assets).
     #[arg(
         long,

@@ -24,6 +24,15 @@ impl From<RuntimeError> for AppError {
     }
 }
 
+/// The error for a process that could not be started in a workspace's container.
+pub fn exec_failed(workspace: &impl ToString) -> impl FnOnce(RuntimeError) -> AppError + '_ {
+    move |error| match error {
+        RuntimeError::Conflict(_) => AppError::NotRunning(workspace.to_string()),
+        RuntimeError::NotFound(_) => AppError::NotFound(workspace.to_string()),
+        other => other.into(),
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {

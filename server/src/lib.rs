@@ -12,6 +12,7 @@ pub mod error;
 pub mod files;
 pub mod images;
 pub mod metrics;
+pub mod preview;
 pub mod request_id;
 pub mod route_table;
 pub mod routes;

@@ -14,6 +14,7 @@ use aicockpit::auth::{AccessEvents, AuthManager, AuthSettings};
 use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs, UserCommand};
 use aicockpit::files::FileSettings;
 use aicockpit::images::{busybox, dev};
+use aicockpit::preview::PreviewSettings;
 use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use aicockpit::runtime::ContainerRuntime;
 use aicockpit::startup::{setup_file, Application, ServeConfig, TlsFiles};
@@ -112,6 +113,9 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             .map(|(cert, key)| TlsFiles { cert, key }),
         auth: AuthSettings::default(),
         ai,
+        previews: PreviewSettings {
+            longest_link: std::time::Duration::from_secs(args.longest_share_link),
+        },
     };
     let app = Application::build(config.clone()).await?;
     tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");

@@ -2,10 +2,21 @@
 //! is built from it and the route-table test walks it, so no plain route escapes that test.
 
 use axum::http::Method;
-use axum::routing::{get, post, put, MethodRouter};
+use axum::routing::{any, get, post, put, MethodRouter};
 
 use crate::state::AppState;
-use crate::{ai, files, routes, terminal, usage};
+use crate::{ai, files, preview, routes, terminal, usage};
+
+/// What a preview may be asked: whatever its server answers.
+const ANY_METHOD: &[Method] = &[
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+];
 
 /// A route beside the Leptos pages and server functions. The router is built from this
 /// table and the route-table test walks it, so no plain route escapes that test.
@@ -78,6 +89,18 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             handler: get(ai::agent::mcp::serve)
                 .post(ai::agent::mcp::serve)
                 .delete(ai::agent::mcp::serve),
+        },
+        PlainRoute {
+            // `{port}` and what follows it, if anything.
+            path: "/workspaces/{owner}/{name}/ports/{*port}",
+            methods: &[Method::GET],
+            handler: get(preview::routes::open),
+        },
+        PlainRoute {
+            // `{grant}` and what follows it, if anything.
+            path: "/previews/{*grant}",
+            methods: ANY_METHOD,
+            handler: any(preview::routes::serve),
         },
         PlainRoute {
             path: "/ws/terminal/{owner}/{workspace}/{terminal}",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use app::model::LimitBounds;
 use app::service::{
     SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
-    SharedWorkspaceService,
+    SharedPreviewService, SharedWorkspaceService,
 };
 use app::{shell, App};
 use axum::middleware;
@@ -35,6 +35,7 @@ use crate::auth::audit::AuditLog;
 use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
 use crate::commands::{CommandRunner, CommandSettings};
 use crate::files::{FileManager, FileSettings};
+use crate::preview::{PreviewSettings, Previews};
 use crate::request_id;
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use crate::runtime::ContainerRuntime;
@@ -67,6 +68,7 @@ pub struct ServeConfig {
     pub files: FileSettings,
     pub auth: AuthSettings,
     pub ai: AiSettings,
+    pub previews: PreviewSettings,
 }
 
 /// A PEM certificate chain and its private key.
@@ -228,13 +230,24 @@ impl Application {
                 files.clone(),
                 commands,
                 manager.resolver(),
-                store,
+                store.clone(),
                 audit.clone(),
                 config.ai.agent.clone(),
                 shutdown.clone(),
                 tasks.clone(),
             )
             .await,
+        );
+        let previews = Arc::new(
+            Previews::new(
+                store,
+                manager.resolver(),
+                runtime.clone(),
+                audit.clone(),
+                config.previews,
+            )
+            .await
+            .map_err(|e| StartupError::Config(e.to_string()))?,
         );
         let mcp = ai::agent::mcp::service(agents.clone(), shutdown.child_token());
         let state = AppState {
@@ -249,6 +262,7 @@ impl Application {
             terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
             usage: UsageMonitor::new(runtime.clone()),
             files,
+            previews,
             ai,
             agents,
             mcp,
@@ -359,12 +373,14 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
     let auth = state.auth.clone() as SharedAuthService;
     let ai = state.ai.clone() as SharedAiService;
     let agents = state.agents.clone() as SharedAgentService;
+    let previews = state.previews.clone() as SharedPreviewService;
     let context = move || {
         provide_context(workspaces.clone());
         provide_context(files.clone());
         provide_context(auth.clone());
         provide_context(ai.clone());
         provide_context(agents.clone());
+        provide_context(previews.clone());
         headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();

@@ -16,6 +16,7 @@ use crate::auth::audit::AuditLog;
 use crate::auth::service::AuthManager;
 use crate::auth::AccessEvents;
 use crate::files::FileManager;
+use crate::preview::Previews;
 use crate::runtime::ContainerRuntime;
 use crate::terminal::TerminalHub;
 use crate::usage::UsageMonitor;
@@ -38,6 +39,8 @@ pub struct AppState {
     /// Live resource use of the workspaces pages watch.
     pub usage: Arc<UsageMonitor>,
     pub files: Arc<FileManager>,
+    /// Servers inside workspaces, reached through AiCockpit.
+    pub previews: Arc<Previews>,
     pub ai: Arc<AiManager>,
     pub agents: Arc<AgentManager>,
     /// The MCP transport every workspace's `/mcp/...` route hands its requests to.

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod ai;
 pub mod auth;
 pub mod files;
+pub mod previews;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]
@@ -17,7 +18,7 @@ mod ssr {
     use crate::error::AppError;
     use crate::service::{
         SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
-        SharedWorkspaceService,
+        SharedPreviewService, SharedWorkspaceService,
     };
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
@@ -33,6 +34,10 @@ mod ssr {
 
     pub fn files() -> Result<SharedFileService, AppError> {
         service("file service")
+    }
+
+    pub fn previews() -> Result<SharedPreviewService, AppError> {
+        service("preview service")
     }
 
     pub fn ai() -> Result<SharedAiService, AppError> {

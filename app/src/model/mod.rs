@@ -12,12 +12,17 @@ mod git_source;
 mod idle;
 mod limits;
 mod notice;
+mod preview;
 mod usage;
 
 pub use git_source::GitSource;
 pub use idle::{IdleBounds, IdleStop};
 pub use limits::{LimitBounds, Limits};
 pub use notice::{format_clock, Notice, NoticeKind};
+pub use preview::{
+    format_expiry, parse_port, preview_path, LinkLifetime, PreviewLink, WorkspacePort,
+    PREVIEW_PREFIX,
+};
 pub use usage::{
     format_bytes, format_cores, format_disk, format_rate, ServerCapacity, UsageSample, UsageUpdate,
     HISTORY, USAGE_PATH,

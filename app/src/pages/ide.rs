@@ -11,6 +11,7 @@ use crate::components::ide::agent_panel::AgentPanel;
 use crate::components::ide::chat::ChatPanel;
 use crate::components::ide::editors::EditorPanel;
 use crate::components::ide::file_tree::FileTree;
+use crate::components::ide::ports_panel::{watch_ports, PortsPanel};
 use crate::components::ide::state::Ide;
 use crate::components::ide::terminals::TerminalPanel;
 use crate::components::ide::{scripts_loaded, SCRIPT, STYLESHEET};
@@ -44,6 +45,7 @@ pub fn IdePage() -> impl IntoView {
 enum Side {
     Chat,
     Agent,
+    Ports,
 }
 
 #[component]
@@ -78,6 +80,8 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
     });
     let view_only = move || ide.access.get() == Some(Access::Viewer);
     provide_context(ide);
+    let ports = watch_ports(ide);
+    let open_ports = move || ports.with(|p| p.iter().filter(|p| p.problem().is_none()).count());
     // Without the bundle there is no terminal or editor: say why instead of waiting.
     Effect::new(move |_| {
         set_timeout(
@@ -119,6 +123,16 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                     role="status" data-testid="notice">
                     {move || notice().map(|n| n.text)}
                 </p>
+                <Show when=move || ide.access.get().is_some_and(|a| a.can_use())>
+                    <button type="button" class="button-like" data-testid="ports-button"
+                        aria-pressed=move || (side.get() == Some(Side::Ports)).to_string()
+                        on:click=move |_| toggle(Side::Ports)>
+                        "Ports"
+                        <Show when=move || { open_ports() > 0 }>
+                            <span class="count" data-testid="ports-count">{open_ports}</span>
+                        </Show>
+                    </button>
+                </Show>
                 <button type="button" class="button-like" aria-pressed=move || (side.get() == Some(Side::Chat)).to_string()
                     on:click=move |_| toggle(Side::Chat)>
                     "AI assistant"
@@ -138,6 +152,9 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
             </Show>
             <Show when=move || side.get() == Some(Side::Agent)>
                 <AgentPanel />
+            </Show>
+            <Show when=move || side.get() == Some(Side::Ports)>
+                <PortsPanel ports />
             </Show>
         </div>
     }

@@ -29,8 +29,9 @@ pub const PUBLIC_PATHS: [&str; 6] = [
     "/api/health",
     "/favicon.svg",
 ];
-/// The built site's scripts, styles and WASM: the sign-in page needs them too.
-pub const PUBLIC_PREFIXES: [&str; 2] = ["/pkg/", "/ide/"];
+/// The built site's scripts, styles and WASM (the sign-in page needs them too), and the
+/// previews, which their grant authorises instead of a session (see `preview`).
+pub const PUBLIC_PREFIXES: [&str; 3] = ["/pkg/", "/ide/", app::model::PREVIEW_PREFIX];
 
 pub fn is_public(path: &str) -> bool {
     let dotted = path.split('/').any(|s| s == ".." || s == ".");
@@ -122,6 +123,7 @@ mod tests {
             "/api/auth/sign-in",
             "/pkg/aicockpit.wasm",
             "/ide/ide.js",
+            "/previews/abc/",
         ] {
             assert!(is_public(path), "{path}");
         }

@@ -5,7 +5,7 @@
 
 pub mod actor;
 pub mod audit;
-mod cookie;
+pub(crate) mod cookie;
 mod credentials;
 pub mod events;
 pub mod headers;
@@ -13,7 +13,7 @@ mod limiter;
 pub mod origin;
 mod password;
 pub mod policy;
-mod secret;
+pub(crate) mod secret;
 pub mod service;
 mod setup;
 

@@ -167,15 +167,10 @@ impl FileManager {
             .resolver
             .resolve(target.actor, target.workspace, action)
             .await?;
-        let workspace = target.workspace.to_string();
         self.runtime
             .exec(resolved.container()?, &Self::spec(op, args), stdin)
             .await
-            .map_err(|e| match e {
-                RuntimeError::Conflict(_) => AppError::NotRunning(workspace),
-                RuntimeError::NotFound(_) => AppError::NotFound(workspace),
-                other => other.into(),
-            })
+            .map_err(crate::error::exec_failed(target.workspace))
     }
 
     /// Runs an operation to its end and returns its output, or its failure as an error.

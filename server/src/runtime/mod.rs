@@ -63,6 +63,8 @@ pub struct ContainerDetails {
     /// Unix seconds of the last start.
     pub started_at: Option<i64>,
     pub limits: Option<Limits>,
+    /// Where the server reaches it over the engine's network, while it runs.
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// A lifecycle change of a managed container, as the event stream reports it.

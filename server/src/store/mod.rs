@@ -7,6 +7,7 @@ mod agent_runs;
 mod audit;
 mod conversations;
 mod deleting;
+mod preview_links;
 mod settings;
 mod shares;
 mod users;
@@ -15,6 +16,7 @@ mod wanted;
 pub use agent_runs::StoredRun;
 pub use audit::AuditEntry;
 pub use conversations::ConversationOwner;
+pub use preview_links::PreviewLinkRecord;
 pub use users::{SessionUser, TokenRecord, UserRecord};
 
 use std::path::Path;

@@ -350,6 +350,7 @@ async fn a_new_server_is_set_up_once_with_its_link() {
         files: Default::default(),
         auth: AuthSettings::default(),
         ai: Default::default(),
+        previews: Default::default(),
     })
     .await
     .unwrap();

@@ -23,6 +23,7 @@ mod lifecycle;
 mod limits;
 mod live_updates;
 mod observability;
+mod preview;
 mod revocation;
 mod routes;
 mod scripted_agent;

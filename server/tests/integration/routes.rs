@@ -157,6 +157,13 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             "/api/files/clone",
             file(json!({ "url": "https://example.com/r.git" })),
         ),
+        ("/api/previews/ports", file(json!({}))),
+        ("/api/previews/links", file(json!({}))),
+        (
+            "/api/previews/share",
+            file(json!({ "port": "8000", "lifetime": "1 hour" })),
+        ),
+        ("/api/previews/revoke", file(json!({ "id": 1 }))),
         (
             "/api/auth/sign-in",
             (json!({ "name": "x", "password": "y" }), Own),
@@ -254,6 +261,10 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
             NotFound,
         ),
         (
+            ("/workspaces/{owner}/{name}/ports/{*port}", Method::GET),
+            NotFound,
+        ),
+        (
             (
                 "/ws/terminal/{owner}/{workspace}/{terminal}",
                 Method::DELETE,
@@ -261,6 +272,21 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
             NotFound,
         ),
     ])
+    .into_iter()
+    .chain(
+        // A preview answers any method; a grant that is not one is no preview.
+        [
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ]
+        .map(|method| (("/previews/{*grant}", method), NotFound)),
+    )
+    .collect()
 }
 
 /// The body a plain route reads, naming the workspace.
@@ -277,6 +303,8 @@ fn fill(path: &str, workspace: &str) -> String {
         .replace("{workspace}", name)
         .replace("{terminal}", "main")
         .replace("{run}", "0123abcd")
+        .replace("{*port}", "8000/x")
+        .replace("{*grant}", "00.00/x")
 }
 
 fn is_unauthenticated(body: &str) -> bool {
@@ -408,8 +436,16 @@ async fn every_route_refuses_strangers() {
                 }
             };
             let response = request(&anonymous).send().await.unwrap();
+            let for_programs = ["/api/", "/ws/", "/mcp/", "/metrics"]
+                .iter()
+                .any(|p| route.path.starts_with(p));
             if is_public(route.path) {
                 assert_ne!(response.status(), 401, "{} is public", route.path);
+            } else if !for_programs {
+                // Opened in a browser tab: sent to sign in, and back.
+                assert_eq!(response.status(), 303, "{method} {}", route.path);
+                let location = response.headers()["location"].to_str().unwrap();
+                assert!(location.starts_with("/sign-in?next="), "{location}");
             } else {
                 assert_eq!(
                     response.status(),

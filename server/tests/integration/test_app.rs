@@ -260,6 +260,7 @@ async fn start(
         files: aicockpit::files::FileSettings::default(),
         auth,
         ai,
+        previews: Default::default(),
     };
     configure(&mut config);
     let app = Application::build(config)

@@ -62,6 +62,7 @@ async fn https_is_served_with_secure_session_cookies() {
         files: Default::default(),
         auth: AuthSettings::default(),
         ai: Default::default(),
+        previews: Default::default(),
     };
     let unreadable = Application::build(config(TlsFiles {
         cert: cert.clone(),

@@ -252,6 +252,13 @@ fn parse_state(state: &str) -> Option<ContainerState> {
 fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
     let state = response.state?;
     let config = response.config.unwrap_or_default();
+    let address = response
+        .network_settings
+        .and_then(|settings| settings.networks)
+        .into_iter()
+        .flat_map(|networks| networks.into_values())
+        .filter_map(|endpoint| endpoint.ip_address?.parse().ok())
+        .next();
     let limits = response.host_config.and_then(|host| {
         let cpus = host.nano_cpus? as f64 / 1e9;
         let memory_mib = (host.memory? / (1024 * 1024)) as u64;
@@ -275,6 +282,7 @@ fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
         },
         started_at: state.started_at.as_deref().and_then(parse_docker_time),
         limits,
+        address,
     })
 }
 

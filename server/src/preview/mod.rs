@@ -1,0 +1,317 @@
+//! Preview URLs: a server listening inside a workspace, reached through AiCockpit.
+//!
+//! A signed-in user who may use the workspace opens `/workspaces/<owner>/<name>/ports/<port>/`
+//! and is sent on to `/previews/<grant>/`, a signed grant of their own (see `grant`); the
+//! owner can also make share links, grants that name a revocable row instead of a user. Every
+//! request under `/previews/` is checked against what its grant names, then passed through
+//! (`proxy`). Previews are served sandboxed, on an opaque origin: a page from a workspace can
+//! never act with the viewer's AiCockpit session, even though it comes from the same host.
+
+pub mod grant;
+pub mod ports;
+pub mod proxy;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::auth::{Actor, Via, WorkspaceRef};
+use app::error::AppError;
+use app::model::{LinkLifetime, PreviewLink, WorkspacePort, PREVIEW_PREFIX};
+use app::service::PreviewService;
+use futures::StreamExt;
+
+use self::grant::{Bearer, Grant, GrantError, Signer};
+use crate::auth::audit::AuditLog;
+use crate::auth::policy::Action;
+use crate::runtime::{ContainerRuntime, ContainerState, ExecChunk, ExecSpec};
+use crate::store::{unix_now, Store, StoreError};
+use crate::workspaces::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
+
+/// How long the grant a signed-in user gets when opening a preview lasts: a working day.
+pub const USER_GRANT_SECS: i64 = 8 * 3_600;
+/// Where the signing key is kept, so grants outlive a restart.
+const KEY_SETTING: &str = "preview_key";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreviewSettings {
+    /// Share links asked for longer are cut to this.
+    pub longest_link: std::time::Duration,
+}
+
+impl Default for PreviewSettings {
+    fn default() -> Self {
+        Self {
+            longest_link: std::time::Duration::from_secs(LinkLifetime::Week.seconds() as u64),
+        }
+    }
+}
+
+/// Why a preview request is not passed on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Grant(#[from] GrantError),
+    #[error("this preview is not available to you any more")]
+    Withdrawn,
+    #[error("the workspace {0} is not running; start it, then reload this page")]
+    NotRunning(String),
+    #[error("AiCockpit could not check this preview: {0}")]
+    Failed(String),
+}
+
+/// Where a preview request goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub workspace: WorkspaceRef,
+    pub address: SocketAddr,
+}
+
+pub struct Previews {
+    signer: Signer,
+    store: Store,
+    resolver: Resolver,
+    runtime: Arc<dyn ContainerRuntime>,
+    audit: AuditLog,
+    settings: PreviewSettings,
+}
+
+impl Previews {
+    /// Uses the server's preview key, making one on first start.
+    pub async fn new(
+        store: Store,
+        resolver: Resolver,
+        runtime: Arc<dyn ContainerRuntime>,
+        audit: AuditLog,
+        settings: PreviewSettings,
+    ) -> Result<Self, StoreError> {
+        let key = match store.setting(KEY_SETTING).await? {
+            Some(key) => key,
+            None => {
+                let key = crate::auth::secret::random_secret()
+                    .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+                store.set_setting(KEY_SETTING, &key).await?;
+                key
+            }
+        };
+        Ok(Self {
+            signer: Signer::new(key.as_bytes()),
+            store,
+            resolver,
+            runtime,
+            audit,
+            settings,
+        })
+    }
+
+    /// The path (under [`PREVIEW_PREFIX`], ending in `/`) of a grant for the actor to open
+    /// `port` of a workspace they may use.
+    pub async fn open(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        port: u16,
+    ) -> Result<String, AppError> {
+        let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
+        Ok(self.path(&Grant {
+            bearer: Bearer::User(actor.id),
+            workspace: workspace.clone(),
+            workspace_id: resolved.record.id,
+            port,
+            expires_at: unix_now() + USER_GRANT_SECS,
+        }))
+    }
+
+    fn path(&self, grant: &Grant) -> String {
+        format!("{PREVIEW_PREFIX}{}/", self.signer.sign(grant))
+    }
+
+    /// Where a request under the grant `token` goes, if what the grant names still allows it.
+    pub async fn target(&self, token: &str) -> Result<Target, Refusal> {
+        let now = unix_now();
+        let grant = self.signer.verify(token, now)?;
+        let failed = |e: StoreError| Refusal::Failed(e.to_string());
+        let (user_id, action) = match grant.bearer {
+            Bearer::User(id) => (id, Action::Use),
+            Bearer::Link(id) => {
+                let link = self
+                    .store
+                    .live_preview_link(id, now)
+                    .await
+                    .map_err(failed)?
+                    .ok_or(Refusal::Withdrawn)?;
+                if link.workspace_id != grant.workspace_id || link.port != grant.port {
+                    return Err(Refusal::Withdrawn);
+                }
+                // A link holds while its maker may still share the workspace.
+                (link.created_by, Action::Share)
+            }
+        };
+        let user = self
+            .store
+            .user_by_id(user_id)
+            .await
+            .map_err(failed)?
+            .filter(|u| !u.disabled)
+            .ok_or(Refusal::Withdrawn)?;
+        let actor = Actor {
+            id: user.id,
+            name: user.name,
+            role: user.role,
+            via: Via::Token,
+            address: None,
+        };
+        let resolved = self
+            .resolver
+            .resolve(&actor, &grant.workspace, action)
+            .await
+            .map_err(|_| Refusal::Withdrawn)?;
+        // The name may now belong to another workspace, made after this one was deleted.
+        if resolved.record.id != grant.workspace_id {
+            return Err(Refusal::Withdrawn);
+        }
+        let not_running = || Refusal::NotRunning(grant.workspace.to_string());
+        let container = resolved.container().map_err(|_| not_running())?;
+        let details = self
+            .runtime
+            .inspect(container)
+            .await
+            .map_err(|_| not_running())?;
+        match (details.info.state, details.address) {
+            (ContainerState::Running, Some(ip)) => Ok(Target {
+                workspace: grant.workspace,
+                address: SocketAddr::new(ip, grant.port),
+            }),
+            _ => Err(not_running()),
+        }
+    }
+
+    async fn managed(&self, actor: &Actor, workspace: &WorkspaceRef) -> Result<Resolved, AppError> {
+        self.resolver.resolve(actor, workspace, Action::Share).await
+    }
+
+    fn link(
+        &self,
+        workspace: &WorkspaceRef,
+        record: crate::store::PreviewLinkRecord,
+    ) -> PreviewLink {
+        let path = self.path(&Grant {
+            bearer: Bearer::Link(record.id),
+            workspace: workspace.clone(),
+            workspace_id: record.workspace_id,
+            port: record.port,
+            expires_at: record.expires_at,
+        });
+        PreviewLink {
+            id: record.id,
+            port: record.port,
+            path,
+            created_by: record.created_by_name,
+            expires_at: record.expires_at,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl PreviewService for Previews {
+    async fn ports(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<WorkspacePort>, AppError> {
+        let resolved = self.resolver.peek(actor, workspace, Action::Use).await?;
+        let spec = ExecSpec {
+            command: vec!["/bin/sh".into(), "-c".into(), ports::COMMAND.into()],
+            user: WORKSPACE_USER.into(),
+            working_dir: MOUNT_PATH.into(),
+            env: Vec::new(),
+        };
+        let process = self
+            .runtime
+            .exec(resolved.container()?, &spec, None)
+            .await
+            .map_err(crate::error::exec_failed(workspace))?;
+        let mut tables = Vec::new();
+        let mut output = process.output;
+        while let Some(chunk) = output.next().await {
+            if let ExecChunk::Stdout(bytes) = chunk? {
+                tables.extend_from_slice(&bytes);
+            }
+        }
+        Ok(ports::listening(&String::from_utf8_lossy(&tables), &[]))
+    }
+
+    async fn links(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Vec<PreviewLink>, AppError> {
+        let resolved = self.managed(actor, workspace).await?;
+        let links = self
+            .store
+            .preview_links(&resolved.record.id, unix_now())
+            .await?;
+        Ok(links
+            .into_iter()
+            .map(|record| self.link(workspace, record))
+            .collect())
+    }
+
+    async fn create_link(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        port: u16,
+        lifetime: LinkLifetime,
+    ) -> Result<PreviewLink, AppError> {
+        let resolved = self.managed(actor, workspace).await?;
+        let now = unix_now();
+        let longest = self.settings.longest_link.as_secs().min(i64::MAX as u64) as i64;
+        let id = self
+            .store
+            .insert_preview_link(
+                &resolved.record.id,
+                port,
+                actor.id,
+                now,
+                now + lifetime.seconds().min(longest),
+            )
+            .await?;
+        let record = self
+            .store
+            .live_preview_link(id, now)
+            .await?
+            .ok_or_else(|| AppError::Internal("the new link was not kept".into()))?;
+        self.audit
+            .record(
+                actor,
+                "preview link created",
+                Some(workspace),
+                Some(format!("port {port}, for {}", lifetime.label())),
+            )
+            .await;
+        Ok(self.link(workspace, record))
+    }
+
+    async fn revoke_link(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        id: i64,
+    ) -> Result<(), AppError> {
+        let resolved = self.managed(actor, workspace).await?;
+        if !self
+            .store
+            .delete_preview_link(&resolved.record.id, id)
+            .await?
+        {
+            return Err(AppError::NotFound(format!(
+                "{workspace}: preview link {id}"
+            )));
+        }
+        self.audit
+            .record(actor, "preview link revoked", Some(workspace), None)
+            .await;
+        Ok(())
+    }
+}

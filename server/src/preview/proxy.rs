@@ -1,0 +1,296 @@
+//! Passes a preview request to the server inside the workspace and its answer back, both
+//! streaming; an upgrade (WebSockets) becomes a byte pipe. What belongs to AiCockpit never
+//! crosses: the session cookie and API tokens are taken off the request, cookies the
+//! workspace sets are dropped, and every answer is sandboxed onto an opaque origin.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::auth::{cookie, secret};
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The sandbox every preview page runs in: scripts, forms and pop-ups work, but without
+/// `allow-same-origin` the page's origin is opaque, so it cannot read AiCockpit's pages,
+/// send its cookie with its own requests, or pass the Origin check of its API.
+pub const SANDBOX: &str =
+    "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads";
+
+/// Headers about one connection, which a proxy must not pass on (RFC 9110, 7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("nothing answers on port {port}: {reason}")]
+    Unreachable { port: u16, reason: String },
+    #[error("the server on port {port} broke off: {reason}")]
+    Broken { port: u16, reason: String },
+}
+
+/// Sends `request` to `target` as `path_and_query`; `prefix` is where the preview lives
+/// here, for the redirects the server sends.
+pub async fn forward(
+    mut request: Request,
+    target: SocketAddr,
+    path_and_query: &str,
+    prefix: &str,
+) -> Result<Response, ProxyError> {
+    let port = target.port();
+    let unreachable = |reason: String| ProxyError::Unreachable { port, reason };
+    let broken = |e: hyper::Error| ProxyError::Broken {
+        port,
+        reason: e.to_string(),
+    };
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target))
+        .await
+        .map_err(|_| unreachable("no answer within 5 s".into()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream))
+            .await
+            .map_err(broken)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.with_upgrades().await {
+            tracing::debug!(error = %e, "preview connection ended");
+        }
+    });
+
+    let upgrade = upgrade_of(request.headers());
+    let from_browser = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
+    let (parts, body) = request.into_parts();
+    let mut upstream = axum::http::Request::builder()
+        .method(parts.method)
+        .uri(path_and_query)
+        .body(body)
+        .map_err(|e| unreachable(e.to_string()))?;
+    *upstream.headers_mut() = request_headers(&parts.headers, port, upgrade.as_ref());
+
+    let mut response = sender.send_request(upstream).await.map_err(broken)?;
+    if let (StatusCode::SWITCHING_PROTOCOLS, Some(from_browser)) = (response.status(), from_browser)
+    {
+        let to_workspace = hyper::upgrade::on(&mut response);
+        tokio::spawn(async move {
+            let (Ok(browser), Ok(workspace)) = tokio::join!(from_browser, to_workspace) else {
+                return;
+            };
+            let (mut browser, mut workspace) = (TokioIo::new(browser), TokioIo::new(workspace));
+            let _ = tokio::io::copy_bidirectional(&mut browser, &mut workspace).await;
+        });
+        let (parts, _) = response.into_parts();
+        let mut answer = Response::from_parts(parts, Body::empty());
+        sandbox(answer.headers_mut());
+        return Ok(answer);
+    }
+    let (mut parts, body) = response.into_parts();
+    parts.headers = response_headers(&parts.headers, port, prefix);
+    Ok(Response::from_parts(parts, Body::new(body)))
+}
+
+/// The `Upgrade` a request asks for (`websocket`), if it asks for one.
+fn upgrade_of(headers: &HeaderMap) -> Option<HeaderValue> {
+    let wants = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("upgrade"));
+    wants
+        .then(|| headers.get(header::UPGRADE).cloned())
+        .flatten()
+}
+
+/// The browser's headers, less the connection's own, AiCockpit's credentials and what
+/// names AiCockpit's host; the workspace's server is told it is `localhost:<port>`, as
+/// when its developer opens it there (dev servers often refuse other host names).
+fn request_headers(headers: &HeaderMap, port: u16, upgrade: Option<&HeaderValue>) -> HeaderMap {
+    let mut out = without_hop_by_hop(headers);
+    out.remove(header::COOKIE);
+    let ours = cookie::bearer(headers).is_some_and(|t| t.starts_with(secret::TOKEN_PREFIX));
+    if ours {
+        out.remove(header::AUTHORIZATION);
+    }
+    if let Ok(host) = HeaderValue::from_str(&format!("localhost:{port}")) {
+        out.insert(header::HOST, host);
+    }
+    if let Some(upgrade) = upgrade {
+        out.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        out.insert(header::UPGRADE, upgrade.clone());
+    }
+    out
+}
+
+/// The workspace's answer headers, sandboxed, without cookies (a preview could otherwise
+/// set AiCockpit's), and with its redirects kept inside the preview.
+fn response_headers(headers: &HeaderMap, port: u16, prefix: &str) -> HeaderMap {
+    let mut out = without_hop_by_hop(headers);
+    out.remove(header::SET_COOKIE);
+    out.remove(HeaderName::from_static("service-worker-allowed"));
+    if let Some(location) = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| inside_preview(location, port, prefix))
+        .and_then(|location| HeaderValue::from_str(&location).ok())
+    {
+        out.insert(header::LOCATION, location);
+    }
+    sandbox(&mut out);
+    out
+}
+
+/// A redirect to the server's own root (`/x`, `http://localhost:<port>/x`) as the
+/// preview's address; other redirects are left alone.
+fn inside_preview(location: &str, port: u16, prefix: &str) -> Option<String> {
+    let own = [
+        format!("http://localhost:{port}/"),
+        format!("http://127.0.0.1:{port}/"),
+    ];
+    let path = own
+        .iter()
+        .find_map(|root| location.strip_prefix(root.as_str()))
+        .map(|rest| format!("/{rest}"))
+        .or_else(|| {
+            (location.starts_with('/') && !location.starts_with("//")).then(|| location.into())
+        })?;
+    Some(format!("{}{path}", prefix.trim_end_matches('/')))
+}
+
+fn sandbox(headers: &mut HeaderMap) {
+    // Added beside the server's own policy: a browser enforces both.
+    headers.append(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(SANDBOX),
+    );
+    // The grant is in the address; it must not travel to other sites as a referrer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
+
+fn without_hop_by_hop(headers: &HeaderMap) -> HeaderMap {
+    let mut out = headers.clone();
+    // `Connection` may name further headers that belong to this hop only.
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    for name in HOP_BY_HOP
+        .iter()
+        .copied()
+        .chain(named.iter().map(String::as_str))
+    {
+        out.remove(name);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn aicockpit_credentials_and_hop_headers_stay_behind() {
+        let sent = request_headers(
+            &headers(&[
+                ("cookie", "aicockpit_session=s3cret"),
+                ("authorization", "Bearer aic_123"),
+                ("connection", "keep-alive, x-hop"),
+                ("x-hop", "1"),
+                ("host", "cockpit.example:3000"),
+                ("accept", "text/html"),
+            ]),
+            8000,
+            None,
+        );
+        assert_eq!(sent.get("host").unwrap(), "localhost:8000");
+        assert_eq!(sent.get("accept").unwrap(), "text/html");
+        for gone in ["cookie", "authorization", "connection", "x-hop"] {
+            assert!(!sent.contains_key(gone), "{gone}");
+        }
+        // The workspace's own credentials pass.
+        let basic = request_headers(&headers(&[("authorization", "Basic eDp5")]), 8000, None);
+        assert_eq!(basic.get("authorization").unwrap(), "Basic eDp5");
+    }
+
+    #[test]
+    fn websocket_upgrades_are_asked_for_again() {
+        let asked = headers(&[
+            ("connection", "keep-alive, Upgrade"),
+            ("upgrade", "websocket"),
+        ]);
+        let upgrade = upgrade_of(&asked);
+        assert_eq!(upgrade.as_ref().unwrap(), "websocket");
+        let sent = request_headers(&asked, 8000, upgrade.as_ref());
+        assert_eq!(sent.get("connection").unwrap(), "upgrade");
+        assert_eq!(sent.get("upgrade").unwrap(), "websocket");
+        assert_eq!(upgrade_of(&headers(&[("upgrade", "websocket")])), None);
+    }
+
+    #[test]
+    fn answers_are_sandboxed_cookieless_and_redirect_inside_the_preview() {
+        let answered = response_headers(
+            &headers(&[
+                ("set-cookie", "aicockpit_session=planted; Path=/"),
+                ("content-security-policy", "default-src 'self'"),
+                ("referrer-policy", "unsafe-url"),
+                ("location", "/docs/"),
+                ("content-type", "text/html"),
+            ]),
+            8000,
+            "/previews/abc/",
+        );
+        assert!(!answered.contains_key("set-cookie"));
+        let policies: Vec<_> = answered
+            .get_all("content-security-policy")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(policies, ["default-src 'self'", SANDBOX]);
+        assert!(!SANDBOX.contains("allow-same-origin"));
+        assert_eq!(answered.get("referrer-policy").unwrap(), "no-referrer");
+        assert_eq!(answered.get("location").unwrap(), "/previews/abc/docs/");
+    }
+
+    #[test]
+    fn only_redirects_to_the_servers_own_root_are_rewritten() {
+        let p = "/previews/abc/";
+        assert_eq!(
+            inside_preview("http://localhost:8000/x?y", 8000, p).as_deref(),
+            Some("/previews/abc/x?y")
+        );
+        assert_eq!(inside_preview("https://example.com/", 8000, p), None);
+        assert_eq!(inside_preview("//example.com/", 8000, p), None);
+        assert_eq!(inside_preview("http://localhost:9000/", 8000, p), None);
+        assert_eq!(inside_preview("next", 8000, p), None);
+    }
+}
