@@ -19,6 +19,7 @@ pub enum Field {
     Repository,
     Branch,
     Port,
+    Template,
     UserName,
     Password,
 }

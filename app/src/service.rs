@@ -15,8 +15,8 @@ use crate::auth::{
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
 use crate::model::{
-    GitSource, ImageChoice, LimitBounds, Limits, LinkLifetime, PreviewLink, Workspace,
-    WorkspaceList, WorkspacePort, WorkspaceSpec,
+    GitSource, ImageChoice, LimitBounds, Limits, LinkLifetime, PreviewLink, SetupOutcome,
+    TemplateInfo, Workspace, WorkspaceList, WorkspacePort, WorkspaceSpec,
 };
 use crate::workspace_path::WorkspacePath;
 
@@ -352,3 +352,29 @@ pub trait PreviewService: Send + Sync + 'static {
 }
 
 pub type SharedPreviewService = Arc<dyn PreviewService>;
+
+/// Workspace templates: listing, building, admins adding their own, and a new workspace's
+/// set-up command.
+#[async_trait::async_trait]
+pub trait TemplateService: Send + Sync + 'static {
+    async fn templates(&self, actor: &Actor) -> Result<Vec<TemplateInfo>, AppError>;
+    /// Starts building the template's image, unless it is built or being built; the build
+    /// is followed on [`TEMPLATE_BUILD_PATH`](crate::model::TEMPLATE_BUILD_PATH).
+    async fn build(&self, actor: &Actor, template: &str) -> Result<(), AppError>;
+    /// Admins only: a devcontainer.json, and the Dockerfile it builds when it has one.
+    async fn add(
+        &self,
+        actor: &Actor,
+        devcontainer: &str,
+        dockerfile: Option<&str>,
+    ) -> Result<TemplateInfo, AppError>;
+    async fn remove(&self, actor: &Actor, template: &str) -> Result<(), AppError>;
+    /// Runs the workspace's `postCreateCommand` once (after its files are in place).
+    async fn set_up(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<SetupOutcome, AppError>;
+}
+
+pub type SharedTemplateService = Arc<dyn TemplateService>;

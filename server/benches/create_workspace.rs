@@ -55,6 +55,7 @@ async fn main() -> Result<(), Failure> {
             name: name.clone(),
             image: image.clone(),
             limits: Limits::DEFAULT,
+            template: None,
         };
         let started = Instant::now();
         service.create(&actor, spec).await?;

@@ -233,6 +233,10 @@ pub struct ServeArgs {
     /// allowed); none by default.
     #[arg(long, env = "AICOCKPIT_MAX_IDLE_STOP", global = true)]
     pub max_idle_stop: Option<u32>,
+    /// A folder of workspace templates, one sub-folder each with its devcontainer.json (at
+    /// its top or in `.devcontainer/`) and the files its build needs.
+    #[arg(long, env = "AICOCKPIT_TEMPLATES_DIR", global = true)]
+    pub templates_dir: Option<PathBuf>,
     /// The longest a preview share link may last, in seconds; links asked for longer are
     /// cut to it. Seven days by default.
     #[arg(

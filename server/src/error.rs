@@ -20,6 +20,7 @@ impl From<RuntimeError> for AppError {
             | RuntimeError::Conflict(m)
             | RuntimeError::NotModified(m)
             | RuntimeError::Refused(m) => AppError::Docker(m),
+            RuntimeError::BuildFailed(m) => AppError::Docker(format!("the image build failed: {m}")),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod runtime;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod templates;
 pub mod terminal;
 pub mod usage;
 pub mod workspaces;

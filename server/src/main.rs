@@ -113,6 +113,7 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             .map(|(cert, key)| TlsFiles { cert, key }),
         auth: AuthSettings::default(),
         ai,
+        templates_dir: args.templates_dir.clone(),
         previews: PreviewSettings {
             longest_link: std::time::Duration::from_secs(args.longest_share_link),
         },

@@ -5,7 +5,7 @@ use axum::http::Method;
 use axum::routing::{any, get, post, put, MethodRouter};
 
 use crate::state::AppState;
-use crate::{ai, files, preview, routes, terminal, usage};
+use crate::{ai, files, preview, routes, templates, terminal, usage};
 
 /// What a preview may be asked: whatever its server answers.
 const ANY_METHOD: &[Method] = &[
@@ -37,6 +37,11 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             path: app::model::USAGE_PATH,
             methods: &[Method::GET],
             handler: get(usage::stream),
+        },
+        PlainRoute {
+            path: app::model::TEMPLATE_BUILD_PATH,
+            methods: &[Method::GET],
+            handler: get(templates::routes::follow),
         },
         PlainRoute {
             path: crate::metrics::PATH,

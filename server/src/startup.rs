@@ -10,7 +10,7 @@ use std::time::Duration;
 use app::model::LimitBounds;
 use app::service::{
     SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
-    SharedPreviewService, SharedWorkspaceService,
+    SharedPreviewService, SharedTemplateService, SharedWorkspaceService,
 };
 use app::{shell, App};
 use axum::middleware;
@@ -41,6 +41,8 @@ use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
+use crate::templates::catalog::Catalog;
+use crate::templates::{Templates, SET_UP_DEADLINE};
 use crate::terminal::{TerminalHub, TerminalSettings};
 use crate::usage::UsageMonitor;
 use crate::workspaces::{
@@ -69,6 +71,8 @@ pub struct ServeConfig {
     pub auth: AuthSettings,
     pub ai: AiSettings,
     pub previews: PreviewSettings,
+    /// Where admins keep templates on the server, if anywhere.
+    pub templates_dir: Option<PathBuf>,
 }
 
 /// A PEM certificate chain and its private key.
@@ -154,6 +158,11 @@ impl Application {
             .prepare_setup()
             .await
             .map_err(|e| StartupError::Config(e.to_string()))?;
+        let catalog = Catalog::new(
+            store.clone(),
+            config.templates_dir.clone(),
+            crate::images::dev::reference(),
+        );
         let manager = Arc::new(
             WorkspaceManager::new(
                 runtime.clone(),
@@ -164,7 +173,8 @@ impl Application {
                     ..WorkspaceSettings::new(config.default_image.clone())
                 },
             )
-            .announcing(events.clone()),
+            .announcing(events.clone())
+            .with_templates(catalog.clone()),
         );
         match manager.reconcile().await {
             Ok(done) => tracing::info!(
@@ -240,7 +250,7 @@ impl Application {
         );
         let previews = Arc::new(
             Previews::new(
-                store,
+                store.clone(),
                 manager.resolver(),
                 runtime.clone(),
                 audit.clone(),
@@ -249,6 +259,21 @@ impl Application {
             .await
             .map_err(|e| StartupError::Config(e.to_string()))?,
         );
+        let templates = Arc::new(Templates::new(
+            catalog,
+            runtime.clone(),
+            store,
+            manager.resolver(),
+            CommandRunner::new(
+                runtime.clone(),
+                manager.resolver(),
+                CommandSettings {
+                    deadline: SET_UP_DEADLINE,
+                    ..CommandSettings::default()
+                },
+            ),
+            audit.clone(),
+        ));
         let mcp = ai::agent::mcp::service(agents.clone(), shutdown.child_token());
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
@@ -263,6 +288,7 @@ impl Application {
             usage: UsageMonitor::new(runtime.clone()),
             files,
             previews,
+            templates,
             ai,
             agents,
             mcp,
@@ -374,6 +400,7 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
     let ai = state.ai.clone() as SharedAiService;
     let agents = state.agents.clone() as SharedAgentService;
     let previews = state.previews.clone() as SharedPreviewService;
+    let templates = state.templates.clone() as SharedTemplateService;
     let context = move || {
         provide_context(workspaces.clone());
         provide_context(files.clone());
@@ -381,6 +408,7 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
         provide_context(ai.clone());
         provide_context(agents.clone());
         provide_context(previews.clone());
+        provide_context(templates.clone());
         headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();

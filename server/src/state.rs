@@ -18,6 +18,7 @@ use crate::auth::AccessEvents;
 use crate::files::FileManager;
 use crate::preview::Previews;
 use crate::runtime::ContainerRuntime;
+use crate::templates::Templates;
 use crate::terminal::TerminalHub;
 use crate::usage::UsageMonitor;
 use crate::workspaces::Resolver;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub files: Arc<FileManager>,
     /// Servers inside workspaces, reached through AiCockpit.
     pub previews: Arc<Previews>,
+    /// Workspace templates and their builds.
+    pub templates: Arc<Templates>,
     pub ai: Arc<AiManager>,
     pub agents: Arc<AgentManager>,
     /// The MCP transport every workspace's `/mcp/...` route hands its requests to.

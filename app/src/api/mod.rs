@@ -7,6 +7,7 @@ pub mod ai;
 pub mod auth;
 pub mod files;
 pub mod previews;
+pub mod templates;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]
@@ -18,7 +19,7 @@ mod ssr {
     use crate::error::AppError;
     use crate::service::{
         SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
-        SharedPreviewService, SharedWorkspaceService,
+        SharedPreviewService, SharedTemplateService, SharedWorkspaceService,
     };
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
@@ -38,6 +39,10 @@ mod ssr {
 
     pub fn previews() -> Result<SharedPreviewService, AppError> {
         service("preview service")
+    }
+
+    pub fn templates() -> Result<SharedTemplateService, AppError> {
+        service("template service")
     }
 
     pub fn ai() -> Result<SharedAiService, AppError> {

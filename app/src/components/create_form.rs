@@ -75,6 +75,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             cpus: cpus.get_untracked().trim().parse().unwrap_or(f64::NAN),
             memory_mib: memory.get_untracked(),
             processes: processes.get_untracked(),
+            template: None,
         };
         match request.validate().and_then(|_| seed.check()) {
             Ok(_) => {

@@ -13,6 +13,7 @@ mod idle;
 mod limits;
 mod notice;
 mod preview;
+mod template;
 mod usage;
 
 pub use git_source::GitSource;
@@ -23,6 +24,7 @@ pub use preview::{
     format_expiry, parse_port, preview_path, LinkLifetime, PreviewLink, WorkspacePort,
     PREVIEW_PREFIX,
 };
+pub use template::{BuildEvent, SetupOutcome, TemplateInfo, TemplateOrigin, TEMPLATE_BUILD_PATH};
 pub use usage::{
     format_bytes, format_cores, format_disk, format_rate, ServerCapacity, UsageSample, UsageUpdate,
     HISTORY, USAGE_PATH,
@@ -98,6 +100,9 @@ pub struct CreateWorkspaceRequest {
     /// The server's default when absent.
     #[serde(default)]
     pub processes: Option<u32>,
+    /// A template's id: the workspace gets its image, environment and set-up.
+    #[serde(default)]
+    pub template: Option<String>,
 }
 
 /// A validated request to create a workspace.
@@ -106,6 +111,7 @@ pub struct WorkspaceSpec {
     pub name: WorkspaceName,
     pub image: String,
     pub limits: Limits,
+    pub template: Option<String>,
 }
 
 impl CreateWorkspaceRequest {
@@ -130,6 +136,7 @@ impl CreateWorkspaceRequest {
             name,
             image: image.to_owned(),
             limits,
+            template: self.template.clone().filter(|t| !t.is_empty()),
         })
     }
 }
@@ -300,8 +307,11 @@ mod tests {
             cpus: 2.0,
             memory_mib: 2048,
             processes: None,
+            template: Some(String::new()),
         };
         assert_eq!(ok.validate().unwrap().limits.memory_mib, 2048);
+        // An empty template choice is none.
+        assert_eq!(ok.validate().unwrap().template, None);
         let no_image = CreateWorkspaceRequest {
             image: " ".into(),
             ..ok.clone()

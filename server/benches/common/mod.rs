@@ -64,6 +64,8 @@ pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<B
         files: Default::default(),
         auth: Default::default(),
         ai,
+        previews: Default::default(),
+        templates_dir: None,
     })
     .await?;
     let base = format!("http://{}", app.addr);

@@ -238,7 +238,16 @@ impl PreviewService for Previews {
                 tables.extend_from_slice(&bytes);
             }
         }
-        Ok(ports::listening(&String::from_utf8_lossy(&tables), &[]))
+        let forwarded = resolved
+            .record
+            .setup
+            .as_ref()
+            .map(|s| s.forward_ports.as_slice())
+            .unwrap_or_default();
+        Ok(ports::listening(
+            &String::from_utf8_lossy(&tables),
+            forwarded,
+        ))
     }
 
     async fn links(

@@ -30,6 +30,8 @@ pub struct ContainerSpec {
     pub mount_path: String,
     pub user: String,
     pub command: Vec<String>,
+    /// `NAME=value` entries for every process in it.
+    pub env: Vec<String>,
     pub labels: HashMap<String, String>,
     pub limits: Limits,
     /// Capabilities added back after dropping all of them.
@@ -119,6 +121,23 @@ pub struct PullProgress {
     pub detail: Option<String>,
 }
 
+/// An image to build from a Dockerfile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageBuild {
+    pub reference: String,
+    /// The Dockerfile's path inside the context.
+    pub dockerfile: String,
+    pub args: std::collections::BTreeMap<String, String>,
+}
+
+/// One line of a build's output, with the step it belongs to (`(3, 7)`: the third of
+/// seven) when the engine numbers them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildLine {
+    pub step: Option<(u32, u32)>,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuntimeError {
     #[error("the container engine at {address} is unreachable: {detail}")]
@@ -136,6 +155,9 @@ pub enum RuntimeError {
     NotModified(String),
     #[error("the container engine refused: {0}")]
     Refused(String),
+    /// A build step failed; the message is the engine's (its output came as lines).
+    #[error("the build failed: {0}")]
+    BuildFailed(String),
 }
 
 pub type ByteStream = BoxStream<'static, std::io::Result<Bytes>>;
@@ -218,6 +240,14 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         tarball: ByteStream,
         reference: &str,
         changes: &[String],
+    ) -> Result<(), RuntimeError>;
+    /// Builds `build` from the tar `context`, reusing the engine's build cache; `progress`
+    /// receives each line of output as it comes.
+    async fn build_image(
+        &self,
+        context: Bytes,
+        build: &ImageBuild,
+        progress: &(dyn Fn(BuildLine) + Send + Sync),
     ) -> Result<(), RuntimeError>;
     async fn pull_image(
         &self,

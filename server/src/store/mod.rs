@@ -10,6 +10,7 @@ mod deleting;
 mod preview_links;
 mod settings;
 mod shares;
+mod templates;
 mod users;
 mod wanted;
 
@@ -17,6 +18,7 @@ pub use agent_runs::StoredRun;
 pub use audit::AuditEntry;
 pub use conversations::ConversationOwner;
 pub use preview_links::PreviewLinkRecord;
+pub use templates::{StoredTemplate, WorkspaceSetup};
 pub use users::{SessionUser, TokenRecord, UserRecord};
 
 use std::path::Path;
@@ -73,6 +75,8 @@ pub struct WorkspaceRecord {
     pub notice: Option<Notice>,
     /// The idle time its owner chose, minutes (0: never); `None`: the server's default.
     pub idle_minutes: Option<u32>,
+    /// What it keeps of the template it was made from.
+    pub setup: Option<WorkspaceSetup>,
 }
 
 #[derive(Clone)]
@@ -108,8 +112,8 @@ impl Store {
 
     pub async fn insert(&self, record: &WorkspaceRecord) -> Result<(), StoreError> {
         let result = sqlx::query(
-            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running, setup)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.owner.as_ref().map(|o| o.id))
@@ -122,6 +126,7 @@ impl Store {
         .bind(&record.container_id)
         .bind(record.created_at)
         .bind(record.want_running)
+        .bind(WorkspaceSetup::to_json(record.setup.as_ref()))
         .execute(&self.pool)
         .await;
         match result {
@@ -262,6 +267,7 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> 
             .map(u32::try_from)
             .transpose()
             .map_err(corrupt)?,
+        setup: WorkspaceSetup::from_json(row.try_get("setup")?)?,
     })
 }
 
@@ -287,6 +293,7 @@ pub(crate) mod tests {
             want_running: Some(true),
             notice: None,
             idle_minutes: None,
+            setup: None,
         }
     }
 

@@ -12,6 +12,7 @@ mod recover;
 mod resolve;
 mod sharing;
 mod start_times;
+mod template;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use events::relay_lifecycle_events;
 pub use idle::stop_idle_workspaces;
 pub use reconcile::Reconciled;
 pub use resolve::{Resolved, Resolver};
+pub use template::{post_start, POST_START_LOG};
 
 /// `uid:gid` workspaces run as: the images' non-root `dev` user.
 pub const WORKSPACE_USER: &str = "1000:1000";
@@ -87,6 +89,8 @@ pub struct WorkspaceManager {
     events: AccessEvents,
     settings: WorkspaceSettings,
     started: start_times::StartTimes,
+    /// Where `WorkspaceSpec::template` is looked up; none: templates are not offered.
+    templates: Option<crate::templates::catalog::Catalog>,
 }
 
 /// The name a new container gets. Neither part may contain a dot, so owner and name cannot
@@ -115,7 +119,14 @@ impl WorkspaceManager {
             store,
             settings,
             started: Default::default(),
+            templates: None,
         }
+    }
+
+    /// Makes workspaces from the templates in `catalog` when asked to.
+    pub fn with_templates(mut self, catalog: crate::templates::catalog::Catalog) -> Self {
+        self.templates = Some(catalog);
+        self
     }
 
     /// Announces share changes on `events`, which open connections listen to.
@@ -157,6 +168,12 @@ impl WorkspaceManager {
             mount_path: MOUNT_PATH.to_owned(),
             user: self.settings.user.clone(),
             command: vec!["sleep".into(), "infinity".into()],
+            env: record
+                .setup
+                .iter()
+                .flat_map(|s| &s.env)
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect(),
             labels,
             limits: record.limits,
             capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
@@ -300,6 +317,7 @@ impl WorkspaceService for WorkspaceManager {
 
     async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
         spec.limits.within(&self.settings.limits.max)?;
+        let (image, setup) = self.image_and_setup(&spec).await?;
         let workspace = WorkspaceRef::new(actor.name.clone(), spec.name.clone());
         let record = WorkspaceRecord {
             id: uuid::Uuid::new_v4().simple().to_string(),
@@ -309,13 +327,14 @@ impl WorkspaceService for WorkspaceManager {
             }),
             volume: volume_name(&actor.name, &spec.name),
             name: spec.name,
-            image: spec.image,
+            image,
             limits: spec.limits,
             container_id: None,
             created_at: unix_now(),
             want_running: Some(true),
             notice: None,
             idle_minutes: None,
+            setup,
         };
         self.store.insert(&record).await?;
         let launched = self.launch(&record, &workspace).await;
@@ -323,7 +342,10 @@ impl WorkspaceService for WorkspaceManager {
         self.resolver.activity().touch(&record.id);
         match &launched {
             Ok(_) => {
-                let detail = Some(format!("image {}", record.image));
+                let detail = Some(match &record.setup {
+                    Some(setup) => format!("template {}, image {}", setup.template, record.image),
+                    None => format!("image {}", record.image),
+                });
                 self.audit
                     .record(actor, "workspace-create", Some(&workspace), detail)
                     .await
@@ -354,6 +376,9 @@ impl WorkspaceService for WorkspaceManager {
         };
         // Running just now: its idle time starts here.
         self.resolver.activity().touch(&record.id);
+        if started.is_ok() {
+            self.after_start(&record).await;
+        }
         started
     }
 

@@ -93,6 +93,7 @@ impl WorkspaceManager {
                         want_running: None,
                         notice: None,
                         idle_minutes: None,
+                        setup: None,
                     };
                     match self.store.insert(&record).await {
                         Ok(()) => done.adopted += 1,

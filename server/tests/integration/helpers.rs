@@ -104,6 +104,7 @@ pub fn spec(name: &WorkspaceName, image: &str) -> WorkspaceSpec {
             memory_mib: 256,
             processes: 1024,
         },
+        template: None,
     }
 }
 

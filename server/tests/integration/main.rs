@@ -31,6 +31,7 @@ mod scripted_llm;
 mod sharing;
 mod shutdown;
 mod survive;
+mod templates;
 mod terminal;
 mod terminal_ws;
 mod test_app;

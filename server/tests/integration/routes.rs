@@ -164,6 +164,17 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             file(json!({ "port": "8000", "lifetime": "1 hour" })),
         ),
         ("/api/previews/revoke", file(json!({ "id": 1 }))),
+        ("/api/templates/list", (json!({}), Own)),
+        ("/api/templates/build", (json!({ "template": "none" }), Own)),
+        (
+            "/api/templates/add",
+            (json!({ "devcontainer": "{}" }), Forbidden),
+        ),
+        (
+            "/api/templates/remove",
+            (json!({ "template": "python" }), Forbidden),
+        ),
+        ("/api/templates/set-up", file(json!({}))),
         (
             "/api/auth/sign-in",
             (json!({ "name": "x", "password": "y" }), Own),
@@ -237,6 +248,7 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
         (("/api/events", Method::GET), Own),
         (("/api/health", Method::GET), Own),
         (("/api/usage", Method::GET), NotFound),
+        ((app::model::TEMPLATE_BUILD_PATH, Method::GET), Own),
         (("/metrics", Method::GET), Forbidden),
         (("/api/files/download", Method::GET), NotFound),
         (("/api/files/upload", Method::PUT), NotFound),

@@ -261,6 +261,7 @@ async fn start(
         auth,
         ai,
         previews: Default::default(),
+        templates_dir: None,
     };
     configure(&mut config);
     let app = Application::build(config)

@@ -70,6 +70,7 @@ pub(super) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         hostname: spec.labels.get(labels::NAME).cloned(),
         user: Some(spec.user.clone()),
         cmd: Some(spec.command.clone()),
+        env: (!spec.env.is_empty()).then(|| spec.env.clone()),
         working_dir: Some(spec.mount_path.clone()),
         labels: Some(spec.labels.clone()),
         host_config: Some(HostConfig {
@@ -305,6 +306,7 @@ mod tests {
             mount_path: "/workspace".into(),
             user: "1000:1000".into(),
             command: vec!["sleep".into(), "infinity".into()],
+            env: vec!["A=1".into()],
             labels: HashMap::from([(labels::NAME.to_owned(), "web".to_owned())]),
             limits: Limits {
                 cpus: 1.5,
@@ -318,6 +320,7 @@ mod tests {
     #[test]
     fn create_body_is_hardened_and_limited() {
         let body = create_body(&spec());
+        assert_eq!(body.env, Some(vec!["A=1".to_owned()]));
         let host = body.host_config.unwrap();
         assert_eq!(host.init, Some(true));
         assert_eq!(host.privileged, Some(false));

@@ -1,11 +1,15 @@
 //! Images on Docker: presence checks, listing, `docker import` of a root filesystem and
 //! registry pulls with progress.
 
-use bollard::query_parameters::{CreateImageOptions, ListImagesOptions};
+use std::collections::HashMap;
+
+use bollard::errors::Error as BollardError;
+use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, ListImagesOptions};
+use bytes::Bytes;
 use futures::StreamExt;
 
 use super::DockerRuntime;
-use crate::runtime::{ByteStream, PullProgress, RuntimeError};
+use crate::runtime::{BuildLine, ByteStream, ImageBuild, PullProgress, RuntimeError};
 
 /// Splits `repo[:tag]` at the tag colon, which comes after the last `/` (a registry
 /// address may carry a port).
@@ -103,9 +107,87 @@ impl DockerRuntime {
     }
 }
 
+impl DockerRuntime {
+    /// `docker build` through the API, with the classic builder (whose output numbers its
+    /// steps); intermediate containers are removed even when a step fails.
+    pub(super) async fn build(
+        &self,
+        context: Bytes,
+        build: &ImageBuild,
+        report: &(dyn Fn(BuildLine) + Send + Sync),
+    ) -> Result<(), RuntimeError> {
+        let docker = self.client()?;
+        let args: HashMap<String, String> = build.args.clone().into_iter().collect();
+        let options = BuildImageOptions {
+            dockerfile: build.dockerfile.clone(),
+            t: Some(build.reference.clone()),
+            buildargs: Some(args),
+            rm: true,
+            forcerm: true,
+            ..Default::default()
+        };
+        let mut output = docker.build_image(options, None, Some(bollard::body_full(context)));
+        let mut step = None;
+        let mut emit = |text: &str| {
+            for line in text.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
+                step = step_of(line).or(step);
+                report(BuildLine {
+                    step,
+                    text: line.to_owned(),
+                });
+            }
+        };
+        let started = std::time::Instant::now();
+        let result = tokio::time::timeout(self.image_timeout, async {
+            while let Some(item) = output.next().await {
+                match item {
+                    Ok(info) => {
+                        if let Some(text) = info.stream.as_deref().or(info.status.as_deref()) {
+                            emit(text);
+                        }
+                        if let Some(error) = info.error_detail.and_then(|d| d.message) {
+                            emit(&error);
+                            return Err(RuntimeError::BuildFailed(error));
+                        }
+                    }
+                    Err(BollardError::DockerStreamError { error }) => {
+                        emit(&error);
+                        return Err(RuntimeError::BuildFailed(error));
+                    }
+                    Err(e) => return Err(self.map_error(e)),
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap_or(Err(RuntimeError::Timeout {
+            operation: "build image",
+            after: self.image_timeout,
+        }));
+        crate::metrics::record_docker_call("build image", started, &result);
+        result
+    }
+}
+
+/// The step a classic-builder line starts: "Step 3/7 : RUN make" is `(3, 7)`.
+fn step_of(line: &str) -> Option<(u32, u32)> {
+    let rest = line.strip_prefix("Step ")?;
+    let (numbers, _) = rest.split_once(" :")?;
+    let (step, steps) = numbers.split_once('/')?;
+    Some((step.parse().ok()?, steps.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::split_reference;
+    use super::{split_reference, step_of};
+
+    #[test]
+    fn build_steps_are_read_from_the_classic_builders_lines() {
+        assert_eq!(step_of("Step 3/7 : RUN make"), Some((3, 7)));
+        assert_eq!(step_of("Step 10/12 : FROM x"), Some((10, 12)));
+        assert_eq!(step_of(" ---> Running in 2f3a"), None);
+        assert_eq!(step_of("Step x/7 : RUN"), None);
+    }
 
     #[test]
     fn splits_tags_but_not_registry_ports() {

@@ -21,8 +21,9 @@ use tokio::sync::Semaphore;
 use futures::stream::BoxStream;
 
 use super::{
-    ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, ExecProcess,
-    ExecSpec, HostCapacity, LifecycleEvent, PullProgress, ResourceReading, RuntimeError,
+    BuildLine, ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec,
+    ExecProcess, ExecSpec, HostCapacity, ImageBuild, LifecycleEvent, PullProgress, ResourceReading,
+    RuntimeError,
 };
 pub use tty::{TtyIo, TtySession};
 
@@ -93,7 +94,7 @@ impl DockerRuntime {
         result
     }
 
-    fn map_error(&self, error: BollardError) -> RuntimeError {
+    pub(super) fn map_error(&self, error: BollardError) -> RuntimeError {
         match error {
             BollardError::DockerResponseServerError {
                 status_code,
@@ -220,6 +221,15 @@ impl ContainerRuntime for DockerRuntime {
         progress: &(dyn Fn(PullProgress) + Send + Sync),
     ) -> Result<(), RuntimeError> {
         self.pull(reference, progress).await
+    }
+
+    async fn build_image(
+        &self,
+        context: Bytes,
+        build: &ImageBuild,
+        progress: &(dyn Fn(BuildLine) + Send + Sync),
+    ) -> Result<(), RuntimeError> {
+        self.build(context, build, progress).await
     }
 }
 

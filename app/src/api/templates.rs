@@ -1,0 +1,54 @@
+//! Template server functions: `POST /api/templates/<action>`. A build is followed on the
+//! event stream at [`TEMPLATE_BUILD_PATH`](crate::model::TEMPLATE_BUILD_PATH).
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+use crate::model::{SetupOutcome, TemplateInfo};
+
+#[cfg(feature = "ssr")]
+use super::ssr::{actor, respond, templates};
+
+#[server(prefix = "/api/templates", endpoint = "list", input = Json)]
+pub async fn list_templates() -> Result<Vec<TemplateInfo>, AppError> {
+    templates()?.templates(&actor()?).await.map_err(respond)
+}
+
+#[server(prefix = "/api/templates", endpoint = "build", input = Json)]
+pub async fn build_template(template: String) -> Result<(), AppError> {
+    templates()?
+        .build(&actor()?, &template)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/templates", endpoint = "add", input = Json)]
+pub async fn add_template(
+    devcontainer: String,
+    #[server(default)] dockerfile: Option<String>,
+) -> Result<TemplateInfo, AppError> {
+    let dockerfile = dockerfile.filter(|d| !d.trim().is_empty());
+    templates()?
+        .add(&actor()?, &devcontainer, dockerfile.as_deref())
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/templates", endpoint = "remove", input = Json)]
+pub async fn remove_template(template: String) -> Result<(), AppError> {
+    templates()?
+        .remove(&actor()?, &template)
+        .await
+        .map_err(respond)
+}
+
+/// Runs the new workspace's `postCreateCommand`, once.
+#[server(prefix = "/api/templates", endpoint = "set-up", input = Json)]
+pub async fn set_up_workspace(workspace: String) -> Result<SetupOutcome, AppError> {
+    let workspace = crate::auth::WorkspaceRef::parse(&workspace).map_err(respond)?;
+    templates()?
+        .set_up(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}

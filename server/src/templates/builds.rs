@@ -1,0 +1,190 @@
+//! Template builds running on the server: one at a time per template, followed by any number
+//! of pages (a page that opens late, or again, gets the output so far first). A build goes on
+//! when its pages close; the last one stays on record until the next.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use app::model::BuildEvent;
+use bytes::Bytes;
+use tokio::sync::broadcast;
+
+use crate::runtime::{BuildLine, ContainerRuntime, ImageBuild, RuntimeError};
+
+/// Lines kept for a page that starts following late.
+const KEPT_LINES: usize = 2_000;
+
+#[derive(Default)]
+struct Record {
+    lines: VecDeque<BuildEvent>,
+    /// `Done` or `Failed`, once it ended.
+    end: Option<BuildEvent>,
+    /// The step that ran last ("Step 3/7 : RUN make"), for the failure.
+    step: Option<String>,
+}
+
+pub struct Build {
+    record: Mutex<Record>,
+    events: broadcast::Sender<BuildEvent>,
+}
+
+impl Build {
+    fn new() -> Self {
+        Self {
+            record: Mutex::default(),
+            events: broadcast::channel(256).0,
+        }
+    }
+
+    fn record(&self) -> std::sync::MutexGuard<'_, Record> {
+        self.record.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, event: BuildEvent) {
+        let mut record = self.record();
+        match &event {
+            BuildEvent::Line { text, .. } => {
+                if text.starts_with("Step ") {
+                    record.step = Some(text.clone());
+                }
+                if record.lines.len() == KEPT_LINES {
+                    record.lines.pop_front();
+                }
+                record.lines.push_back(event.clone());
+            }
+            _ => record.end = Some(event.clone()),
+        }
+        // Sent under the lock, so a page starting to follow sees each event once.
+        let _ = self.events.send(event);
+    }
+
+    pub fn is_over(&self) -> bool {
+        self.record().end.is_some()
+    }
+
+    /// The events so far, and the ones to come.
+    pub fn follow(&self) -> (Vec<BuildEvent>, broadcast::Receiver<BuildEvent>) {
+        let record = self.record();
+        let mut past: Vec<BuildEvent> = record.lines.iter().cloned().collect();
+        past.extend(record.end.clone());
+        (past, self.events.subscribe())
+    }
+}
+
+#[derive(Clone)]
+pub struct Builds {
+    runtime: Arc<dyn ContainerRuntime>,
+    builds: Arc<Mutex<HashMap<String, Arc<Build>>>>,
+}
+
+impl Builds {
+    pub fn new(runtime: Arc<dyn ContainerRuntime>) -> Self {
+        Self {
+            runtime,
+            builds: Arc::default(),
+        }
+    }
+
+    fn builds(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Build>>> {
+        self.builds.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The template's build now or last, if any.
+    pub fn of(&self, template: &str) -> Option<Arc<Build>> {
+        self.builds().get(template).cloned()
+    }
+
+    /// Starts building the template, unless a build of it is running (then that one is it).
+    pub fn start(&self, template: &str, context: Bytes, build: ImageBuild) -> Arc<Build> {
+        let mut builds = self.builds();
+        if let Some(running) = builds.get(template).filter(|b| !b.is_over()) {
+            return running.clone();
+        }
+        let job = Arc::new(Build::new());
+        builds.insert(template.to_owned(), job.clone());
+        let (runtime, running) = (self.runtime.clone(), job.clone());
+        let template = template.to_owned();
+        tokio::spawn(async move {
+            let report = |line: BuildLine| {
+                running.push(BuildEvent::Line {
+                    step: line.step,
+                    text: line.text,
+                })
+            };
+            let result = runtime.build_image(context, &build, &report).await;
+            let end = match result {
+                Ok(()) => BuildEvent::Done {
+                    image: build.reference.clone(),
+                },
+                Err(error) => {
+                    let message = match error {
+                        RuntimeError::BuildFailed(message) => message,
+                        other => other.to_string(),
+                    };
+                    tracing::warn!(%template, %message, "template build failed");
+                    BuildEvent::Failed {
+                        step: running.record().step.clone(),
+                        message,
+                    }
+                }
+            };
+            running.push(end);
+        });
+        job
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_follower_gets_the_past_then_the_rest_and_the_failing_step() {
+        let build = Build::new();
+        let line = |text: &str| BuildEvent::Line {
+            step: None,
+            text: text.into(),
+        };
+        build.push(line("Step 1/2 : FROM x"));
+        build.push(line("Step 2/2 : RUN exit 3"));
+        let (past, mut rest) = build.follow();
+        assert_eq!(past.len(), 2);
+        build.push(line("boom"));
+        assert_eq!(rest.try_recv().unwrap(), line("boom"));
+        assert!(!build.is_over());
+        let step = build.record().step.clone();
+        build.push(BuildEvent::Failed {
+            step,
+            message: "exit 3".into(),
+        });
+        assert!(build.is_over());
+        let (past, _) = build.follow();
+        assert_eq!(
+            past.last(),
+            Some(&BuildEvent::Failed {
+                step: Some("Step 2/2 : RUN exit 3".into()),
+                message: "exit 3".into()
+            })
+        );
+    }
+
+    #[test]
+    fn only_the_latest_lines_are_kept() {
+        let build = Build::new();
+        for i in 0..KEPT_LINES + 5 {
+            build.push(BuildEvent::Line {
+                step: None,
+                text: i.to_string(),
+            });
+        }
+        let (past, _) = build.follow();
+        assert_eq!(past.len(), KEPT_LINES);
+        assert_eq!(
+            past[0],
+            BuildEvent::Line {
+                step: None,
+                text: "5".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! `GET /api/templates/build?template=<id>`: a template's build as server-sent events
+//! (`line`, then `done` or `failed`, each with a [`BuildEvent`] as JSON). A template that is
+//! built answers `done` at once; one that is neither built nor building, `failed`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use app::auth::Actor;
+use app::model::BuildEvent;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::{Stream, StreamExt};
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::Templates;
+use app::service::TemplateService;
+
+#[derive(serde::Deserialize)]
+pub struct Followed {
+    template: String,
+}
+
+fn event(build: &BuildEvent) -> Result<Event, Infallible> {
+    let data = serde_json::to_string(build).unwrap_or_default();
+    Ok(Event::default().event(build.kind()).data(data))
+}
+
+pub async fn follow(
+    actor: Actor,
+    State(templates): State<Arc<Templates>>,
+    Query(Followed { template }): Query<Followed>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (past, rest): (Vec<BuildEvent>, _) = match templates.builds().of(&template) {
+        Some(build) => {
+            let (past, rest) = build.follow();
+            (past, Some(rest))
+        }
+        None => {
+            let ready = templates
+                .templates(&actor)
+                .await
+                .ok()
+                .and_then(|all| all.into_iter().find(|t| t.id == template));
+            let end = match ready {
+                Some(info) if info.ready => BuildEvent::Done { image: info.image },
+                Some(_) => BuildEvent::Failed {
+                    step: None,
+                    message: "this template is not being built; build it first".into(),
+                },
+                None => BuildEvent::Failed {
+                    step: None,
+                    message: format!("there is no template “{template}”"),
+                },
+            };
+            (vec![end], None)
+        }
+    };
+    let over = past
+        .last()
+        .is_some_and(|e| !matches!(e, BuildEvent::Line { .. }));
+    let rest = match (over, rest) {
+        (false, Some(rest)) => BroadcastStream::new(rest)
+            .filter_map(|e| async move { e.ok() })
+            .boxed(),
+        _ => futures::stream::empty().boxed(),
+    };
+    // Ends right after the build's last event: a `None` follows it, and stops the stream.
+    let stream = futures::stream::iter(past)
+        .chain(rest)
+        .flat_map(|build| {
+            let last = !matches!(build, BuildEvent::Line { .. });
+            let items = std::iter::once(Some(event(&build))).chain(last.then_some(None));
+            futures::stream::iter(items)
+        })
+        .take_while(|item| futures::future::ready(item.is_some()))
+        .filter_map(futures::future::ready);
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

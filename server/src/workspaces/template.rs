@@ -1,0 +1,74 @@
+//! Workspaces made from a template: the template's image (which the server resolves, never
+//! the browser), the set-up the workspace keeps, and its `postStartCommand` on every start.
+
+use app::error::{AppError, Field};
+use app::model::WorkspaceSpec;
+
+use super::{WorkspaceManager, MOUNT_PATH, WORKSPACE_USER};
+use crate::runtime::ExecSpec;
+use crate::store::{WorkspaceRecord, WorkspaceSetup};
+
+/// Where a `postStartCommand`'s output goes, inside the workspace.
+pub const POST_START_LOG: &str = "/tmp/aicockpit-post-start.log";
+
+impl WorkspaceManager {
+    /// The image and set-up for `spec`: its template's when it names one (whose image must
+    /// be built already), else its own image.
+    pub(super) async fn image_and_setup(
+        &self,
+        spec: &WorkspaceSpec,
+    ) -> Result<(String, Option<WorkspaceSetup>), AppError> {
+        let Some(id) = &spec.template else {
+            return Ok((spec.image.clone(), None));
+        };
+        let catalog = self.templates.as_ref().ok_or_else(|| {
+            AppError::invalid(Field::Template, "This server offers no templates.")
+        })?;
+        let template = catalog.find(id).await?;
+        let image = template.image(&catalog.dev_image);
+        if !self.runtime.image_exists(&image).await? {
+            return Err(AppError::ImageMissing {
+                image,
+                hint: format!("Build the template “{}” first.", template.name()),
+            });
+        }
+        Ok((image, Some(template.setup())))
+    }
+
+    /// Starts the workspace's `postStartCommand`, if it has one and its set-up ran, without
+    /// waiting for it; its output goes to [`POST_START_LOG`].
+    pub(super) async fn after_start(&self, record: &WorkspaceRecord) {
+        let Some(setup) = record.setup.as_ref().filter(|s| s.set_up) else {
+            return;
+        };
+        if let (Some(command), Some(container)) = (&setup.post_start, &record.container_id) {
+            post_start(self.runtime.as_ref(), container, command).await;
+        }
+    }
+}
+
+/// Runs `command` in the background in the container, as the workspace user.
+pub async fn post_start(
+    runtime: &dyn crate::runtime::ContainerRuntime,
+    container: &str,
+    command: &str,
+) {
+    let spec = ExecSpec {
+        command: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!("/bin/sh -c \"$AICOCKPIT_POST_START\" >{POST_START_LOG} 2>&1 &"),
+        ],
+        user: WORKSPACE_USER.into(),
+        working_dir: MOUNT_PATH.into(),
+        env: vec![format!("AICOCKPIT_POST_START={command}")],
+    };
+    match runtime.exec(container, &spec, None).await {
+        // The shell exits at once; its output is empty.
+        Ok(process) => {
+            use futures::StreamExt;
+            let _ = process.output.count().await;
+        }
+        Err(e) => tracing::warn!(error = %e, %container, "postStartCommand did not start"),
+    }
+}

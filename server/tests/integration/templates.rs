@@ -1,0 +1,244 @@
+//! Templates against a real engine: an admin's template builds through the Docker API with
+//! its progress streamed, a failing step is reported with its output, unknown keys are
+//! reported, and a workspace made from a template gets its image, environment, set-up
+//! command, start command and ports.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// The build's events as `(event, data)` until it ends.
+async fn follow_build(app: &TestApp, template: &str) -> Vec<(String, Value)> {
+    let response = app
+        .get(&format!(
+            "{}?template={template}",
+            app::model::TEMPLATE_BUILD_PATH
+        ))
+        .await;
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let (mut text, mut events) = (String::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("the build ends in time");
+        let Some(chunk) = chunk else { return events };
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        while let Some((event, rest)) = text.split_once("\n\n") {
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in event.lines() {
+                if let Some(v) = line.strip_prefix("event: ") {
+                    name = v.into();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data.push_str(v);
+                }
+            }
+            text = rest.to_owned();
+            if !name.is_empty() {
+                events.push((name, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+}
+
+async fn add(app: &TestApp, devcontainer: &str, dockerfile: &str) -> Value {
+    let response = app
+        .post_json(
+            "/api/templates/add",
+            json!({ "devcontainer": devcontainer, "dockerfile": dockerfile }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn build(app: &TestApp, template: &str) {
+    let started = app
+        .post_json("/api/templates/build", json!({ "template": template }))
+        .await;
+    assert_eq!(started.status(), 200, "{:?}", started.text().await);
+}
+
+#[tokio::test]
+async fn a_failing_step_is_reported_with_its_output() {
+    let app = spawn_app().await;
+    let id = format!("broken-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    add(
+        &app,
+        &format!(r#"{{ "name": "{id}", "build": {{ "dockerfile": "Dockerfile" }} }}"#),
+        &format!("FROM {}\nRUN echo about to fail && exit 3\n", app.image),
+    )
+    .await;
+    build(&app, &id).await;
+    let events = follow_build(&app, &id).await;
+    let lines: Vec<&str> = events
+        .iter()
+        .filter(|(e, _)| e == "line")
+        .map(|(_, d)| d["Line"]["text"].as_str().unwrap())
+        .collect();
+    assert!(lines.contains(&"about to fail"), "{lines:?}");
+    let steps: Vec<&Value> = events.iter().map(|(_, d)| &d["Line"]["step"]).collect();
+    assert!(steps.contains(&&json!([2, 2])), "{steps:?}");
+    let (last, failed) = events.last().unwrap();
+    assert_eq!(last, "failed");
+    assert_eq!(
+        failed["Failed"]["step"],
+        "Step 2/2 : RUN echo about to fail && exit 3"
+    );
+    assert!(
+        failed["Failed"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("non-zero code: 3"),
+        "{failed}"
+    );
+    // Nothing was made from it, so a workspace cannot be.
+    let name = unique_name("broken");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let mut request = app.create_request(&name);
+    request["request"]["template"] = json!(id);
+    let refused = app.call("create", request).await;
+    assert_eq!(refused.status(), 422, "{:?}", refused.text().await);
+    assert!(refused.text().await.unwrap().contains("Build the template"));
+}
+
+#[tokio::test]
+async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_and_ports() {
+    let app = spawn_app().await;
+    let id = format!("good-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let devcontainer = format!(
+        r#"{{
+            // Comments and trailing commas, as devcontainer.json allows.
+            "name": "{id}",
+            "build": {{ "dockerfile": "Dockerfile", "args": {{ "MARK": "from-args" }} }},
+            "containerEnv": {{ "GREETING": "hello from the template" }},
+            "postCreateCommand": "echo created > made.txt",
+            "postStartCommand": "date > /tmp/started",
+            "forwardPorts": [8000],
+            "features": {{ "ghcr.io/devcontainers/features/node:1": {{}} }},
+        }}"#
+    );
+    let dockerfile = format!(
+        "ARG AICOCKPIT_DEV_IMAGE\nFROM {}\nARG MARK\nRUN echo $MARK > /tmp/mark\n",
+        app.image
+    );
+    let info = add(&app, &devcontainer, &dockerfile).await;
+    assert_eq!(info["ready"], false);
+    assert!(info["ignored"][0].as_str().unwrap().contains("`features`"));
+
+    build(&app, &id).await;
+    let events = follow_build(&app, &id).await;
+    assert_eq!(events.last().unwrap().0, "done", "{events:?}");
+    let image = events.last().unwrap().1["Done"]["image"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(image.starts_with(&format!("aicockpit/template-{id}:")));
+    // Built once: asking again answers at once.
+    build(&app, &id).await;
+    let templates: Vec<Value> = app
+        .post_json("/api/templates/list", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = templates.iter().find(|t| t["id"] == id.as_str()).unwrap();
+    assert_eq!(listed["ready"], true);
+    for built_in in ["python", "node", "rust", "go", "java"] {
+        assert!(templates.iter().any(|t| t["id"] == built_in), "{built_in}");
+    }
+
+    // The image in the request is not what decides: the template's is.
+    let name = unique_name("templ");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let mut request = app.create_request(&name);
+    request["request"]["template"] = json!(id);
+    request["request"]["image"] = json!("debian:not-this-one");
+    let created = app.call("create", request).await;
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    assert_eq!(app.entry(&name).await["image"], image.as_str());
+    assert_eq!(
+        exec(&name, &["sh", "-c", "echo $GREETING; cat /tmp/mark"]).await,
+        "hello from the template\nfrom-args\n"
+    );
+
+    // Set-up runs once, then the start command; the template's port is listed.
+    let workspace = reference(&name).to_string();
+    let outcome: Value = app
+        .post_json("/api/templates/set-up", json!({ "workspace": workspace }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outcome["exit_code"], 0, "{outcome}");
+    assert_eq!(
+        exec(&name, &["cat", "/workspace/made.txt"]).await,
+        "created\n"
+    );
+    let again: Value = app
+        .post_json("/api/templates/set-up", json!({ "workspace": workspace }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["command"], Value::Null);
+    let mut started = String::new();
+    for _ in 0..50 {
+        started = exec(&name, &["cat", "/tmp/started"]).await;
+        if !started.contains("No such file") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !started.is_empty() && !started.contains("No such file"),
+        "{started}"
+    );
+    let ports: Vec<Value> = app
+        .post_json("/api/previews/ports", json!({ "workspace": workspace }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ports,
+        [json!({ "port": 8000, "listening": false, "reachable": false, "forwarded": true })]
+    );
+
+    // Stopped and started again: the start command runs again.
+    exec(&name, &["rm", "/tmp/started"]).await;
+    assert_eq!(app.call("stop", app.target(&name)).await.status(), 200);
+    assert_eq!(app.call("start", app.target(&name)).await.status(), 200);
+    let mut again = String::new();
+    for _ in 0..50 {
+        again = exec(&name, &["cat", "/tmp/started"]).await;
+        if !again.contains("No such file") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!again.contains("No such file"), "{again}");
+
+    // Members may use templates but not add or remove them.
+    let member = app.member("mia").await;
+    let refused = member
+        .post(format!("{}/api/templates/remove", app.base))
+        .json(&json!({ "template": id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let removed = app
+        .post_json("/api/templates/remove", json!({ "template": id }))
+        .await;
+    assert_eq!(removed.status(), 200);
+    let built_in = app
+        .post_json("/api/templates/remove", json!({ "template": "python" }))
+        .await;
+    assert_eq!(built_in.status(), 403);
+}
