@@ -13,6 +13,8 @@ const binary = process.env.AICOCKPIT_BIN ?? path.join(root, 'target/release/aico
 const port = Number(process.env.AICOCKPIT_E2E_PORT ?? 3199);
 // Playwright evaluates this file in every worker: keep what the server gets stable.
 process.env.AICOCKPIT_E2E_IMAGE ??= execFileSync(binary, ['image', 'busybox'], { encoding: 'utf8' }).trim();
+// The dev image the built-in templates build on (already built: this only checks).
+process.env.AICOCKPIT_E2E_DEV_IMAGE ??= (execFileSync(binary, ['image', 'build'], { encoding: 'utf8' }), execFileSync(binary, ['image', 'reference'], { encoding: 'utf8' }).trim());
 process.env.AICOCKPIT_E2E_DB ??= path.join(mkdtempSync(path.join(tmpdir(), 'aicockpit-e2e-')), 'e2e.db');
 
 // A second server, pointed at a Docker socket that does not exist, for the outage banner.
@@ -88,6 +90,8 @@ export default defineConfig({
       AICOCKPIT_AI_PROVIDERS: `name=scripted,url=http://127.0.0.1:${modelPort}/v1,model=scripted`,
       // Long enough that nothing stops during the tests; the dashboard shows it.
       AICOCKPIT_IDLE_STOP: '60',
+      // Share links end within seconds, so a test sees one expire.
+      AICOCKPIT_LONGEST_SHARE_LINK: '4',
     }),
     server(outagePort, {
       AICOCKPIT_DATABASE: `${process.env.AICOCKPIT_E2E_DB}.outage`,

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=pages::account::AccountPage />
                 <Route path=path!("/admin/users") view=pages::users::UsersPage />
                 <Route path=path!("/admin/audit") view=pages::audit::AuditPage />
+                <Route path=path!("/admin/templates") view=pages::templates::TemplatesPage />
                 <Route path=path!("/workspaces/:owner/:name") view=pages::ide::IdePage />
                 <Route path=path!("/workspaces/:owner/:name/agent/:run") view=pages::agent_run::AgentRunPage />
             </Routes>

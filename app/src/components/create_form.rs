@@ -1,9 +1,11 @@
 //! The "New workspace" form: validates in the browser as the user types (with the same
 //! rules the server applies again) and shows server errors next to the field they concern.
-//! What the new workspace starts with (an archive or a repository) is a [`Seed`].
+//! What the new workspace starts with (an archive or a repository) is a [`Seed`]; the
+//! template it is made from, a [`TemplateChoice`].
 
 use leptos::prelude::*;
 
+use super::template_choice::{TemplateChoice, TemplateField};
 use super::workspace_seed::{Seed, SeedFields};
 use crate::api::workspaces::{create_workspace, list_images, workspace_limits};
 use crate::error::{AppError, Field};
@@ -25,6 +27,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     // What to say once created (and unpacked).
     let created = RwSignal::new(None::<String>);
     let seed = Seed::default();
+    let template = TemplateChoice::new();
     let images = Resource::new(|| (), |_| list_images());
 
     let name_error = move || {
@@ -55,15 +58,23 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             name.set(String::new());
             name_touched.set(false);
             on_change.run(());
+            let reference = workspace.reference().to_string();
             seed.fill(&workspace, move |outcome| match outcome {
-                Ok(said) => created.set(Some(said)),
+                Ok(said) => {
+                    template.set_up(reference.clone(), said, move |outcome| match outcome {
+                        Ok(said) => created.set(Some(said)),
+                        Err(error) => server_error.set(Some(error)),
+                    })
+                }
                 Err(error) => server_error.set(Some(error)),
             });
         }
         Some(Err(e)) => server_error.set(Some(e)),
         None => {}
     });
-    let pending = Signal::derive(move || create.pending().get() || seed.busy.with(Option::is_some));
+    let pending = Signal::derive(move || {
+        create.pending().get() || seed.busy.with(Option::is_some) || template.running()
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -75,16 +86,35 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             cpus: cpus.get_untracked().trim().parse().unwrap_or(f64::NAN),
             memory_mib: memory.get_untracked(),
             processes: processes.get_untracked(),
-            template: None,
+            template: template.chosen.get_untracked().map(|t| t.id),
         };
         match request.validate().and_then(|_| seed.check()) {
             Ok(_) => {
                 server_error.set(None);
-                create.dispatch(request);
+                // A template's image is built first, unless it is there.
+                template.ensure_built(move |built| match built {
+                    Ok(()) => {
+                        create.dispatch(request.clone());
+                    }
+                    Err(e) => server_error.set(Some(e)),
+                });
             }
             Err(e) => server_error.set(Some(e)),
         }
     };
+
+    // A template brings its image and, where it says, its limits.
+    Effect::new(move |_| {
+        if let Some(chosen) = template.chosen.get() {
+            image.set(chosen.image.clone());
+            if let Some(wanted) = chosen.cpus {
+                cpus.set(wanted.to_string());
+            }
+            if let Some(wanted) = chosen.memory_mib {
+                memory.set(wanted);
+            }
+        }
+    });
 
     // Start from the server's default limits.
     Effect::new(move |_| {
@@ -98,7 +128,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
         let limits = bounds.get().and_then(Result::ok).unwrap_or_default();
         let mut choices: Vec<u64> = MEMORY_CHOICES
             .into_iter()
-            .chain([limits.default.memory_mib])
+            .chain([limits.default.memory_mib, memory.get()])
             .filter(|mib| *mib <= limits.max.memory_mib)
             .collect();
         choices.sort_unstable();
@@ -149,6 +179,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                         {move || name_error().or_else(|| field_error(Field::Name))}
                     </p>
                 </div>
+                <TemplateField choice=template error=Signal::derive(move || field_error(Field::Template)) />
                 <div class="field">
                     <label for="ws-image">"Image"</label>
                     <input
@@ -156,6 +187,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                         name="image"
                         list="ws-image-choices"
                         spellcheck="false"
+                        disabled=move || template.chosen.with(Option::is_some)
                         prop:value=move || image.get()
                         on:input=move |ev| image.set(event_target_value(&ev))
                         aria-describedby="ws-image-help ws-image-error"
@@ -240,7 +272,12 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                         <span class="progress" role="status">
                             <span class="spinner" aria-hidden="true"></span>
                             {move || {
-                                seed.busy.get().unwrap_or("Creating the volume and container, then starting it…")
+                                seed.busy.get().or(template.busy.get()).unwrap_or(
+                                    match template.build.with(|b| b.running) {
+                                        true => "Building the template's image first…",
+                                        false => "Creating the volume and container, then starting it…",
+                                    },
+                                )
                             }}
                         </span>
                     </Show>

@@ -37,6 +37,7 @@ pub fn Header(
                         view! {
                             <a href="/admin/users" aria-current=(current == "/admin/users").then_some("page")>"Users"</a>
                             <a href="/admin/audit" aria-current=(current == "/admin/audit").then_some("page")>"Audit"</a>
+                            <a href="/admin/templates" aria-current=(current == "/admin/templates").then_some("page")>"Templates"</a>
                         }
                     })}
                 </Transition>

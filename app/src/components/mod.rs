@@ -9,6 +9,7 @@ pub mod limits_panel;
 pub mod live_updates;
 pub mod navigation;
 pub mod share_panel;
+pub mod template_choice;
 pub mod usage;
 pub mod workspace_ops;
 pub mod workspace_seed;

@@ -8,4 +8,5 @@ pub mod ide;
 pub mod not_found;
 pub mod setup;
 pub mod sign_in;
+pub mod templates;
 pub mod users;

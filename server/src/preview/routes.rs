@@ -6,7 +6,7 @@ use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use app::model::{parse_port, PREVIEW_PREFIX};
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::grant::GrantError;
@@ -15,24 +15,37 @@ use super::{Previews, Refusal};
 
 /// `GET /workspaces/{owner}/{name}/ports/{port}[/…]`: for someone who may use the
 /// workspace, a grant of their own for the port, and on to the same place in the preview.
+/// Opened in a browser tab, so a refusal is a page to read.
 pub async fn open(
     actor: Actor,
     State(previews): State<Arc<Previews>>,
     Path((owner, name, _)): Path<(String, String, String)>,
-    request: Request,
-) -> Result<Redirect, AppError> {
+    uri: Uri,
+) -> Response {
+    match grant_for(&actor, &previews, &owner, &name, &uri).await {
+        Ok(path) => Redirect::to(&path).into_response(),
+        Err(error) => refused(error.status_code(), &error.to_string()),
+    }
+}
+
+async fn grant_for(
+    actor: &Actor,
+    previews: &Previews,
+    owner: &str,
+    name: &str,
+    uri: &Uri,
+) -> Result<String, AppError> {
     let workspace = WorkspaceRef::parse(&format!("{owner}/{name}"))?;
     // The raw path, so that what follows the port reaches the server still encoded.
-    let uri = request.uri();
     let after = uri
         .path()
         .split_once("/ports/")
         .map_or("", |(_, after)| after);
     let (port, rest) = after.split_once('/').unwrap_or((after, ""));
     let port = parse_port(port)?;
-    let grant = previews.open(&actor, &workspace, port).await?;
+    let grant = previews.open(actor, &workspace, port).await?;
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    Ok(Redirect::to(&format!("{grant}{rest}{query}")))
+    Ok(format!("{grant}{rest}{query}"))
 }
 
 /// Any method on `/previews/{grant}[/{*rest}]`: the request passed to the workspace's

@@ -235,6 +235,7 @@ fn pages() -> HashMap<&'static str, Stranger> {
         ("/account", Own),
         ("/admin/users", Own),
         ("/admin/audit", Own),
+        ("/admin/templates", Own),
         ("/workspaces/{owner}/{name}", Own),
         ("/workspaces/{owner}/{name}/agent/{run}", Own),
     ])
