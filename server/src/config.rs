@@ -237,6 +237,10 @@ pub struct ServeArgs {
     /// its top or in `.devcontainer/`) and the files its build needs.
     #[arg(long, env = "AICOCKPIT_TEMPLATES_DIR", global = true)]
     pub templates_dir: Option<PathBuf>,
+    /// Refuse templates that ask for `sudo` (root inside the workspace, which needs
+    /// no-new-privileges off for it).
+    #[arg(long, env = "AICOCKPIT_FORBID_SUDO", global = true)]
+    pub forbid_sudo: bool,
     /// The longest a preview share link may last, in seconds; links asked for longer are
     /// cut to it. Seven days by default.
     #[arg(

@@ -19,6 +19,7 @@ use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
 use aicockpit::runtime::ContainerRuntime;
 use aicockpit::startup::{setup_file, Application, ServeConfig, TlsFiles};
 use aicockpit::store::Store;
+use aicockpit::templates::TemplateSettings;
 use aicockpit::terminal::TerminalSettings;
 use app::auth::{Role, UserName};
 use clap::Parser;
@@ -113,7 +114,10 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             .map(|(cert, key)| TlsFiles { cert, key }),
         auth: AuthSettings::default(),
         ai,
-        templates_dir: args.templates_dir.clone(),
+        templates: TemplateSettings {
+            folder: args.templates_dir.clone(),
+            sudo: !args.forbid_sudo,
+        },
         previews: PreviewSettings {
             longest_link: std::time::Duration::from_secs(args.longest_share_link),
         },

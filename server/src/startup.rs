@@ -42,7 +42,7 @@ use crate::runtime::ContainerRuntime;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::templates::catalog::Catalog;
-use crate::templates::{Templates, SET_UP_DEADLINE};
+use crate::templates::{TemplateSettings, Templates, SET_UP_DEADLINE};
 use crate::terminal::{TerminalHub, TerminalSettings};
 use crate::usage::UsageMonitor;
 use crate::workspaces::{
@@ -71,8 +71,7 @@ pub struct ServeConfig {
     pub auth: AuthSettings,
     pub ai: AiSettings,
     pub previews: PreviewSettings,
-    /// Where admins keep templates on the server, if anywhere.
-    pub templates_dir: Option<PathBuf>,
+    pub templates: TemplateSettings,
 }
 
 /// A PEM certificate chain and its private key.
@@ -160,7 +159,7 @@ impl Application {
             .map_err(|e| StartupError::Config(e.to_string()))?;
         let catalog = Catalog::new(
             store.clone(),
-            config.templates_dir.clone(),
+            config.templates.folder.clone(),
             crate::images::dev::reference(),
         );
         let manager = Arc::new(
@@ -170,6 +169,7 @@ impl Application {
                 WorkspaceSettings {
                     limits: config.limits,
                     idle_minute: config.idle_minute,
+                    sudo: config.templates.sudo,
                     ..WorkspaceSettings::new(config.default_image.clone())
                 },
             )

@@ -27,7 +27,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     // What to say once created (and unpacked).
     let created = RwSignal::new(None::<String>);
     let seed = Seed::default();
-    let template = TemplateChoice::new();
+    let template = TemplateChoice::load();
     let images = Resource::new(|| (), |_| list_images());
 
     let name_error = move || {

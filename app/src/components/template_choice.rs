@@ -35,7 +35,8 @@ pub struct TemplateChoice {
 }
 
 impl TemplateChoice {
-    pub fn new() -> Self {
+    /// The choice, with the list of templates asked for once the page runs.
+    pub fn load() -> Self {
         let choice = Self {
             templates: RwSignal::new(Vec::new()),
             chosen: RwSignal::new(None),
@@ -204,11 +205,7 @@ pub fn TemplateField(
         choice.chosen.set(found);
         choice.build.set(BuildView::default());
     };
-    let progress = move || {
-        choice
-            .build
-            .with(|b| b.step.map(|(step, steps)| (step, steps)))
-    };
+    let progress = move || choice.build.with(|b| b.step);
     view! {
         <div class="field">
             <label for="ws-template">"Template"</label>
@@ -241,6 +238,11 @@ pub fn TemplateField(
                     }
                 }}
             </small>
+            {move || choice.chosen.get().filter(|t| t.sudo).map(|_| view! {
+                <p class="warning" data-testid="template-sudo">
+                    "Lower isolation: this template gives root inside the workspace (passwordless sudo)."
+                </p>
+            })}
             {move || choice.chosen.get().filter(|t| !t.ignored.is_empty()).map(|t| view! {
                 <details class="template-ignored" data-testid="template-ignored">
                     <summary>{format!("{} setting(s) in its devcontainer.json are not used", t.ignored.len())}</summary>

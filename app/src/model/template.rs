@@ -45,6 +45,8 @@ pub struct TemplateInfo {
     pub post_create: Option<String>,
     /// What its devcontainer.json has that AiCockpit does not use, and why.
     pub ignored: Vec<String>,
+    /// Root inside by passwordless `sudo`: lower isolation.
+    pub sudo: bool,
 }
 
 /// One event of a template's build.

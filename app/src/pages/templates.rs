@@ -74,7 +74,8 @@ pub fn TemplatesPage() -> impl IntoView {
                                             let removable = t.origin == TemplateOrigin::Added;
                                             view! {
                                                 <tr data-template=t.id.clone()>
-                                                    <td>{t.name.clone()}</td>
+                                                    <td>{t.name.clone()}
+                                                        {t.sudo.then(|| view! { <span class="badge" title="Root inside by passwordless sudo: lower isolation">"sudo"</span> })}</td>
                                                     <td>{t.origin.label()}</td>
                                                     <td><code>{t.image.clone()}</code>
                                                         {(!t.ready).then(|| view! { <span class="muted">" (not built yet)"</span> })}</td>
@@ -103,7 +104,7 @@ pub fn TemplatesPage() -> impl IntoView {
                         <textarea id="template-json" rows="12" spellcheck="false" placeholder=EXAMPLE
                             prop:value=move || devcontainer.get()
                             on:input=move |ev| devcontainer.set(event_target_value(&ev))></textarea>
-                        <small class="muted">"image or build.dockerfile, containerEnv, postCreateCommand, postStartCommand, forwardPorts, and customizations.aicockpit (cpus, memory in MiB, idleStop in minutes). Other keys are listed as not used."</small>
+                        <small class="muted">"image or build.dockerfile, containerEnv, postCreateCommand, postStartCommand, forwardPorts, and customizations.aicockpit (cpus, memory in MiB, idleStop in minutes, sudo: true for root inside, which lowers isolation). Other keys are listed as not used."</small>
                     </div>
                     <div class="field">
                         <label for="template-dockerfile">"Dockerfile (when it builds one)"</label>

@@ -65,7 +65,7 @@ pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<B
         auth: Default::default(),
         ai,
         previews: Default::default(),
-        templates_dir: None,
+        templates: Default::default(),
     })
     .await?;
     let base = format!("http://{}", app.addr);

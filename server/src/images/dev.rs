@@ -17,9 +17,12 @@ use crate::runtime::ContainerRuntime;
 
 const SUITE: &str = "bookworm";
 const PACKAGES: &str = "bash,git,curl,wget,ca-certificates,procps,less,vim,nano,\
-build-essential,make,python3,python3-venv,python3-pip,openssh-client,jq,ripgrep,zip,unzip";
+build-essential,make,sudo,python3,python3-venv,python3-pip,openssh-client,jq,ripgrep,zip,unzip";
 const SETUP: &str = "set -e
 useradd --create-home --uid 1000 --user-group --shell /bin/bash dev
+# Used only where a template asks for it: elsewhere no-new-privileges stops sudo.
+echo 'dev ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/dev
+chmod 0440 /etc/sudoers.d/dev
 mkdir -p /workspace
 chown dev:dev /workspace
 apt-get clean

@@ -36,6 +36,9 @@ pub struct ContainerSpec {
     pub limits: Limits,
     /// Capabilities added back after dropping all of them.
     pub capabilities: Vec<String>,
+    /// Lets processes gain privileges (setuid programs such as `sudo` work): the one
+    /// hardening option a template may turn off.
+    pub new_privileges: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

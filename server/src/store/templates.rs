@@ -19,6 +19,9 @@ pub struct WorkspaceSetup {
     /// Whether `post_create` has run.
     #[serde(default)]
     pub set_up: bool,
+    /// Passwordless `sudo` inside (lower isolation).
+    #[serde(default)]
+    pub sudo: bool,
 }
 
 impl WorkspaceSetup {

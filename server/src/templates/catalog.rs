@@ -118,6 +118,7 @@ impl Template {
             forward_ports: parsed.forward_ports.clone(),
             post_create: parsed.post_create.clone(),
             ignored: parsed.ignored.clone(),
+            sudo: parsed.defaults.sudo,
         }
     }
 
@@ -130,6 +131,7 @@ impl Template {
             post_start: self.parsed.post_start.clone(),
             forward_ports: self.parsed.forward_ports.clone(),
             set_up: false,
+            sudo: self.parsed.defaults.sudo,
         }
     }
 

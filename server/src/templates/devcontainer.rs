@@ -2,8 +2,9 @@
 //! `context`, `args`), `containerEnv`, `remoteUser`, `postCreateCommand`,
 //! `postStartCommand`, `forwardPorts`, `hostRequirements` (as default limits), and its own
 //! defaults under `customizations.aicockpit` (`cpus`, `memory` in MiB, `idleStop` in
-//! minutes). The file may have comments and trailing commas, as the format allows. Keys it
-//! does not understand are listed in [`DevContainer::ignored`], never dropped silently.
+//! minutes, `sudo` for root inside by passwordless sudo). The file may have comments and
+//! trailing commas, as the format allows. Keys it does not understand are listed in
+//! [`DevContainer::ignored`], never dropped silently.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,8 @@ pub struct Defaults {
     pub cpus: Option<f64>,
     pub memory_mib: Option<u64>,
     pub idle_minutes: Option<u32>,
+    /// `customizations.aicockpit.sudo`: root inside the workspace, by passwordless `sudo`.
+    pub sudo: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -306,6 +309,16 @@ fn own_defaults(
         if let Some(idle) = number(&mut ours, "idleStop")? {
             defaults.idle_minutes = Some(idle as u32);
         }
+        match ours.remove("sudo") {
+            None => {}
+            Some(Value::Bool(sudo)) => defaults.sudo = sudo,
+            Some(_) => {
+                return Err(invalid(
+                    "customizations.aicockpit.sudo",
+                    "must be true or false",
+                ))
+            }
+        }
         ignored.extend(
             ours.keys().map(|key| {
                 format!("`customizations.aicockpit.{key}`: not a setting AiCockpit has")
@@ -408,7 +421,7 @@ mod tests {
         "hostRequirements": { "cpus": 2, "memory": "4gb", "gpu": true },
         /* Block comment with "quotes" and // slashes. */
         "customizations": {
-            "aicockpit": { "memory": 2048, "idleStop": 30, "colour": "red" },
+            "aicockpit": { "memory": 2048, "idleStop": 30, "sudo": true, "colour": "red" },
             "vscode": { "extensions": ["ms-python.python"] }
         },
         "features": { "ghcr.io/devcontainers/features/node:1": {} },
@@ -441,6 +454,7 @@ mod tests {
                 cpus: Some(2.0),
                 memory_mib: Some(2048),
                 idle_minutes: Some(30),
+                sudo: true,
             }
         );
         let ignored = parsed.ignored.join("\n");
@@ -492,6 +506,10 @@ mod tests {
             (
                 r#"{ "image": "a", "hostRequirements": { "memory": "lots" } }"#,
                 "`hostRequirements.memory`",
+            ),
+            (
+                r#"{ "image": "a", "customizations": { "aicockpit": { "sudo": "yes" } } }"#,
+                "`customizations.aicockpit.sudo`",
             ),
         ] {
             match parse(text) {

@@ -26,6 +26,24 @@ use crate::store::{unix_now, Store, StoredTemplate};
 use crate::workspaces::{post_start, Resolver};
 use std::sync::Arc;
 
+/// How the server offers templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateSettings {
+    /// A folder of templates, besides the built-in ones and those admins add.
+    pub folder: Option<std::path::PathBuf>,
+    /// Whether templates may ask for `sudo` (root inside, lower isolation).
+    pub sudo: bool,
+}
+
+impl Default for TemplateSettings {
+    fn default() -> Self {
+        Self {
+            folder: None,
+            sudo: true,
+        }
+    }
+}
+
 /// The longest a `postCreateCommand` may run (installing dependencies can take a while).
 pub const SET_UP_DEADLINE: Duration = Duration::from_secs(15 * 60);
 

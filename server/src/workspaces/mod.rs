@@ -56,6 +56,17 @@ pub const CAPABILITIES: [&str; 7] = [
     "SETGID",
     "SETUID",
 ];
+/// What a workspace whose template asks for `sudo` gets back besides: Docker's default set,
+/// so that root inside it can install packages and bind low ports.
+pub const SUDO_CAPABILITIES: [&str; 7] = [
+    "AUDIT_WRITE",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "NET_RAW",
+    "SETFCAP",
+    "SETPCAP",
+    "SYS_CHROOT",
+];
 
 /// How workspaces are made, from the configuration.
 #[derive(Debug, Clone)]
@@ -67,6 +78,8 @@ pub struct WorkspaceSettings {
     pub stop_grace: Duration,
     /// How long a minute of idle time lasts: a minute, shorter only in tests.
     pub idle_minute: Duration,
+    /// Whether templates may give a workspace `sudo`.
+    pub sudo: bool,
 }
 
 impl WorkspaceSettings {
@@ -77,6 +90,7 @@ impl WorkspaceSettings {
             limits: LimitBounds::default(),
             stop_grace: Duration::from_secs(10),
             idle_minute: Duration::from_secs(60),
+            sudo: true,
         }
     }
 }
@@ -154,6 +168,7 @@ impl WorkspaceManager {
     }
 
     fn container_spec(&self, record: &WorkspaceRecord, owner: &UserName) -> ContainerSpec {
+        let sudo = record.setup.as_ref().is_some_and(|s| s.sudo);
         let labels = HashMap::from([
             (labels::MANAGED.to_owned(), "true".to_owned()),
             (labels::WORKSPACE.to_owned(), record.id.clone()),
@@ -176,7 +191,16 @@ impl WorkspaceManager {
                 .collect(),
             labels,
             limits: record.limits,
-            capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+            capabilities: CAPABILITIES
+                .iter()
+                .chain(
+                    sudo.then_some(SUDO_CAPABILITIES.iter())
+                        .into_iter()
+                        .flatten(),
+                )
+                .map(|c| c.to_string())
+                .collect(),
+            new_privileges: sudo,
         }
     }
 

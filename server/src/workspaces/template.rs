@@ -32,7 +32,14 @@ impl WorkspaceManager {
                 hint: format!("Build the template “{}” first.", template.name()),
             });
         }
-        Ok((image, Some(template.setup())))
+        let setup = template.setup();
+        if setup.sudo && !self.settings.sudo {
+            return Err(AppError::Forbidden(format!(
+                "The template “{}” gives root inside the workspace (sudo), which this server does not allow (--forbid-sudo).",
+                template.name()
+            )));
+        }
+        Ok((image, Some(setup)))
     }
 
     /// Starts the workspace's `postStartCommand`, if it has one and its set-up ran, without

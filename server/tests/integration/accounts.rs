@@ -351,7 +351,7 @@ async fn a_new_server_is_set_up_once_with_its_link() {
         auth: AuthSettings::default(),
         ai: Default::default(),
         previews: Default::default(),
-        templates_dir: None,
+        templates: Default::default(),
     })
     .await
     .unwrap();

@@ -242,3 +242,55 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
         .await;
     assert_eq!(built_in.status(), 403);
 }
+
+#[tokio::test]
+async fn sudo_is_opt_in_per_template_and_admins_can_forbid_it() {
+    let dev = dev_image().await;
+    let app = spawn_app().await;
+    let id = format!("root-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let info = add(
+        &app,
+        &format!(
+            r#"{{ "name": "{id}", "image": "{dev}", "customizations": {{ "aicockpit": {{ "sudo": true }} }} }}"#
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(info["sudo"], true);
+    assert_eq!(info["ready"], true);
+
+    // Made from it: root by sudo, without a password.
+    let (rooted, plain) = (unique_name("sudo"), unique_name("nosudo"));
+    let _cleanup = Cleanup(vec![rooted.clone(), plain.clone()]);
+    let mut request = app.create_request(&rooted);
+    request["request"]["template"] = json!(id);
+    let created = app.call("create", request).await;
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    assert_eq!(exec(&rooted, &["id", "-u"]).await, "1000\n");
+    assert_eq!(exec(&rooted, &["sudo", "-n", "id", "-u"]).await, "0\n");
+
+    // The same image without the template: no new privileges, so sudo cannot work.
+    let mut request = app.create_request(&plain);
+    request["request"]["image"] = json!(dev);
+    assert_eq!(app.call("create", request).await.status(), 200);
+    let refused = exec(&plain, &["sudo", "-n", "id", "-u"]).await;
+    assert!(refused.contains("no new privileges"), "{refused}");
+
+    // A server whose admins forbid it refuses to make one.
+    let strict = spawn_app_configured(|config| config.templates.sudo = false).await;
+    add(
+        &strict,
+        &format!(
+            r#"{{ "name": "{id}", "image": "{dev}", "customizations": {{ "aicockpit": {{ "sudo": true }} }} }}"#
+        ),
+        "",
+    )
+    .await;
+    let name = unique_name("forbid");
+    let _also = Cleanup(vec![name.clone()]);
+    let mut request = strict.create_request(&name);
+    request["request"]["template"] = json!(id);
+    let refused = strict.call("create", request).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("--forbid-sudo"));
+}

@@ -261,7 +261,7 @@ async fn start(
         auth,
         ai,
         previews: Default::default(),
-        templates_dir: None,
+        templates: Default::default(),
     };
     configure(&mut config);
     let app = Application::build(config)

@@ -63,7 +63,7 @@ async fn https_is_served_with_secure_session_cookies() {
         auth: AuthSettings::default(),
         ai: Default::default(),
         previews: Default::default(),
-        templates_dir: None,
+        templates: Default::default(),
     };
     let unreadable = Application::build(config(TlsFiles {
         cert: cert.clone(),

@@ -109,6 +109,20 @@ pub fn PortsPanel(ports: RwSignal<Vec<WorkspacePort>>) -> impl IntoView {
                     <code>"python3 -m http.server 8000"</code>"."
                 </p>
             </Show>
+            <Show when=manages>
+                <div class="chat-providers">
+                    <label for="link-lifetime">"Share links last"</label>
+                    <select id="link-lifetime" on:change=move |ev| {
+                        if let Some(chosen) = LinkLifetime::parse(&event_target_value(&ev)) {
+                            lifetime.set(chosen);
+                        }
+                    }>
+                        {LinkLifetime::ALL.into_iter().map(|l| view! {
+                            <option value=l.label() selected=l == LinkLifetime::Day>{l.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+            </Show>
             <ul class="port-list">
                 <For each=move || ports.get() key=|p| p.clone() let:port>
                     {
@@ -137,18 +151,6 @@ pub fn PortsPanel(ports: RwSignal<Vec<WorkspacePort>>) -> impl IntoView {
                 </For>
             </ul>
             <Show when=manages>
-                <div class="chat-providers">
-                    <label for="link-lifetime">"Share links last"</label>
-                    <select id="link-lifetime" on:change=move |ev| {
-                        if let Some(chosen) = LinkLifetime::parse(&event_target_value(&ev)) {
-                            lifetime.set(chosen);
-                        }
-                    }>
-                        {LinkLifetime::ALL.into_iter().map(|l| view! {
-                            <option value=l.label() selected=l == LinkLifetime::Day>{l.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
                 <ul class="port-list" data-testid="share-links">
                     <For each=move || links.get() key=|l| l.id let:link>
                         {

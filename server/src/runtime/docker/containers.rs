@@ -78,7 +78,7 @@ pub(super) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
             privileged: Some(false),
             cap_drop: Some(vec!["ALL".to_owned()]),
             cap_add: Some(spec.capabilities.clone()),
-            security_opt: Some(vec!["no-new-privileges:true".to_owned()]),
+            security_opt: (!spec.new_privileges).then(|| vec!["no-new-privileges:true".to_owned()]),
             pids_limit: changeable.pids_limit,
             memory: changeable.memory,
             memory_swap: changeable.memory_swap,
@@ -314,6 +314,7 @@ mod tests {
                 processes: 256,
             },
             capabilities: vec!["CHOWN".into()],
+            new_privileges: false,
         }
     }
 
@@ -330,6 +331,11 @@ mod tests {
             Some(vec!["no-new-privileges:true".to_owned()])
         );
         assert_eq!(host.nano_cpus, Some(1_500_000_000));
+        let sudo = create_body(&ContainerSpec {
+            new_privileges: true,
+            ..spec()
+        });
+        assert_eq!(sudo.host_config.unwrap().security_opt, None);
         assert_eq!(host.memory, Some(512 * 1024 * 1024));
         assert_eq!(host.pids_limit, Some(256));
         assert!(host.binds.is_none(), "no host bind mounts");
