@@ -369,6 +369,25 @@ pub trait TemplateService: Send + Sync + 'static {
         dockerfile: Option<&str>,
     ) -> Result<TemplateInfo, AppError>;
     async fn remove(&self, actor: &Actor, template: &str) -> Result<(), AppError>;
+    /// What the workspace's repository asks for in its `.devcontainer/devcontainer.json`,
+    /// if it has one (its id names its build).
+    async fn repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Option<TemplateInfo>, AppError>;
+    /// Builds the image the repository's devcontainer.json describes, from its files.
+    async fn build_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<(), AppError>;
+    /// Makes the workspace again from its repository's devcontainer.json (same files).
+    async fn apply_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<(), AppError>;
     /// Runs the workspace's `postCreateCommand` once (after its files are in place).
     async fn set_up(
         &self,

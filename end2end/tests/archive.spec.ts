@@ -1,5 +1,8 @@
 // A workspace exported from the dashboard, and a new workspace created from that archive.
 import { test, expect } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { container, createWorkspace, docker, openDashboard, removeWorkspace, row, status, uniqueName } from './helpers';
 
 const created: string[] = [];
@@ -58,4 +61,28 @@ test('a repository to start from: checked before anything is made, and an image 
   await expect(page.getByRole('alert').filter({ hasText: 'The repository could not be cloned' })).toContainText('has no git');
   await expect(status(page, name)).toHaveText('running');
   await expect(page.getByLabel('Or a git repository')).toHaveValue('');
+});
+
+test("the devcontainer.json in a new workspace's files makes it again from what it asks", async ({ page }, testInfo) => {
+  // An archive holding a project with its own .devcontainer/devcontainer.json.
+  const project = testInfo.outputPath('project');
+  mkdirSync(path.join(project, '.devcontainer'), { recursive: true });
+  writeFileSync(path.join(project, '.devcontainer/devcontainer.json'), JSON.stringify({
+    name: 'Project', image: process.env.AICOCKPIT_E2E_IMAGE, containerEnv: { PROJECT_MODE: 'from-devcontainer' },
+    postCreateCommand: 'echo set-up > made.txt', features: {},
+  }));
+  writeFileSync(path.join(project, 'README.md'), 'hello\n');
+  const archive = testInfo.outputPath('project.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', project, '.']);
+
+  const name = uniqueName('devc');
+  created.push(name);
+  await openDashboard(page);
+  await page.getByLabel('An archive').setInputFiles(archive);
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'It was made again from the devcontainer.json in its files.' }))
+    .toContainText('Its set-up command ran.', { timeout: 30_000 });
+  await expect(status(page, name)).toHaveText('running');
+  expect(docker('exec', container(name), 'sh', '-c', 'echo $PROJECT_MODE; cat made.txt README.md')).toBe('from-devcontainer\nset-up\nhello\n');
 });

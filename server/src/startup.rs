@@ -261,6 +261,8 @@ impl Application {
         );
         let templates = Arc::new(Templates::new(
             catalog,
+            manager.clone(),
+            config.templates.clone(),
             runtime.clone(),
             store,
             manager.resolver(),

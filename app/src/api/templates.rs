@@ -52,3 +52,31 @@ pub async fn set_up_workspace(workspace: String) -> Result<SetupOutcome, AppErro
         .await
         .map_err(respond)
 }
+
+#[server(prefix = "/api/templates", endpoint = "repository", input = Json)]
+pub async fn repository_template(workspace: String) -> Result<Option<TemplateInfo>, AppError> {
+    let workspace = crate::auth::WorkspaceRef::parse(&workspace).map_err(respond)?;
+    templates()?
+        .repository(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}
+
+#[server(prefix = "/api/templates", endpoint = "build-repository", input = Json)]
+pub async fn build_repository(workspace: String) -> Result<(), AppError> {
+    let workspace = crate::auth::WorkspaceRef::parse(&workspace).map_err(respond)?;
+    templates()?
+        .build_repository(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}
+
+/// Re-makes the workspace from its repository's devcontainer.json, keeping its files.
+#[server(prefix = "/api/templates", endpoint = "apply-repository", input = Json)]
+pub async fn apply_repository(workspace: String) -> Result<(), AppError> {
+    let workspace = crate::auth::WorkspaceRef::parse(&workspace).map_err(respond)?;
+    templates()?
+        .apply_repository(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}

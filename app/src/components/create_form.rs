@@ -61,7 +61,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             let reference = workspace.reference().to_string();
             seed.fill(&workspace, move |outcome| match outcome {
                 Ok(said) => {
-                    template.set_up(reference.clone(), said, move |outcome| match outcome {
+                    template.finish(reference.clone(), said, move |outcome| match outcome {
                         Ok(said) => created.set(Some(said)),
                         Err(error) => server_error.set(Some(error)),
                     })

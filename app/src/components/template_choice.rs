@@ -5,7 +5,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::templates::{build_template, list_templates, set_up_workspace};
+use crate::api::templates::{
+    apply_repository, build_repository, build_template, list_templates, repository_template,
+    set_up_workspace,
+};
 use crate::error::{AppError, Field};
 use crate::model::{BuildEvent, TemplateInfo, TEMPLATE_BUILD_PATH};
 
@@ -150,6 +153,71 @@ impl TemplateChoice {
         if let Some(following) = self.following.try_update_value(Option::take).flatten() {
             following.0.close();
         }
+    }
+
+    /// Once the new workspace's files are in place: without a chosen template, its files'
+    /// own `.devcontainer/devcontainer.json` (a cloned repository's) makes it again, built
+    /// first if need be; then the set-up command runs. Reports what to add to `said`.
+    pub fn finish(
+        self,
+        workspace: String,
+        said: String,
+        report: impl Fn(Result<String, AppError>) + Clone + 'static,
+    ) {
+        if self.chosen.with_untracked(Option::is_some) {
+            return self.set_up(workspace, said, report);
+        }
+        leptos::task::spawn_local(async move {
+            let info = match repository_template(workspace.clone()).await {
+                Ok(Some(info)) => info,
+                Ok(None) => return report(Ok(said)),
+                Err(error) => return report(Err(AppError::FileRefused(format!("{said} {error}")))),
+            };
+            self.chosen.set(Some(info.clone()));
+            // Its set-up needs it chosen; the form's choice is back to none once it is done.
+            let report = move |outcome| {
+                self.chosen.set(None);
+                report(outcome)
+            };
+            let building = workspace.clone();
+            let apply = move |built: Result<(), AppError>| {
+                let (workspace, said, report) = (workspace.clone(), said.clone(), report.clone());
+                if let Err(error) = built {
+                    return report(Err(AppError::FileRefused(format!("{said} {error}"))));
+                }
+                self.busy.set(Some(
+                    "Making the workspace again from the devcontainer.json in its files…",
+                ));
+                leptos::task::spawn_local(async move {
+                    let applied = apply_repository(workspace.clone()).await;
+                    self.busy.set(None);
+                    match applied {
+                        Ok(()) => self.set_up(
+                            workspace,
+                            format!(
+                                "{said} It was made again from the devcontainer.json in its files."
+                            ),
+                            report,
+                        ),
+                        Err(error) => report(Err(AppError::FileRefused(format!("{said} {error}")))),
+                    }
+                });
+            };
+            if !info.builds || info.ready {
+                return apply(Ok(()));
+            }
+            self.build.set(BuildView {
+                running: true,
+                ..BuildView::default()
+            });
+            match build_repository(building).await {
+                Ok(()) => self.follow(&info.id, apply),
+                Err(error) => {
+                    self.build.update(|b| b.running = false);
+                    apply(Err(error));
+                }
+            }
+        });
     }
 
     /// Runs the new workspace's set-up command, if its template has one, then reports

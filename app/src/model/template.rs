@@ -14,6 +14,8 @@ pub enum TemplateOrigin {
     Added,
     /// From the server's templates folder.
     Folder,
+    /// A workspace's own repository (`.devcontainer/devcontainer.json`).
+    Repository,
 }
 
 impl TemplateOrigin {
@@ -22,6 +24,7 @@ impl TemplateOrigin {
             Self::BuiltIn => "built in",
             Self::Added => "added by an admin",
             Self::Folder => "from the server's templates folder",
+            Self::Repository => "from the repository",
         }
     }
 }

@@ -90,6 +90,22 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// A workspace re-made from another image and set-up (its repository's, say).
+    pub async fn set_image_and_setup(
+        &self,
+        id: &str,
+        image: &str,
+        setup: &WorkspaceSetup,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET image = ?, setup = ? WHERE id = ?")
+            .bind(image)
+            .bind(WorkspaceSetup::to_json(Some(setup)))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_setup(&self, id: &str, setup: &WorkspaceSetup) -> Result<(), StoreError> {
         sqlx::query("UPDATE workspaces SET setup = ? WHERE id = ?")
             .bind(WorkspaceSetup::to_json(Some(setup)))

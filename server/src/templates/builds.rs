@@ -58,6 +58,14 @@ impl Build {
         let _ = self.events.send(event);
     }
 
+    /// The image it made, once it did.
+    pub fn image(&self) -> Option<String> {
+        match &self.record().end {
+            Some(BuildEvent::Done { image }) => Some(image.clone()),
+            _ => None,
+        }
+    }
+
     pub fn is_over(&self) -> bool {
         self.record().end.is_some()
     }

@@ -62,7 +62,7 @@ pub struct Template {
 }
 
 impl Template {
-    fn new(
+    pub fn new(
         id: &str,
         origin: TemplateOrigin,
         devcontainer: &str,
@@ -79,6 +79,11 @@ impl Template {
             folder,
             devcontainer: devcontainer.to_owned(),
         })
+    }
+
+    /// Whether it builds from a Dockerfile (rather than naming an image).
+    pub fn builds(&self) -> bool {
+        matches!(self.parsed.source, Source::Build { .. })
     }
 
     pub fn name(&self) -> String {
@@ -190,17 +195,7 @@ fn folder_context(
     context: &str,
     dockerfile: &str,
 ) -> Result<(Bytes, String), AppError> {
-    let refuse = |m: &str| AppError::invalid(Field::Template, m);
-    let context = within(json_dir, context)
-        .ok_or_else(|| refuse("the build's context must be inside the template's folder"))?;
-    let dockerfile = within(json_dir, dockerfile)
-        .ok_or_else(|| refuse("the Dockerfile must be inside the template's folder"))?;
-    let dockerfile = match context.as_str() {
-        "" => Some(dockerfile.as_str()),
-        context => dockerfile.strip_prefix(&format!("{context}/")),
-    }
-    .ok_or_else(|| refuse("the Dockerfile must be inside the build's context"))?
-    .to_owned();
+    let (context, dockerfile) = build_paths(json_dir, context, dockerfile)?;
     let path = root.join(&context);
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
@@ -212,6 +207,28 @@ fn folder_context(
         .map(Bytes::from)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((tar, dockerfile))
+}
+
+/// The build context's folder and the Dockerfile's path inside it, from `context` and
+/// `dockerfile` as given relative to `json_dir` (where the devcontainer.json is): neither
+/// may leave the folder they are relative to, and the Dockerfile must be in the context.
+pub fn build_paths(
+    json_dir: &str,
+    context: &str,
+    dockerfile: &str,
+) -> Result<(String, String), AppError> {
+    let refuse = |m: &str| AppError::invalid(Field::Template, m);
+    let context = within(json_dir, context)
+        .ok_or_else(|| refuse("the build's context must be inside the template's folder"))?;
+    let dockerfile = within(json_dir, dockerfile)
+        .ok_or_else(|| refuse("the Dockerfile must be inside the template's folder"))?;
+    let dockerfile = match context.as_str() {
+        "" => Some(dockerfile.as_str()),
+        context => dockerfile.strip_prefix(&format!("{context}/")),
+    }
+    .ok_or_else(|| refuse("the Dockerfile must be inside the build's context"))?
+    .to_owned();
+    Ok((context, dockerfile))
 }
 
 /// `path` taken from `base`, both relative to a folder, with `.` and `..` resolved; `None`

@@ -7,12 +7,13 @@
 pub mod builds;
 pub mod catalog;
 pub mod devcontainer;
+pub mod repository;
 pub mod routes;
 
 use std::time::Duration;
 
 use app::auth::{Actor, WorkspaceRef};
-use app::error::AppError;
+use app::error::{AppError, Field};
 use app::model::{SetupOutcome, TemplateInfo, TemplateOrigin};
 use app::service::TemplateService;
 
@@ -23,7 +24,7 @@ use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
 use crate::runtime::ContainerRuntime;
 use crate::store::{unix_now, Store, StoredTemplate};
-use crate::workspaces::{post_start, Resolver};
+use crate::workspaces::{post_start, Resolved, Resolver, WorkspaceManager};
 use std::sync::Arc;
 
 /// How the server offers templates.
@@ -49,6 +50,8 @@ pub const SET_UP_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 pub struct Templates {
     catalog: Catalog,
+    workspaces: Arc<WorkspaceManager>,
+    settings: TemplateSettings,
     builds: Builds,
     runtime: Arc<dyn ContainerRuntime>,
     store: Store,
@@ -58,8 +61,11 @@ pub struct Templates {
 }
 
 impl Templates {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         catalog: Catalog,
+        workspaces: Arc<WorkspaceManager>,
+        settings: TemplateSettings,
         runtime: Arc<dyn ContainerRuntime>,
         store: Store,
         resolver: Resolver,
@@ -68,6 +74,8 @@ impl Templates {
     ) -> Self {
         Self {
             catalog,
+            workspaces,
+            settings,
             builds: Builds::new(runtime.clone()),
             runtime,
             store,
@@ -85,6 +93,30 @@ impl Templates {
         let image = template.image(&self.catalog.dev_image);
         let ready = self.runtime.image_exists(&image).await?;
         Ok(template.info(&self.catalog.dev_image, ready))
+    }
+
+    /// The workspace's repository template, and the container to read it from.
+    async fn repository_of(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<(Resolved, Option<Template>), AppError> {
+        let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
+        let container = resolved.container()?.to_owned();
+        let found =
+            repository::find(self.runtime.as_ref(), &container, &resolved.record.id).await?;
+        Ok((resolved, found))
+    }
+
+    /// The image a repository template runs: the one it names, or its last build's.
+    fn repository_image(&self, template: &Template) -> Option<String> {
+        match &template.parsed.source {
+            devcontainer::Source::Image(image) => Some(image.clone()),
+            devcontainer::Source::Build { .. } => match self.builds.of(&template.id) {
+                Some(build) => build.image(),
+                None => None,
+            },
+        }
     }
 
     fn admin_only(actor: &Actor, what: &str) -> Result<(), AppError> {
@@ -163,6 +195,87 @@ impl TemplateService for Templates {
             .record(actor, "template removed", None, Some(template.to_owned()))
             .await;
         Ok(())
+    }
+
+    async fn repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<Option<TemplateInfo>, AppError> {
+        let (_, found) = self.repository_of(actor, workspace).await?;
+        let Some(template) = found else {
+            return Ok(None);
+        };
+        let image = self.repository_image(&template);
+        let ready = match &image {
+            Some(image) => self.runtime.image_exists(image).await?,
+            None => false,
+        };
+        Ok(Some(TemplateInfo {
+            image: image.unwrap_or_default(),
+            ..template.info(&self.catalog.dev_image, ready)
+        }))
+    }
+
+    async fn build_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<(), AppError> {
+        let (resolved, found) = self.repository_of(actor, workspace).await?;
+        let template = found.ok_or_else(|| {
+            AppError::invalid(
+                Field::Template,
+                "The repository has no .devcontainer/devcontainer.json.",
+            )
+        })?;
+        if !self.settings.sudo && template.builds() {
+            // A build's steps run as root, in a container without AiCockpit's hardening.
+            return Err(AppError::Forbidden(
+                "This server does not build repositories' Dockerfiles (--forbid-sudo): their steps run as root.".into(),
+            ));
+        }
+        let container = resolved.container()?;
+        match repository::build(
+            self.runtime.as_ref(),
+            container,
+            &template,
+            &self.catalog.dev_image,
+        )
+        .await?
+        {
+            Some((context, build)) => {
+                self.builds.start(&template.id, context, build);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn apply_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<(), AppError> {
+        let (_, found) = self.repository_of(actor, workspace).await?;
+        let template = found.ok_or_else(|| {
+            AppError::invalid(
+                Field::Template,
+                "The repository has no .devcontainer/devcontainer.json.",
+            )
+        })?;
+        let image = self.repository_image(&template).ok_or_else(|| {
+            AppError::invalid(Field::Template, "Build the repository's image first.")
+        })?;
+        if !self.runtime.image_exists(&image).await? {
+            return Err(AppError::ImageMissing {
+                image,
+                hint: "The repository's devcontainer.json names it; pull it or build it on this machine.".into(),
+            });
+        }
+        self.workspaces
+            .remake(actor, workspace, image, template.setup(), &template.name())
+            .await
     }
 
     async fn set_up(

@@ -4,8 +4,11 @@
 use app::error::{AppError, Field};
 use app::model::WorkspaceSpec;
 
-use super::{WorkspaceManager, MOUNT_PATH, WORKSPACE_USER};
-use crate::runtime::ExecSpec;
+use app::auth::{Actor, WorkspaceRef};
+
+use super::{Resolved, WorkspaceManager, MOUNT_PATH, WORKSPACE_USER};
+use crate::auth::policy::Action;
+use crate::runtime::{ExecSpec, RuntimeError};
 use crate::store::{WorkspaceRecord, WorkspaceSetup};
 
 /// Where a `postStartCommand`'s output goes, inside the workspace.
@@ -33,13 +36,49 @@ impl WorkspaceManager {
             });
         }
         let setup = template.setup();
-        if setup.sudo && !self.settings.sudo {
-            return Err(AppError::Forbidden(format!(
-                "The template “{}” gives root inside the workspace (sudo), which this server does not allow (--forbid-sudo).",
-                template.name()
-            )));
-        }
+        self.sudo_allowed(&setup, &template.name())?;
         Ok((image, Some(setup)))
+    }
+
+    fn sudo_allowed(&self, setup: &WorkspaceSetup, template: &str) -> Result<(), AppError> {
+        match setup.sudo && !self.settings.sudo {
+            true => Err(AppError::Forbidden(format!(
+                "The template “{template}” gives root inside the workspace (sudo), which this server does not allow (--forbid-sudo)."
+            ))),
+            false => Ok(()),
+        }
+    }
+
+    /// Makes the workspace again from `image` and `setup` (its repository's devcontainer,
+    /// say): a new container on the same volume, so its files stay.
+    pub async fn remake(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        image: String,
+        setup: WorkspaceSetup,
+        template: &str,
+    ) -> Result<(), AppError> {
+        self.sudo_allowed(&setup, template)?;
+        let Resolved { record, .. } = self
+            .act(actor, workspace, Action::Use, "workspace-remake")
+            .await?;
+        if let Some(id) = &record.container_id {
+            match self.runtime.remove_container(id).await {
+                Ok(()) | Err(RuntimeError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.store
+            .set_image_and_setup(&record.id, &image, &setup)
+            .await?;
+        let record = WorkspaceRecord {
+            image,
+            setup: Some(setup),
+            container_id: None,
+            ..record
+        };
+        self.launch(&record, workspace).await.map(drop)
     }
 
     /// Starts the workspace's `postStartCommand`, if it has one and its set-up ran, without

@@ -175,6 +175,9 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             (json!({ "template": "python" }), Forbidden),
         ),
         ("/api/templates/set-up", file(json!({}))),
+        ("/api/templates/repository", file(json!({}))),
+        ("/api/templates/build-repository", file(json!({}))),
+        ("/api/templates/apply-repository", file(json!({}))),
         (
             "/api/auth/sign-in",
             (json!({ "name": "x", "password": "y" }), Own),

@@ -294,3 +294,80 @@ async fn sudo_is_opt_in_per_template_and_admins_can_forbid_it() {
     assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("--forbid-sudo"));
 }
+
+#[tokio::test]
+async fn a_repositorys_own_devcontainer_json_remakes_its_workspace_with_its_files_kept() {
+    let (app, name, _cleanup) = app_with_workspace("repo-dc").await;
+    let workspace = reference(&name).to_string();
+    let call = |action: &'static str| {
+        let app = &app;
+        let body = json!({ "workspace": workspace });
+        async move {
+            app.post_json(&format!("/api/templates/{action}"), body)
+                .await
+        }
+    };
+    // No devcontainer.json: nothing to do.
+    let none = call("repository").await;
+    assert_eq!(none.status(), 200, "{:?}", none.text().await);
+    assert_eq!(none.json::<Value>().await.unwrap(), Value::Null);
+
+    // A repository's files, as a clone leaves them.
+    let devcontainer = r#"{
+        "name": "The project",
+        "build": { "dockerfile": "Dockerfile", "context": ".." },
+        "containerEnv": { "PROJECT": "yes" },
+        "postCreateCommand": "cat /baked.txt > baked-here.txt",
+        "mounts": ["source=x,target=/x,type=bind"]
+    }"#;
+    let script = format!(
+        "mkdir -p .devcontainer && cat > .devcontainer/devcontainer.json <<'JSON'\n{devcontainer}\nJSON\n\
+         printf 'FROM {}\\nCOPY notes.txt /baked.txt\\n' > .devcontainer/Dockerfile && echo from-the-repo > notes.txt",
+        app.image
+    );
+    exec(&name, &["sh", "-c", &script]).await;
+    let found: Value = call("repository").await.json().await.unwrap();
+    assert_eq!(found["origin"], "Repository");
+    assert_eq!(found["ready"], false);
+    assert!(found["ignored"][0].as_str().unwrap().contains("`mounts`"));
+
+    // Built from the workspace's files, then the workspace is made again from it.
+    assert_eq!(
+        call("apply-repository").await.status(),
+        422,
+        "not built yet"
+    );
+    assert_eq!(call("build-repository").await.status(), 200);
+    let events = follow_build(&app, found["id"].as_str().unwrap()).await;
+    assert_eq!(events.last().unwrap().0, "done", "{events:?}");
+    let before = app.entry(&name).await;
+    let applied = call("apply-repository").await;
+    assert_eq!(applied.status(), 200, "{:?}", applied.text().await);
+    let after = app.entry(&name).await;
+    assert_ne!(before["image"], after["image"]);
+    assert_eq!(after["status"], "Running");
+    assert_eq!(
+        exec(
+            &name,
+            &["sh", "-c", "echo $PROJECT; cat /baked.txt notes.txt"]
+        )
+        .await,
+        "yes\nfrom-the-repo\nfrom-the-repo\n"
+    );
+    let outcome: Value = call("set-up").await.json().await.unwrap();
+    assert_eq!(outcome["exit_code"], 0, "{outcome}");
+    assert_eq!(
+        exec(&name, &["cat", "/workspace/baked-here.txt"]).await,
+        "from-the-repo\n"
+    );
+
+    // A stranger learns nothing of it.
+    let stranger = app.member("sam").await;
+    let refused = stranger
+        .post(format!("{}/api/templates/repository", app.base))
+        .json(&json!({ "workspace": workspace }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+}

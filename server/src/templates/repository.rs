@@ -1,0 +1,132 @@
+//! A repository's own `.devcontainer/devcontainer.json`, found in a workspace after its
+//! repository was cloned: read through the runtime (running or not, nothing needed in the
+//! image), built from the workspace's files, and the workspace re-made on the result with
+//! the same volume.
+
+use app::error::{AppError, Field};
+use app::model::TemplateOrigin;
+use bytes::Bytes;
+use futures::StreamExt;
+
+use super::catalog::{build_paths, Template, DEV_IMAGE_ARG};
+use super::devcontainer::Source;
+use crate::images::content_tag;
+use crate::runtime::{ContainerRuntime, ImageBuild};
+use crate::workspaces::MOUNT_PATH;
+
+/// Where a repository keeps it, relative to `/workspace`.
+pub const DEVCONTAINER_DIR: &str = ".devcontainer";
+/// The most of the `.devcontainer` folder read to find the file.
+const MAX_FOLDER: usize = 16 << 20;
+/// The largest build context sent to the engine.
+const MAX_CONTEXT: usize = 512 << 20;
+
+/// The id a workspace's repository template goes by (its build too).
+pub fn template_id(workspace_id: &str) -> String {
+    format!("repo-{}", &workspace_id[..workspace_id.len().min(12)])
+}
+
+/// `path` of the container packed as a tar archive, at most `limit` bytes; `None` when
+/// there is no such folder.
+async fn pack(
+    runtime: &dyn ContainerRuntime,
+    container: &str,
+    path: &str,
+    limit: usize,
+) -> Result<Option<Bytes>, AppError> {
+    let mut stream = runtime.copy_out(container, path);
+    let mut packed = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) if packed.is_empty() && is_missing(&e.to_string()) => return Ok(None),
+            Err(e) => return Err(AppError::Docker(e.to_string())),
+        };
+        packed.extend_from_slice(&chunk);
+        if packed.len() > limit {
+            return Err(AppError::invalid(
+                Field::Template,
+                format!(
+                    "{path} is over {} MiB, too large to build from",
+                    limit >> 20
+                ),
+            ));
+        }
+    }
+    Ok(Some(Bytes::from(packed)))
+}
+
+/// Whether the engine's refusal says the path is not there.
+fn is_missing(message: &str) -> bool {
+    let message = message.to_lowercase();
+    ["no such", "could not find", "not found"]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
+/// The workspace's repository template, if its files have a
+/// `.devcontainer/devcontainer.json`.
+pub async fn find(
+    runtime: &dyn ContainerRuntime,
+    container: &str,
+    workspace_id: &str,
+) -> Result<Option<Template>, AppError> {
+    let folder = format!("{MOUNT_PATH}/{DEVCONTAINER_DIR}");
+    let Some(packed) = pack(runtime, container, &folder, MAX_FOLDER).await? else {
+        return Ok(None);
+    };
+    let mut archive = tar::Archive::new(&packed[..]);
+    let entries = archive
+        .entries()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    for entry in entries.flatten() {
+        let mut entry = entry;
+        let named = entry
+            .path()
+            .is_ok_and(|p| p.to_string_lossy().trim_start_matches("./") == "devcontainer.json");
+        if named {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).map_err(|_| {
+                AppError::invalid(Field::Template, "its devcontainer.json is not UTF-8 text")
+            })?;
+            let id = template_id(workspace_id);
+            return Template::new(&id, TemplateOrigin::Repository, &text, None, None).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// What to build for it, from the workspace's files; `None` when it names an image.
+pub async fn build(
+    runtime: &dyn ContainerRuntime,
+    container: &str,
+    template: &Template,
+    dev_image: &str,
+) -> Result<Option<(Bytes, ImageBuild)>, AppError> {
+    let Source::Build {
+        dockerfile,
+        context,
+        args,
+    } = &template.parsed.source
+    else {
+        return Ok(None);
+    };
+    let (context, dockerfile) = build_paths(DEVCONTAINER_DIR, context, dockerfile)?;
+    let path = format!("{MOUNT_PATH}/{context}");
+    let tar = pack(runtime, container, &path, MAX_CONTEXT)
+        .await?
+        .ok_or_else(|| AppError::invalid(Field::Template, format!("{path} does not exist")))?;
+    let mut args = args.clone();
+    args.entry(DEV_IMAGE_ARG.into())
+        .or_insert_with(|| dev_image.to_owned());
+    // Tagged by what the build reads, so a change to the repository builds anew.
+    let tag = content_tag(&[&tar, format!("{args:?}{dockerfile}").as_bytes()]);
+    Ok(Some((
+        tar,
+        ImageBuild {
+            reference: format!("aicockpit/{}:{tag}", template.id),
+            dockerfile,
+            args,
+        },
+    )))
+}
