@@ -8,7 +8,7 @@ use crate::state::AppState;
 use crate::{ai, files, preview, routes, templates, terminal, usage};
 
 /// What a preview may be asked: whatever its server answers.
-const ANY_METHOD: &[Method] = &[
+pub const ANY_METHOD: &[Method] = &[
     Method::GET,
     Method::HEAD,
     Method::POST,

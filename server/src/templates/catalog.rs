@@ -404,17 +404,29 @@ fn read_folder(folder: &Path) -> Vec<Template> {
 mod tests {
     use super::*;
 
+    fn entry_names(context: &Bytes) -> Vec<String> {
+        tar::Archive::new(&context[..])
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect()
+    }
+
+    fn built_in(id: &str, json: &str, dockerfile: &str) -> Template {
+        Template::new(
+            id,
+            TemplateOrigin::BuiltIn,
+            json,
+            Some(dockerfile.into()),
+            None,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn every_built_in_template_reads_cleanly_and_builds_on_the_dev_image() {
         for (id, json, dockerfile) in BUILT_IN {
-            let template = Template::new(
-                id,
-                TemplateOrigin::BuiltIn,
-                json,
-                Some(dockerfile.into()),
-                None,
-            )
-            .unwrap();
+            let template = built_in(id, json, dockerfile);
             assert!(
                 template.parsed.ignored.is_empty(),
                 "{id}: {:?}",
@@ -426,35 +438,15 @@ mod tests {
             assert!(build
                 .reference
                 .starts_with(&format!("aicockpit/template-{id}:")));
-            let mut archive = tar::Archive::new(&context[..]);
-            let names: Vec<_> = archive
-                .entries()
-                .unwrap()
-                .map(|e| e.unwrap().path().unwrap().display().to_string())
-                .collect();
-            assert_eq!(names, [build.dockerfile.as_str()]);
+            assert_eq!(entry_names(&context), [build.dockerfile.as_str()]);
         }
     }
 
     #[test]
     fn an_image_tag_follows_what_went_into_it() {
         let (id, json, dockerfile) = BUILT_IN[0];
-        let template = Template::new(
-            id,
-            TemplateOrigin::BuiltIn,
-            json,
-            Some(dockerfile.into()),
-            None,
-        )
-        .unwrap();
-        let changed = Template::new(
-            id,
-            TemplateOrigin::BuiltIn,
-            json,
-            Some(format!("{dockerfile}\n")),
-            None,
-        )
-        .unwrap();
+        let template = built_in(id, json, dockerfile);
+        let changed = built_in(id, json, &format!("{dockerfile}\n"));
         assert_eq!(template.image("dev:1"), template.image("dev:1"));
         assert_ne!(template.image("dev:1"), template.image("dev:2"));
         assert_ne!(template.image("dev:1"), changed.image("dev:1"));
@@ -498,12 +490,7 @@ mod tests {
         // ".." from .devcontainer/ is the template's folder: allowed.
         let (context, build) = found[0].build("dev").unwrap().unwrap();
         assert_eq!(build.dockerfile, ".devcontainer/Dockerfile");
-        let mut archive = tar::Archive::new(&context[..]);
-        let names: Vec<_> = archive
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().display().to_string())
-            .collect();
+        let names = entry_names(&context);
         assert!(names.iter().any(|n| n.ends_with("tools.txt")), "{names:?}");
         let root = dir.path().join("Data Tools");
         for (context, dockerfile) in [

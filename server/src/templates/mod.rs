@@ -108,6 +108,21 @@ impl Templates {
         Ok((resolved, found))
     }
 
+    /// [`repository_of`](Self::repository_of), where having one is required.
+    async fn required_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<(Resolved, Template), AppError> {
+        match self.repository_of(actor, workspace).await? {
+            (resolved, Some(template)) => Ok((resolved, template)),
+            (_, None) => Err(AppError::invalid(
+                Field::Template,
+                "The repository has no .devcontainer/devcontainer.json.",
+            )),
+        }
+    }
+
     /// The image a repository template runs: the one it names, or its last build's.
     fn repository_image(&self, template: &Template) -> Option<String> {
         match &template.parsed.source {
@@ -222,13 +237,7 @@ impl TemplateService for Templates {
         actor: &Actor,
         workspace: &WorkspaceRef,
     ) -> Result<(), AppError> {
-        let (resolved, found) = self.repository_of(actor, workspace).await?;
-        let template = found.ok_or_else(|| {
-            AppError::invalid(
-                Field::Template,
-                "The repository has no .devcontainer/devcontainer.json.",
-            )
-        })?;
+        let (resolved, template) = self.required_repository(actor, workspace).await?;
         if !self.settings.sudo && template.builds() {
             // A build's steps run as root, in a container without AiCockpit's hardening.
             return Err(AppError::Forbidden(
@@ -257,13 +266,7 @@ impl TemplateService for Templates {
         actor: &Actor,
         workspace: &WorkspaceRef,
     ) -> Result<(), AppError> {
-        let (_, found) = self.repository_of(actor, workspace).await?;
-        let template = found.ok_or_else(|| {
-            AppError::invalid(
-                Field::Template,
-                "The repository has no .devcontainer/devcontainer.json.",
-            )
-        })?;
+        let (_, template) = self.required_repository(actor, workspace).await?;
         let image = self.repository_image(&template).ok_or_else(|| {
             AppError::invalid(Field::Template, "Build the repository's image first.")
         })?;

@@ -291,16 +291,9 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
     .into_iter()
     .chain(
         // A preview answers any method; a grant that is not one is no preview.
-        [
-            Method::GET,
-            Method::HEAD,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ]
-        .map(|method| (("/previews/{*grant}", method), NotFound)),
+        aicockpit::route_table::ANY_METHOD
+            .iter()
+            .map(|method| (("/previews/{*grant}", method.clone()), NotFound)),
     )
     .collect()
 }

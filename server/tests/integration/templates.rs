@@ -46,6 +46,19 @@ async fn follow_build(app: &TestApp, template: &str) -> Vec<(String, Value)> {
     }
 }
 
+/// Waits (5 s at most) for a file a command in the background writes.
+async fn appears(name: &app::model::WorkspaceName, path: &str) {
+    let mut read = String::new();
+    for _ in 0..50 {
+        read = exec(name, &["cat", path]).await;
+        if !read.is_empty() && !read.contains("No such file") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} did not appear: {read}");
+}
+
 async fn add(app: &TestApp, devcontainer: &str, dockerfile: &str) -> Value {
     let response = app
         .post_json(
@@ -187,18 +200,7 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
         .await
         .unwrap();
     assert_eq!(again["command"], Value::Null);
-    let mut started = String::new();
-    for _ in 0..50 {
-        started = exec(&name, &["cat", "/tmp/started"]).await;
-        if !started.contains("No such file") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        !started.is_empty() && !started.contains("No such file"),
-        "{started}"
-    );
+    appears(&name, "/tmp/started").await;
     let ports: Vec<Value> = app
         .post_json("/api/previews/ports", json!({ "workspace": workspace }))
         .await
@@ -214,15 +216,7 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
     exec(&name, &["rm", "/tmp/started"]).await;
     assert_eq!(app.call("stop", app.target(&name)).await.status(), 200);
     assert_eq!(app.call("start", app.target(&name)).await.status(), 200);
-    let mut again = String::new();
-    for _ in 0..50 {
-        again = exec(&name, &["cat", "/tmp/started"]).await;
-        if !again.contains("No such file") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(!again.contains("No such file"), "{again}");
+    appears(&name, "/tmp/started").await;
 
     // Members may use templates but not add or remove them.
     let member = app.member("mia").await;
