@@ -112,8 +112,8 @@ impl Store {
 
     pub async fn insert(&self, record: &WorkspaceRecord) -> Result<(), StoreError> {
         let result = sqlx::query(
-            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running, setup)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running, setup, idle_minutes)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.owner.as_ref().map(|o| o.id))
@@ -127,6 +127,7 @@ impl Store {
         .bind(record.created_at)
         .bind(record.want_running)
         .bind(WorkspaceSetup::to_json(record.setup.as_ref()))
+        .bind(record.idle_minutes.map(i64::from))
         .execute(&self.pool)
         .await;
         match result {

@@ -341,7 +341,7 @@ impl WorkspaceService for WorkspaceManager {
 
     async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
         spec.limits.within(&self.settings.limits.max)?;
-        let (image, setup) = self.image_and_setup(&spec).await?;
+        let (image, setup, idle_minutes) = self.image_and_setup(&spec).await?;
         let workspace = WorkspaceRef::new(actor.name.clone(), spec.name.clone());
         let record = WorkspaceRecord {
             id: uuid::Uuid::new_v4().simple().to_string(),
@@ -357,7 +357,7 @@ impl WorkspaceService for WorkspaceManager {
             created_at: unix_now(),
             want_running: Some(true),
             notice: None,
-            idle_minutes: None,
+            idle_minutes,
             setup,
         };
         self.store.insert(&record).await?;

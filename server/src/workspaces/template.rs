@@ -15,14 +15,14 @@ use crate::store::{WorkspaceRecord, WorkspaceSetup};
 pub const POST_START_LOG: &str = "/tmp/aicockpit-post-start.log";
 
 impl WorkspaceManager {
-    /// The image and set-up for `spec`: its template's when it names one (whose image must
-    /// be built already), else its own image.
+    /// The image, set-up and idle time for `spec`: its template's when it names one (whose
+    /// image must be built already), else its own image.
     pub(super) async fn image_and_setup(
         &self,
         spec: &WorkspaceSpec,
-    ) -> Result<(String, Option<WorkspaceSetup>), AppError> {
+    ) -> Result<(String, Option<WorkspaceSetup>, Option<u32>), AppError> {
         let Some(id) = &spec.template else {
-            return Ok((spec.image.clone(), None));
+            return Ok((spec.image.clone(), None, None));
         };
         let catalog = self.templates.as_ref().ok_or_else(|| {
             AppError::invalid(Field::Template, "This server offers no templates.")
@@ -37,7 +37,9 @@ impl WorkspaceManager {
         }
         let setup = template.setup();
         self.sudo_allowed(&setup, &template.name())?;
-        Ok((image, Some(setup)))
+        // Capped by the server's longest idle time when it is applied, as any choice is.
+        let idle_minutes = template.parsed.defaults.idle_minutes;
+        Ok((image, Some(setup), idle_minutes))
     }
 
     fn sudo_allowed(&self, setup: &WorkspaceSetup, template: &str) -> Result<(), AppError> {

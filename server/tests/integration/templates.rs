@@ -133,6 +133,7 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
             "postCreateCommand": "echo created > made.txt",
             "postStartCommand": "date > /tmp/started",
             "forwardPorts": [8000],
+            "customizations": {{ "aicockpit": {{ "idleStop": 45 }} }},
             "features": {{ "ghcr.io/devcontainers/features/node:1": {{}} }},
         }}"#
     );
@@ -174,7 +175,9 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
     request["request"]["image"] = json!("debian:not-this-one");
     let created = app.call("create", request).await;
     assert_eq!(created.status(), 200, "{:?}", created.text().await);
-    assert_eq!(app.entry(&name).await["image"], image.as_str());
+    let entry = app.entry(&name).await;
+    assert_eq!(entry["image"], image.as_str());
+    assert_eq!(entry["idle_minutes"], 45);
     assert_eq!(
         exec(&name, &["sh", "-c", "echo $GREETING; cat /tmp/mark"]).await,
         "hello from the template\nfrom-args\n"
