@@ -92,6 +92,8 @@ export default defineConfig({
       AICOCKPIT_IDLE_STOP: '60',
       // Share links end within seconds, so a test sees one expire.
       AICOCKPIT_LONGEST_SHARE_LINK: '4',
+      // Each preview on a host of its own (Chromium sends *.localhost to this machine).
+      AICOCKPIT_PREVIEW_DOMAIN: 'localhost',
     }),
     server(outagePort, {
       AICOCKPIT_DATABASE: `${process.env.AICOCKPIT_E2E_DB}.outage`,

@@ -1,6 +1,7 @@
 // A workspace from the built-in Python template; a server started in its terminal appears
-// in the IDE's Ports, opens as a sandboxed preview, is refused to a user without access,
-// and a share link works until it expires (the test server cuts links to a few seconds).
+// in the IDE's Ports and opens on a host of its own (the test server has a preview domain),
+// is refused to a user without access, and a share link (sandboxed, on AiCockpit's host)
+// works until it expires (the test server cuts links to a few seconds).
 import { test, expect } from '@playwright/test';
 import { ADMIN, addMember, openDashboard, removeWorkspace, row, run, signIn, status, uniqueName } from './helpers';
 
@@ -38,9 +39,10 @@ test('Python template, a preview of its server, refused to others, a share link 
   await expect(port).toContainText('forwarded');
   const [preview] = await Promise.all([page.waitForEvent('popup'), port.getByRole('link', { name: 'Open' }).click()]);
   await expect(preview.locator('h1')).toHaveText(`served from ${name}`);
-  expect(preview.url()).toContain('/previews/');
-  // Sandboxed: the page runs on an opaque origin, so it cannot reach AiCockpit as the viewer.
-  expect(await preview.evaluate(() => window.origin)).toBe('null');
+  // An origin of its own: nothing there is AiCockpit's.
+  const own = new URL(preview.url());
+  expect(own.hostname).toBe(`8000--${name}--${ADMIN}.localhost`);
+  expect(await preview.evaluate(() => window.origin)).toBe(own.origin);
   await preview.close();
 
   // Someone without access gets nothing, not even that it exists.
@@ -60,6 +62,8 @@ test('Python template, a preview of its server, refused to others, a share link 
   const opened = await anonymous.goto(url);
   expect(opened?.status()).toBe(200);
   await expect(anonymous.locator('h1')).toHaveText(`served from ${name}`);
+  // On AiCockpit's host, sandboxed: an opaque origin, so it cannot act as whoever opens it.
+  expect(await anonymous.evaluate(() => window.origin)).toBe('null');
   await expect(async () => {
     const later = await anonymous.goto(url);
     expect(later?.status()).toBe(410);

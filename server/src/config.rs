@@ -241,6 +241,11 @@ pub struct ServeArgs {
     /// no-new-privileges off for it).
     #[arg(long, env = "AICOCKPIT_FORBID_SUDO", global = true)]
     pub forbid_sudo: bool,
+    /// A wildcard domain previews are also served on, as `<port>--<name>--<owner>.<domain>`
+    /// (its DNS must send `*.<domain>` here; `localhost` works on one machine). It must not
+    /// hold AiCockpit's own host.
+    #[arg(long, env = "AICOCKPIT_PREVIEW_DOMAIN", global = true)]
+    pub preview_domain: Option<String>,
     /// The longest a preview share link may last, in seconds; links asked for longer are
     /// cut to it. Seven days by default.
     #[arg(

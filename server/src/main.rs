@@ -120,6 +120,8 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
         },
         previews: PreviewSettings {
             longest_link: std::time::Duration::from_secs(args.longest_share_link),
+            domain: args.preview_domain.clone(),
+            https: false,
         },
     };
     let app = Application::build(config.clone()).await?;

@@ -137,6 +137,11 @@ impl Application {
         ));
         let origins =
             SiteOrigins::new(config.public_url.as_deref()).map_err(StartupError::Config)?;
+        if let Some(domain) = &config.previews.domain {
+            origins
+                .check_preview_domain(domain)
+                .map_err(StartupError::Config)?;
+        }
         let tls = match &config.tls {
             Some(files) => Some(files.load().await?),
             None => None,
@@ -254,7 +259,10 @@ impl Application {
                 manager.resolver(),
                 runtime.clone(),
                 audit.clone(),
-                config.previews,
+                PreviewSettings {
+                    https: tls.is_some() || origins.public_is_https(),
+                    ..config.previews.clone()
+                },
             )
             .await
             .map_err(|e| StartupError::Config(e.to_string()))?,
@@ -401,6 +409,7 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
     let auth = state.auth.clone() as SharedAuthService;
     let ai = state.ai.clone() as SharedAiService;
     let agents = state.agents.clone() as SharedAgentService;
+    let previews_for_hosts = state.previews.clone();
     let previews = state.previews.clone() as SharedPreviewService;
     let templates = state.templates.clone() as SharedTemplateService;
     let context = move || {
@@ -441,6 +450,11 @@ fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -
         ))
         // Outermost: refusals are timed too, and every log line of a request names it.
         .layer(middleware::from_fn(crate::metrics::track_requests))
+        // A preview host is another site: none of the above is for it.
+        .layer(middleware::from_fn_with_state(
+            previews_for_hosts,
+            crate::preview::host::route,
+        ))
         // Handlers log their own failures, with what went wrong.
         .layer(
             TraceLayer::new_for_http()

@@ -95,6 +95,32 @@ impl SiteOrigins {
         Ok(Self { public })
     }
 
+    /// A wildcard domain for previews must be a host name outside AiCockpit's own: a page
+    /// on a preview host could otherwise set cookies AiCockpit's host receives.
+    pub fn check_preview_domain(&self, domain: &str) -> Result<(), String> {
+        let domain = domain.to_ascii_lowercase();
+        let valid = !domain.is_empty()
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !valid {
+            return Err(format!(
+                "the preview domain “{domain}” is not a host name (give one such as preview.example.com, without scheme or port)"
+            ));
+        }
+        match &self.public {
+            Some(public) if public.host == domain || public.host.ends_with(&format!(".{domain}")) => Err(format!(
+                "the preview domain “{domain}” holds AiCockpit's own host {}: previews must live outside it, e.g. on a domain of their own",
+                public.host
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the public URL is served over TLS (cookies are then `Secure`).
     pub fn public_is_https(&self) -> bool {
         self.public.as_ref().is_some_and(|o| o.scheme == "https")
@@ -278,6 +304,12 @@ mod tests {
     #[test]
     fn a_public_url_must_be_http_or_https() {
         assert!(SiteOrigins::new(Some("ftp://x")).is_err());
+        let site = SiteOrigins::new(Some("https://cockpit.example.com")).unwrap();
+        assert!(site.check_preview_domain("preview.example.net").is_ok());
+        assert!(site.check_preview_domain("apps.example.com").is_ok());
+        for bad in ["example.com", "cockpit.example.com", "http://x", "x:80", ""] {
+            assert!(site.check_preview_domain(bad).is_err(), "{bad}");
+        }
         assert!(SiteOrigins::new(Some("cockpit.example.com")).is_err());
         assert!(SiteOrigins::new(Some("https://cockpit.example.com"))
             .unwrap()

@@ -8,6 +8,7 @@
 //! never act with the viewer's AiCockpit session, even though it comes from the same host.
 
 pub mod grant;
+pub mod host;
 pub mod ports;
 pub mod proxy;
 pub mod routes;
@@ -33,16 +34,23 @@ pub const USER_GRANT_SECS: i64 = 8 * 3_600;
 /// Where the signing key is kept, so grants outlive a restart.
 const KEY_SETTING: &str = "preview_key";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreviewSettings {
     /// Share links asked for longer are cut to this.
     pub longest_link: std::time::Duration,
+    /// A wildcard domain previews are also served on, as `<port>--<name>--<owner>.<domain>`
+    /// (see `host`).
+    pub domain: Option<String>,
+    /// Whether people reach AiCockpit over HTTPS (then preview hosts are reached so too).
+    pub https: bool,
 }
 
 impl Default for PreviewSettings {
     fn default() -> Self {
         Self {
             longest_link: std::time::Duration::from_secs(LinkLifetime::Week.seconds() as u64),
+            domain: None,
+            https: false,
         }
     }
 }
@@ -104,8 +112,12 @@ impl Previews {
         })
     }
 
-    /// The path (under [`PREVIEW_PREFIX`], ending in `/`) of a grant for the actor to open
-    /// `port` of a workspace they may use.
+    pub fn settings(&self) -> &PreviewSettings {
+        &self.settings
+    }
+
+    /// A grant (signed, as a path segment) for the actor to open `port` of a workspace
+    /// they may use.
     pub async fn open(
         &self,
         actor: &Actor,
@@ -113,7 +125,7 @@ impl Previews {
         port: u16,
     ) -> Result<String, AppError> {
         let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
-        Ok(self.path(&Grant {
+        Ok(self.signer.sign(&Grant {
             bearer: Bearer::User(actor.id),
             workspace: workspace.clone(),
             workspace_id: resolved.record.id,
@@ -122,8 +134,9 @@ impl Previews {
         }))
     }
 
-    fn path(&self, grant: &Grant) -> String {
-        format!("{PREVIEW_PREFIX}{}/", self.signer.sign(grant))
+    /// Where a grant opens on AiCockpit's own host (ending in `/`).
+    pub fn path(token: &str) -> String {
+        format!("{PREVIEW_PREFIX}{token}/")
     }
 
     /// Where a request under the grant `token` goes, if what the grant names still allows it.
@@ -195,13 +208,13 @@ impl Previews {
         workspace: &WorkspaceRef,
         record: crate::store::PreviewLinkRecord,
     ) -> PreviewLink {
-        let path = self.path(&Grant {
+        let path = Self::path(&self.signer.sign(&Grant {
             bearer: Bearer::Link(record.id),
             workspace: workspace.clone(),
             workspace_id: record.workspace_id,
             port: record.port,
             expires_at: record.expires_at,
-        });
+        }));
         PreviewLink {
             id: record.id,
             port: record.port,

@@ -35,6 +35,16 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
+/// How a preview is reached, which decides what crosses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode<'a> {
+    /// Under `prefix` on AiCockpit's own host: sandboxed, no cookies either way, the
+    /// server's redirects kept under the prefix.
+    Path { prefix: &'a str },
+    /// On a host of its own: the app's cookies pass (AiCockpit's never do), no sandbox.
+    Host,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     #[error("nothing answers on port {port}: {reason}")]
@@ -43,13 +53,12 @@ pub enum ProxyError {
     Broken { port: u16, reason: String },
 }
 
-/// Sends `request` to `target` as `path_and_query`; `prefix` is where the preview lives
-/// here, for the redirects the server sends.
+/// Sends `request` to `target` as `path_and_query`.
 pub async fn forward(
     mut request: Request,
     target: SocketAddr,
     path_and_query: &str,
-    prefix: &str,
+    mode: Mode<'_>,
 ) -> Result<Response, ProxyError> {
     let port = target.port();
     let unreachable = |reason: String| ProxyError::Unreachable { port, reason };
@@ -79,7 +88,7 @@ pub async fn forward(
         .uri(path_and_query)
         .body(body)
         .map_err(|e| unreachable(e.to_string()))?;
-    *upstream.headers_mut() = request_headers(&parts.headers, port, upgrade.as_ref());
+    *upstream.headers_mut() = request_headers(&parts.headers, port, upgrade.as_ref(), mode);
 
     let mut response = sender.send_request(upstream).await.map_err(broken)?;
     if let (StatusCode::SWITCHING_PROTOCOLS, Some(from_browser)) = (response.status(), from_browser)
@@ -94,11 +103,13 @@ pub async fn forward(
         });
         let (parts, _) = response.into_parts();
         let mut answer = Response::from_parts(parts, Body::empty());
-        sandbox(answer.headers_mut());
+        if let Mode::Path { .. } = mode {
+            sandbox(answer.headers_mut());
+        }
         return Ok(answer);
     }
     let (mut parts, body) = response.into_parts();
-    parts.headers = response_headers(&parts.headers, port, prefix);
+    parts.headers = response_headers(&parts.headers, port, mode);
     Ok(Response::from_parts(parts, Body::new(body)))
 }
 
@@ -118,9 +129,30 @@ fn upgrade_of(headers: &HeaderMap) -> Option<HeaderValue> {
 /// The browser's headers, less the connection's own, AiCockpit's credentials and what
 /// names AiCockpit's host; the workspace's server is told it is `localhost:<port>`, as
 /// when its developer opens it there (dev servers often refuse other host names).
-fn request_headers(headers: &HeaderMap, port: u16, upgrade: Option<&HeaderValue>) -> HeaderMap {
+fn request_headers(
+    headers: &HeaderMap,
+    port: u16,
+    upgrade: Option<&HeaderValue>,
+    mode: Mode<'_>,
+) -> HeaderMap {
     let mut out = without_hop_by_hop(headers);
     out.remove(header::COOKIE);
+    if mode == Mode::Host {
+        // The app's own cookies, without AiCockpit's.
+        let theirs: Vec<&str> = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty() && !is_ours(pair))
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&theirs.join("; ")) {
+            if !theirs.is_empty() {
+                out.insert(header::COOKIE, value);
+            }
+        }
+    }
     let ours = cookie::bearer(headers).is_some_and(|t| t.starts_with(secret::TOKEN_PREFIX));
     if ours {
         out.remove(header::AUTHORIZATION);
@@ -135,12 +167,22 @@ fn request_headers(headers: &HeaderMap, port: u16, upgrade: Option<&HeaderValue>
     out
 }
 
-/// The workspace's answer headers, sandboxed, without cookies (a preview could otherwise
-/// set AiCockpit's), and with its redirects kept inside the preview.
-fn response_headers(headers: &HeaderMap, port: u16, prefix: &str) -> HeaderMap {
+/// Whether a `name=value` cookie pair (or a `Set-Cookie` value) is one of AiCockpit's.
+fn is_ours(cookie: &str) -> bool {
+    cookie.trim_start().starts_with("aicockpit_")
+}
+
+/// The workspace's answer headers, with its redirects kept inside the preview. On
+/// AiCockpit's host: sandboxed and without cookies (a preview could otherwise set
+/// AiCockpit's); on its own host: without cookies named like AiCockpit's.
+fn response_headers(headers: &HeaderMap, port: u16, mode: Mode<'_>) -> HeaderMap {
     let mut out = without_hop_by_hop(headers);
     out.remove(header::SET_COOKIE);
     out.remove(HeaderName::from_static("service-worker-allowed"));
+    let prefix = match mode {
+        Mode::Path { prefix } => prefix,
+        Mode::Host => "/",
+    };
     if let Some(location) = headers
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
@@ -149,7 +191,16 @@ fn response_headers(headers: &HeaderMap, port: u16, prefix: &str) -> HeaderMap {
     {
         out.insert(header::LOCATION, location);
     }
-    sandbox(&mut out);
+    match mode {
+        Mode::Path { .. } => sandbox(&mut out),
+        Mode::Host => {
+            for cookie in headers.get_all(header::SET_COOKIE) {
+                if !cookie.to_str().is_ok_and(is_ours) {
+                    out.append(header::SET_COOKIE, cookie.clone());
+                }
+            }
+        }
+    }
     out
 }
 
@@ -207,6 +258,10 @@ fn without_hop_by_hop(headers: &HeaderMap) -> HeaderMap {
 mod tests {
     use super::*;
 
+    const PATH: Mode = Mode::Path {
+        prefix: "/previews/abc/",
+    };
+
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
@@ -231,6 +286,7 @@ mod tests {
             ]),
             8000,
             None,
+            PATH,
         );
         assert_eq!(sent.get("host").unwrap(), "localhost:8000");
         assert_eq!(sent.get("accept").unwrap(), "text/html");
@@ -238,7 +294,12 @@ mod tests {
             assert!(!sent.contains_key(gone), "{gone}");
         }
         // The workspace's own credentials pass.
-        let basic = request_headers(&headers(&[("authorization", "Basic eDp5")]), 8000, None);
+        let basic = request_headers(
+            &headers(&[("authorization", "Basic eDp5")]),
+            8000,
+            None,
+            PATH,
+        );
         assert_eq!(basic.get("authorization").unwrap(), "Basic eDp5");
     }
 
@@ -250,7 +311,7 @@ mod tests {
         ]);
         let upgrade = upgrade_of(&asked);
         assert_eq!(upgrade.as_ref().unwrap(), "websocket");
-        let sent = request_headers(&asked, 8000, upgrade.as_ref());
+        let sent = request_headers(&asked, 8000, upgrade.as_ref(), PATH);
         assert_eq!(sent.get("connection").unwrap(), "upgrade");
         assert_eq!(sent.get("upgrade").unwrap(), "websocket");
         assert_eq!(upgrade_of(&headers(&[("upgrade", "websocket")])), None);
@@ -267,7 +328,7 @@ mod tests {
                 ("content-type", "text/html"),
             ]),
             8000,
-            "/previews/abc/",
+            PATH,
         );
         assert!(!answered.contains_key("set-cookie"));
         let policies: Vec<_> = answered
@@ -279,6 +340,33 @@ mod tests {
         assert!(!SANDBOX.contains("allow-same-origin"));
         assert_eq!(answered.get("referrer-policy").unwrap(), "no-referrer");
         assert_eq!(answered.get("location").unwrap(), "/previews/abc/docs/");
+    }
+
+    #[test]
+    fn on_its_own_host_the_apps_cookies_pass_and_aicockpits_do_not() {
+        let sent = request_headers(
+            &headers(&[
+                ("cookie", "aicockpit_preview=g; theme=dark"),
+                ("cookie", "sid=1"),
+            ]),
+            8000,
+            None,
+            Mode::Host,
+        );
+        assert_eq!(sent.get("cookie").unwrap(), "theme=dark; sid=1");
+        let answered = response_headers(
+            &headers(&[
+                ("set-cookie", "aicockpit_session=planted; Path=/"),
+                ("set-cookie", "sid=2; Path=/"),
+                ("location", "http://localhost:8000/login"),
+            ]),
+            8000,
+            Mode::Host,
+        );
+        let cookies: Vec<_> = answered.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["sid=2; Path=/"]);
+        assert!(!answered.contains_key("content-security-policy"));
+        assert_eq!(answered.get("location").unwrap(), "/login");
     }
 
     #[test]

@@ -6,12 +6,13 @@ use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use app::model::{parse_port, PREVIEW_PREFIX};
 use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::grant::GrantError;
-use super::proxy::{self, ProxyError};
-use super::{Previews, Refusal};
+use super::host;
+use super::proxy::{self, Mode, ProxyError};
+use super::{Previews, Refusal, Target};
 
 /// `GET /workspaces/{owner}/{name}/ports/{port}[/…]`: for someone who may use the
 /// workspace, a grant of their own for the port, and on to the same place in the preview.
@@ -21,8 +22,15 @@ pub async fn open(
     State(previews): State<Arc<Previews>>,
     Path((owner, name, _)): Path<(String, String, String)>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Response {
-    match grant_for(&actor, &previews, &owner, &name, &uri).await {
+    // Preview hosts are reached on the port the browser used for AiCockpit.
+    let host_port = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+        .and_then(|a| a.port_u16());
+    match grant_for(&actor, &previews, &owner, &name, &uri, host_port).await {
         Ok(path) => Redirect::to(&path).into_response(),
         Err(error) => refused(error.status_code(), &error.to_string()),
     }
@@ -34,6 +42,7 @@ async fn grant_for(
     owner: &str,
     name: &str,
     uri: &Uri,
+    host_port: Option<u16>,
 ) -> Result<String, AppError> {
     let workspace = WorkspaceRef::parse(&format!("{owner}/{name}"))?;
     // The raw path, so that what follows the port reaches the server still encoded.
@@ -45,7 +54,20 @@ async fn grant_for(
     let port = parse_port(port)?;
     let grant = previews.open(actor, &workspace, port).await?;
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-    Ok(format!("{grant}{rest}{query}"))
+    let next = format!("/{rest}{query}");
+    // On its own host when a preview domain is set (and the name fits in one label).
+    let on_host = previews.settings().domain.as_deref().and_then(|domain| {
+        host::grant_url(
+            &workspace,
+            port,
+            domain,
+            previews.settings().https,
+            host_port,
+            &grant,
+            &next,
+        )
+    });
+    Ok(on_host.unwrap_or_else(|| format!("{}{}", Previews::path(&grant), &next[1..])))
 }
 
 /// Any method on `/previews/{grant}[/{*rest}]`: the request passed to the workspace's
@@ -73,7 +95,17 @@ pub async fn serve(State(previews): State<Arc<Previews>>, request: Request) -> R
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
     let forwarded = format!("/{rest}{query}");
-    match proxy::forward(request, target.address, &forwarded, &prefix).await {
+    pass_on(request, &target, &forwarded, Mode::Path { prefix: &prefix }).await
+}
+
+/// The request passed to the target's server, or a page saying why it could not be.
+pub(super) async fn pass_on(
+    request: Request,
+    target: &Target,
+    path_and_query: &str,
+    mode: Mode<'_>,
+) -> Response {
+    match proxy::forward(request, target.address, path_and_query, mode).await {
         Ok(response) => response,
         Err(error) => {
             tracing::debug!(%error, workspace = %target.workspace, "preview not served");
@@ -124,7 +156,7 @@ fn capitalised(text: &str) -> String {
 }
 
 /// A refusal as a page a person reads (previews open in a browser tab).
-fn refused(status: StatusCode, message: &str) -> Response {
+pub(super) fn refused(status: StatusCode, message: &str) -> Response {
     (
         status,
         [("content-type", "text/plain; charset=utf-8")],

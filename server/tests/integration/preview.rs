@@ -312,3 +312,108 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
     assert_eq!(answer.status(), 503);
     assert!(answer.text().await.unwrap().contains("not running"));
 }
+
+/// Answers with the cookies and host it was sent, and sets two cookies, one named like
+/// AiCockpit's.
+const COOKIE_ECHO: &str = r#"
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class Echo(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"path={self.path} cookie={self.headers.get('Cookie')} host={self.headers.get('Host')}".encode()
+        self.send_response(200)
+        self.send_header("Set-Cookie", "app=1; Path=/")
+        self.send_header("Set-Cookie", "aicockpit_session=planted; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+HTTPServer(("0.0.0.0", 8000), Echo).serve_forever()
+"#;
+
+#[tokio::test]
+async fn with_a_preview_domain_each_port_has_a_host_of_its_own() {
+    let dev = dev_image().await;
+    let app =
+        spawn_app_configured(|config| config.previews.domain = Some("localhost".into())).await;
+    let name = unique_name("phost");
+    let _cleanup = Cleanup(vec![name.clone()]);
+    let mut request = app.create_request(&name);
+    request["request"]["image"] = json!(dev);
+    assert_eq!(app.call("create", request).await.status(), 200);
+    let workspace = reference(&name).to_string();
+    detached(&name, &["python3", "-c", COOKIE_ECHO]);
+    for _ in 0..100 {
+        if !ports(&app, &workspace).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Opening sends the browser to the port's host, with a grant to trade for a cookie.
+    let opened = not_following(Some(&app.token))
+        .get(format!(
+            "{}/workspaces/{workspace}/ports/8000/docs?q=1",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 303);
+    let location = opened.headers()["location"].to_str().unwrap().to_owned();
+    let port = app.base.rsplit(':').next().unwrap();
+    let host = format!("8000--{}--{OWNER}.localhost", name);
+    let origin = format!("http://{host}:{port}");
+    assert!(
+        location.starts_with(&format!("{origin}/__aicockpit/grant?grant=")),
+        "{location}"
+    );
+    let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&host, address)
+        .resolve(&format!("9000--{name}--{OWNER}.localhost"), address)
+        .resolve("elsewhere.localhost", address)
+        .build()
+        .unwrap();
+    let traded = browser.get(&location).send().await.unwrap();
+    assert_eq!(traded.status(), 303);
+    assert_eq!(traded.headers()["location"], "/docs?q=1");
+    let cookie = traded.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("aicockpit_preview=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let grant = cookie.split(';').next().unwrap().to_owned();
+
+    // With it, the app runs at the root of its own origin: its cookies pass, ours do not.
+    let page = browser
+        .get(format!("{origin}/docs?q=1"))
+        .header("cookie", format!("{grant}; app=1; aicockpit_session=mine"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(!page.headers().contains_key("content-security-policy"));
+    let cookies: Vec<_> = page.headers().get_all("set-cookie").iter().collect();
+    assert_eq!(cookies, ["app=1; Path=/"]);
+    assert_eq!(
+        page.text().await.unwrap(),
+        "path=/docs?q=1 cookie=app=1 host=localhost:8000"
+    );
+
+    // Without the cookie, or on another port's host, nothing; other names are not ours.
+    let bare = browser.get(format!("{origin}/")).send().await.unwrap();
+    assert_eq!(bare.status(), 404);
+    let other = browser
+        .get(format!("http://9000--{name}--{OWNER}.localhost:{port}/"))
+        .header("cookie", &grant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    let stranger = browser
+        .get(format!("http://elsewhere.localhost:{port}/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 421);
+}

@@ -1,0 +1,230 @@
+//! Previews on a wildcard domain, for apps that assume they live at `/`: with
+//! `--preview-domain D`, port 8000 of ada's `web` is also `8000--web--ada.D`. That is an
+//! origin of its own, so the app runs unsandboxed with its own cookies, and none of
+//! AiCockpit's routes answer there. The browser arrives with a grant in the address
+//! ([`GRANT_PATH`]), which becomes a cookie for that host alone; every request is then
+//! checked against the grant in its cookie, as on the path form.
+
+use std::sync::Arc;
+
+use app::auth::WorkspaceRef;
+use std::collections::HashMap;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::proxy::Mode;
+use super::routes::{pass_on, refused};
+use super::{Previews, Refusal, Target};
+
+/// Where a preview host takes the grant it is opened with.
+pub const GRANT_PATH: &str = "/__aicockpit/grant";
+/// The cookie holding a preview host's grant.
+pub const COOKIE: &str = "aicockpit_preview";
+
+/// The host label of a workspace's port: `<port>--<name>--<owner>`, when that fits in a
+/// DNS label (63 characters).
+pub fn label(workspace: &WorkspaceRef, port: u16) -> Option<String> {
+    let label = format!("{port}--{}--{}", workspace.name, workspace.owner);
+    (label.len() <= 63).then_some(label)
+}
+
+/// Where a signed-in user's browser goes to open a port on its own host: the grant
+/// exchange there, then `next`.
+pub fn grant_url(
+    workspace: &WorkspaceRef,
+    port: u16,
+    domain: &str,
+    https: bool,
+    host_port: Option<u16>,
+    grant: &str,
+    next: &str,
+) -> Option<String> {
+    let scheme = if https { "https" } else { "http" };
+    let port_part = host_port.map(|p| format!(":{p}")).unwrap_or_default();
+    let next = app::components::navigation::encode(next);
+    Some(format!(
+        "{scheme}://{}.{domain}{port_part}{GRANT_PATH}?grant={grant}&next={next}",
+        label(workspace, port)?
+    ))
+}
+
+/// The port and `<name>--<owner>` a preview host's name carries.
+fn parse(host: &str, domain: &str) -> Option<(u16, String)> {
+    let name = host
+        .rsplit_once(':')
+        .map_or(host, |(name, port)| match port.parse::<u16>() {
+            Ok(_) => name,
+            Err(_) => host,
+        });
+    let label = name
+        .to_ascii_lowercase()
+        .strip_suffix(&format!(".{}", domain.to_ascii_lowercase()))?
+        .to_owned();
+    let (port, rest) = label.split_once("--")?;
+    if label.contains('.') || !port.bytes().all(|b| b.is_ascii_digit()) || rest.is_empty() {
+        return None;
+    }
+    Some((port.parse().ok()?, rest.to_owned()))
+}
+
+/// Whether a grant's target is the one the host names.
+fn names(target: &Target, port: u16, rest: &str) -> bool {
+    target.address.port() == port
+        && format!("{}--{}", target.workspace.name, target.workspace.owner) == rest
+}
+
+/// Middleware, outside everything else: a request to a preview host is answered here and
+/// never reaches AiCockpit's own routes; any other passes on.
+pub async fn route(
+    State(previews): State<Arc<Previews>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let named = previews.settings().domain.as_deref().and_then(|domain| {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or(request.uri().authority().map(|a| a.as_str()))?;
+        parse(host, domain)
+    });
+    match named {
+        Some((port, rest)) => serve(&previews, port, &rest, request).await,
+        None => next.run(request).await,
+    }
+}
+
+async fn serve(previews: &Previews, port: u16, rest: &str, request: Request) -> Response {
+    if request.uri().path() == GRANT_PATH {
+        let query: HashMap<String, String> = Query::try_from_uri(request.uri())
+            .map(|q| q.0)
+            .unwrap_or_default();
+        let grant = query.get("grant").cloned().unwrap_or_default();
+        return match previews.target(&grant).await {
+            Ok(target) if names(&target, port, rest) => {
+                let next = query
+                    .get("next")
+                    .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+                    .map_or("/", String::as_str);
+                let secure = if previews.settings().https {
+                    "; Secure"
+                } else {
+                    ""
+                };
+                let cookie = format!("{COOKIE}={grant}; Path=/; HttpOnly; SameSite=Lax{secure}");
+                let mut response = Redirect::to(next).into_response();
+                if let Ok(value) = HeaderValue::from_str(&cookie) {
+                    response.headers_mut().insert(header::SET_COOKIE, value);
+                }
+                response
+            }
+            Ok(_) => Refusal::Withdrawn.into_response(),
+            Err(refusal) => refusal.into_response(),
+        };
+    }
+    // The first grant among the cookies that holds for this host (another preview could
+    // have planted one for its own).
+    let mut refusal = None;
+    for grant in grants(request.headers()) {
+        match previews.target(&grant).await {
+            Ok(target) if names(&target, port, rest) => {
+                let path = request
+                    .uri()
+                    .path_and_query()
+                    .map_or("/".to_owned(), |p| p.as_str().to_owned());
+                return pass_on(request, &target, &path, Mode::Host).await;
+            }
+            Ok(_) => {}
+            Err(r) => refusal = Some(r),
+        }
+    }
+    match refusal {
+        Some(Refusal::Grant(super::grant::GrantError::Expired)) | Some(Refusal::NotRunning(_)) => {
+            refusal.map(IntoResponse::into_response).unwrap_or_default()
+        }
+        _ => refused(
+            StatusCode::NOT_FOUND,
+            "There is no preview here for this browser. Open it from AiCockpit: the IDE's Ports panel.",
+        ),
+    }
+}
+
+/// The preview grants among the request's cookies.
+fn grants(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_of_a_workspace_has_a_host_of_its_own() {
+        let web = WorkspaceRef::parse("ada/web").unwrap();
+        assert_eq!(label(&web, 8000).as_deref(), Some("8000--web--ada"));
+        let long = WorkspaceRef::parse(&format!("ada/{}", "a".repeat(60))).unwrap();
+        assert_eq!(label(&long, 8000), None);
+        assert_eq!(
+            grant_url(
+                &web,
+                8000,
+                "localhost",
+                false,
+                Some(3000),
+                "g.s",
+                "/a b?x=1"
+            )
+            .unwrap(),
+            "http://8000--web--ada.localhost:3000/__aicockpit/grant?grant=g.s&next=/a%20b%3Fx%3D1"
+        );
+    }
+
+    #[test]
+    fn only_preview_hosts_under_the_domain_are_taken() {
+        let d = "preview.example.com";
+        assert_eq!(
+            parse("8000--web--ada.preview.example.com", d),
+            Some((8000, "web--ada".into()))
+        );
+        assert_eq!(
+            parse("8000--web--ada.Preview.Example.com:443", d),
+            Some((8000, "web--ada".into()))
+        );
+        for other in [
+            "preview.example.com",
+            "cockpit.example.com",
+            "x.8000--web--ada.preview.example.com",
+            "web--ada.preview.example.com",
+            "8000.preview.example.com",
+            "99999--web--ada.preview.example.com",
+            "8000--web--ada.preview.example.com.evil.net",
+        ] {
+            assert_eq!(parse(other, d), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn every_grant_cookie_is_tried() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; aicockpit_preview=one"),
+        );
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("aicockpit_preview=two"),
+        );
+        assert_eq!(grants(&headers), ["one", "two"]);
+    }
+}
