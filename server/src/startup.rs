@@ -13,6 +13,7 @@ use app::service::{
     SharedPreviewService, SharedTemplateService, SharedWorkspaceService,
 };
 use app::{shell, App};
+use axum::http::{Extensions, HeaderMap, StatusCode, Version};
 use axum::middleware;
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
@@ -35,6 +36,7 @@ use crate::auth::audit::AuditLog;
 use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
 use crate::commands::{CommandRunner, CommandSettings};
 use crate::files::{FileManager, FileSettings};
+use crate::preview::proxy::PassedThrough;
 use crate::preview::{PreviewSettings, Previews};
 use crate::request_id;
 use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
@@ -474,6 +476,11 @@ fn compression() -> CompressionLayer<impl Predicate> {
         .and(NotForContentType::const_new("application/octet-stream"))
         .and(NotForContentType::const_new("application/x-tar"))
         // AI answers stream line by line; gzip would hold them back.
-        .and(NotForContentType::const_new("application/x-ndjson"));
+        .and(NotForContentType::const_new("application/x-ndjson"))
+        .and(
+            |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
+                extensions.get::<PassedThrough>().is_none()
+            },
+        );
     CompressionLayer::new().compress_when(predicate)
 }

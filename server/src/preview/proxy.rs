@@ -35,6 +35,12 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
+/// Marks an answer passed through from a workspace's server: it decides how its answers
+/// are encoded and streamed, so AiCockpit does not compress them (which would hold a
+/// stream back).
+#[derive(Debug, Clone, Copy)]
+pub struct PassedThrough;
+
 /// How a preview is reached, which decides what crosses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode<'a> {
@@ -110,6 +116,7 @@ pub async fn forward(
     }
     let (mut parts, body) = response.into_parts();
     parts.headers = response_headers(&parts.headers, port, mode);
+    parts.extensions.insert(PassedThrough);
     Ok(Response::from_parts(parts, Body::new(body)))
 }
 

@@ -79,7 +79,7 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
     let workspace = reference(&name).to_string();
     exec(
         &name,
-        &["sh", "-c", "mkdir -p /workspace/site/docs && echo '<h1>hello preview</h1>' > /workspace/site/index.html && echo docs > /workspace/site/docs/index.html"],
+        &["sh", "-c", "mkdir -p /workspace/site/docs && echo '<h1>hello preview</h1><p>long enough to be worth compressing, were it ours</p>' > /workspace/site/index.html && echo docs > /workspace/site/docs/index.html"],
     )
     .await;
     detached(
@@ -149,10 +149,13 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
     let page = anonymous
         .get(format!("{}{prefix}", app.base))
         .header("cookie", "aicockpit_session=whatever")
+        .header("accept-encoding", "gzip")
         .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    // Passed as the server sent it: compressing would hold a streamed answer back.
+    assert!(!page.headers().contains_key("content-encoding"));
     let policies: Vec<_> = page
         .headers()
         .get_all("content-security-policy")
