@@ -368,3 +368,37 @@ async fn a_repositorys_own_devcontainer_json_remakes_its_workspace_with_its_file
         .unwrap();
     assert_eq!(refused.status(), 404);
 }
+
+#[tokio::test]
+#[ignore = "slow: builds the built-in templates from Debian's mirror; the test script runs it"]
+async fn every_built_in_template_builds_on_the_dev_image_with_its_tools() {
+    dev_image().await;
+    let app = spawn_app().await;
+    for (template, check) in [
+        ("python", "python3 -m pytest --version"),
+        ("node", "node --version && npm --version"),
+        ("rust", "cargo --version && rustc --version"),
+        ("go", "go version"),
+        ("java", "java -version && mvn -v"),
+    ] {
+        build(&app, template).await;
+        let events = follow_build(&app, template).await;
+        let (last, end) = events.last().unwrap();
+        assert_eq!(last, "done", "{template}: {end}");
+        let image = end["Done"]["image"].as_str().unwrap();
+        let run = std::process::Command::new("docker")
+            .args([
+                "run",
+                "--rm",
+                "--user",
+                "1000:1000",
+                image,
+                "sh",
+                "-c",
+                check,
+            ])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{template}: {run:?}");
+    }
+}
