@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::jsonc;
+
 /// The user AiCockpit's images run as (uid 1000).
 pub const WORKSPACE_USER_NAME: &str = "dev";
 
@@ -67,7 +69,7 @@ fn invalid(key: &str, reason: impl Into<String>) -> DevContainerError {
 
 /// Reads a devcontainer.json.
 pub fn parse(text: &str) -> Result<DevContainer, DevContainerError> {
-    let value: Value = serde_json::from_str(&strip_jsonc(text))
+    let value: Value = serde_json::from_str(&jsonc::strip(text))
         .map_err(|e| DevContainerError::Syntax(e.to_string()))?;
     let Value::Object(mut object) = value else {
         return Err(DevContainerError::Syntax(
@@ -333,78 +335,6 @@ fn own_defaults(
     Ok(())
 }
 
-/// JSON with comments (`//`, `/* */`) and trailing commas, as plain JSON. Strings are left
-/// alone, escapes included.
-pub fn strip_jsonc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    let mut in_string = false;
-    while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            match c {
-                '\\' => out.extend(chars.next()),
-                '"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match (c, chars.peek()) {
-            ('"', _) => {
-                in_string = true;
-                out.push(c);
-            }
-            ('/', Some('/')) => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        out.push('\n');
-                        break;
-                    }
-                }
-            }
-            ('/', Some('*')) => {
-                chars.next();
-                let mut last = ' ';
-                for c in chars.by_ref() {
-                    if last == '*' && c == '/' {
-                        break;
-                    }
-                    last = c;
-                }
-                out.push(' ');
-            }
-            (',', _) => {
-                // A comma followed only by blanks and comments, then a closing bracket, is
-                // a trailing one.
-                if !matches!(next_significant(chars.clone()), Some('}' | ']')) {
-                    out.push(',');
-                }
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// The next character that is neither blank nor in a comment.
-fn next_significant(mut chars: std::iter::Peekable<std::str::Chars<'_>>) -> Option<char> {
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            (c, _) if c.is_whitespace() => {}
-            ('/', Some('/')) => {
-                chars.find(|&c| c == '\n')?;
-            }
-            ('/', Some('*')) => {
-                chars.next();
-                let mut last = ' ';
-                chars.find(|&c| std::mem::replace(&mut last, c) == '*' && c == '/')?;
-            }
-            (c, _) => return Some(c),
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,16 +460,6 @@ mod tests {
     fn another_remote_user_is_reported_not_obeyed() {
         let parsed = parse(r#"{ "image": "a", "remoteUser": "vscode" }"#).unwrap();
         assert!(parsed.ignored[0].contains("always run as `dev`"));
-    }
-
-    #[test]
-    fn comments_and_trailing_commas_go_but_strings_stay() {
-        let text = r#"{"a": "http://x/*y*/", "b": "q\"//", /* c */ "d": [1, 2,], // e
-        }"#;
-        let value: Value = serde_json::from_str(&strip_jsonc(text)).unwrap();
-        assert_eq!(value["a"], "http://x/*y*/");
-        assert_eq!(value["b"], "q\"//");
-        assert_eq!(value["d"], serde_json::json!([1, 2]));
     }
 
     #[test]

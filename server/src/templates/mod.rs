@@ -6,7 +6,9 @@
 
 pub mod builds;
 pub mod catalog;
+pub mod context;
 pub mod devcontainer;
+pub mod jsonc;
 pub mod repository;
 pub mod routes;
 

@@ -8,7 +8,8 @@ use app::model::TemplateOrigin;
 use bytes::Bytes;
 use futures::StreamExt;
 
-use super::catalog::{build_paths, Template, DEV_IMAGE_ARG};
+use super::catalog::{Template, DEV_IMAGE_ARG};
+use super::context::build_paths;
 use super::devcontainer::Source;
 use crate::images::content_tag;
 use crate::runtime::{ContainerRuntime, ImageBuild};
