@@ -17,16 +17,22 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The session secret from the `Cookie` header(s).
-pub fn session(headers: &HeaderMap) -> Option<&str> {
+/// The values of the cookies named `name` in the `Cookie` header(s), in order.
+pub fn values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .filter(move |(found, _)| *found == name)
         .map(|(_, value)| value)
+}
+
+/// The session secret from the `Cookie` header(s).
+pub fn session(headers: &HeaderMap) -> Option<&str> {
+    values(headers, SESSION_COOKIE)
+        .next()
         .filter(|v| !v.is_empty())
 }
 

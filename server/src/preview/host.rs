@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::proxy::Mode;
 use super::routes::{pass_on, refused};
 use super::{Previews, Refusal, Target};
+use crate::auth::cookie;
 
 /// Where a preview host takes the grant it is opened with.
 pub const GRANT_PATH: &str = "/__aicockpit/grant";
@@ -154,15 +155,7 @@ async fn serve(previews: &Previews, port: u16, rest: &str, request: Request) -> 
 
 /// The preview grants among the request's cookies.
 fn grants(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .collect()
+    cookie::values(headers, COOKIE).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

@@ -61,6 +61,20 @@ fn not_following(token: Option<&str>) -> reqwest::Client {
         .unwrap()
 }
 
+/// Where opening `port` (and what follows it) sends the owner.
+async fn opened(app: &TestApp, workspace: &str, port_and_rest: &str) -> String {
+    let opened = not_following(Some(&app.token))
+        .get(format!(
+            "{}/workspaces/{workspace}/ports/{port_and_rest}",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 303);
+    opened.headers()["location"].to_str().unwrap().to_owned()
+}
+
 async fn ports(app: &TestApp, workspace: &str) -> Vec<Value> {
     let response = app
         .post_json("/api/previews/ports", json!({ "workspace": workspace }))
@@ -127,17 +141,7 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
     assert_eq!(summary, [(8000, true), (8001, true), (8002, false)]);
 
     // The owner opens port 8000 and is sent on to a grant of their own.
-    let owner = not_following(Some(&app.token));
-    let opened = owner
-        .get(format!(
-            "{}/workspaces/{workspace}/ports/8000/?x=1",
-            app.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(opened.status(), 303);
-    let location = opened.headers()["location"].to_str().unwrap().to_owned();
+    let location = opened(&app, &workspace, "8000/?x=1").await;
     assert!(
         location.starts_with("/previews/") && location.ends_with("/?x=1"),
         "{location}"
@@ -176,12 +180,7 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
     assert_eq!(folder.headers()["location"], format!("{prefix}docs/"));
 
     // WebSockets pass through, from a sandboxed page's opaque origin too.
-    let opened = owner
-        .get(format!("{}/workspaces/{workspace}/ports/8001/", app.base))
-        .send()
-        .await
-        .unwrap();
-    let echo = opened.headers()["location"].to_str().unwrap().to_owned();
+    let echo = opened(&app, &workspace, "8001/").await;
     let mut request = format!("{}{echo}", app.base.replace("http", "ws"))
         .into_client_request()
         .unwrap();
@@ -199,12 +198,7 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
 
     // A port that nothing reachable listens on says what to do.
     for port in [8002, 9000] {
-        let opened = owner
-            .get(format!("{}/workspaces/{workspace}/ports/{port}/", app.base))
-            .send()
-            .await
-            .unwrap();
-        let path = opened.headers()["location"].to_str().unwrap().to_owned();
+        let path = opened(&app, &workspace, &format!("{port}/")).await;
         let answer = anonymous
             .get(format!("{}{path}", app.base))
             .send()
@@ -352,16 +346,7 @@ async fn with_a_preview_domain_each_port_has_a_host_of_its_own() {
     }
 
     // Opening sends the browser to the port's host, with a grant to trade for a cookie.
-    let opened = not_following(Some(&app.token))
-        .get(format!(
-            "{}/workspaces/{workspace}/ports/8000/docs?q=1",
-            app.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(opened.status(), 303);
-    let location = opened.headers()["location"].to_str().unwrap().to_owned();
+    let location = opened(&app, &workspace, "8000/docs?q=1").await;
     let port = app.base.rsplit(':').next().unwrap();
     let host = format!("8000--{}--{OWNER}.localhost", name);
     let origin = format!("http://{host}:{port}");
