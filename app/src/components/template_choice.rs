@@ -171,7 +171,7 @@ impl TemplateChoice {
             let info = match repository_template(workspace.clone()).await {
                 Ok(Some(info)) => info,
                 Ok(None) => return report(Ok(said)),
-                Err(error) => return report(Err(AppError::FileRefused(format!("{said} {error}")))),
+                Err(error) => return report(Err(after(&said, error))),
             };
             self.chosen.set(Some(info.clone()));
             // Its set-up needs it chosen; the form's choice is back to none once it is done.
@@ -183,7 +183,7 @@ impl TemplateChoice {
             let apply = move |built: Result<(), AppError>| {
                 let (workspace, said, report) = (workspace.clone(), said.clone(), report.clone());
                 if let Err(error) = built {
-                    return report(Err(AppError::FileRefused(format!("{said} {error}"))));
+                    return report(Err(after(&said, error)));
                 }
                 self.busy.set(Some(
                     "Making the workspace again from the devcontainer.json in its files…",
@@ -199,7 +199,7 @@ impl TemplateChoice {
                             ),
                             report,
                         ),
-                        Err(error) => report(Err(AppError::FileRefused(format!("{said} {error}")))),
+                        Err(error) => report(Err(after(&said, error))),
                     }
                 });
             };
@@ -249,10 +249,15 @@ impl TemplateChoice {
                     last_lines(&outcome.output, 5),
                 ))),
                 Ok(_) => Ok(format!("{said} Its set-up command ran.")),
-                Err(error) => Err(AppError::FileRefused(format!("{said} {error}"))),
+                Err(error) => Err(after(&said, error)),
             });
         });
     }
+}
+
+/// A failure after the workspace was made: what was said of it, then what went wrong.
+fn after(said: &str, error: AppError) -> AppError {
+    AppError::FileRefused(format!("{said} {error}"))
 }
 
 fn last_lines(text: &str, count: usize) -> String {

@@ -47,7 +47,18 @@ impl Origin {
 }
 
 /// A `Host` header split into host and port, lowercase.
-fn split_host(raw: &str) -> Option<(String, Option<u16>)> {
+/// The host a request names, as sent: the `Host` header, or the request target's
+/// authority (HTTP/2 carries it there).
+pub fn named_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> &'a str {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or(uri.authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+}
+
+/// A `host[:port]` as its lower-case name and its port.
+pub fn split_host(raw: &str) -> Option<(String, Option<u16>)> {
     let authority: axum::http::uri::Authority = raw.trim().parse().ok()?;
     Some((authority.host().to_ascii_lowercase(), authority.port_u16()))
 }
@@ -153,12 +164,7 @@ impl SiteOrigins {
 
     /// The check for one request: `Ok` to go on, or why not.
     pub fn check(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<(), Refusal> {
-        // HTTP/2 carries the host in the request target instead of a header.
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .or(uri.authority().map(|a| a.as_str()))
-            .unwrap_or_default();
+        let host = named_host(headers, uri);
         if !self.host_allowed(host) {
             return Err(Refusal::UnknownHost(host.to_owned()));
         }

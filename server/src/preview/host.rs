@@ -19,6 +19,7 @@ use super::proxy::Mode;
 use super::routes::{pass_on, refused};
 use super::{Previews, Refusal, Target};
 use crate::auth::cookie;
+use crate::auth::origin::{named_host, split_host};
 
 /// Where a preview host takes the grant it is opened with.
 pub const GRANT_PATH: &str = "/__aicockpit/grant";
@@ -54,14 +55,8 @@ pub fn grant_url(
 
 /// The port and `<name>--<owner>` a preview host's name carries.
 fn parse(host: &str, domain: &str) -> Option<(u16, String)> {
-    let name = host
-        .rsplit_once(':')
-        .map_or(host, |(name, port)| match port.parse::<u16>() {
-            Ok(_) => name,
-            Err(_) => host,
-        });
+    let (name, _) = split_host(host)?;
     let label = name
-        .to_ascii_lowercase()
         .strip_suffix(&format!(".{}", domain.to_ascii_lowercase()))?
         .to_owned();
     let (port, rest) = label.split_once("--")?;
@@ -84,14 +79,11 @@ pub async fn route(
     request: Request,
     next: Next,
 ) -> Response {
-    let named = previews.settings().domain.as_deref().and_then(|domain| {
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .or(request.uri().authority().map(|a| a.as_str()))?;
-        parse(host, domain)
-    });
+    let named = previews
+        .settings()
+        .domain
+        .as_deref()
+        .and_then(|domain| parse(named_host(request.headers(), request.uri()), domain));
     match named {
         Some((port, rest)) => serve(&previews, port, &rest, request).await,
         None => next.run(request).await,

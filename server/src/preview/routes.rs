@@ -6,13 +6,14 @@ use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use app::model::{parse_port, PREVIEW_PREFIX};
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::grant::GrantError;
 use super::host;
 use super::proxy::{self, Mode, ProxyError};
 use super::{Previews, Refusal, Target};
+use crate::auth::origin::{named_host, split_host};
 
 /// `GET /workspaces/{owner}/{name}/ports/{port}[/…]`: for someone who may use the
 /// workspace, a grant of their own for the port, and on to the same place in the preview.
@@ -25,11 +26,7 @@ pub async fn open(
     headers: HeaderMap,
 ) -> Response {
     // Preview hosts are reached on the port the browser used for AiCockpit.
-    let host_port = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
-        .and_then(|a| a.port_u16());
+    let host_port = split_host(named_host(&headers, &uri)).and_then(|(_, port)| port);
     match grant_for(&actor, &previews, &owner, &name, &uri, host_port).await {
         Ok(path) => Redirect::to(&path).into_response(),
         Err(error) => refused(error.status_code(), &error.to_string()),
