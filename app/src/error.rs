@@ -26,8 +26,15 @@ pub enum Field {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    #[error("Docker is not reachable at {address} ({detail}). Start the Docker engine (for example `sudo systemctl start docker` or `sudo dockerd &`) or point AICOCKPIT_DOCKER_HOST at a running one.")]
-    DockerUnavailable { address: String, detail: String },
+    /// The engine that runs workspaces (Docker, …) cannot be reached; `hint` says how to fix
+    /// that for this engine.
+    #[error("{engine} is not reachable at {address} ({detail}). {hint}")]
+    EngineUnavailable {
+        engine: String,
+        address: String,
+        detail: String,
+        hint: String,
+    },
     #[error("{message}")]
     Invalid { field: Field, message: String },
     #[error("A workspace named “{0}” already exists. Choose another name.")]
@@ -79,8 +86,8 @@ pub enum AppError {
     BadRequest(String),
     #[error(transparent)]
     Ai(#[from] crate::ai::AiError),
-    #[error("Docker refused the request: {0}")]
-    Docker(String),
+    #[error("{engine} refused the request: {message}")]
+    EngineRefused { engine: String, message: String },
     #[error("Something went wrong on the server: {0}")]
     Internal(String),
     #[error("The server could not be reached: {0}")]
@@ -107,14 +114,14 @@ impl AppError {
 
     /// True when the whole dashboard is affected, so the error belongs in the banner.
     pub fn is_outage(&self) -> bool {
-        matches!(self, Self::DockerUnavailable { .. } | Self::ServerFn(_))
+        matches!(self, Self::EngineUnavailable { .. } | Self::ServerFn(_))
     }
 
     #[cfg(feature = "ssr")]
     pub fn status_code(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
-            Self::DockerUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::EngineUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Invalid { .. }
             | Self::InvalidPath { .. }
             | Self::ImageMissing { .. }
@@ -136,7 +143,7 @@ impl AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Ai(error) => ai_status(error),
             Self::FileRefused(_) => StatusCode::FORBIDDEN,
-            Self::Docker(_) => StatusCode::BAD_GATEWAY,
+            Self::EngineRefused { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) | Self::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -222,15 +229,18 @@ mod tests {
     }
 
     #[test]
-    fn docker_down_is_an_outage_with_a_fix() {
-        let e = AppError::DockerUnavailable {
+    fn an_engine_down_is_an_outage_with_a_fix() {
+        let e = AppError::EngineUnavailable {
+            engine: "Docker".into(),
             address: "unix:///var/run/docker.sock".into(),
             detail: "socket not found".into(),
+            hint: "Start it.".into(),
         };
         assert!(e.is_outage());
-        let text = e.to_string();
-        assert!(text.contains("unix:///var/run/docker.sock"));
-        assert!(text.contains("AICOCKPIT_DOCKER_HOST"));
+        assert_eq!(
+            e.to_string(),
+            "Docker is not reachable at unix:///var/run/docker.sock (socket not found). Start it."
+        );
     }
 
     #[test]
@@ -256,9 +266,11 @@ mod tests {
     #[test]
     fn maps_to_http_status() {
         use http::StatusCode;
-        let down = AppError::DockerUnavailable {
+        let down = AppError::EngineUnavailable {
+            engine: "Docker".into(),
             address: "a".into(),
             detail: "d".into(),
+            hint: "h".into(),
         };
         assert_eq!(down.status_code(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(

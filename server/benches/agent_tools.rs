@@ -48,9 +48,7 @@ async fn bare_exec(runtime: &dyn ContainerRuntime, container: &str) -> Result<Du
     let started = Instant::now();
     let mut process = runtime.exec(container, &spec, None).await?;
     while process.output.next().await.is_some() {}
-    while runtime.exec_exit_code(&process.exec_id).await?.is_none() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    process.exit.await?;
     Ok(started.elapsed())
 }
 

@@ -5,12 +5,10 @@
 //!
 //! `cargo bench -p server --bench create_workspace` (AICOCKPIT_BENCH_SAMPLES, default 25).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aicockpit::images::busybox;
-use aicockpit::runtime::docker::DockerRuntime;
-use aicockpit::runtime::ContainerRuntime;
+use aicockpit::runtime::Backend;
 use aicockpit::store::Store;
 use aicockpit::workspaces::{WorkspaceManager, WorkspaceSettings};
 use app::auth::{Actor, Role, UserName, Via, WorkspaceRef};
@@ -28,12 +26,8 @@ async fn main() -> Result<(), Failure> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(25);
-    let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
-        "unix:///var/run/docker.sock",
-        Duration::from_secs(60),
-        Duration::from_secs(300),
-    ));
-    let image = busybox::ensure(runtime.as_ref()).await?;
+    let backend = Backend::docker("unix:///var/run/docker.sock", Duration::from_secs(60));
+    let image = busybox::ensure(backend.images.as_ref()).await?;
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("bench.db")).await?;
     let owner = UserName::parse("bench")?;
@@ -44,7 +38,7 @@ async fn main() -> Result<(), Failure> {
         via: Via::Session,
         address: None,
     };
-    let service = WorkspaceManager::new(runtime, store, WorkspaceSettings::new(image.clone()));
+    let service = WorkspaceManager::new(&backend, store, WorkspaceSettings::new(image.clone()));
     let docker = Docker::connect_with_unix_defaults()?;
 
     let (mut ours, mut raw) = (Vec::new(), Vec::new());

@@ -12,7 +12,7 @@ use app::error::AppError;
 use futures::StreamExt;
 
 use crate::auth::policy::Action;
-use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec};
+use crate::runtime::{ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, EXIT_STATUS_WAIT};
 use crate::terminal::hangup;
 use crate::workspaces::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 
@@ -128,7 +128,7 @@ impl CommandRunner {
             ],
         };
         let started = Instant::now();
-        let mut process = self
+        let ExecProcess { mut output, exit } = self
             .runtime
             .exec(&container, &spec, None)
             .await
@@ -142,15 +142,15 @@ impl CommandRunner {
         let deadline = deadline
             .unwrap_or(self.settings.deadline)
             .min(self.settings.deadline);
-        let mut output = Clipped::new(self.settings.max_chars);
+        let mut kept = Clipped::new(self.settings.max_chars);
         let read_all = async {
-            while let Some(chunk) = process.output.next().await {
+            while let Some(chunk) = output.next().await {
                 match chunk {
                     Ok(ExecChunk::Stdout(bytes) | ExecChunk::Stderr(bytes)) => {
                         if let Some(watch) = watch {
                             watch(&bytes);
                         }
-                        output.push(&bytes);
+                        kept.push(&bytes);
                     }
                     Err(e) => return Err(AppError::from(e)),
                 }
@@ -168,10 +168,13 @@ impl CommandRunner {
             None // `running` is dropped unfinished below: the processes are ended.
         } else {
             running.finished = true;
-            self.exit_code(&process.exec_id).await
+            tokio::time::timeout(EXIT_STATUS_WAIT, exit)
+                .await
+                .ok()
+                .and_then(Result::ok)
         };
         drop(running);
-        let (output, clipped) = output.finish(self.settings.max_lines);
+        let (output, clipped) = kept.finish(self.settings.max_lines);
         Ok(CommandOutcome {
             exit_code,
             output,
@@ -179,18 +182,6 @@ impl CommandRunner {
             timed_out,
             took: started.elapsed(),
         })
-    }
-
-    /// Docker records the status a moment after the output ends.
-    async fn exit_code(&self, exec_id: &str) -> Option<i64> {
-        for _ in 0..50 {
-            match self.runtime.exec_exit_code(exec_id).await {
-                Ok(Some(code)) => return Some(code),
-                Ok(None) => tokio::time::sleep(Duration::from_millis(10)).await,
-                Err(_) => return None,
-            }
-        }
-        None
     }
 }
 

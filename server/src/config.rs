@@ -10,6 +10,8 @@ use app::error::AppError;
 use app::model::{IdleBounds, LimitBounds, Limits};
 use clap::{Args, Parser, Subcommand};
 
+use crate::runtime::Backend;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "aicockpit",
@@ -22,7 +24,7 @@ pub struct Cli {
     #[arg(long, env = "AICOCKPIT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
     #[command(flatten)]
-    pub docker: DockerArgs,
+    pub runtime: RuntimeArgs,
     #[command(flatten)]
     pub serve: ServeArgs,
     /// What to do; serves the dashboard when omitted.
@@ -79,8 +81,24 @@ pub enum ImageCommand {
     Reference,
 }
 
+/// The engines workspaces can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RuntimeKind {
+    /// Containers and volumes on one Docker engine (`--docker-host`).
+    Docker,
+}
+
 #[derive(Debug, Clone, Args)]
-pub struct DockerArgs {
+pub struct RuntimeArgs {
+    /// What runs the workspaces.
+    #[arg(
+        long,
+        env = "AICOCKPIT_RUNTIME",
+        value_enum,
+        default_value = "docker",
+        global = true
+    )]
+    pub runtime: RuntimeKind,
     /// Docker engine address: unix:///path/to/docker.sock or tcp://host:port.
     #[arg(
         long,
@@ -99,9 +117,16 @@ pub struct DockerArgs {
     pub docker_timeout: u64,
 }
 
-impl DockerArgs {
+impl RuntimeArgs {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.docker_timeout.max(1))
+    }
+
+    /// The runtime chosen, connected on first use.
+    pub fn backend(&self) -> Backend {
+        match self.runtime {
+            RuntimeKind::Docker => Backend::docker(self.docker_host.clone(), self.timeout()),
+        }
     }
 }
 
@@ -392,7 +417,8 @@ mod tests {
         let cli = Cli::try_parse_from(["aicockpit"]).unwrap();
         assert!(cli.command.is_none());
         assert!(cli.serve.bind.ip().is_loopback());
-        assert_eq!(cli.docker.timeout(), Duration::from_secs(30));
+        assert_eq!(cli.runtime.timeout(), Duration::from_secs(30));
+        assert_eq!(cli.runtime.runtime, RuntimeKind::Docker);
     }
 
     #[test]

@@ -5,18 +5,16 @@
 #![recursion_limit = "256"]
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use aicockpit::ai::agent::AgentSettings;
 use aicockpit::ai::{AiSettings, ProviderSpec};
 use aicockpit::auth::{AccessEvents, AuthManager, AuthSettings};
-use aicockpit::config::{Cli, Command, DockerArgs, ImageCommand, ServeArgs, UserCommand};
+use aicockpit::config::{Cli, Command, ImageCommand, ServeArgs, UserCommand};
 use aicockpit::files::FileSettings;
 use aicockpit::images::{busybox, dev};
 use aicockpit::preview::PreviewSettings;
-use aicockpit::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
-use aicockpit::runtime::ContainerRuntime;
+use aicockpit::runtime::Backend;
 use aicockpit::startup::{setup_file, Application, ServeConfig, TlsFiles};
 use aicockpit::store::Store;
 use aicockpit::templates::TemplateSettings;
@@ -46,30 +44,27 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let Cli {
-        docker,
+        runtime,
         serve: serve_args,
         command,
         ..
     } = cli;
-    let runtime = Arc::new(DockerRuntime::new(
-        docker.docker_host.clone(),
-        docker.timeout(),
-        IMAGE_TIMEOUT,
-    ));
+    let backend = runtime.backend();
+    let images = backend.images.as_ref();
     match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(serve_args, docker).await,
+        Command::Serve => serve(serve_args, backend).await,
         Command::User(command) => user(serve_args, command).await,
         Command::Image(ImageCommand::Build { mirror, force }) => {
             let options = dev::BuildOptions { mirror, force };
-            dev::build(runtime.as_ref(), &options, &|line| println!("{line}")).await?;
+            dev::build(images, &options, &|line| println!("{line}")).await?;
             Ok(())
         }
         Command::Image(ImageCommand::Busybox) => {
-            println!("{}", busybox::ensure(runtime.as_ref()).await?);
+            println!("{}", busybox::ensure(images).await?);
             Ok(())
         }
         Command::Image(ImageCommand::Pull { reference }) => {
-            runtime
+            images
                 .pull_image(&reference, &|p| {
                     let layer = p.layer.map(|l| format!("{l}: ")).unwrap_or_default();
                     println!("{layer}{} {}", p.status, p.detail.unwrap_or_default());
@@ -85,7 +80,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(args: ServeArgs, backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
     let ai = ai_settings(&args)?;
     let limits = args
         .limit_bounds()
@@ -93,8 +88,6 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
     let config = ServeConfig {
         bind: args.bind,
         database: args.database,
-        docker_timeout: docker.timeout(),
-        docker_host: docker.docker_host,
         default_image: args.default_image.unwrap_or_else(dev::reference),
         limits,
         idle_minute: std::time::Duration::from_secs(60),
@@ -124,8 +117,10 @@ async fn serve(args: ServeArgs, docker: DockerArgs) -> Result<(), Box<dyn std::e
             https: false,
         },
     };
-    let app = Application::build(config.clone()).await?;
-    tracing::info!(database = %config.database.display(), docker = %config.docker_host, "AiCockpit is ready");
+    let engine = backend.containers.engine().name();
+    let address = backend.containers.address().to_owned();
+    let app = Application::build(config.clone(), backend).await?;
+    tracing::info!(database = %config.database.display(), engine, address, "AiCockpit is ready");
     let scheme = if app.serves_tls() { "https" } else { "http" };
     let public = args
         .public_url

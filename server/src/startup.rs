@@ -39,8 +39,7 @@ use crate::files::{FileManager, FileSettings};
 use crate::preview::proxy::PassedThrough;
 use crate::preview::{PreviewSettings, Previews};
 use crate::request_id;
-use crate::runtime::docker::{DockerRuntime, IMAGE_TIMEOUT};
-use crate::runtime::ContainerRuntime;
+use crate::runtime::Backend;
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::templates::catalog::Catalog;
@@ -56,8 +55,6 @@ use crate::workspaces::{
 pub struct ServeConfig {
     pub bind: SocketAddr,
     pub database: PathBuf,
-    pub docker_host: String,
-    pub docker_timeout: Duration,
     pub default_image: String,
     /// Workspace limits: what a new one gets, and the most any may have; idle times too.
     pub limits: LimitBounds,
@@ -129,14 +126,11 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(config: ServeConfig) -> Result<Self, StartupError> {
-        // Before the first Docker call, so that it is counted.
+    /// The server `config` describes, running workspaces on `backend`.
+    pub async fn build(config: ServeConfig, backend: Backend) -> Result<Self, StartupError> {
+        // Before the first runtime call, so that it is counted.
         crate::metrics::handle();
-        let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
-            config.docker_host.clone(),
-            config.docker_timeout,
-            IMAGE_TIMEOUT,
-        ));
+        let runtime = backend.containers.clone();
         let origins =
             SiteOrigins::new(config.public_url.as_deref()).map_err(StartupError::Config)?;
         if let Some(domain) = &config.previews.domain {
@@ -171,7 +165,7 @@ impl Application {
         );
         let manager = Arc::new(
             WorkspaceManager::new(
-                runtime.clone(),
+                &backend,
                 store.clone(),
                 WorkspaceSettings {
                     limits: config.limits,
@@ -189,9 +183,11 @@ impl Application {
                 adopted = done.adopted,
                 relinked = done.relinked,
                 updated = done.updated,
-                "reconciled with Docker"
+                "reconciled with the runtime"
             ),
-            Err(e) => tracing::warn!(error = %e, "could not reconcile with Docker; continuing"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not reconcile with the runtime; continuing")
+            }
         }
         // Workspaces as they should be: running (a create cut short, a machine restarted) or
         // stopped (a stop cut short).
@@ -273,7 +269,7 @@ impl Application {
             catalog,
             manager.clone(),
             config.templates.clone(),
-            runtime.clone(),
+            &backend,
             store,
             manager.resolver(),
             CommandRunner::new(

@@ -44,10 +44,9 @@ pub fn Dashboard() -> impl IntoView {
 /// Shown instead of the list when it cannot be loaded, with what to do about it.
 #[component]
 fn OutageBanner(error: AppError) -> impl IntoView {
-    let title = if matches!(error, AppError::DockerUnavailable { .. }) {
-        "Docker is not reachable"
-    } else {
-        "Workspaces could not be loaded"
+    let title = match &error {
+        AppError::EngineUnavailable { engine, .. } => format!("{engine} is not reachable"),
+        _ => "Workspaces could not be loaded".to_owned(),
     };
     view! {
         <section class="banner error" role="alert" data-testid="outage">

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aicockpit::ai::AiSettings;
 use aicockpit::images::busybox;
-use aicockpit::runtime::docker::DockerRuntime;
+use aicockpit::runtime::Backend;
 use aicockpit::runtime::ContainerRuntime;
 use aicockpit::startup::{Application, ServeConfig};
 use aicockpit::workspaces::container_name;
@@ -42,31 +42,29 @@ pub struct BenchApp {
 
 /// Starts AiCockpit and creates the workspace `workspace` owned by the bench admin.
 pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<BenchApp, Failure> {
-    let runtime: Arc<dyn ContainerRuntime> = Arc::new(DockerRuntime::new(
-        DOCKER,
-        Duration::from_secs(60),
-        Duration::from_secs(300),
-    ));
-    let image = busybox::ensure(runtime.as_ref()).await?;
+    let backend = Backend::docker(DOCKER, Duration::from_secs(60));
+    let image = busybox::ensure(backend.images.as_ref()).await?;
     let dir = tempfile::tempdir()?;
-    let app = Application::build(ServeConfig {
-        bind: "127.0.0.1:0".parse()?,
-        database: dir.path().join("bench.db"),
-        docker_host: DOCKER.into(),
-        docker_timeout: Duration::from_secs(60),
-        default_image: image.clone(),
-        limits: Default::default(),
-        idle_minute: std::time::Duration::from_secs(60),
-        site_root: "target/site".into(),
-        public_url: None,
-        tls: None,
-        terminals: Default::default(),
-        files: Default::default(),
-        auth: Default::default(),
-        ai,
-        previews: Default::default(),
-        templates: Default::default(),
-    })
+    let runtime = backend.containers.clone();
+    let app = Application::build(
+        ServeConfig {
+            bind: "127.0.0.1:0".parse()?,
+            database: dir.path().join("bench.db"),
+            default_image: image.clone(),
+            limits: Default::default(),
+            idle_minute: std::time::Duration::from_secs(60),
+            site_root: "target/site".into(),
+            public_url: None,
+            tls: None,
+            terminals: Default::default(),
+            files: Default::default(),
+            auth: Default::default(),
+            ai,
+            previews: Default::default(),
+            templates: Default::default(),
+        },
+        backend,
+    )
     .await?;
     let base = format!("http://{}", app.addr);
     app.auth

@@ -37,9 +37,10 @@ impl FileManager {
         let first = match first {
             Some(Ok(bytes)) => bytes,
             Some(Err(e)) => {
-                return Err(AppError::Docker(format!(
-                    "its files could not be read: {e}"
-                )))
+                return Err(crate::error::engine_refused(
+                    self.runtime.engine(),
+                    format!("its files could not be read: {e}"),
+                ))
             }
             None => Bytes::new(),
         };

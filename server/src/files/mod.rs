@@ -10,7 +10,6 @@ pub mod routes;
 mod transfer;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
@@ -25,7 +24,8 @@ use futures::StreamExt;
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::runtime::{
-    ByteStream, ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, RuntimeError,
+    ByteStream, ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, ExitStatus, RuntimeError,
+    EXIT_STATUS_WAIT,
 };
 use crate::workspaces::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 
@@ -189,7 +189,7 @@ impl FileManager {
                 ExecChunk::Stderr(bytes) => keep_stderr(&mut stderr, &bytes),
             }
         }
-        self.finish(&process.exec_id, &stderr, None).await?;
+        self.finish(process.exit, &stderr, None).await?;
         Ok(stdout)
     }
 
@@ -210,7 +210,7 @@ impl FileManager {
                 Some(Ok(ExecChunk::Stderr(bytes))) => keep_stderr(&mut stderr, &bytes),
                 Some(Err(e)) => return Err(e.into()),
                 None => {
-                    self.finish(&process.exec_id, &stderr, limit).await?;
+                    self.finish(process.exit, &stderr, limit).await?;
                     return Err(AppError::Internal(format!("{op} ended without output")));
                 }
             }
@@ -227,19 +227,16 @@ impl FileManager {
     /// Waits for the exit status and turns a failure into its error.
     async fn finish(
         &self,
-        exec_id: &str,
+        exit: ExitStatus,
         stderr: &[u8],
         limit: Option<u64>,
     ) -> Result<(), AppError> {
-        // The output ends as the process exits; Docker may record the status a moment later.
-        for _ in 0..50 {
-            match self.runtime.exec_exit_code(exec_id).await? {
-                Some(0) => return Ok(()),
-                Some(code) => return Err(outcome::failure(code, stderr, limit)),
-                None => tokio::time::sleep(Duration::from_millis(10)).await,
-            }
+        match tokio::time::timeout(EXIT_STATUS_WAIT, exit).await {
+            Ok(Ok(0)) => Ok(()),
+            Ok(Ok(code)) => Err(outcome::failure(code, stderr, limit)),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(AppError::Internal("a file operation did not finish".into())),
         }
-        Err(AppError::Internal("a file operation did not finish".into()))
     }
 }
 

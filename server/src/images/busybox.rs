@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures::stream;
 
 use super::{content_tag, ImageBuildError};
-use crate::runtime::ContainerRuntime;
+use crate::runtime::ImageStore;
 
 pub const BUSYBOX_PATH: &str = "/bin/busybox";
 const RECIPE_VERSION: &[u8] = b"busybox-image-1";
@@ -15,7 +15,7 @@ const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\ndev:x:1000:1000:dev:/home/d
 const GROUP: &str = "root:x:0:\ndev:x:1000:\n";
 
 /// Imports the BusyBox image if it is not there yet and returns its reference.
-pub async fn ensure(runtime: &dyn ContainerRuntime) -> Result<String, ImageBuildError> {
+pub async fn ensure(images: &dyn ImageStore) -> Result<String, ImageBuildError> {
     let binary = std::fs::read(BUSYBOX_PATH).map_err(|_| ImageBuildError::MissingTool {
         tool: BUSYBOX_PATH,
         package: "busybox-static",
@@ -24,7 +24,7 @@ pub async fn ensure(runtime: &dyn ContainerRuntime) -> Result<String, ImageBuild
         "aicockpit/busybox:{}",
         content_tag(&[RECIPE_VERSION, &binary])
     );
-    if runtime.image_exists(&reference).await? {
+    if images.image_exists(&reference).await? {
         return Ok(reference);
     }
     let applets = applets(Path::new(BUSYBOX_PATH))?;
@@ -32,7 +32,7 @@ pub async fn ensure(runtime: &dyn ContainerRuntime) -> Result<String, ImageBuild
         .map_err(ImageBuildError::io("packing the BusyBox image"))?;
     let body = stream::once(async move { Ok(Bytes::from(tarball)) });
     let changes = ["ENV PATH=/bin".to_owned(), "WORKDIR /workspace".to_owned()];
-    runtime
+    images
         .import_image(Box::pin(body), &reference, &changes)
         .await?;
     Ok(reference)

@@ -13,7 +13,7 @@ use tokio::process::Command;
 use tokio_util::io::ReaderStream;
 
 use super::{content_tag, ImageBuildError};
-use crate::runtime::ContainerRuntime;
+use crate::runtime::ImageStore;
 
 const SUITE: &str = "bookworm";
 const PACKAGES: &str = "bash,git,curl,wget,ca-certificates,procps,less,vim,nano,\
@@ -58,12 +58,12 @@ pub struct BuildOptions {
 
 /// Builds and imports the dev image unless present; `progress` receives one line per step.
 pub async fn build(
-    runtime: &dyn ContainerRuntime,
+    images: &dyn ImageStore,
     options: &BuildOptions,
     progress: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<String, ImageBuildError> {
     let reference = reference();
-    if !options.force && runtime.image_exists(&reference).await? {
+    if !options.force && images.image_exists(&reference).await? {
         progress(&format!("{reference} is already built"));
         return Ok(reference);
     }
@@ -90,14 +90,14 @@ pub async fn build(
     run_logged("setting up the image", setup, progress).await?;
 
     progress(&format!("[3/3] importing as {reference}"));
-    import(runtime, root.path(), &reference).await?;
+    import(images, root.path(), &reference).await?;
     progress(&format!("built {reference}"));
     Ok(reference)
 }
 
 /// Streams the root filesystem through `tar` into the engine's image import.
 async fn import(
-    runtime: &dyn ContainerRuntime,
+    images: &dyn ImageStore,
     root: &Path,
     reference: &str,
 ) -> Result<(), ImageBuildError> {
@@ -122,7 +122,7 @@ async fn import(
     })?;
     let body = ReaderStream::new(stdout).map_ok(bytes::Bytes::from).boxed();
     let changes: Vec<String> = CHANGES.iter().map(|c| c.to_string()).collect();
-    let imported = runtime.import_image(body, reference, &changes).await;
+    let imported = images.import_image(body, reference, &changes).await;
     let output = tar
         .wait_with_output()
         .await

@@ -1,14 +1,76 @@
-//! The container runtime port. Services talk to this trait only; `docker/` implements it
-//! with bollard. Another backend (Kubernetes, several Docker hosts) is a sibling module.
+//! The container runtime ports. Services talk to these traits only: [`ContainerRuntime`]
+//! for workspaces' containers and volumes, [`ImageStore`] for the images they start from.
+//! `docker/` implements both with bollard; `memory` is an in-memory stand-in for service
+//! tests. Another backend (Kubernetes, several Docker hosts) is a sibling module.
 
 pub mod docker;
+pub mod memory;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::Limits;
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+
+/// Which engine runs the workspaces: named in messages people read, so that they say what
+/// to fix where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    /// [`memory::MemoryRuntime`], for tests.
+    Memory,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Docker => "Docker",
+            Engine::Memory => "The in-memory runtime",
+        }
+    }
+
+    /// What to do when the engine cannot be reached.
+    pub fn unreachable_hint(self) -> &'static str {
+        match self {
+            Engine::Docker => "Start the Docker engine (for example `sudo systemctl start docker` or `sudo dockerd &`) or point AICOCKPIT_DOCKER_HOST at a running one.",
+            Engine::Memory => "It was switched off by a test.",
+        }
+    }
+}
+
+/// The runtime the server runs workspaces on: chosen once, from configuration, and handed
+/// to everything that needs it.
+#[derive(Clone)]
+pub struct Backend {
+    pub containers: Arc<dyn ContainerRuntime>,
+    pub images: Arc<dyn ImageStore>,
+}
+
+impl Backend {
+    /// Docker at `address` (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`), every
+    /// call bounded by `timeout` (image transfers by [`docker::IMAGE_TIMEOUT`]).
+    pub fn docker(address: impl Into<String>, timeout: Duration) -> Self {
+        let docker = Arc::new(docker::DockerRuntime::new(
+            address,
+            timeout,
+            docker::IMAGE_TIMEOUT,
+        ));
+        Self {
+            containers: docker.clone(),
+            images: docker,
+        }
+    }
+
+    pub fn memory(runtime: Arc<memory::MemoryRuntime>) -> Self {
+        Self {
+            containers: runtime.clone(),
+            images: runtime,
+        }
+    }
+}
 
 /// Labels put on every container and volume AiCockpit creates.
 pub mod labels {
@@ -141,23 +203,38 @@ pub struct BuildLine {
     pub text: String,
 }
 
+/// What went wrong, in the port's terms: each backend maps its own replies to these.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("the container engine at {address} is unreachable: {detail}")]
-    Unavailable { address: String, detail: String },
+    #[error("{} at {address} is unreachable: {detail}", engine.name())]
+    Unavailable {
+        engine: Engine,
+        address: String,
+        detail: String,
+    },
     #[error("{operation} did not finish within {after:?}")]
     Timeout {
+        engine: Engine,
         operation: &'static str,
         after: Duration,
     },
+    /// No such container, volume, image or process.
     #[error("not found: {0}")]
     NotFound(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error("nothing to do: {0}")]
-    NotModified(String),
-    #[error("the container engine refused: {0}")]
-    Refused(String),
+    /// Another container already has the name.
+    #[error("the name is taken: {0}")]
+    NameTaken(String),
+    /// The container exists but is not running, so nothing can run in it.
+    #[error("not running: {0}")]
+    NotRunning(String),
+    /// The limits are more than the machine has (the engine's words).
+    #[error("the limits cannot be met: {0}")]
+    InvalidLimits(String),
+    /// A volume is still used by a container.
+    #[error("in use: {0}")]
+    InUse(String),
+    #[error("{} refused: {message}", engine.name())]
+    Refused { engine: Engine, message: String },
     /// A build step failed; the message is the engine's (its output came as lines).
     #[error("the build failed: {0}")]
     BuildFailed(String),
@@ -183,30 +260,43 @@ pub enum ExecChunk {
     Stderr(Bytes),
 }
 
-/// A started process: its output until it exits; ask [`ContainerRuntime::exec_exit_code`]
-/// for the status once the output has ended.
+/// A started process: its output until it exits, and its exit status.
 pub struct ExecProcess {
-    pub exec_id: String,
     pub output: BoxStream<'static, Result<ExecChunk, RuntimeError>>,
+    /// Resolves to the exit status once the process has ended; await it after the output
+    /// ends (a process whose output is not read may never end).
+    pub exit: ExitStatus,
 }
+
+pub type ExitStatus = BoxFuture<'static, Result<i64, RuntimeError>>;
+
+/// How long to wait for an exit status after the output ended: it follows at once, so
+/// waiting longer means the runtime lost it.
+pub const EXIT_STATUS_WAIT: Duration = Duration::from_secs(5);
 
 #[async_trait::async_trait]
 pub trait ContainerRuntime: Send + Sync + 'static {
+    fn engine(&self) -> Engine;
     /// Where the engine is expected, for error messages.
     fn address(&self) -> &str;
     async fn ping(&self) -> Result<(), RuntimeError>;
 
+    /// Creates the container and, when missing, its volume. `NameTaken` when another
+    /// container has the name; `NotFound` when the image is missing.
     async fn create_container(&self, spec: &ContainerSpec) -> Result<String, RuntimeError>;
+    /// Starts the container; already running is success.
     async fn start_container(&self, id: &str) -> Result<(), RuntimeError>;
+    /// Stops the container, killing it after `grace`; already stopped is success.
     async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError>;
     /// Removes the container (forcibly) but never its volumes.
     async fn remove_container(&self, id: &str) -> Result<(), RuntimeError>;
+    /// `InUse` while a container still mounts it.
     async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError>;
     /// All containers carrying the `io.aicockpit.managed` label, running or not.
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError>;
     async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError>;
     /// Brings an existing container's changeable settings (limits, restart policy) in line
-    /// with `spec`, without recreating it.
+    /// with `spec`, without recreating it; `InvalidLimits` when the machine has less.
     async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError>;
     /// One item per lifecycle change of a managed container; ends or errs when the engine goes away.
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>>;
@@ -224,16 +314,18 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Unpacks the tar `archive` at `path` in the container `id`, running or not.
     async fn copy_into(&self, id: &str, path: &str, archive: Bytes) -> Result<(), RuntimeError>;
     /// Starts `spec` without a terminal in the container `id`, feeding it `stdin` (then
-    /// end-of-file) when given.
+    /// end-of-file) when given. `NotRunning` when the container is stopped.
     async fn exec(
         &self,
         id: &str,
         spec: &ExecSpec,
         stdin: Option<ByteStream>,
     ) -> Result<ExecProcess, RuntimeError>;
-    /// The exit status of a finished exec; `None` while it still runs.
-    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError>;
+}
 
+/// The images workspaces start from: present on the machine, imported, built or pulled.
+#[async_trait::async_trait]
+pub trait ImageStore: Send + Sync + 'static {
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError>;
     /// Tagged images present locally, `repo:tag`.
     async fn list_images(&self) -> Result<Vec<String>, RuntimeError>;

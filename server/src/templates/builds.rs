@@ -9,7 +9,7 @@ use app::model::BuildEvent;
 use bytes::Bytes;
 use tokio::sync::broadcast;
 
-use crate::runtime::{BuildLine, ContainerRuntime, ImageBuild, RuntimeError};
+use crate::runtime::{BuildLine, ImageBuild, ImageStore, RuntimeError};
 
 /// Lines kept for a page that starts following late.
 const KEPT_LINES: usize = 2_000;
@@ -81,14 +81,14 @@ impl Build {
 
 #[derive(Clone)]
 pub struct Builds {
-    runtime: Arc<dyn ContainerRuntime>,
+    images: Arc<dyn ImageStore>,
     builds: Arc<Mutex<HashMap<String, Arc<Build>>>>,
 }
 
 impl Builds {
-    pub fn new(runtime: Arc<dyn ContainerRuntime>) -> Self {
+    pub fn new(images: Arc<dyn ImageStore>) -> Self {
         Self {
-            runtime,
+            images,
             builds: Arc::default(),
         }
     }
@@ -110,7 +110,7 @@ impl Builds {
         }
         let job = Arc::new(Build::new());
         builds.insert(template.to_owned(), job.clone());
-        let (runtime, running) = (self.runtime.clone(), job.clone());
+        let (images, running) = (self.images.clone(), job.clone());
         let template = template.to_owned();
         tokio::spawn(async move {
             let report = |line: BuildLine| {
@@ -119,7 +119,7 @@ impl Builds {
                     text: line.text,
                 })
             };
-            let result = runtime.build_image(context, &build, &report).await;
+            let result = images.build_image(context, &build, &report).await;
             let end = match result {
                 Ok(()) => BuildEvent::Done {
                     image: build.reference.clone(),

@@ -24,7 +24,7 @@ use self::catalog::{Catalog, Template};
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
-use crate::runtime::ContainerRuntime;
+use crate::runtime::{Backend, ContainerRuntime, ImageStore};
 use crate::store::{unix_now, Store, StoredTemplate};
 use crate::workspaces::{post_start, Resolved, Resolver, WorkspaceManager};
 use std::sync::Arc;
@@ -56,6 +56,7 @@ pub struct Templates {
     settings: TemplateSettings,
     builds: Builds,
     runtime: Arc<dyn ContainerRuntime>,
+    images: Arc<dyn ImageStore>,
     store: Store,
     resolver: Resolver,
     commands: CommandRunner,
@@ -68,7 +69,7 @@ impl Templates {
         catalog: Catalog,
         workspaces: Arc<WorkspaceManager>,
         settings: TemplateSettings,
-        runtime: Arc<dyn ContainerRuntime>,
+        backend: &Backend,
         store: Store,
         resolver: Resolver,
         commands: CommandRunner,
@@ -78,8 +79,9 @@ impl Templates {
             catalog,
             workspaces,
             settings,
-            builds: Builds::new(runtime.clone()),
-            runtime,
+            builds: Builds::new(backend.images.clone()),
+            runtime: backend.containers.clone(),
+            images: backend.images.clone(),
             store,
             resolver,
             commands,
@@ -93,7 +95,7 @@ impl Templates {
 
     async fn info(&self, template: &Template) -> Result<TemplateInfo, AppError> {
         let image = template.image(&self.catalog.dev_image);
-        let ready = self.runtime.image_exists(&image).await?;
+        let ready = self.images.image_exists(&image).await?;
         Ok(template.info(&self.catalog.dev_image, ready))
     }
 
@@ -225,7 +227,7 @@ impl TemplateService for Templates {
         };
         let image = self.repository_image(&template);
         let ready = match &image {
-            Some(image) => self.runtime.image_exists(image).await?,
+            Some(image) => self.images.image_exists(image).await?,
             None => false,
         };
         Ok(Some(TemplateInfo {
@@ -272,7 +274,7 @@ impl TemplateService for Templates {
         let image = self.repository_image(&template).ok_or_else(|| {
             AppError::invalid(Field::Template, "Build the repository's image first.")
         })?;
-        if !self.runtime.image_exists(&image).await? {
+        if !self.images.image_exists(&image).await? {
             return Err(AppError::ImageMissing {
                 image,
                 hint: "The repository's devcontainer.json names it; pull it or build it on this machine.".into(),

@@ -41,7 +41,12 @@ async fn pack(
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(e) if packed.is_empty() && is_missing(&e.to_string()) => return Ok(None),
-            Err(e) => return Err(AppError::Docker(e.to_string())),
+            Err(e) => {
+                return Err(crate::error::engine_refused(
+                    runtime.engine(),
+                    e.to_string(),
+                ))
+            }
         };
         packed.extend_from_slice(&chunk);
         if packed.len() > limit {

@@ -349,7 +349,7 @@ async fn ended(hub: &TerminalHub, name: &str, container: &str, ending: Option<En
         match hub.container_running(container).await {
             Ok(true) => tokio::time::sleep(Duration::from_millis(200)).await,
             Ok(false) => {
-                let message = explain(name, RuntimeError::Conflict(String::new()));
+                let message = explain(name, RuntimeError::NotRunning(String::new()));
                 return Control::Error { message };
             }
             Err(e @ RuntimeError::NotFound(_)) => {
@@ -370,7 +370,7 @@ fn control(message: &Control) -> Message {
 /// What the terminal shows when it cannot open.
 fn explain(name: &str, error: RuntimeError) -> String {
     match error {
-        RuntimeError::Conflict(_) => {
+        RuntimeError::NotRunning(_) => {
             format!("Workspace {name} is not running. Start it from the dashboard, then reopen this terminal.")
         }
         RuntimeError::NotFound(_) => {

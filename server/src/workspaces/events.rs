@@ -58,11 +58,11 @@ pub async fn relay_lifecycle_events(
                     let _ = changes.send(());
                 }
                 Err(e) if outage_since.is_some() => {
-                    tracing::debug!(error = %e, "Docker event stream still failing");
+                    tracing::debug!(error = %e, "the runtime's event stream is still failing");
                     break;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "Docker event stream failed; retrying every few seconds");
+                    tracing::warn!(error = %e, "the runtime's event stream failed; retrying every few seconds");
                     break;
                 }
             }

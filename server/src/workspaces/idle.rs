@@ -11,7 +11,7 @@ use app::service::WorkspaceService;
 use tokio_util::sync::CancellationToken;
 
 use super::interrupted::of_workspace;
-use super::{tolerate, Resolved, WorkspaceManager};
+use super::{Resolved, WorkspaceManager};
 use crate::auth::policy::Action;
 use crate::runtime::{ContainerState, RuntimeError};
 use crate::store::{unix_now, WorkspaceRecord};
@@ -92,7 +92,7 @@ impl WorkspaceManager {
                 .runtime
                 .stop_container(&container.id, self.settings.stop_grace)
                 .await;
-            if let Err(e) = tolerate(result, |e| matches!(e, RuntimeError::NotModified(_))) {
+            if let Err(e) = result {
                 tracing::warn!(error = %e, workspace = %record.name, "cannot stop an idle workspace");
                 continue;
             }

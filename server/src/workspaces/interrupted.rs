@@ -67,7 +67,7 @@ impl WorkspaceManager {
                 .stop_container(&container.id, self.settings.stop_grace)
                 .await
             {
-                Ok(()) | Err(RuntimeError::NotModified(_)) => stopped += 1,
+                Ok(()) => stopped += 1,
                 Err(e) => warn(&record.name, "stop", e.to_string()),
             }
         }

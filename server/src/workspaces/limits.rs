@@ -2,7 +2,7 @@
 //! within the server's maxima; the store follows only what Docker accepted.
 
 use app::auth::{Actor, WorkspaceRef};
-use app::error::{AppError, Field};
+use app::error::AppError;
 use app::model::{format_memory, Limits, Workspace};
 use app::service::WorkspaceService;
 
@@ -29,7 +29,7 @@ impl WorkspaceManager {
             match self.runtime.update_container(id, &spec).await {
                 // Without a container the new limits apply when it is made again.
                 Ok(()) | Err(RuntimeError::NotFound(_)) => {}
-                Err(e) => return Err(refused(e)),
+                Err(e) => return Err(e.into()),
             }
         }
         self.store.set_limits(&record.id, limits).await?;
@@ -43,16 +43,5 @@ impl WorkspaceManager {
             .record(actor, "workspace-limits", Some(workspace), Some(detail))
             .await;
         self.describe(actor, workspace).await
-    }
-}
-
-/// Docker checks the CPU limit against the host ("Range of CPUs is from 0.01 to 2.00"):
-/// that refusal belongs to the CPU field.
-pub(super) fn refused(error: RuntimeError) -> AppError {
-    match error {
-        RuntimeError::Refused(message) if message.contains("CPUs") => {
-            AppError::invalid(Field::Cpus, message)
-        }
-        other => other.into(),
     }
 }

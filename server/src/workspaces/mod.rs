@@ -30,7 +30,8 @@ use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::auth::AccessEvents;
 use crate::runtime::{
-    labels, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, RuntimeError,
+    labels, Backend, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, ImageStore,
+    RuntimeError,
 };
 use crate::store::{unix_now, Owner, Store, WorkspaceRecord};
 
@@ -97,6 +98,7 @@ impl WorkspaceSettings {
 
 pub struct WorkspaceManager {
     runtime: Arc<dyn ContainerRuntime>,
+    images: Arc<dyn ImageStore>,
     store: Store,
     resolver: Resolver,
     audit: AuditLog,
@@ -120,13 +122,10 @@ pub fn volume_name(owner: &UserName, name: &WorkspaceName) -> String {
 }
 
 impl WorkspaceManager {
-    pub fn new(
-        runtime: Arc<dyn ContainerRuntime>,
-        store: Store,
-        settings: WorkspaceSettings,
-    ) -> Self {
+    pub fn new(backend: &Backend, store: Store, settings: WorkspaceSettings) -> Self {
         Self {
-            runtime,
+            runtime: backend.containers.clone(),
+            images: backend.images.clone(),
             resolver: Resolver::new(store.clone()),
             audit: AuditLog::new(store.clone()),
             events: AccessEvents::default(),
@@ -230,10 +229,10 @@ impl WorkspaceManager {
         {
             Ok(id) => id,
             Err(RuntimeError::NotFound(_)) => return Err(self.image_missing(&record.image)),
-            Err(RuntimeError::Conflict(_)) => {
+            Err(RuntimeError::NameTaken(_)) => {
                 return Err(AppError::NameTaken(workspace.to_string()))
             }
-            Err(e) => return Err(limits::refused(e)),
+            Err(e) => return Err(e.into()),
         };
         self.store.set_container(&record.id, &container_id).await?;
         if let Err(e) = self.runtime.start_container(&container_id).await {
@@ -396,7 +395,7 @@ impl WorkspaceService for WorkspaceManager {
         let started = match result {
             // The container was removed behind our back: recreate it on the same volume.
             Err(RuntimeError::NotFound(_)) => self.launch(&record, workspace).await.map(drop),
-            other => tolerate(other, |e| matches!(e, RuntimeError::NotModified(_))),
+            other => other.map_err(AppError::from),
         };
         // Running just now: its idle time starts here.
         self.resolver.activity().touch(&record.id);
@@ -420,9 +419,7 @@ impl WorkspaceService for WorkspaceManager {
             .runtime
             .stop_container(&id, self.settings.stop_grace)
             .await;
-        tolerate(result, |e| {
-            matches!(e, RuntimeError::NotModified(_) | RuntimeError::NotFound(_))
-        })
+        tolerate(result, |e| matches!(e, RuntimeError::NotFound(_)))
     }
 
     async fn delete(
@@ -502,7 +499,7 @@ impl WorkspaceService for WorkspaceManager {
     }
 
     async fn images(&self) -> Result<Vec<ImageChoice>, AppError> {
-        let local = self.runtime.list_images().await?;
+        let local = self.images.list_images().await?;
         let default = &self.settings.default_image;
         let mut choices = vec![ImageChoice {
             reference: default.clone(),

@@ -73,7 +73,7 @@ impl WorkspaceManager {
             (Some(ContainerState::Removing), _) => false,
             (Some(_), Some(id)) if still_wanted().await => {
                 match self.runtime.start_container(id).await {
-                    Ok(()) | Err(RuntimeError::NotModified(_)) => true,
+                    Ok(()) => true,
                     Err(e) => return failed(&name, e.to_string()),
                 }
             }

@@ -29,7 +29,7 @@ impl WorkspaceManager {
         })?;
         let template = catalog.find(id).await?;
         let image = template.image(&catalog.dev_image);
-        if !self.runtime.image_exists(&image).await? {
+        if !self.images.image_exists(&image).await? {
             return Err(AppError::ImageMissing {
                 image,
                 hint: format!("Build the template “{}” first.", template.name()),

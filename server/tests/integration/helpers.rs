@@ -10,7 +10,7 @@ use aicockpit::files::{Download, FileManager, FileSettings};
 use aicockpit::images::busybox;
 use aicockpit::runtime::docker::DockerRuntime;
 use aicockpit::runtime::ByteStream;
-use aicockpit::runtime::ContainerRuntime;
+use aicockpit::runtime::{Backend, ContainerRuntime};
 use aicockpit::store::Store;
 use aicockpit::workspaces::{container_name, volume_name, WorkspaceManager, WorkspaceSettings};
 use app::auth::{Actor, Role, UserName, Via, WorkspaceRef};
@@ -52,6 +52,11 @@ pub fn runtime() -> Arc<dyn ContainerRuntime> {
     Arc::new(docker_runtime())
 }
 
+/// Docker at `address`, as the server is handed it.
+pub fn docker_backend(address: &str) -> Backend {
+    Backend::docker(address, Duration::from_secs(60))
+}
+
 /// The Docker runtime itself, for what only it offers (bare TTY execs).
 pub fn docker_runtime() -> DockerRuntime {
     DockerRuntime::new(
@@ -66,7 +71,7 @@ pub async fn test_image() -> String {
     static IMAGE: OnceCell<String> = OnceCell::const_new();
     IMAGE
         .get_or_init(|| async {
-            busybox::ensure(runtime().as_ref())
+            busybox::ensure(&docker_runtime())
                 .await
                 .expect("the BusyBox test image (is Docker running and busybox-static installed?)")
         })
@@ -81,7 +86,7 @@ pub async fn dev_image() -> String {
     IMAGE
         .get_or_init(|| async {
             let options = aicockpit::images::dev::BuildOptions::default();
-            aicockpit::images::dev::build(runtime().as_ref(), &options, &|line| eprintln!("{line}"))
+            aicockpit::images::dev::build(&docker_runtime(), &options, &|line| eprintln!("{line}"))
                 .await
                 .expect("the dev image builds (as root, with debootstrap and Debian's mirror)")
         })
@@ -170,11 +175,11 @@ impl TestService {
 
 /// A workspace service on the test image, with its own database file.
 pub async fn service() -> TestService {
-    service_on(runtime(), &test_image().await).await
+    service_on(docker_backend(DOCKER_HOST), &test_image().await).await
 }
 
 /// A workspace service on any runtime and default image, with its own database file.
-pub async fn service_on(runtime: Arc<dyn ContainerRuntime>, image: &str) -> TestService {
+pub async fn service_on(backend: Backend, image: &str) -> TestService {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("test.db")).await.unwrap();
     // The service never checks passwords; any hash will do.
@@ -185,7 +190,7 @@ pub async fn service_on(runtime: Arc<dyn ContainerRuntime>, image: &str) -> Test
     let mut settings = WorkspaceSettings::new(image);
     settings.stop_grace = Duration::from_secs(2);
     TestService {
-        manager: WorkspaceManager::new(runtime, store.clone(), settings),
+        manager: WorkspaceManager::new(&backend, store.clone(), settings),
         store,
         image: image.to_owned(),
         actor: Actor {

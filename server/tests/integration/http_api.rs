@@ -111,7 +111,7 @@ async fn the_dashboard_is_server_rendered() {
 #[tokio::test]
 async fn docker_down_gives_503_with_the_address_and_the_fix() {
     let address = "unix:///nonexistent/docker.sock";
-    let app = spawn_app_on(address, "img".into()).await;
+    let app = spawn_app_on(docker_backend(address), "img".into()).await;
 
     let health = app.get("/api/health").await;
     assert_eq!(health.status(), 503);
@@ -128,7 +128,8 @@ async fn docker_down_gives_503_with_the_address_and_the_fix() {
     let list = app.call("list", json!({})).await;
     assert_eq!(list.status(), 503);
     let error: Value = list.json().await.unwrap();
-    assert_eq!(error["DockerUnavailable"]["address"], address);
+    assert_eq!(error["EngineUnavailable"]["address"], address);
+    assert_eq!(error["EngineUnavailable"]["engine"], "Docker");
 
     let page = app.get("/").await;
     assert_eq!(

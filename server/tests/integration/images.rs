@@ -11,7 +11,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn the_busybox_image_is_content_addressed_and_built_once() {
     let first = test_image().await;
-    let again = busybox::ensure(runtime().as_ref()).await.unwrap();
+    let again = busybox::ensure(&docker_runtime()).await.unwrap();
     assert_eq!(first, again);
     assert!(first.starts_with("aicockpit/busybox:"));
 }

@@ -4,10 +4,9 @@
 use app::error::AppError;
 use app::model::WorkspaceStatus;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use aicockpit::runtime::docker::DockerRuntime;
+use aicockpit::runtime::Backend;
 
 use crate::helpers::*;
 
@@ -217,7 +216,7 @@ async fn a_container_removed_outside_shows_missing_and_start_recreates_it() {
 async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
     let (svc, name, _cleanup) = running_workspace("adopt").await;
 
-    let fresh = service_on(runtime(), &svc.image).await;
+    let fresh = service_on(docker_backend(DOCKER_HOST), &svc.image).await;
     let done = fresh.manager.reconcile().await.unwrap();
     assert!(done.adopted >= 1);
     let list = fresh.list().await.unwrap();
@@ -233,11 +232,11 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
 #[tokio::test]
 async fn docker_down_is_a_clear_error_naming_the_address() {
     let address = "unix:///nonexistent/docker.sock";
-    let down = DockerRuntime::new(address, Duration::from_secs(2), Duration::from_secs(2));
-    let svc = service_on(Arc::new(down), "img").await;
+    let down = Backend::docker(address, Duration::from_secs(2));
+    let svc = service_on(down, "img").await;
     let error = svc.list().await.unwrap_err();
     assert!(
-        matches!(&error, AppError::DockerUnavailable { address: a, .. } if a == address),
+        matches!(&error, AppError::EngineUnavailable { engine, address: a, .. } if a == address && engine == "Docker"),
         "{error:?}"
     );
     assert!(error.to_string().contains("Start the Docker engine"));
@@ -246,7 +245,7 @@ async fn docker_down_is_a_clear_error_naming_the_address() {
 #[tokio::test]
 async fn a_missing_default_image_names_the_build_command() {
     let absent = "aicockpit/dev:absent000000";
-    let svc = service_on(runtime(), absent).await;
+    let svc = service_on(docker_backend(DOCKER_HOST), absent).await;
     let name = unique_name("nodev");
     let _cleanup = Cleanup(vec![name.clone()]);
     let error = svc.create(spec(&name, absent)).await.unwrap_err();

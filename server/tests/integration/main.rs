@@ -22,6 +22,7 @@ mod killed;
 mod lifecycle;
 mod limits;
 mod live_updates;
+mod memory_runtime;
 mod observability;
 mod preview;
 mod revocation;

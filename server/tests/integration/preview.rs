@@ -85,7 +85,7 @@ async fn ports(app: &TestApp, workspace: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn servers_in_a_workspace_are_reached_through_grants_only() {
-    let app = spawn_app_on(DOCKER_HOST, dev_image().await).await;
+    let app = spawn_app_on(docker_backend(DOCKER_HOST), dev_image().await).await;
     let name = unique_name("preview");
     let _cleanup = Cleanup(vec![name.clone()]);
     let created = app.call("create", app.create_request(&name)).await;

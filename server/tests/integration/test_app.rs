@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aicockpit::ai::AiSettings;
 use aicockpit::auth::AuthSettings;
+use aicockpit::runtime::Backend;
 use aicockpit::startup::{Application, ServeConfig};
 use app::auth::Role;
 use app::model::WorkspaceName;
@@ -14,7 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{
-    owner, reference, test_image, unique_name, Cleanup, DOCKER_HOST, OWNER, PASSWORD,
+    docker_backend, owner, reference, test_image, unique_name, Cleanup, DOCKER_HOST, OWNER,
+    PASSWORD,
 };
 
 pub struct TestApp {
@@ -151,12 +153,12 @@ pub async fn app_with_workspace(label: &str) -> (TestApp, WorkspaceName, Cleanup
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(DOCKER_HOST, test_image().await).await
+    spawn_app_on(docker_backend(DOCKER_HOST), test_image().await).await
 }
 
-pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
+pub async fn spawn_app_on(backend: Backend, image: String) -> TestApp {
     let mut app = start(
-        docker_host,
+        backend,
         image,
         std::future::pending(),
         AuthSettings::default(),
@@ -171,7 +173,7 @@ pub async fn spawn_app_on(docker_host: &str, image: String) -> TestApp {
 /// A server with its own account settings (e.g. a short sign-in lock-out).
 pub async fn spawn_app_with(auth: AuthSettings) -> TestApp {
     let mut app = start(
-        DOCKER_HOST,
+        docker_backend(DOCKER_HOST),
         test_image().await,
         std::future::pending(),
         auth,
@@ -186,7 +188,7 @@ pub async fn spawn_app_with(auth: AuthSettings) -> TestApp {
 /// A server with AI providers.
 pub async fn spawn_app_with_ai(ai: AiSettings) -> TestApp {
     let mut app = start(
-        DOCKER_HOST,
+        docker_backend(DOCKER_HOST),
         test_image().await,
         std::future::pending(),
         AuthSettings::default(),
@@ -211,7 +213,7 @@ pub async fn spawn_app_until_with_ai(
     ai: AiSettings,
 ) -> TestApp {
     start(
-        DOCKER_HOST,
+        docker_backend(DOCKER_HOST),
         test_image().await,
         shutdown,
         AuthSettings::default(),
@@ -224,7 +226,7 @@ pub async fn spawn_app_until_with_ai(
 /// A server with settings of its own beyond the usual (idle times, say).
 pub async fn spawn_app_configured(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let mut app = start(
-        DOCKER_HOST,
+        docker_backend(DOCKER_HOST),
         test_image().await,
         std::future::pending(),
         AuthSettings::default(),
@@ -237,7 +239,7 @@ pub async fn spawn_app_configured(configure: impl FnOnce(&mut ServeConfig)) -> T
 }
 
 async fn start(
-    docker_host: &str,
+    backend: Backend,
     image: String,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     auth: AuthSettings,
@@ -248,8 +250,6 @@ async fn start(
     let mut config = ServeConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         database: dir.path().join("app.db"),
-        docker_host: docker_host.into(),
-        docker_timeout: Duration::from_secs(60),
         default_image: image.clone(),
         limits: Default::default(),
         idle_minute: std::time::Duration::from_secs(60),
@@ -264,7 +264,7 @@ async fn start(
         templates: Default::default(),
     };
     configure(&mut config);
-    let app = Application::build(config)
+    let app = Application::build(config, backend)
         .await
         .expect("the application starts");
     let base = format!("http://{}", app.addr);

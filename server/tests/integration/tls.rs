@@ -50,8 +50,6 @@ async fn https_is_served_with_secure_session_cookies() {
     let config = |tls: TlsFiles| ServeConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         database: dir.path().join("app.db"),
-        docker_host: DOCKER_HOST.into(),
-        docker_timeout: Duration::from_secs(60),
         default_image: "busybox".into(),
         limits: Default::default(),
         idle_minute: std::time::Duration::from_secs(60),
@@ -65,17 +63,20 @@ async fn https_is_served_with_secure_session_cookies() {
         previews: Default::default(),
         templates: Default::default(),
     };
-    let unreadable = Application::build(config(TlsFiles {
-        cert: cert.clone(),
-        key: dir.path().join("missing.pem"),
-    }))
+    let unreadable = Application::build(
+        config(TlsFiles {
+            cert: cert.clone(),
+            key: dir.path().join("missing.pem"),
+        }),
+        docker_backend(DOCKER_HOST),
+    )
     .await;
     let Err(error) = unreadable else {
         panic!("a missing key must stop the start")
     };
     assert!(error.to_string().contains("missing.pem"), "{error}");
 
-    let app = Application::build(config(TlsFiles { cert, key }))
+    let app = Application::build(config(TlsFiles { cert, key }), docker_backend(DOCKER_HOST))
         .await
         .unwrap();
     assert!(app.serves_tls());

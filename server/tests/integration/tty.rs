@@ -79,12 +79,37 @@ async fn input_reaches_the_shell_and_output_comes_back_raw() {
 async fn resizing_is_seen_by_the_shell() {
     let (_svc, name, _cleanup) = running_workspace("resize").await;
     let mut session = shell(&name).await;
-    docker_runtime()
-        .resize_tty(&session.exec_id, 37, 111)
-        .await
-        .unwrap();
+    session.size.resize(37, 111).await.unwrap();
     session.io.write_all(b"stty size\n").await.unwrap();
     read_until(&mut session, b"37 111").await;
+}
+
+#[tokio::test]
+async fn the_exit_status_comes_with_the_session() {
+    let (_svc, name, _cleanup) = running_workspace("tty-exit").await;
+    let mut session = shell(&name).await;
+    session.io.write_all(b"exit 7\n").await.unwrap();
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), session.io.read_to_end(&mut rest)).await;
+    let status = tokio::time::timeout(Duration::from_secs(10), session.exit)
+        .await
+        .expect("the status is known soon after the end");
+    assert_eq!(status.unwrap(), 7);
+}
+
+#[tokio::test]
+async fn a_stopped_container_is_not_running() {
+    let (svc, name, _cleanup) = running_workspace("tty-stopped").await;
+    svc.stop(&name).await.unwrap();
+    let refused = docker_runtime().open_tty(&container(&name), &sh()).await;
+    assert!(
+        matches!(
+            refused,
+            Err(aicockpit::runtime::RuntimeError::NotRunning(_))
+        ),
+        "{:?}",
+        refused.err()
+    );
 }
 
 #[tokio::test]

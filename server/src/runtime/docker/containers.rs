@@ -14,7 +14,7 @@ use bollard::query_parameters::{
 };
 use futures::stream::{BoxStream, StreamExt};
 
-use super::DockerRuntime;
+use super::{conflict_means, refused, refused_as_such, unreachable_at, DockerRuntime};
 use crate::runtime::{
     labels, ContainerDetails, ContainerInfo, ContainerSpec, ContainerState, LifecycleEvent,
     LifecycleKind, RuntimeError,
@@ -99,9 +99,11 @@ impl DockerRuntime {
             ..Default::default()
         };
         let created = self
-            .call(
+            .call_answering(
                 "create container",
+                self.timeout,
                 docker.create_container(Some(options), create_body(spec)),
+                conflict_means(RuntimeError::NameTaken),
             )
             .await?;
         Ok(created.id)
@@ -109,8 +111,13 @@ impl DockerRuntime {
 
     pub(super) async fn start(&self, id: &str) -> Result<(), RuntimeError> {
         let docker = self.client()?;
-        self.call("start container", docker.start_container(id, None))
-            .await
+        self.call_answering(
+            "start container",
+            self.timeout,
+            docker.start_container(id, None),
+            already_done,
+        )
+        .await
     }
 
     pub(super) async fn stop(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
@@ -120,10 +127,11 @@ impl DockerRuntime {
             ..Default::default()
         };
         // The daemon may need the whole grace period before it kills the container.
-        self.call_within(
+        self.call_answering(
             "stop container",
             self.timeout + grace,
             docker.stop_container(id, Some(options)),
+            already_done,
         )
         .await
     }
@@ -154,9 +162,11 @@ impl DockerRuntime {
     pub(super) async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
         let docker = self.client()?;
         let _permit = self.teardown.acquire().await;
-        self.call(
+        self.call_answering(
             "remove volume",
+            self.timeout,
             docker.remove_volume(name, None::<RemoveVolumeOptions>),
+            conflict_means(RuntimeError::InUse),
         )
         .await
     }
@@ -189,8 +199,7 @@ impl DockerRuntime {
         let response = self
             .call("inspect container", docker.inspect_container(id, None))
             .await?;
-        details(response)
-            .ok_or_else(|| RuntimeError::Refused(format!("incomplete inspect of {id}")))
+        details(response).ok_or_else(|| refused(format!("incomplete inspect of {id}")))
     }
 
     pub(super) fn events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
@@ -208,18 +217,20 @@ impl DockerRuntime {
             filters: Some(filters),
             ..Default::default()
         };
-        let address = self.address.clone();
+        let unreachable = unreachable_at(&self.address);
         docker
             .events(Some(options))
-            .map(move |event| {
-                event
-                    .map(lifecycle_event)
-                    .map_err(|e| RuntimeError::Unavailable {
-                        address: address.clone(),
-                        detail: e.to_string(),
-                    })
-            })
+            .map(move |event| event.map(lifecycle_event).map_err(&unreachable))
             .boxed()
+    }
+}
+
+/// Docker answers 304 to starting a running container or stopping a stopped one: the
+/// state asked for is the state it is in.
+fn already_done(status: u16, message: String) -> Result<(), RuntimeError> {
+    match status {
+        304 => Ok(()),
+        _ => refused_as_such(status, message),
     }
 }
 

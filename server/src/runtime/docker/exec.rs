@@ -1,6 +1,9 @@
 //! Processes and files inside containers: bollard's demultiplexed exec stream, with stdin
-//! copied in from a byte stream and closed at its end so the process sees end-of-file; and
-//! archives packed from and unpacked into a container.
+//! copied in from a byte stream and closed at its end so the process sees end-of-file, and
+//! the exit status read once Docker has it; archives packed from and unpacked into a
+//! container.
+
+use std::time::Duration;
 
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
@@ -9,8 +12,8 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::AsyncWriteExt;
 
-use super::DockerRuntime;
-use crate::runtime::{ByteStream, ExecChunk, ExecProcess, ExecSpec, RuntimeError};
+use super::{answer, conflict_means, refused, refused_as_such, unreachable_at, DockerRuntime};
+use crate::runtime::{ByteStream, ExecChunk, ExecProcess, ExecSpec, ExitStatus, RuntimeError};
 
 /// Frames are at most 32 KiB; the decoder's buffer gets room for two.
 const OUTPUT_CAPACITY: usize = 64 * 1024;
@@ -34,19 +37,22 @@ impl DockerRuntime {
             env: (!spec.env.is_empty()).then(|| spec.env.clone()),
             ..Default::default()
         };
-        let exec = self
-            .call("create exec", docker.create_exec(container, options))
-            .await?;
+        let exec = self.create_exec(&docker, container, options).await?;
         let start = StartExecOptions {
             detach: false,
             tty: false,
             output_capacity: Some(OUTPUT_CAPACITY),
         };
         let started = self
-            .call("start exec", docker.start_exec(&exec.id, Some(start)))
+            .call_answering(
+                "start exec",
+                self.timeout,
+                docker.start_exec(&exec.id, Some(start)),
+                conflict_means(RuntimeError::NotRunning),
+            )
             .await?;
         let StartExecResults::Attached { output, mut input } = started else {
-            return Err(RuntimeError::Refused("the exec started detached".into()));
+            return Err(refused("the exec started detached"));
         };
         if let Some(mut stdin) = stdin {
             tokio::spawn(async move {
@@ -60,12 +66,8 @@ impl DockerRuntime {
                 let _ = input.shutdown().await;
             });
         }
-        let address = self.address.clone();
         let output = output
-            .map_err(move |e| RuntimeError::Unavailable {
-                address: address.clone(),
-                detail: e.to_string(),
-            })
+            .map_err(unreachable_at(&self.address))
             .try_filter_map(|frame| async move {
                 Ok(match frame {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
@@ -77,19 +79,50 @@ impl DockerRuntime {
             })
             .boxed();
         Ok(ExecProcess {
-            exec_id: exec.id,
             output,
+            exit: self.exit_status(docker, exec.id),
         })
     }
 
-    pub(super) async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError> {
-        let docker = self.client()?;
-        let inspect = self
-            .call("inspect exec", docker.inspect_exec(exec_id))
-            .await?;
-        Ok(match inspect.running {
-            Some(true) => None,
-            _ => inspect.exit_code,
+    /// `POST /containers/{id}/exec`, where 409 means the container is not running.
+    pub(super) async fn create_exec(
+        &self,
+        docker: &bollard::Docker,
+        container: &str,
+        options: CreateExecOptions<String>,
+    ) -> Result<bollard::exec::CreateExecResults, RuntimeError> {
+        self.call_answering(
+            "create exec",
+            self.timeout,
+            docker.create_exec(container, options),
+            conflict_means(RuntimeError::NotRunning),
+        )
+        .await
+    }
+
+    /// The exec's status once it has ended. Docker records it a moment after the output
+    /// ends, so this asks again, soon at first and then less often.
+    pub(super) fn exit_status(&self, docker: bollard::Docker, exec_id: String) -> ExitStatus {
+        let timeout = self.timeout;
+        let address = self.address.clone();
+        Box::pin(async move {
+            let mut pause = Duration::from_millis(5);
+            loop {
+                let inspect = answer(
+                    &address,
+                    "inspect exec",
+                    timeout,
+                    docker.inspect_exec(&exec_id),
+                    refused_as_such,
+                )
+                .await?;
+                match (inspect.running, inspect.exit_code) {
+                    (Some(true), _) | (_, None) => {}
+                    (_, Some(code)) => return Ok(code),
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
         })
     }
 

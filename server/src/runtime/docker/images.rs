@@ -8,7 +8,7 @@ use bollard::query_parameters::{BuildImageOptions, CreateImageOptions, ListImage
 use bytes::Bytes;
 use futures::StreamExt;
 
-use super::DockerRuntime;
+use super::{timed_out, DockerRuntime};
 use crate::runtime::{BuildLine, ByteStream, ImageBuild, PullProgress, RuntimeError};
 
 /// Splits `repo[:tag]` at the tag colon, which comes after the last `/` (a registry
@@ -160,10 +160,7 @@ impl DockerRuntime {
             Ok(())
         })
         .await
-        .unwrap_or(Err(RuntimeError::Timeout {
-            operation: "build image",
-            after: self.image_timeout,
-        }));
+        .unwrap_or_else(|_| Err(timed_out("build image", self.image_timeout)));
         crate::metrics::record_docker_call("build image", started, &result);
         result
     }

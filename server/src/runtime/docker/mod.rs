@@ -22,10 +22,10 @@ use futures::stream::BoxStream;
 
 use super::{
     BuildLine, ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec,
-    ExecProcess, ExecSpec, HostCapacity, ImageBuild, LifecycleEvent, PullProgress, ResourceReading,
-    RuntimeError,
+    Engine, ExecProcess, ExecSpec, HostCapacity, ImageBuild, ImageStore, LifecycleEvent,
+    PullProgress, ResourceReading, RuntimeError,
 };
-pub use tty::{TtyIo, TtySession};
+pub use tty::{TtyIo, TtySession, TtySize};
 
 /// How many container/volume removals may run at once.
 const TEARDOWN_CONCURRENCY: usize = 2;
@@ -85,42 +85,123 @@ impl DockerRuntime {
         after: Duration,
         call: impl Future<Output = Result<T, BollardError>>,
     ) -> Result<T, RuntimeError> {
-        let started = std::time::Instant::now();
-        let result = match tokio::time::timeout(after, call).await {
-            Ok(result) => result.map_err(|e| self.map_error(e)),
-            Err(_) => Err(RuntimeError::Timeout { operation, after }),
-        };
-        crate::metrics::record_docker_call(operation, started, &result);
-        result
+        self.call_answering(operation, after, call, refused_as_such)
+            .await
+    }
+
+    /// Runs one Docker call, letting `refused` say what Docker's status means for this
+    /// operation (409 is a taken name for a create, a stopped container for an exec; 304
+    /// is success for a start or a stop).
+    async fn call_answering<T>(
+        &self,
+        operation: &'static str,
+        after: Duration,
+        call: impl Future<Output = Result<T, BollardError>>,
+        refused: impl FnOnce(u16, String) -> Result<T, RuntimeError>,
+    ) -> Result<T, RuntimeError> {
+        answer(&self.address, operation, after, call, refused).await
     }
 
     pub(super) fn map_error(&self, error: BollardError) -> RuntimeError {
-        match error {
-            BollardError::DockerResponseServerError {
-                status_code,
-                message,
-            } => match status_code {
-                304 => RuntimeError::NotModified(message),
-                404 => RuntimeError::NotFound(message),
-                409 => RuntimeError::Conflict(message),
-                _ => RuntimeError::Refused(message),
-            },
-            BollardError::DockerStreamError { error } => RuntimeError::Refused(error),
-            BollardError::RequestTimeoutError => RuntimeError::Timeout {
-                operation: "a Docker request",
-                after: self.timeout,
-            },
-            BollardError::JsonDataError { message, .. } => RuntimeError::Refused(message),
-            other => RuntimeError::Unavailable {
-                address: self.address.clone(),
-                detail: other.to_string(),
-            },
-        }
+        map_error(&self.address, self.timeout, error)
+    }
+}
+
+/// One Docker call to the engine at `address`, timed, counted, and its refusal read by
+/// `refused`; see [`DockerRuntime::call_answering`].
+async fn answer<T>(
+    address: &str,
+    operation: &'static str,
+    after: Duration,
+    call: impl Future<Output = Result<T, BollardError>>,
+    refused: impl FnOnce(u16, String) -> Result<T, RuntimeError>,
+) -> Result<T, RuntimeError> {
+    let started = std::time::Instant::now();
+    let result = match tokio::time::timeout(after, call).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        })) => refused(status_code, message),
+        Ok(Err(e)) => Err(map_error(address, after, e)),
+        Err(_) => Err(timed_out(operation, after)),
+    };
+    crate::metrics::record_docker_call(operation, started, &result);
+    result
+}
+
+fn map_error(address: &str, timeout: Duration, error: BollardError) -> RuntimeError {
+    match error {
+        BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        } => refusal(status_code, message),
+        BollardError::DockerStreamError { error } => refused(error),
+        BollardError::RequestTimeoutError => timed_out("a Docker request", timeout),
+        BollardError::JsonDataError { message, .. } => refused(message),
+        other => unreachable_at(address)(other),
+    }
+}
+
+fn timed_out(operation: &'static str, after: Duration) -> RuntimeError {
+    RuntimeError::Timeout {
+        engine: Engine::Docker,
+        operation,
+        after,
+    }
+}
+
+/// Makes the error for a lost connection to the engine at `address`, for streams that
+/// outlive the call that opened them.
+fn unreachable_at<E: std::fmt::Display>(
+    address: &str,
+) -> impl Fn(E) -> RuntimeError + Send + Sync + 'static {
+    let address = address.to_owned();
+    move |detail| RuntimeError::Unavailable {
+        engine: Engine::Docker,
+        address: address.clone(),
+        detail: detail.to_string(),
+    }
+}
+
+fn refused(message: impl Into<String>) -> RuntimeError {
+    RuntimeError::Refused {
+        engine: Engine::Docker,
+        message: message.into(),
+    }
+}
+
+/// A refusal read by [`refusal`], for operations that give no status a meaning of their own.
+fn refused_as_such<T>(status: u16, message: String) -> Result<T, RuntimeError> {
+    Err(refusal(status, message))
+}
+
+/// Reads Docker's 409 (Conflict) as `meaning` for the operation at hand.
+fn conflict_means<T>(
+    meaning: fn(String) -> RuntimeError,
+) -> impl FnOnce(u16, String) -> Result<T, RuntimeError> {
+    move |status, message| match status {
+        409 => Err(meaning(message)),
+        _ => refused_as_such(status, message),
+    }
+}
+
+/// What Docker's refusal means when the operation gives it no meaning of its own.
+fn refusal(status: u16, message: String) -> RuntimeError {
+    match status {
+        404 => RuntimeError::NotFound(message),
+        // Checked against the machine: "Range of CPUs is from 0.01 to 2.00".
+        _ if message.contains("Range of CPUs") => RuntimeError::InvalidLimits(message),
+        _ => refused(message),
     }
 }
 
 #[async_trait::async_trait]
 impl ContainerRuntime for DockerRuntime {
+    fn engine(&self) -> Engine {
+        Engine::Docker
+    }
+
     fn address(&self) -> &str {
         &self.address
     }
@@ -193,11 +274,10 @@ impl ContainerRuntime for DockerRuntime {
     ) -> Result<ExecProcess, RuntimeError> {
         DockerRuntime::exec(self, id, spec, stdin).await
     }
+}
 
-    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError> {
-        DockerRuntime::exec_exit_code(self, exec_id).await
-    }
-
+#[async_trait::async_trait]
+impl ImageStore for DockerRuntime {
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError> {
         DockerRuntime::image_exists(self, reference).await
     }
@@ -252,15 +332,14 @@ mod tests {
             rt.map_error(server(404)),
             RuntimeError::NotFound("m".into())
         );
-        assert_eq!(
-            rt.map_error(server(409)),
-            RuntimeError::Conflict("m".into())
-        );
-        assert_eq!(
-            rt.map_error(server(304)),
-            RuntimeError::NotModified("m".into())
-        );
-        assert_eq!(rt.map_error(server(500)), RuntimeError::Refused("m".into()));
+        assert_eq!(rt.map_error(server(409)), refused("m"));
+        assert_eq!(rt.map_error(server(500)), refused("m"));
+        let cpus = BollardError::DockerResponseServerError {
+            status_code: 400,
+            message: "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
+                .into(),
+        };
+        assert!(matches!(rt.map_error(cpus), RuntimeError::InvalidLimits(_)));
     }
 
     #[test]

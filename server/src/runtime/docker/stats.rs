@@ -6,7 +6,7 @@ use bollard::query_parameters::StatsOptions;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
-use super::DockerRuntime;
+use super::{unreachable_at, DockerRuntime};
 use crate::runtime::{HostCapacity, ResourceReading, RuntimeError};
 
 impl DockerRuntime {
@@ -22,21 +22,13 @@ impl DockerRuntime {
             stream: true,
             one_shot: false,
         };
-        let address = self.address.clone();
+        let unreachable = unreachable_at(&self.address);
         docker
             .stats(container, Some(options))
             // A stopped container's last report is all zeroes and has no read time.
             .filter_map(move |stats| {
-                let address = address.clone();
-                async move {
-                    match stats {
-                        Ok(stats) => reading(&stats).map(Ok),
-                        Err(e) => Some(Err(RuntimeError::Unavailable {
-                            address,
-                            detail: e.to_string(),
-                        })),
-                    }
-                }
+                let reading = stats.map(|stats| reading(&stats)).map_err(&unreachable);
+                async move { reading.transpose() }
             })
             .boxed()
     }

@@ -4,23 +4,51 @@
 //! raw bytes: bollard's output decoder takes TTY chunks that start with 0x00–0x02 for
 //! multiplexed-stream headers, which corrupts output and can freeze a session.
 
+use std::time::Duration;
+
 use bollard::exec::{CreateExecOptions, ResizeExecOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
-use super::DockerRuntime;
-use crate::runtime::{ExecSpec, RuntimeError};
+use super::{answer, refused, refused_as_such, timed_out, unreachable_at, DockerRuntime};
+use crate::runtime::{ExecSpec, ExitStatus, RuntimeError};
 
 /// A bidirectional byte stream: what a TTY process reads and writes.
 pub trait AsyncReadWrite: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
 pub type TtyIo = Box<dyn AsyncReadWrite>;
 
-/// A running TTY process: raw terminal bytes both ways, never demultiplexed.
+/// A running TTY process: raw terminal bytes both ways, never demultiplexed; its size, and
+/// its exit status once the stream has ended.
 pub struct TtySession {
-    /// Identifies the process for resizing.
-    pub exec_id: String,
     pub io: TtyIo,
+    pub size: TtySize,
+    pub exit: ExitStatus,
+}
+
+/// Changes the size of one TTY process's terminal.
+pub struct TtySize {
+    docker: bollard::Docker,
+    address: String,
+    timeout: Duration,
+    exec_id: String,
+}
+
+impl TtySize {
+    pub async fn resize(&self, rows: u16, cols: u16) -> Result<(), RuntimeError> {
+        let size = ResizeExecOptions {
+            height: rows,
+            width: cols,
+        };
+        answer(
+            &self.address,
+            "resize exec",
+            self.timeout,
+            self.docker.resize_exec(&self.exec_id, size),
+            refused_as_such,
+        )
+        .await
+    }
 }
 
 /// Response heads are a few hundred bytes; anything longer is not Docker.
@@ -45,54 +73,35 @@ impl DockerRuntime {
             env: Some(spec.env.clone()),
             ..Default::default()
         };
-        let exec = self
-            .call("create exec", docker.create_exec(container, options))
-            .await?;
+        let exec = self.create_exec(&docker, container, options).await?;
         let io = match tokio::time::timeout(self.timeout, self.hijack(&exec.id)).await {
             Ok(io) => io?,
-            Err(_) => {
-                return Err(RuntimeError::Timeout {
-                    operation: "start exec",
-                    after: self.timeout,
-                })
-            }
+            Err(_) => return Err(timed_out("start exec", self.timeout)),
         };
         Ok(TtySession {
-            exec_id: exec.id,
             io,
+            exit: self.exit_status(docker.clone(), exec.id.clone()),
+            size: TtySize {
+                docker,
+                address: self.address.clone(),
+                timeout: self.timeout,
+                exec_id: exec.id,
+            },
         })
-    }
-
-    pub async fn resize_tty(
-        &self,
-        exec_id: &str,
-        rows: u16,
-        cols: u16,
-    ) -> Result<(), RuntimeError> {
-        let docker = self.client()?;
-        let size = ResizeExecOptions {
-            height: rows,
-            width: cols,
-        };
-        self.call("resize exec", docker.resize_exec(exec_id, size))
-            .await
     }
 
     /// Opens a fresh connection to the engine, starts the exec on it and returns the
     /// connection once Docker has switched it to the raw stream.
     async fn hijack(&self, exec_id: &str) -> Result<TtyIo, RuntimeError> {
-        let unavailable = |e: std::io::Error| RuntimeError::Unavailable {
-            address: self.address.clone(),
-            detail: e.to_string(),
-        };
+        let unavailable = unreachable_at::<std::io::Error>(&self.address);
         let mut io: TtyIo = match self.address.strip_prefix("unix://") {
-            Some(path) => Box::new(UnixStream::connect(path).await.map_err(unavailable)?),
+            Some(path) => Box::new(UnixStream::connect(path).await.map_err(&unavailable)?),
             None => {
                 let host = self
                     .address
                     .trim_start_matches("tcp://")
                     .trim_start_matches("http://");
-                Box::new(TcpStream::connect(host).await.map_err(unavailable)?)
+                Box::new(TcpStream::connect(host).await.map_err(&unavailable)?)
             }
         };
         let body = r#"{"Detach":false,"Tty":true}"#;
@@ -103,13 +112,13 @@ impl DockerRuntime {
         );
         io.write_all(request.as_bytes())
             .await
-            .map_err(unavailable)?;
-        let head = read_response_head(&mut io).await.map_err(unavailable)?;
+            .map_err(&unavailable)?;
+        let head = read_response_head(&mut io).await.map_err(&unavailable)?;
         match status_code(&head) {
             Some(101 | 200) => Ok(io),
             Some(404) => Err(RuntimeError::NotFound(format!("exec {exec_id}"))),
-            Some(409) => Err(RuntimeError::Conflict(head)),
-            _ => Err(RuntimeError::Refused(head)),
+            Some(409) => Err(RuntimeError::NotRunning(head)),
+            _ => Err(refused(head)),
         }
     }
 }
