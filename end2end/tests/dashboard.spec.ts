@@ -25,6 +25,7 @@ test('create, stop, start and delete a workspace from the page', async ({ page }
   await createWorkspace(page, name);
   await expect(page.getByRole('status').filter({ hasText: `Workspace ${name} is running.` })).toBeVisible();
   await expect(row(page, name)).toContainText('1 GiB');
+  await expect(row(page, name).getByTestId('placement')).toHaveText('Docker');
   expect(docker('inspect', '-f', '{{.State.Status}}', container(name)).trim()).toBe('running');
 
   await row(page, name).getByRole('button', { name: 'Stop' }).click();

@@ -10,7 +10,8 @@ use app::error::AppError;
 use app::model::{IdleBounds, LimitBounds, Limits};
 use clap::{Args, Parser, Subcommand};
 
-use crate::runtime::Backend;
+use crate::runtime::kubernetes::{KubernetesSettings, Storage};
+use crate::runtime::{Backend, RuntimeError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -86,6 +87,9 @@ pub enum ImageCommand {
 pub enum RuntimeKind {
     /// Containers and volumes on one Docker engine (`--docker-host`).
     Docker,
+    /// Pods and PersistentVolumeClaims in one namespace of the cluster of the kubeconfig
+    /// (`KUBECONFIG`, `~/.kube/config`, or the service account of AiCockpit's own Pod).
+    Kubernetes,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -107,7 +111,8 @@ pub struct RuntimeArgs {
         global = true
     )]
     pub docker_host: String,
-    /// Seconds after which a Docker call is abandoned with an error.
+    /// Seconds after which a call to the runtime (Docker, or the Kubernetes API) is
+    /// abandoned with an error.
     #[arg(
         long,
         env = "AICOCKPIT_DOCKER_TIMEOUT",
@@ -115,6 +120,33 @@ pub struct RuntimeArgs {
         global = true
     )]
     pub docker_timeout: u64,
+    /// Kubernetes namespace of the workspaces' Pods and claims.
+    #[arg(
+        long,
+        env = "AICOCKPIT_KUBE_NAMESPACE",
+        default_value = "aicockpit",
+        global = true
+    )]
+    pub kube_namespace: String,
+    /// Storage class of the workspaces' claims (the cluster's default when not set).
+    #[arg(long, env = "AICOCKPIT_KUBE_STORAGE_CLASS", global = true)]
+    pub kube_storage_class: Option<String>,
+    /// Size of each workspace's claim.
+    #[arg(
+        long,
+        env = "AICOCKPIT_KUBE_VOLUME_SIZE",
+        default_value = "10Gi",
+        global = true
+    )]
+    pub kube_volume_size: String,
+    /// Seconds a workspace may take to start on Kubernetes (scheduling and image pull).
+    #[arg(
+        long,
+        env = "AICOCKPIT_KUBE_START_TIMEOUT",
+        default_value_t = 300,
+        global = true
+    )]
+    pub kube_start_timeout: u64,
 }
 
 impl RuntimeArgs {
@@ -122,10 +154,24 @@ impl RuntimeArgs {
         Duration::from_secs(self.docker_timeout.max(1))
     }
 
-    /// The runtime chosen, connected on first use.
-    pub fn backend(&self) -> Backend {
+    /// The runtime chosen: Docker is connected on first use, Kubernetes' configuration is
+    /// read here.
+    pub async fn backend(&self) -> Result<Backend, RuntimeError> {
         match self.runtime {
-            RuntimeKind::Docker => Backend::docker(self.docker_host.clone(), self.timeout()),
+            RuntimeKind::Docker => Ok(Backend::docker(self.docker_host.clone(), self.timeout())),
+            RuntimeKind::Kubernetes => Backend::kubernetes(self.kubernetes()).await,
+        }
+    }
+
+    pub fn kubernetes(&self) -> KubernetesSettings {
+        KubernetesSettings {
+            namespace: self.kube_namespace.clone(),
+            storage: Storage {
+                class: self.kube_storage_class.clone(),
+                size: self.kube_volume_size.clone(),
+            },
+            timeout: self.timeout(),
+            start_timeout: Duration::from_secs(self.kube_start_timeout.max(1)),
         }
     }
 }

@@ -49,7 +49,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         command,
         ..
     } = cli;
-    let backend = runtime.backend();
+    let backend = runtime.backend().await?;
     let images = backend.images.as_ref();
     match command.unwrap_or(Command::Serve) {
         Command::Serve => serve(serve_args, backend).await,

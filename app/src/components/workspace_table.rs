@@ -80,6 +80,7 @@ fn WorkspaceRow(
         notice,
         idle_stop,
         idle_minutes,
+        placement,
         ..
     } = workspace;
     let key = reference.to_string();
@@ -140,6 +141,9 @@ fn WorkspaceRow(
                 <span class=format!("status status-{}", status.label()) data-testid="status">
                     {move || row.pending.get().map_or(status.label(), Op::pending_label)}
                 </span>
+                <p class="placement muted" data-testid="placement" title="What runs it">
+                    {placement.describe()}
+                </p>
             </td>
             <td class="usage-cell">
                 {match status == WorkspaceStatus::Running {

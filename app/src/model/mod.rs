@@ -196,6 +196,25 @@ pub struct Workspace {
     pub idle_minutes: Option<u32>,
     /// When it stops for want of use, while running with an idle time.
     pub idle_stop: Option<IdleStop>,
+    /// What runs it ("Docker", "Kubernetes"), and on which node when there are several.
+    pub placement: Placement,
+}
+
+/// Where a workspace runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Placement {
+    pub runtime: String,
+    pub node: Option<String>,
+}
+
+impl Placement {
+    /// "Kubernetes · node-2", or the runtime alone.
+    pub fn describe(&self) -> String {
+        match &self.node {
+            Some(node) => format!("{} · {node}", self.runtime),
+            None => self.runtime.clone(),
+        }
+    }
 }
 
 impl Workspace {

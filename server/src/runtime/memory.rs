@@ -133,6 +133,7 @@ impl MemoryRuntime {
             state: container.state,
             labels: container.spec.labels.clone(),
             image: container.spec.image.clone(),
+            node: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! tests. Another backend (Kubernetes, several Docker hosts) is a sibling module.
 
 pub mod docker;
+pub mod kubernetes;
 pub mod memory;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use futures::stream::BoxStream;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Docker,
+    Kubernetes,
     /// [`memory::MemoryRuntime`], for tests.
     Memory,
 }
@@ -28,6 +30,7 @@ impl Engine {
     pub fn name(self) -> &'static str {
         match self {
             Engine::Docker => "Docker",
+            Engine::Kubernetes => "Kubernetes",
             Engine::Memory => "The in-memory runtime",
         }
     }
@@ -36,6 +39,7 @@ impl Engine {
     pub fn unreachable_hint(self) -> &'static str {
         match self {
             Engine::Docker => "Start the Docker engine (for example `sudo systemctl start docker` or `sudo dockerd &`) or point AICOCKPIT_DOCKER_HOST at a running one.",
+            Engine::Kubernetes => "Check the kubeconfig AiCockpit uses (KUBECONFIG, ~/.kube/config, or the service account of its Pod) and that the cluster's API server answers.",
             Engine::Memory => "It was switched off by a test.",
         }
     }
@@ -53,18 +57,23 @@ impl Backend {
     /// Docker at `address` (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`), every
     /// call bounded by `timeout` (image transfers by [`docker::IMAGE_TIMEOUT`]).
     pub fn docker(address: impl Into<String>, timeout: Duration) -> Self {
-        let docker = Arc::new(docker::DockerRuntime::new(
+        Self::of(Arc::new(docker::DockerRuntime::new(
             address,
             timeout,
             docker::IMAGE_TIMEOUT,
-        ));
-        Self {
-            containers: docker.clone(),
-            images: docker,
-        }
+        )))
     }
 
-    pub fn memory(runtime: Arc<memory::MemoryRuntime>) -> Self {
+    /// The cluster of the kubeconfig found the usual way, with `settings`.
+    pub async fn kubernetes(
+        settings: kubernetes::KubernetesSettings,
+    ) -> Result<Self, RuntimeError> {
+        let cluster = kubernetes::KubernetesRuntime::connect(settings).await?;
+        Ok(Self::of(Arc::new(cluster)))
+    }
+
+    /// One runtime that implements both ports.
+    pub fn of<R: ContainerRuntime + ImageStore>(runtime: Arc<R>) -> Self {
         Self {
             containers: runtime.clone(),
             images: runtime,
@@ -84,7 +93,7 @@ pub mod labels {
 /// What a workspace container looks like, independent of the backend. The backend adds
 /// the fixed hardening (drop all capabilities, no-new-privileges, an init process) and
 /// restarts it when the engine restarts, unless it was stopped.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerSpec {
     pub name: String,
     pub image: String,
@@ -121,6 +130,8 @@ pub struct ContainerInfo {
     pub state: ContainerState,
     pub labels: HashMap<String, String>,
     pub image: String,
+    /// The machine it runs on, where the runtime has several (a Kubernetes node).
+    pub node: Option<String>,
 }
 
 /// What inspect adds to the listing.

@@ -138,7 +138,8 @@ struct HubInner {
     settings: TerminalSettings,
     presence: presence::Presence,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
-    /// Containers the holder was copied into since this server started.
+    /// Containers (and their start times) the holder was copied into since this server
+    /// started.
     installed: Mutex<HashSet<String>>,
     /// Held while a session starts, per session key.
     gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -262,16 +263,19 @@ impl HubInner {
         }
     }
 
-    /// Copies the holder into `container` once per server run: a container made again
-    /// has a new id.
+    /// Copies the holder into `container` once per start of it and server run: a runtime
+    /// may give a container a fresh file system at each start (Kubernetes makes its Pod
+    /// again), and a container made again has a new id.
     async fn install(&self, container: &str) -> Result<(), RuntimeError> {
-        if lock(&self.installed).contains(container) {
+        let started_at = self.runtime.inspect(container).await?.started_at;
+        let key = format!("{container}@{}", started_at.unwrap_or_default());
+        if lock(&self.installed).contains(&key) {
             return Ok(());
         }
         self.runtime
             .copy_into(container, "/", holder::archive())
             .await?;
-        lock(&self.installed).insert(container.to_owned());
+        lock(&self.installed).insert(key);
         Ok(())
     }
 

@@ -247,6 +247,7 @@ impl WorkspaceManager {
             app::auth::Access::Owner,
             Some(ContainerState::Running),
             Some(unix_now()),
+            None,
         ))
     }
 }
@@ -261,9 +262,14 @@ impl WorkspaceManager {
         access: app::auth::Access,
         state: Option<ContainerState>,
         started_at: Option<i64>,
+        node: Option<String>,
     ) -> Workspace {
         let running = state == Some(ContainerState::Running);
         Workspace {
+            placement: app::model::Placement {
+                runtime: self.runtime.engine().name().to_owned(),
+                node,
+            },
             idle_stop: running.then(|| self.idle_stop(&record)).flatten(),
             idle_minutes: record.idle_minutes,
             id: record.id,
@@ -330,6 +336,7 @@ impl WorkspaceService for WorkspaceManager {
                 access,
                 container.map(|c| c.state),
                 started_at,
+                container.and_then(|c| c.node.clone()),
             ));
         }
         Ok(WorkspaceList {
@@ -454,8 +461,16 @@ impl WorkspaceService for WorkspaceManager {
             None => None,
         };
         let state = details.as_ref().map(|d| d.info.state);
+        let node = details.as_ref().and_then(|d| d.info.node.clone());
         let started_at = details.and_then(|d| d.started_at);
-        Ok(self.shown(record, workspace.owner.clone(), access, state, started_at))
+        Ok(self.shown(
+            record,
+            workspace.owner.clone(),
+            access,
+            state,
+            started_at,
+            node,
+        ))
     }
 
     async fn shares(

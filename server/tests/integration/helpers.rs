@@ -171,6 +171,13 @@ impl TestService {
             .delete(&self.actor, &reference(name), keep_volume)
             .await
     }
+
+    /// The status the list gives the workspace `name`.
+    pub async fn status_of(&self, name: &WorkspaceName) -> app::model::WorkspaceStatus {
+        let list = self.list().await.unwrap();
+        let listed = list.workspaces.iter().find(|w| &w.name == name);
+        listed.expect("listed").status
+    }
 }
 
 /// A workspace service on the test image, with its own database file.

@@ -19,6 +19,7 @@ mod http_api;
 mod idle;
 mod images;
 mod killed;
+mod kubernetes_cluster;
 mod lifecycle;
 mod limits;
 mod live_updates;

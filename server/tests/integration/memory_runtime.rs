@@ -23,17 +23,8 @@ const IMAGE: &str = "memory/dev:1";
 
 async fn on_memory() -> (Arc<MemoryRuntime>, TestService) {
     let runtime = Arc::new(MemoryRuntime::new(&[IMAGE]));
-    let svc = service_on(Backend::memory(runtime.clone()), IMAGE).await;
+    let svc = service_on(Backend::of(runtime.clone()), IMAGE).await;
     (runtime, svc)
-}
-
-async fn status(svc: &TestService, name: &app::model::WorkspaceName) -> WorkspaceStatus {
-    let list = svc.list().await.unwrap();
-    list.workspaces
-        .iter()
-        .find(|w| &w.name == name)
-        .map(|w| w.status)
-        .expect("listed")
 }
 
 /// The id of the container the runtime holds for `name`.
@@ -55,7 +46,7 @@ async fn a_workspace_lives_its_whole_life_on_the_in_memory_runtime() {
     assert_eq!(runtime.volumes(), [volume(&name)]);
 
     svc.stop(&name).await.unwrap();
-    assert_eq!(status(&svc, &name).await, WorkspaceStatus::Stopped);
+    assert_eq!(svc.status_of(&name).await, WorkspaceStatus::Stopped);
     svc.stop(&name)
         .await
         .expect("stopping a stopped workspace is no error");
@@ -63,7 +54,7 @@ async fn a_workspace_lives_its_whole_life_on_the_in_memory_runtime() {
     svc.start(&name)
         .await
         .expect("starting a running one neither");
-    assert_eq!(status(&svc, &name).await, WorkspaceStatus::Running);
+    assert_eq!(svc.status_of(&name).await, WorkspaceStatus::Running);
 
     svc.delete(&name, true).await.unwrap();
     assert!(svc.list().await.unwrap().workspaces.is_empty());
@@ -84,7 +75,7 @@ async fn a_container_removed_behind_its_back_is_made_again_on_start() {
     svc.start(&name).await.unwrap();
     let second = container_id(&runtime, &name).await;
     assert_ne!(first, second);
-    assert_eq!(status(&svc, &name).await, WorkspaceStatus::Running);
+    assert_eq!(svc.status_of(&name).await, WorkspaceStatus::Running);
     assert_eq!(runtime.volumes(), [volume(&name)], "on the same volume");
 }
 
@@ -155,10 +146,10 @@ async fn a_new_database_adopts_what_the_runtime_runs() {
     let (runtime, svc) = on_memory().await;
     let name = unique_name("mem-adopt");
     svc.create(spec(&name, IMAGE)).await.unwrap();
-    let fresh = service_on(Backend::memory(runtime.clone()), IMAGE).await;
+    let fresh = service_on(Backend::of(runtime.clone()), IMAGE).await;
     let done = fresh.manager.reconcile().await.unwrap();
     assert_eq!(done.adopted, 1);
-    assert_eq!(status(&fresh, &name).await, WorkspaceStatus::Running);
+    assert_eq!(fresh.status_of(&name).await, WorkspaceStatus::Running);
 }
 
 #[tokio::test]
@@ -171,7 +162,7 @@ async fn processes_report_their_exit_status_and_need_a_running_container() {
             _ => (b"refused\n".to_vec(), 3),
         }),
     ));
-    let svc = service_on(Backend::memory(runtime.clone()), IMAGE).await;
+    let svc = service_on(Backend::of(runtime.clone()), IMAGE).await;
     let files = FileManager::new(
         runtime.clone(),
         svc.manager.resolver(),
@@ -206,7 +197,7 @@ async fn processes_report_their_exit_status_and_need_a_running_container() {
 #[tokio::test]
 async fn the_server_runs_on_the_runtime_it_is_handed() {
     let runtime = Arc::new(MemoryRuntime::new(&[IMAGE]));
-    let app = spawn_app_on(Backend::memory(runtime.clone()), IMAGE.into()).await;
+    let app = spawn_app_on(Backend::of(runtime.clone()), IMAGE.into()).await;
     let name = unique_name("mem-http");
     let created = app.call("create", app.create_request(&name)).await;
     assert_eq!(created.status(), 200, "{}", created.text().await.unwrap());
@@ -214,6 +205,7 @@ async fn the_server_runs_on_the_runtime_it_is_handed() {
         .wait_for(&name, Duration::from_secs(5), |e| e["status"] == "Running")
         .await;
     assert_eq!(entry["status"], "Running", "{entry}");
+    assert_eq!(entry["placement"]["runtime"], "The in-memory runtime");
     let id = container_id(&runtime, &name).await;
     assert_eq!(
         runtime.inspect(&id).await.unwrap().info.state,

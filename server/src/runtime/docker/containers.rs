@@ -189,6 +189,7 @@ impl DockerRuntime {
                     state: parse_state(s.state?.as_ref())?,
                     labels: s.labels.unwrap_or_default(),
                     image: s.image.unwrap_or_default(),
+                    node: None,
                 })
             })
             .collect())
@@ -291,6 +292,7 @@ fn details(response: ContainerInspectResponse) -> Option<ContainerDetails> {
             state: parse_state(state.status?.as_ref())?,
             labels: config.labels.unwrap_or_default(),
             image: config.image.unwrap_or_default(),
+            node: None,
         },
         started_at: state.started_at.as_deref().and_then(parse_docker_time),
         limits,

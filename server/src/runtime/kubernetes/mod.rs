@@ -1,0 +1,379 @@
+//! The Kubernetes implementation of the runtime ports, with kube-rs: the only module that
+//! talks to a cluster. A workspace is a PersistentVolumeClaim (its files, and the record
+//! of its container) and, while it runs, a Pod made from that record (`spec`). Processes
+//! run through the exec WebSocket (`exec`); lifecycle events come from a watch on the
+//! Pods (`events`). Images are pulled by the cluster from a registry (`images`).
+
+mod events;
+mod exec;
+mod images;
+#[cfg(test)]
+mod loopback;
+pub mod spec;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::Client;
+
+use super::{
+    ByteStream, ContainerDetails, ContainerInfo, ContainerRuntime, ContainerSpec, Engine,
+    ExecProcess, ExecSpec, HostCapacity, LifecycleEvent, ResourceReading, RuntimeError,
+};
+pub use spec::Storage;
+
+/// How the Kubernetes runtime reaches its cluster and makes workspaces there.
+#[derive(Debug, Clone)]
+pub struct KubernetesSettings {
+    /// Where every claim and Pod goes.
+    pub namespace: String,
+    pub storage: Storage,
+    /// Every API call's limit.
+    pub timeout: Duration,
+    /// How long a start may take, image pull and scheduling included.
+    pub start_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct KubernetesRuntime {
+    client: Client,
+    settings: KubernetesSettings,
+    /// The API server's address, for messages.
+    address: String,
+}
+
+impl KubernetesRuntime {
+    /// Connects with the kubeconfig found the usual way (`KUBECONFIG`, `~/.kube/config`, or
+    /// the service account of the Pod AiCockpit runs in).
+    pub async fn connect(settings: KubernetesSettings) -> Result<Self, RuntimeError> {
+        let config = kube::Config::infer()
+            .await
+            .map_err(|e| unusable_config("the kubeconfig", e))?;
+        Self::from_config(config, settings)
+    }
+
+    /// Connects with the kubeconfig file at `path` (its current context).
+    pub async fn connect_to(
+        path: &std::path::Path,
+        settings: KubernetesSettings,
+    ) -> Result<Self, RuntimeError> {
+        let place = path.display().to_string();
+        let kubeconfig =
+            kube::config::Kubeconfig::read_from(path).map_err(|e| unusable_config(&place, e))?;
+        let options = kube::config::KubeConfigOptions::default();
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|e| unusable_config(&place, e))?;
+        Self::from_config(config, settings)
+    }
+
+    fn from_config(
+        config: kube::Config,
+        settings: KubernetesSettings,
+    ) -> Result<Self, RuntimeError> {
+        let address = config.cluster_url.to_string();
+        let client = Client::try_from(config).map_err(|e| unusable_config(&address, e))?;
+        Ok(Self::with_client(client, address, settings))
+    }
+
+    /// Runs on `client` (a test's mock service, say), which reaches `address`.
+    pub fn with_client(client: Client, address: String, settings: KubernetesSettings) -> Self {
+        Self {
+            client,
+            settings,
+            address,
+        }
+    }
+
+    fn pods(&self) -> Api<Pod> {
+        Api::namespaced(self.client.clone(), &self.settings.namespace)
+    }
+
+    fn claims(&self) -> Api<PersistentVolumeClaim> {
+        Api::namespaced(self.client.clone(), &self.settings.namespace)
+    }
+
+    /// Runs one API call under the regular timeout.
+    async fn call<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, kube::Error>>,
+    ) -> Result<T, RuntimeError> {
+        match tokio::time::timeout(self.settings.timeout, call).await {
+            Ok(result) => result.map_err(|e| self.map_error(e)),
+            Err(_) => Err(RuntimeError::Timeout {
+                engine: Engine::Kubernetes,
+                operation,
+                after: self.settings.timeout,
+            }),
+        }
+    }
+
+    fn map_error(&self, error: kube::Error) -> RuntimeError {
+        map_error(&self.address, error)
+    }
+
+    /// The claim `id` and the record of its container; `NotFound` without either.
+    async fn record(
+        &self,
+        id: &str,
+    ) -> Result<(PersistentVolumeClaim, ContainerSpec), RuntimeError> {
+        let claim = self.call("read claim", self.claims().get(id)).await?;
+        let record = spec::record_of(&claim)
+            .ok_or_else(|| RuntimeError::NotFound(format!("no container on the claim {id}")))?;
+        Ok((claim, record))
+    }
+
+    async fn pod(&self, name: &str) -> Result<Option<Pod>, RuntimeError> {
+        self.call("read pod", self.pods().get_opt(name)).await
+    }
+
+    /// Waits until the Pod `name` is gone, for at most `within`.
+    async fn until_gone(&self, name: &str, within: Duration) -> Result<(), RuntimeError> {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.pod(name).await?.is_some() {
+            if tokio::time::Instant::now() > deadline {
+                return Err(RuntimeError::Timeout {
+                    engine: Engine::Kubernetes,
+                    operation: "remove pod",
+                    after: within,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Ok(())
+    }
+
+    /// Deletes the Pod `name` (gone already is fine) and waits until it is.
+    async fn delete_pod(&self, name: &str, grace: Duration) -> Result<(), RuntimeError> {
+        let params = DeleteParams {
+            grace_period_seconds: Some(grace.as_secs() as u32),
+            ..Default::default()
+        };
+        match self
+            .call("delete pod", self.pods().delete(name, &params))
+            .await
+        {
+            Ok(_) | Err(RuntimeError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        self.until_gone(name, grace + self.settings.timeout).await
+    }
+
+    /// Replaces the record on the claim `id` (`None` removes it).
+    async fn set_record(
+        &self,
+        id: &str,
+        record: Option<&ContainerSpec>,
+    ) -> Result<(), RuntimeError> {
+        let patch = serde_json::json!({
+            "metadata": { "annotations": { spec::RECORD: record.map(spec::record) } }
+        });
+        let params = PatchParams::default();
+        self.call(
+            "update claim",
+            self.claims().patch(id, &params, &Patch::Merge(&patch)),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+fn unusable_config(place: &str, error: impl std::fmt::Display) -> RuntimeError {
+    RuntimeError::Unavailable {
+        engine: Engine::Kubernetes,
+        address: place.to_owned(),
+        detail: error.to_string(),
+    }
+}
+
+/// How often a change the API does not announce (a Pod gone, a Pod running) is looked for.
+const POLL: Duration = Duration::from_millis(250);
+
+fn map_error(address: &str, error: kube::Error) -> RuntimeError {
+    let refused = |message: String| RuntimeError::Refused {
+        engine: Engine::Kubernetes,
+        message,
+    };
+    match error {
+        kube::Error::Api(status) => match status.code {
+            404 => RuntimeError::NotFound(status.message),
+            403 => refused(format!(
+                "{} (AiCockpit's service account may not do this: see deploy/kubernetes/rbac.yaml)",
+                status.message
+            )),
+            _ => refused(status.message),
+        },
+        kube::Error::HyperError(_)
+        | kube::Error::Service(_)
+        | kube::Error::Auth(_)
+        | kube::Error::RustlsTls(_)
+        | kube::Error::InferConfig(_) => RuntimeError::Unavailable {
+            engine: Engine::Kubernetes,
+            address: address.to_owned(),
+            detail: error.to_string(),
+        },
+        other => refused(other.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl ContainerRuntime for KubernetesRuntime {
+    fn engine(&self) -> Engine {
+        Engine::Kubernetes
+    }
+
+    fn address(&self) -> &str {
+        &self.address
+    }
+
+    async fn ping(&self) -> Result<(), RuntimeError> {
+        let params = ListParams::default().limit(1);
+        self.call("list pods", self.pods().list_metadata(&params))
+            .await
+            .map(drop)
+    }
+
+    /// Makes the claim (or takes the one kept from an earlier workspace) and records the
+    /// container on it; the Pod is made by the start.
+    async fn create_container(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
+        let id = spec.volume.clone();
+        let existing = self.call("read claim", self.claims().get_opt(&id)).await?;
+        match existing {
+            Some(claim) if spec::record_of(&claim).is_some() => {
+                return Err(RuntimeError::NameTaken(spec.name.clone()))
+            }
+            Some(_) => self.set_record(&id, Some(spec)).await?,
+            None => {
+                let claim = spec::claim(spec, &self.settings.storage);
+                self.call(
+                    "create claim",
+                    self.claims().create(&PostParams::default(), &claim),
+                )
+                .await?;
+            }
+        }
+        if self.pod(&spec.name).await?.is_some() {
+            return Err(RuntimeError::NameTaken(spec.name.clone()));
+        }
+        Ok(id)
+    }
+
+    async fn start_container(&self, id: &str) -> Result<(), RuntimeError> {
+        let (_, record) = self.record(id).await?;
+        match self.pod(&record.name).await? {
+            Some(pod) if pod.metadata.deletion_timestamp.is_none() => {}
+            found => {
+                if found.is_some() {
+                    self.until_gone(&record.name, self.settings.start_timeout)
+                        .await?;
+                }
+                let pod = spec::pod(&record);
+                self.call(
+                    "create pod",
+                    self.pods().create(&PostParams::default(), &pod),
+                )
+                .await?;
+            }
+        }
+        self.until_running(&record).await
+    }
+
+    async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
+        let (_, record) = self.record(id).await?;
+        self.delete_pod(&record.name, grace).await
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
+        let (_, record) = self.record(id).await?;
+        self.delete_pod(&record.name, Duration::ZERO).await?;
+        self.set_record(id, None).await
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
+        let claim = self.call("read claim", self.claims().get(name)).await?;
+        if spec::record_of(&claim).is_some() {
+            return Err(RuntimeError::InUse(format!(
+                "the claim {name} still belongs to a container"
+            )));
+        }
+        self.call(
+            "delete claim",
+            self.claims().delete(name, &DeleteParams::default()),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError> {
+        let params = ListParams::default().labels(&spec::managed_selector());
+        let claims = self
+            .call("list claims", self.claims().list(&params))
+            .await?;
+        let pods = self.call("list pods", self.pods().list(&params)).await?;
+        Ok(state::listing(claims.items, pods.items))
+    }
+
+    async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError> {
+        let (_, record) = self.record(id).await?;
+        let pod = self.pod(&record.name).await?;
+        Ok(state::details(id, &record, pod.as_ref()))
+    }
+
+    /// Kept in the record: a running Pod's limits change at its next start.
+    async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError> {
+        let (_, record) = self.record(id).await?;
+        let updated = ContainerSpec {
+            limits: spec.limits,
+            ..record
+        };
+        self.set_record(id, Some(&updated)).await
+    }
+
+    fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
+        events::watch(self.pods(), self.address.clone())
+    }
+
+    /// Not measured here: the metrics API is not among what AiCockpit's Role may read.
+    fn resource_readings(
+        &self,
+        _id: &str,
+    ) -> BoxStream<'static, Result<ResourceReading, RuntimeError>> {
+        Box::pin(futures::stream::empty())
+    }
+
+    async fn host_capacity(&self) -> Result<HostCapacity, RuntimeError> {
+        Err(RuntimeError::Refused {
+            engine: Engine::Kubernetes,
+            message: "the nodes' capacity is not among what AiCockpit's Role may read".into(),
+        })
+    }
+
+    fn copy_out(&self, id: &str, path: &str) -> ByteStream {
+        exec::copy_out(self, id.to_owned(), path.to_owned())
+    }
+
+    async fn copy_into(
+        &self,
+        id: &str,
+        path: &str,
+        archive: bytes::Bytes,
+    ) -> Result<(), RuntimeError> {
+        exec::copy_into(self, id, path, archive).await
+    }
+
+    async fn exec(
+        &self,
+        id: &str,
+        spec: &ExecSpec,
+        stdin: Option<ByteStream>,
+    ) -> Result<ExecProcess, RuntimeError> {
+        exec::exec(self, id, spec, stdin).await
+    }
+}

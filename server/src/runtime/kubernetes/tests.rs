@@ -1,0 +1,376 @@
+//! The Kubernetes runtime against a scripted API server (`tower-test`'s mock service):
+//! the request each operation sends, and what it makes of the replies.
+
+use std::time::Duration;
+
+use axum::http::{Request, Response};
+use kube::client::Body;
+use kube::Client;
+use serde_json::{json, Value};
+
+use super::spec::{self, tests::spec as workspace_spec};
+use super::{KubernetesRuntime, KubernetesSettings, Storage};
+use crate::runtime::{ContainerRuntime, ContainerState, Engine, LifecycleKind, RuntimeError};
+
+type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
+
+const NS: &str = "/api/v1/namespaces/ws";
+const CLAIM: &str = "aicockpit-ada.web-files";
+const POD: &str = "aicockpit-ada.web";
+
+fn settings() -> KubernetesSettings {
+    KubernetesSettings {
+        namespace: "ws".into(),
+        storage: Storage {
+            class: None,
+            size: "10Gi".into(),
+        },
+        timeout: Duration::from_secs(5),
+        start_timeout: Duration::from_secs(5),
+    }
+}
+
+fn mocked() -> (KubernetesRuntime, ScriptedApi) {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(service, "ws");
+    let runtime = KubernetesRuntime::with_client(client, "https://cluster.test".into(), settings());
+    (runtime, ScriptedApi(handle))
+}
+
+/// The API server's side of the mock: each request checked and answered in turn.
+struct ScriptedApi(Handle);
+
+impl ScriptedApi {
+    /// Takes the next request, checks its method and path (query left out) and answers
+    /// it with `status` and `body`; returns the request's query and JSON body.
+    async fn answer(
+        &mut self,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: Value,
+    ) -> (String, Value) {
+        let (request, reply) = tokio::time::timeout(Duration::from_secs(5), self.0.next_request())
+            .await
+            .unwrap_or_else(|_| panic!("no request came; expected {method} {path}"))
+            .expect("the client is still there");
+        assert_eq!(request.method().as_str(), method, "{}", request.uri());
+        assert_eq!(request.uri().path(), path);
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        let sent = request.into_body().collect_bytes().await.unwrap();
+        let sent = serde_json::from_slice(&sent).unwrap_or(Value::Null);
+        let response = Response::builder()
+            .status(status)
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap();
+        reply.send_response(response);
+        (query, sent)
+    }
+
+    /// Answers a read of the workspace's claim, with its container record or without.
+    async fn claim(&mut self, with_record: bool) {
+        self.answer("GET", &claim_path(), 200, claim(with_record))
+            .await;
+    }
+
+    /// Answers a read of the workspace's Pod with `pod`.
+    async fn pod(&mut self, pod: Value) {
+        self.answer("GET", &pod_path(), 200, pod).await;
+    }
+
+    /// Answers a read of `path` with 404.
+    async fn missing(&mut self, path: &str) {
+        self.answer("GET", path, 404, not_found()).await;
+    }
+}
+
+fn claim_path() -> String {
+    format!("{NS}/persistentvolumeclaims/{CLAIM}")
+}
+
+fn pod_path() -> String {
+    format!("{NS}/pods/{POD}")
+}
+
+fn not_found() -> Value {
+    json!({ "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found" })
+}
+
+fn claim(with_record: bool) -> Value {
+    let mut claim = serde_json::to_value(spec::claim(
+        &workspace_spec(),
+        &Storage {
+            class: None,
+            size: "10Gi".into(),
+        },
+    ))
+    .unwrap();
+    if !with_record {
+        claim["metadata"]["annotations"] = json!({});
+    }
+    claim
+}
+
+fn pod(phase: &str, container_state: Value) -> Value {
+    let mut pod = serde_json::to_value(spec::pod(&workspace_spec())).unwrap();
+    pod["status"] = json!({
+        "phase": phase,
+        "podIP": "10.1.2.3",
+        "containerStatuses": [{ "name": spec::CONTAINER, "image": "i", "imageID": "", "ready": true, "restartCount": 0, "state": container_state }]
+    });
+    pod
+}
+
+fn running() -> Value {
+    json!({ "running": { "startedAt": "2026-12-05T10:00:00Z" } })
+}
+
+#[tokio::test]
+async fn create_makes_a_claim_that_records_the_container() {
+    let (runtime, mut api) = mocked();
+    let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
+    api.missing(&claim_path()).await;
+    let (_, sent) = api
+        .answer(
+            "POST",
+            &format!("{NS}/persistentvolumeclaims"),
+            201,
+            claim(true),
+        )
+        .await;
+    assert_eq!(sent["metadata"]["name"], CLAIM);
+    assert_eq!(sent["spec"]["resources"]["requests"]["storage"], "10Gi");
+    let record: crate::runtime::ContainerSpec = serde_json::from_str(
+        sent["metadata"]["annotations"][spec::RECORD]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record, workspace_spec());
+    api.missing(&pod_path()).await;
+    assert_eq!(
+        created.await.unwrap(),
+        Ok(CLAIM.to_owned()),
+        "the claim is the id"
+    );
+}
+
+#[tokio::test]
+async fn a_claim_that_holds_a_container_is_a_taken_name() {
+    let (runtime, mut api) = mocked();
+    let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
+    api.claim(true).await;
+    assert!(matches!(
+        created.await.unwrap(),
+        Err(RuntimeError::NameTaken(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_kept_claim_gets_a_container_again() {
+    let (runtime, mut api) = mocked();
+    let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
+    api.claim(false).await;
+    let (_, patch) = api.answer("PATCH", &claim_path(), 200, claim(true)).await;
+    assert!(patch["metadata"]["annotations"][spec::RECORD].is_string());
+    api.missing(&pod_path()).await;
+    assert_eq!(created.await.unwrap(), Ok(CLAIM.to_owned()));
+}
+
+#[tokio::test]
+async fn start_makes_the_hardened_pod_and_waits_until_it_runs() {
+    let (runtime, mut api) = mocked();
+    let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
+    api.claim(true).await;
+    api.missing(&pod_path()).await;
+    let (_, sent) = api
+        .answer(
+            "POST",
+            &format!("{NS}/pods"),
+            201,
+            pod("Pending", json!({})),
+        )
+        .await;
+    assert_eq!(sent["spec"]["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(sent["spec"]["automountServiceAccountToken"], false);
+    assert_eq!(
+        sent["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"],
+        false
+    );
+    let creating = json!({ "waiting": { "reason": "ContainerCreating" } });
+    api.pod(pod("Pending", creating)).await;
+    api.pod(pod("Running", running())).await;
+    assert_eq!(started.await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn an_image_the_cluster_cannot_pull_says_where_images_come_from() {
+    let (runtime, mut api) = mocked();
+    let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
+    api.claim(true).await;
+    api.pod(pod("Pending", json!({}))).await;
+    let backoff =
+        json!({ "waiting": { "reason": "ImagePullBackOff", "message": "pull access denied" } });
+    api.pod(pod("Pending", backoff)).await;
+    match started.await.unwrap() {
+        Err(RuntimeError::Refused {
+            engine: Engine::Kubernetes,
+            message,
+        }) => {
+            assert!(
+                message.contains("pull access denied") && message.contains("registry"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn stop_deletes_the_pod_with_its_grace_and_waits_until_it_is_gone() {
+    let (runtime, mut api) = mocked();
+    let stopped =
+        tokio::spawn(async move { runtime.stop_container(CLAIM, Duration::from_secs(7)).await });
+    api.claim(true).await;
+    let (_, sent) = api
+        .answer("DELETE", &pod_path(), 200, pod("Running", running()))
+        .await;
+    assert_eq!(sent["gracePeriodSeconds"], 7);
+    api.pod(pod("Running", running())).await;
+    api.missing(&pod_path()).await;
+    assert_eq!(stopped.await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn stopping_a_stopped_workspace_is_no_error() {
+    let (runtime, mut api) = mocked();
+    let stopped =
+        tokio::spawn(async move { runtime.stop_container(CLAIM, Duration::from_secs(1)).await });
+    api.claim(true).await;
+    api.answer("DELETE", &pod_path(), 404, not_found()).await;
+    api.missing(&pod_path()).await;
+    assert_eq!(stopped.await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn remove_deletes_the_pod_and_the_record_but_keeps_the_claim() {
+    let (runtime, mut api) = mocked();
+    let removed = tokio::spawn(async move { runtime.remove_container(CLAIM).await });
+    api.claim(true).await;
+    let (_, sent) = api
+        .answer("DELETE", &pod_path(), 200, pod("Running", running()))
+        .await;
+    assert_eq!(sent["gracePeriodSeconds"], 0);
+    api.missing(&pod_path()).await;
+    let (_, patch) = api.answer("PATCH", &claim_path(), 200, claim(false)).await;
+    assert_eq!(patch["metadata"]["annotations"][spec::RECORD], Value::Null);
+    assert_eq!(removed.await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn a_claim_still_holding_a_container_is_not_deleted() {
+    let (runtime, mut api) = mocked();
+    let removed = tokio::spawn(async move { runtime.remove_volume(CLAIM).await });
+    api.claim(true).await;
+    assert!(matches!(
+        removed.await.unwrap(),
+        Err(RuntimeError::InUse(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_listing_joins_claims_and_pods() {
+    let (runtime, mut api) = mocked();
+    let listed = tokio::spawn(async move { runtime.list_managed().await });
+    let mut kept = claim(false);
+    kept["metadata"]["name"] = json!("kept-files");
+    let claims = json!({ "apiVersion": "v1", "kind": "PersistentVolumeClaimList", "metadata": {}, "items": [claim(true), kept] });
+    let (query, _) = api
+        .answer("GET", &format!("{NS}/persistentvolumeclaims"), 200, claims)
+        .await;
+    assert!(
+        query.contains("labelSelector=io.aicockpit.managed%3Dtrue"),
+        "{query}"
+    );
+    let pods = json!({ "apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [pod("Running", running())] });
+    api.answer("GET", &format!("{NS}/pods"), 200, pods).await;
+    let listed = listed.await.unwrap().unwrap();
+    assert_eq!(listed.len(), 1, "a kept claim is no container");
+    assert_eq!(listed[0].id, CLAIM);
+    assert_eq!(listed[0].state, ContainerState::Running);
+    assert_eq!(listed[0].image, workspace_spec().image);
+}
+
+#[tokio::test]
+async fn refusals_and_outages_are_told_apart() {
+    let (runtime, mut api) = mocked();
+    let forbidden = tokio::spawn(async move { runtime.inspect(CLAIM).await });
+    let status = json!({ "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403, "message": "pods is forbidden" });
+    api.answer("GET", &claim_path(), 403, status).await;
+    match forbidden.await.unwrap() {
+        Err(RuntimeError::Refused { message, .. }) => {
+            assert!(message.contains("rbac.yaml"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let (runtime, mut api) = mocked();
+    let down = tokio::spawn(async move { runtime.ping().await });
+    let (_, reply) = api.0.next_request().await.unwrap();
+    reply.send_error(std::io::Error::other("connection refused"));
+    match down.await.unwrap() {
+        Err(RuntimeError::Unavailable {
+            engine, address, ..
+        }) => {
+            assert_eq!(
+                (engine, address.as_str()),
+                (Engine::Kubernetes, "https://cluster.test")
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_watch_on_pods_becomes_lifecycle_events() {
+    let (runtime, mut api) = mocked();
+    let mut events = runtime.lifecycle_events();
+    let next = tokio::spawn(async move {
+        use futures::StreamExt;
+        let first = events.next().await;
+        let second = events.next().await;
+        (first, second)
+    });
+    let list = json!({ "apiVersion": "v1", "kind": "PodList", "metadata": { "resourceVersion": "1" }, "items": [pod("Running", running())] });
+    let (query, _) = api.answer("GET", &format!("{NS}/pods"), 200, list).await;
+    assert!(
+        query.contains("labelSelector=io.aicockpit.managed%3Dtrue"),
+        "{query}"
+    );
+    let mut killed = pod("Running", running());
+    killed["metadata"]["resourceVersion"] = json!("2");
+    killed["status"]["containerStatuses"][0]["restartCount"] = json!(1);
+    killed["status"]["containerStatuses"][0]["lastState"] =
+        json!({ "terminated": { "reason": "OOMKilled", "exitCode": 137 } });
+    let (request, reply) = api.0.next_request().await.unwrap();
+    assert!(request
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .contains("watch=true"));
+    let line = format!("{}\n", json!({ "type": "MODIFIED", "object": killed }));
+    reply.send_response(
+        Response::builder()
+            .status(200)
+            .body(Body::from(line.into_bytes()))
+            .unwrap(),
+    );
+    let (first, second) = next.await.unwrap();
+    let first = first.unwrap().unwrap();
+    assert_eq!(first.kind, LifecycleKind::Changed);
+    assert_eq!(
+        first.workspace, None,
+        "the test spec has no workspace label"
+    );
+    assert_eq!(second.unwrap().unwrap().kind, LifecycleKind::OutOfMemory);
+}
