@@ -54,7 +54,7 @@ pub fn TemplatesPage() -> impl IntoView {
         <main class="page">
             <section class="card" aria-labelledby="templates-title">
                 <h2 id="templates-title">"Templates"</h2>
-                <p class="muted">"Chosen in the New workspace form. Dockerfile templates build on first use (through the Docker engine, reusing its cache)."</p>
+                <p class="muted">"Chosen in the New workspace form. Dockerfile templates build on first use, reusing the engine's build cache (on Kubernetes, which pulls images from a registry, name a pushed image instead)."</p>
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || templates.get().map(|result| match result {
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),

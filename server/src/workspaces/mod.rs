@@ -519,7 +519,8 @@ impl WorkspaceService for WorkspaceManager {
         let mut choices = vec![ImageChoice {
             reference: default.clone(),
             description: "AiCockpit dev image (Debian: editors, compilers, Python, git)".into(),
-            available: local.contains(default),
+            // Asked, not looked up in the list: a registry's images are never listed.
+            available: self.images.image_exists(default).await?,
         }];
         choices.extend(
             local

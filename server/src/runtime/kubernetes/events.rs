@@ -28,6 +28,8 @@ pub fn watch(
                     Some(Ok(lifecycle_event(&pod, &mut restarts, true)))
                 }
                 Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
+                // The watch's resource version expired: the watcher lists again by itself.
+                Err(watcher::Error::WatchError(status)) if status.code == 410 => None,
                 Err(e) => Some(Err(map_error(&address, kube::Error::Service(Box::new(e))))),
             };
             async move { event }

@@ -14,7 +14,7 @@ use tokio_util::io::ReaderStream;
 use super::{spec, KubernetesRuntime};
 use crate::runtime::{
     ByteStream, ContainerSpec, ContainerState, Engine, ExecChunk, ExecProcess, ExecSpec,
-    RuntimeError, EXIT_STATUS_WAIT,
+    ExitStatus, RuntimeError, EXIT_STATUS_WAIT,
 };
 
 /// Output is read in chunks of this size at most; the exec loop waits while a pipe is full.
@@ -149,29 +149,20 @@ async fn not_running_or(
     }
 }
 
-/// Runs `command` to its end with `input` on stdin; its stdout, or its failure with stderr.
-async fn run(
-    runtime: &KubernetesRuntime,
-    id: &str,
-    command: Vec<String>,
-    input: Option<Bytes>,
-) -> Result<Vec<u8>, RuntimeError> {
-    let spec = ExecSpec {
-        command,
+/// `command` run from `/`, with nothing added to its environment.
+fn plain(command: &[&str]) -> ExecSpec {
+    ExecSpec {
+        command: command.iter().map(|c| c.to_string()).collect(),
         user: String::new(),
         working_dir: "/".into(),
         env: Vec::new(),
-    };
-    let stdin = input.map(|bytes| stream::once(async move { Ok(bytes) }).boxed());
-    let mut process = exec(runtime, id, &spec, stdin).await?;
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    while let Some(chunk) = process.output.next().await {
-        match chunk? {
-            ExecChunk::Stdout(bytes) => out.extend_from_slice(&bytes),
-            ExecChunk::Stderr(bytes) => err.extend_from_slice(&bytes),
-        }
     }
-    let code = tokio::time::timeout(EXIT_STATUS_WAIT, process.exit)
+}
+
+/// The exit status of a process whose output has ended; a non-zero one is a failure that
+/// quotes `stderr`.
+async fn succeeded(spec: &ExecSpec, exit: ExitStatus, stderr: &[u8]) -> Result<(), RuntimeError> {
+    let code = tokio::time::timeout(EXIT_STATUS_WAIT, exit)
         .await
         .unwrap_or(Err(RuntimeError::Timeout {
             engine: Engine::Kubernetes,
@@ -179,14 +170,14 @@ async fn run(
             after: EXIT_STATUS_WAIT,
         }))?;
     if code == 0 {
-        return Ok(out);
+        return Ok(());
     }
     Err(RuntimeError::Refused {
         engine: Engine::Kubernetes,
         message: format!(
             "{} exited with {code}: {}",
             spec.command.join(" "),
-            String::from_utf8_lossy(&err).trim()
+            String::from_utf8_lossy(stderr).trim()
         ),
     })
 }
@@ -199,29 +190,68 @@ pub async fn copy_into(
     path: &str,
     archive: Bytes,
 ) -> Result<(), RuntimeError> {
-    let command = ["tar", "-x", "--no-overwrite-dir", "-f", "-", "-C", path];
-    run(
-        runtime,
-        id,
-        command.map(str::to_owned).into(),
-        Some(archive),
-    )
-    .await
-    .map(drop)
+    let spec = plain(&["tar", "-x", "--no-overwrite-dir", "-f", "-", "-C", path]);
+    let stdin = stream::once(async move { Ok(archive) }).boxed();
+    let mut process = exec(runtime, id, &spec, Some(stdin)).await?;
+    let mut stderr = Vec::new();
+    while let Some(chunk) = process.output.next().await {
+        if let ExecChunk::Stderr(bytes) = chunk? {
+            stderr.extend_from_slice(&bytes);
+        }
+    }
+    succeeded(&spec, process.exit, &stderr).await
 }
 
-/// Packs the contents of `path` (entries `./…`) with the Pod's `tar`; the workspace must
-/// be running, unlike on Docker.
+/// Packs the contents of `path` (entries `./…`) with the Pod's `tar`, streamed as it
+/// comes; a failure of `tar` ends the stream with an error. The workspace must be
+/// running, unlike on Docker: its files are reachable only through its Pod.
 pub fn copy_out(runtime: &KubernetesRuntime, id: String, path: String) -> ByteStream {
     let runtime = runtime.clone();
+    let spec = plain(&["tar", "-c", "-f", "-", "-C", &path, "."]);
     stream::once(async move {
-        let command = ["tar", "-c", "-f", "-", "-C", &path, "."];
-        let packed = run(&runtime, &id, command.map(str::to_owned).into(), None).await;
-        packed
-            .map(Bytes::from)
-            .map_err(|e| std::io::Error::other(e.to_string()))
+        match exec(&runtime, &id, &spec, None).await {
+            Ok(process) => packed(spec, process),
+            Err(RuntimeError::NotRunning(_)) => failed(
+                "the workspace is stopped: start it to export its files (on Kubernetes they are reachable only while it runs)",
+            ),
+            Err(e) => failed(&e.to_string()),
+        }
     })
+    .flatten()
     .boxed()
+}
+
+fn failed(message: &str) -> ByteStream {
+    let error = std::io::Error::other(message.to_owned());
+    stream::once(async move { Err(error) }).boxed()
+}
+
+/// The process's stdout, then an error if it failed.
+fn packed(spec: ExecSpec, process: ExecProcess) -> ByteStream {
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = stderr.clone();
+    let data = process.output.filter_map(move |chunk| {
+        let item = match chunk {
+            Ok(ExecChunk::Stdout(bytes)) => Some(Ok(bytes)),
+            Ok(ExecChunk::Stderr(bytes)) => {
+                let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+                kept.extend_from_slice(&bytes[..bytes.len().min(64 * 1024)]);
+                None
+            }
+            Err(e) => Some(Err(std::io::Error::other(e.to_string()))),
+        };
+        async move { item }
+    });
+    let exit = process.exit;
+    let end = stream::once(async move {
+        let stderr = stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        succeeded(&spec, exit, &stderr)
+            .await
+            .err()
+            .map(|e| Err(std::io::Error::other(e.to_string())))
+    })
+    .filter_map(|end| async move { end });
+    data.chain(end).boxed()
 }
 
 #[cfg(test)]

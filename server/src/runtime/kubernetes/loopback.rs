@@ -200,6 +200,27 @@ async fn archives_go_in_and_come_out_through_tar() {
 }
 
 #[tokio::test]
+async fn a_failed_pack_ends_the_stream_with_what_tar_said() {
+    let process = Process {
+        stdout: b"part of it",
+        stderr: b"tar: ./secret: Cannot open: Permission denied",
+        exit: 2,
+        ..Default::default()
+    };
+    let runtime = stand_in(process).await;
+    let items: Vec<std::io::Result<Bytes>> = runtime.copy_out(CLAIM, "/workspace").collect().await;
+    assert_eq!(
+        items[0].as_ref().unwrap(),
+        &Bytes::from_static(b"part of it")
+    );
+    let last = items.last().unwrap().as_ref().unwrap_err().to_string();
+    assert!(
+        last.contains("Permission denied") && last.contains("exited with 2"),
+        "{last}"
+    );
+}
+
+#[tokio::test]
 async fn a_failed_unpack_says_what_tar_said() {
     let process = Process {
         stderr: b"tar: x: Cannot open: Permission denied",

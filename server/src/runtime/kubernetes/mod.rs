@@ -152,8 +152,10 @@ impl KubernetesRuntime {
 
     /// Deletes the Pod `name` (gone already is fine) and waits until it is.
     async fn delete_pod(&self, name: &str, grace: Duration) -> Result<(), RuntimeError> {
+        // 0 would remove the object at once while its processes may still run (and
+        // hold the claim): the kubelet gets at least a second.
         let params = DeleteParams {
-            grace_period_seconds: Some(grace.as_secs() as u32),
+            grace_period_seconds: Some(grace.max(MIN_GRACE).as_secs() as u32),
             ..Default::default()
         };
         match self
@@ -164,6 +166,38 @@ impl KubernetesRuntime {
             Err(e) => return Err(e),
         }
         self.until_gone(name, grace + self.settings.timeout).await
+    }
+
+    async fn create_claim(&self, spec: &ContainerSpec) -> Result<(), RuntimeError> {
+        let claim = spec::claim(spec, &self.settings.storage);
+        self.call(
+            "create claim",
+            self.claims().create(&PostParams::default(), &claim),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Waits until the claim `name` is gone (its protection finalizer waits for the Pods
+    /// that used it), for at most the start timeout.
+    async fn until_claim_gone(&self, name: &str) -> Result<(), RuntimeError> {
+        let within = self.settings.start_timeout;
+        let deadline = tokio::time::Instant::now() + within;
+        while self
+            .call("read claim", self.claims().get_opt(name))
+            .await?
+            .is_some()
+        {
+            if tokio::time::Instant::now() > deadline {
+                return Err(RuntimeError::Timeout {
+                    engine: Engine::Kubernetes,
+                    operation: "remove claim",
+                    after: within,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Ok(())
     }
 
     /// Replaces the record on the claim `id` (`None` removes it).
@@ -193,6 +227,9 @@ fn unusable_config(place: &str, error: impl std::fmt::Display) -> RuntimeError {
     }
 }
 
+/// The shortest grace period a Pod is deleted with.
+const MIN_GRACE: Duration = Duration::from_secs(1);
+
 /// How often a change the API does not announce (a Pod gone, a Pod running) is looked for.
 const POLL: Duration = Duration::from_millis(250);
 
@@ -204,10 +241,15 @@ fn map_error(address: &str, error: kube::Error) -> RuntimeError {
     match error {
         kube::Error::Api(status) => match status.code {
             404 => RuntimeError::NotFound(status.message),
-            403 => refused(format!(
-                "{} (AiCockpit's service account may not do this: see deploy/kubernetes/rbac.yaml)",
-                status.message
-            )),
+            // Only creates are sent without a resource version: the name is in use.
+            409 => RuntimeError::NameTaken(status.message),
+            // RBAC's refusal ("… cannot create resource "pods" …"), not admission's.
+            403 if status.message.contains(" cannot ") && status.message.contains(" resource ") => {
+                refused(format!(
+                    "{} (AiCockpit's service account may not do this: see deploy/kubernetes/rbac.yaml)",
+                    status.message
+                ))
+            }
             _ => refused(status.message),
         },
         kube::Error::HyperError(_)
@@ -244,23 +286,21 @@ impl ContainerRuntime for KubernetesRuntime {
     /// container on it; the Pod is made by the start.
     async fn create_container(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
         let id = spec.volume.clone();
+        if self.pod(&spec.name).await?.is_some() {
+            return Err(RuntimeError::NameTaken(spec.name.clone()));
+        }
         let existing = self.call("read claim", self.claims().get_opt(&id)).await?;
         match existing {
             Some(claim) if spec::record_of(&claim).is_some() => {
                 return Err(RuntimeError::NameTaken(spec.name.clone()))
             }
-            Some(_) => self.set_record(&id, Some(spec)).await?,
-            None => {
-                let claim = spec::claim(spec, &self.settings.storage);
-                self.call(
-                    "create claim",
-                    self.claims().create(&PostParams::default(), &claim),
-                )
-                .await?;
+            // A claim being deleted (files not kept) cannot be mounted: a new one is made.
+            Some(claim) if claim.metadata.deletion_timestamp.is_some() => {
+                self.until_claim_gone(&id).await?;
+                self.create_claim(spec).await?;
             }
-        }
-        if self.pod(&spec.name).await?.is_some() {
-            return Err(RuntimeError::NameTaken(spec.name.clone()));
+            Some(_) => self.set_record(&id, Some(spec)).await?,
+            None => self.create_claim(spec).await?,
         }
         Ok(id)
     }
@@ -268,18 +308,24 @@ impl ContainerRuntime for KubernetesRuntime {
     async fn start_container(&self, id: &str) -> Result<(), RuntimeError> {
         let (_, record) = self.record(id).await?;
         match self.pod(&record.name).await? {
-            Some(pod) if pod.metadata.deletion_timestamp.is_none() => {}
+            Some(pod) if state::is_current(&pod) => {}
             found => {
+                // Evicted, or ended: made again, as Docker restarts a container.
                 if found.is_some() {
-                    self.until_gone(&record.name, self.settings.start_timeout)
-                        .await?;
+                    self.delete_pod(&record.name, MIN_GRACE).await?;
                 }
                 let pod = spec::pod(&record);
-                self.call(
-                    "create pod",
-                    self.pods().create(&PostParams::default(), &pod),
-                )
-                .await?;
+                match self
+                    .call(
+                        "create pod",
+                        self.pods().create(&PostParams::default(), &pod),
+                    )
+                    .await
+                {
+                    // Another start made it meanwhile: both wait for the same Pod.
+                    Ok(_) | Err(RuntimeError::NameTaken(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         self.until_running(&record).await
@@ -292,7 +338,7 @@ impl ContainerRuntime for KubernetesRuntime {
 
     async fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
         let (_, record) = self.record(id).await?;
-        self.delete_pod(&record.name, Duration::ZERO).await?;
+        self.delete_pod(&record.name, MIN_GRACE).await?;
         self.set_record(id, None).await
     }
 
@@ -307,8 +353,8 @@ impl ContainerRuntime for KubernetesRuntime {
             "delete claim",
             self.claims().delete(name, &DeleteParams::default()),
         )
-        .await
-        .map(drop)
+        .await?;
+        self.until_claim_gone(name).await
     }
 
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError> {

@@ -148,6 +148,9 @@ pub fn pod(spec: &ContainerSpec) -> Pod {
                 run_as_user: Some(uid),
                 run_as_group: Some(gid),
                 fs_group: Some(gid),
+                // Not the whole volume re-owned at every start (slow, and it would make
+                // private keys group-readable): only when its root is not the group's.
+                fs_group_change_policy: Some("OnRootMismatch".into()),
                 seccomp_profile: Some(SeccompProfile {
                     type_: "RuntimeDefault".into(),
                     ..Default::default()
@@ -269,6 +272,10 @@ pub mod tests {
         assert_eq!(security.run_as_user, Some(1000));
         assert_eq!(security.run_as_group, Some(1000));
         assert_eq!(security.fs_group, Some(1000));
+        assert_eq!(
+            security.fs_group_change_policy.as_deref(),
+            Some("OnRootMismatch")
+        );
         assert_eq!(security.seccomp_profile.unwrap().type_, "RuntimeDefault");
         let volumes = pod_spec.volumes.unwrap();
         assert!(

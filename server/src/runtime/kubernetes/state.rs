@@ -20,10 +20,33 @@ pub fn state_of(pod: Option<&Pod>) -> ContainerState {
     }
     match pod.status.as_ref().and_then(|s| s.phase.as_deref()) {
         Some("Running") if started(pod) => ContainerState::Running,
+        Some("Running") if waiting_for(pod) == Some("CrashLoopBackOff") => {
+            ContainerState::Restarting
+        }
         Some("Running") | Some("Pending") | None => ContainerState::Created,
         Some("Succeeded") | Some("Failed") => ContainerState::Exited,
         _ => ContainerState::Dead,
     }
+}
+
+/// Whether the Pod is one a start can wait for: neither being deleted nor ended (an
+/// evicted Pod stays, failed, until someone deletes it).
+pub fn is_current(pod: &Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_none()
+        && !matches!(
+            pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        )
+}
+
+fn waiting_for(pod: &Pod) -> Option<&str> {
+    container_status(pod)?
+        .state
+        .as_ref()?
+        .waiting
+        .as_ref()?
+        .reason
+        .as_deref()
 }
 
 /// Whether the workspace container is running (not waiting to be restarted).
@@ -212,7 +235,12 @@ mod tests {
         );
         assert_eq!(
             state_of(Some(&pod_in("Running", waiting("CrashLoopBackOff")))),
-            ContainerState::Created
+            ContainerState::Restarting
+        );
+        assert!(is_current(&pod_in("Running", running())));
+        assert!(
+            !is_current(&pod_in("Failed", K8sState::default())),
+            "evicted"
         );
         assert_eq!(
             state_of(Some(&pod_in("Pending", waiting("ContainerCreating")))),

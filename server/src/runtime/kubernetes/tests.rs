@@ -129,6 +129,7 @@ fn running() -> Value {
 async fn create_makes_a_claim_that_records_the_container() {
     let (runtime, mut api) = mocked();
     let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
+    api.missing(&pod_path()).await;
     api.missing(&claim_path()).await;
     let (_, sent) = api
         .answer(
@@ -147,7 +148,6 @@ async fn create_makes_a_claim_that_records_the_container() {
     )
     .unwrap();
     assert_eq!(record, workspace_spec());
-    api.missing(&pod_path()).await;
     assert_eq!(
         created.await.unwrap(),
         Ok(CLAIM.to_owned()),
@@ -159,6 +159,7 @@ async fn create_makes_a_claim_that_records_the_container() {
 async fn a_claim_that_holds_a_container_is_a_taken_name() {
     let (runtime, mut api) = mocked();
     let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
+    api.missing(&pod_path()).await;
     api.claim(true).await;
     assert!(matches!(
         created.await.unwrap(),
@@ -170,11 +171,80 @@ async fn a_claim_that_holds_a_container_is_a_taken_name() {
 async fn a_kept_claim_gets_a_container_again() {
     let (runtime, mut api) = mocked();
     let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
+    api.missing(&pod_path()).await;
     api.claim(false).await;
     let (_, patch) = api.answer("PATCH", &claim_path(), 200, claim(true)).await;
     assert!(patch["metadata"]["annotations"][spec::RECORD].is_string());
-    api.missing(&pod_path()).await;
     assert_eq!(created.await.unwrap(), Ok(CLAIM.to_owned()));
+}
+
+#[tokio::test]
+async fn a_claim_still_being_deleted_is_waited_for_and_made_anew() {
+    let (runtime, mut api) = mocked();
+    let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
+    api.missing(&pod_path()).await;
+    let mut terminating = claim(false);
+    terminating["metadata"]["deletionTimestamp"] = json!("2026-12-05T10:00:00Z");
+    api.answer("GET", &claim_path(), 200, terminating).await;
+    api.missing(&claim_path()).await;
+    let (_, sent) = api
+        .answer(
+            "POST",
+            &format!("{NS}/persistentvolumeclaims"),
+            201,
+            claim(true),
+        )
+        .await;
+    assert_eq!(sent["metadata"]["name"], CLAIM);
+    assert_eq!(created.await.unwrap(), Ok(CLAIM.to_owned()));
+}
+
+#[tokio::test]
+async fn an_evicted_pod_is_replaced_at_start() {
+    let (runtime, mut api) = mocked();
+    let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
+    api.claim(true).await;
+    api.pod(pod("Failed", json!({}))).await;
+    let (_, sent) = api
+        .answer("DELETE", &pod_path(), 200, pod("Failed", json!({})))
+        .await;
+    assert_eq!(
+        sent["gracePeriodSeconds"], 1,
+        "never 0: the kubelet must stop it"
+    );
+    api.missing(&pod_path()).await;
+    api.answer(
+        "POST",
+        &format!("{NS}/pods"),
+        201,
+        pod("Pending", json!({})),
+    )
+    .await;
+    api.pod(pod("Running", running())).await;
+    assert_eq!(started.await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn a_start_racing_another_waits_for_the_same_pod() {
+    let (runtime, mut api) = mocked();
+    let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
+    api.claim(true).await;
+    api.missing(&pod_path()).await;
+    let exists = json!({ "kind": "Status", "status": "Failure", "reason": "AlreadyExists", "code": 409, "message": "pods \"aicockpit-ada.web\" already exists" });
+    api.answer("POST", &format!("{NS}/pods"), 409, exists).await;
+    api.pod(pod("Running", running())).await;
+    assert_eq!(started.await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn deleting_the_files_waits_until_the_claim_is_gone() {
+    let (runtime, mut api) = mocked();
+    let removed = tokio::spawn(async move { runtime.remove_volume(CLAIM).await });
+    api.claim(false).await;
+    api.answer("DELETE", &claim_path(), 200, claim(false)).await;
+    api.claim(false).await;
+    api.missing(&claim_path()).await;
+    assert_eq!(removed.await.unwrap(), Ok(()));
 }
 
 #[tokio::test]
@@ -260,7 +330,7 @@ async fn remove_deletes_the_pod_and_the_record_but_keeps_the_claim() {
     let (_, sent) = api
         .answer("DELETE", &pod_path(), 200, pod("Running", running()))
         .await;
-    assert_eq!(sent["gracePeriodSeconds"], 0);
+    assert_eq!(sent["gracePeriodSeconds"], 1, "at once, but never forced");
     api.missing(&pod_path()).await;
     let (_, patch) = api.answer("PATCH", &claim_path(), 200, claim(false)).await;
     assert_eq!(patch["metadata"]["annotations"][spec::RECORD], Value::Null);
@@ -305,11 +375,30 @@ async fn the_listing_joins_claims_and_pods() {
 async fn refusals_and_outages_are_told_apart() {
     let (runtime, mut api) = mocked();
     let forbidden = tokio::spawn(async move { runtime.inspect(CLAIM).await });
-    let status = json!({ "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403, "message": "pods is forbidden" });
+    let status = json!({ "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
+        "message": "persistentvolumeclaims \"x\" is forbidden: User \"system:serviceaccount:ws:aicockpit\" cannot get resource \"persistentvolumeclaims\" in API group \"\" in the namespace \"ws\"" });
     api.answer("GET", &claim_path(), 403, status).await;
     match forbidden.await.unwrap() {
         Err(RuntimeError::Refused { message, .. }) => {
             assert!(message.contains("rbac.yaml"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Admission's refusal is the cluster's policy, not AiCockpit's Role.
+    let (runtime, mut api) = mocked();
+    let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
+    api.claim(true).await;
+    api.missing(&pod_path()).await;
+    let policy = json!({ "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
+        "message": "pods \"aicockpit-ada.web\" is forbidden: violates PodSecurity \"baseline:latest\": non-default capabilities (container \"workspace\" must not include \"NET_RAW\" in securityContext.capabilities.add)" });
+    api.answer("POST", &format!("{NS}/pods"), 403, policy).await;
+    match started.await.unwrap() {
+        Err(RuntimeError::Refused { message, .. }) => {
+            assert!(
+                message.contains("NET_RAW") && !message.contains("rbac"),
+                "{message}"
+            )
         }
         other => panic!("{other:?}"),
     }
