@@ -1,6 +1,6 @@
 # AiCockpit's own image, from the release build (`cargo leptos build --release`): the
 # program (the terminal holder is inside it) and its site, nothing else. The base needs
-# glibc (Debian bookworm or newer) and CA certificates; `scripts/test` builds it on the dev
+# glibc (Debian bookworm or newer; CA certificates are added when missing); `scripts/test` builds it on the dev
 # image (`--build-arg BASE=$(target/release/aicockpit image reference)`), which has both.
 #
 # Docker runtime: docker run -p 127.0.0.1:3000:3000 -v /var/run/docker.sock:/var/run/docker.sock \
@@ -11,7 +11,12 @@ FROM ${BASE}
 COPY target/release/aicockpit /app/aicockpit
 COPY target/site /app/site
 USER 0
-RUN mkdir -p /data && chown 1000:1000 /data
+# CA certificates for AI providers over HTTPS (slim bases lack them).
+RUN if [ ! -e /etc/ssl/certs/ca-certificates.crt ]; then \
+      apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi \
+    && mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
 WORKDIR /app
 ENV LEPTOS_SITE_ROOT=/app/site \
