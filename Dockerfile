@@ -1,7 +1,8 @@
 # AiCockpit's own image, from the release build (`cargo leptos build --release`): the
 # program (the terminal holder is inside it) and its site, nothing else. The base needs
-# glibc (Debian bookworm or newer; CA certificates are added when missing); `scripts/test` builds it on the dev
-# image (`--build-arg BASE=$(target/release/aicockpit image reference)`), which has both.
+# glibc (Debian bookworm or newer); CA certificates are added when it lacks them.
+# `scripts/test` builds it on the dev image:
+#   --build-arg BASE=$(target/release/aicockpit image reference)
 #
 # Docker runtime: docker run -p 127.0.0.1:3000:3000 -v /var/run/docker.sock:/var/run/docker.sock \
 #   --group-add "$(stat -c %g /var/run/docker.sock)" -v aicockpit-data:/data aicockpit
