@@ -8,7 +8,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher;
 use kube::Api;
 
-use super::{map_error, spec};
+use super::api::map_error;
+use super::spec;
 use crate::runtime::{labels, LifecycleEvent, LifecycleKind, RuntimeError};
 
 pub fn watch(

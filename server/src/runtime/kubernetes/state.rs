@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 
-use super::{spec, KubernetesRuntime, POLL};
+use super::api::POLL;
+use super::{spec, KubernetesRuntime};
 use crate::runtime::{
     ContainerDetails, ContainerInfo, ContainerSpec, ContainerState, Engine, RuntimeError,
 };
