@@ -18,6 +18,9 @@ pub enum NoticeKind {
     OutOfMemory,
     /// Nobody used it for its idle time, so it was stopped.
     IdleStopped,
+    /// The engine lost its container unasked (a Kubernetes eviction, a node gone), and
+    /// AiCockpit started it again.
+    Lost,
 }
 
 impl NoticeKind {
@@ -26,13 +29,19 @@ impl NoticeKind {
             Self::EngineRestarted => "engine-restarted",
             Self::OutOfMemory => "out-of-memory",
             Self::IdleStopped => "idle-stopped",
+            Self::Lost => "lost",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::EngineRestarted, Self::OutOfMemory, Self::IdleStopped]
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        [
+            Self::EngineRestarted,
+            Self::OutOfMemory,
+            Self::IdleStopped,
+            Self::Lost,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
     }
 }
 
@@ -50,6 +59,9 @@ impl Notice {
             NoticeKind::IdleStopped => {
                 format!("Stopped at {at} after going unused for its idle time; start it to go on.")
             }
+            NoticeKind::Lost => format!(
+                "Its container was lost at {at} (the cluster evicted it or lost its node) and was started again: its files are kept, programs that were running must be started again."
+            ),
         }
     }
 }
@@ -79,6 +91,7 @@ mod tests {
             NoticeKind::EngineRestarted,
             NoticeKind::OutOfMemory,
             NoticeKind::IdleStopped,
+            NoticeKind::Lost,
         ] {
             assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
         }

@@ -75,6 +75,23 @@ impl MemoryRuntime {
         self.up.store(up, Ordering::SeqCst);
     }
 
+    /// Ends the container `id` unasked and reports it lost, as a cluster evicting its Pod
+    /// would.
+    pub fn lose(&self, id: &str) {
+        let workspace = {
+            let mut state = self.lock();
+            let Some(container) = state.containers.get_mut(id) else {
+                return;
+            };
+            container.state = ContainerState::Exited;
+            container.spec.labels.get(labels::WORKSPACE).cloned()
+        };
+        let _ = self.events.send(LifecycleEvent {
+            workspace,
+            kind: LifecycleKind::Lost,
+        });
+    }
+
     /// The volumes that exist, by name.
     pub fn volumes(&self) -> Vec<String> {
         self.lock().volumes.iter().cloned().collect()

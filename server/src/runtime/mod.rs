@@ -159,6 +159,9 @@ pub enum LifecycleKind {
     Changed,
     /// The kernel killed a process in the container for want of memory.
     OutOfMemory,
+    /// The engine ended or removed the container unasked, and will not bring it back by
+    /// itself (a Kubernetes eviction, a node gone); Docker's restart policy never needs this.
+    Lost,
 }
 
 /// A running container's resource counters at one moment. The counters add up from the

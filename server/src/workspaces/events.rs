@@ -51,8 +51,12 @@ pub async fn relay_lifecycle_events(
                 Ok(event) => {
                     backoff = Duration::from_millis(500);
                     manager.forget_start_time(event.workspace.as_deref());
-                    if let (LifecycleKind::OutOfMemory, Some(id)) = (event.kind, &event.workspace) {
-                        manager.note_out_of_memory(id).await;
+                    match (event.kind, &event.workspace) {
+                        (LifecycleKind::OutOfMemory, Some(id)) => {
+                            manager.note_out_of_memory(id).await
+                        }
+                        (LifecycleKind::Lost, Some(id)) => manager.restore_lost(id).await,
+                        _ => {}
                     }
                     // No receivers is fine: nobody has the dashboard open.
                     let _ = changes.send(());

@@ -105,6 +105,37 @@ impl WorkspaceManager {
         started && outage_since.is_some()
     }
 
+    /// Starts again the workspace `id` whose container the engine lost, if it should be
+    /// running (a stop asked for meanwhile wins), and says so on the dashboard.
+    pub async fn restore_lost(&self, id: &str) {
+        let record = match self.store.all().await {
+            Ok(records) => records.into_iter().find(|r| r.id == id),
+            Err(e) => {
+                tracing::warn!(error = %e, workspace = id, "cannot read a lost workspace");
+                return;
+            }
+        };
+        let Some((record, container)) = record.and_then(|r| r.container_id.clone().map(|c| (r, c)))
+        else {
+            return;
+        };
+        if !matches!(self.store.wants_running(id).await, Ok(true)) {
+            return;
+        }
+        if let Err(e) = self.runtime.start_container(&container).await {
+            failed(&record.name, e.to_string());
+            return;
+        }
+        let notice = Notice {
+            kind: NoticeKind::Lost,
+            at: unix_now(),
+        };
+        if let Err(e) = self.store.set_notice(id, notice).await {
+            tracing::warn!(error = %e, workspace = %record.name, "cannot record a notice");
+        }
+        tracing::info!(workspace = %record.name, "started again after its container was lost");
+    }
+
     /// Records that the kernel killed a process in the workspace `id` for want of memory.
     pub async fn note_out_of_memory(&self, id: &str) {
         let notice = Notice {

@@ -195,6 +195,31 @@ async fn processes_report_their_exit_status_and_need_a_running_container() {
 }
 
 #[tokio::test]
+async fn a_lost_container_is_started_again_if_it_should_run() {
+    let runtime = Arc::new(MemoryRuntime::new(&[IMAGE]));
+    let app = spawn_app_on(Backend::of(runtime.clone()), IMAGE.into()).await;
+    let (running, stopped) = (unique_name("mem-lost"), unique_name("mem-lost-stopped"));
+    for name in [&running, &stopped] {
+        let created = app.call("create", app.create_request(name)).await;
+        assert_eq!(created.status(), 200);
+    }
+    assert_eq!(app.call("stop", app.target(&stopped)).await.status(), 200);
+
+    runtime.lose(&container_id(&runtime, &stopped).await);
+    runtime.lose(&container_id(&runtime, &running).await);
+    let entry = app
+        .wait_for(&running, Duration::from_secs(5), |e| {
+            e["notice"]["kind"] == "Lost"
+        })
+        .await;
+    assert_eq!(entry["status"], "Running", "{entry}");
+    assert_eq!(entry["notice"]["kind"], "Lost", "{entry}");
+    let left = app.entry(&stopped).await;
+    assert_eq!(left["status"], "Stopped", "asked to stop: stays stopped");
+    assert!(left["notice"].is_null(), "{left}");
+}
+
+#[tokio::test]
 async fn the_server_runs_on_the_runtime_it_is_handed() {
     let runtime = Arc::new(MemoryRuntime::new(&[IMAGE]));
     let app = spawn_app_on(Backend::of(runtime.clone()), IMAGE.into()).await;

@@ -83,12 +83,20 @@ impl KubernetesRuntime {
             grace_period_seconds: Some(grace.max(MIN_GRACE).as_secs() as u32),
             ..Default::default()
         };
+        self.deleting.begin(name);
         match self
             .call("delete pod", self.pods().delete(name, &params))
             .await
         {
-            Ok(_) | Err(RuntimeError::NotFound(_)) => {}
-            Err(e) => return Err(e),
+            Ok(_) => {}
+            // Gone already: no deletion of ours will be announced.
+            Err(RuntimeError::NotFound(_)) => {
+                self.deleting.end(name);
+            }
+            Err(e) => {
+                self.deleting.end(name);
+                return Err(e);
+            }
         }
         self.until_gone(name, grace + self.settings.timeout).await
     }

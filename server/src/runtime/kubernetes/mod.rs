@@ -46,6 +46,8 @@ pub struct KubernetesRuntime {
     settings: KubernetesSettings,
     /// The API server's address, for messages.
     address: String,
+    /// Pods this runtime is deleting: any other Pod that goes away was lost.
+    deleting: events::Deleting,
 }
 
 impl KubernetesRuntime {
@@ -88,6 +90,7 @@ impl KubernetesRuntime {
             client,
             settings,
             address,
+            deleting: Default::default(),
         }
     }
 }
@@ -218,7 +221,7 @@ impl ContainerRuntime for KubernetesRuntime {
     }
 
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
-        events::watch(self.pods(), self.address.clone())
+        events::watch(self.pods(), self.address.clone(), self.deleting.clone())
     }
 
     /// Not measured here: the metrics API is not among what AiCockpit's Role may read.
