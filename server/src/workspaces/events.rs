@@ -55,7 +55,16 @@ pub async fn relay_lifecycle_events(
                         (LifecycleKind::OutOfMemory, Some(id)) => {
                             manager.note_out_of_memory(id).await
                         }
-                        (LifecycleKind::Lost, Some(id)) => manager.restore_lost(id).await,
+                        (LifecycleKind::Lost, Some(id)) => {
+                            // A start may wait minutes (scheduling, image pull): not here,
+                            // where the other events wait.
+                            let (manager, id, changes) =
+                                (manager.clone(), id.clone(), changes.clone());
+                            tokio::spawn(async move {
+                                manager.restore_lost(&id).await;
+                                let _ = changes.send(());
+                            });
+                        }
                         _ => {}
                     }
                     // No receivers is fine: nobody has the dashboard open.
