@@ -78,10 +78,32 @@ impl ScriptedApi {
         self.answer("GET", &pod_path(), 200, pod).await;
     }
 
+    /// Answers the creation of a claim; what was sent.
+    async fn claim_created(&mut self) -> Value {
+        self.answer("POST", &claims_path(), 201, claim(true))
+            .await
+            .1
+    }
+
+    /// Answers the creation of a Pod; what was sent.
+    async fn pod_created(&mut self) -> Value {
+        self.answer("POST", &pods_path(), 201, pod("Pending", json!({})))
+            .await
+            .1
+    }
+
     /// Answers a read of `path` with 404.
     async fn missing(&mut self, path: &str) {
         self.answer("GET", path, 404, not_found()).await;
     }
+}
+
+fn claims_path() -> String {
+    format!("{NS}/persistentvolumeclaims")
+}
+
+fn pods_path() -> String {
+    format!("{NS}/pods")
 }
 
 fn claim_path() -> String {
@@ -131,14 +153,7 @@ async fn create_makes_a_claim_that_records_the_container() {
     let created = tokio::spawn(async move { runtime.create_container(&workspace_spec()).await });
     api.missing(&pod_path()).await;
     api.missing(&claim_path()).await;
-    let (_, sent) = api
-        .answer(
-            "POST",
-            &format!("{NS}/persistentvolumeclaims"),
-            201,
-            claim(true),
-        )
-        .await;
+    let sent = api.claim_created().await;
     assert_eq!(sent["metadata"]["name"], CLAIM);
     assert_eq!(sent["spec"]["resources"]["requests"]["storage"], "10Gi");
     let record: crate::runtime::ContainerSpec = serde_json::from_str(
@@ -187,14 +202,7 @@ async fn a_claim_still_being_deleted_is_waited_for_and_made_anew() {
     terminating["metadata"]["deletionTimestamp"] = json!("2026-12-05T10:00:00Z");
     api.answer("GET", &claim_path(), 200, terminating).await;
     api.missing(&claim_path()).await;
-    let (_, sent) = api
-        .answer(
-            "POST",
-            &format!("{NS}/persistentvolumeclaims"),
-            201,
-            claim(true),
-        )
-        .await;
+    let sent = api.claim_created().await;
     assert_eq!(sent["metadata"]["name"], CLAIM);
     assert_eq!(created.await.unwrap(), Ok(CLAIM.to_owned()));
 }
@@ -213,13 +221,7 @@ async fn an_evicted_pod_is_replaced_at_start() {
         "never 0: the kubelet must stop it"
     );
     api.missing(&pod_path()).await;
-    api.answer(
-        "POST",
-        &format!("{NS}/pods"),
-        201,
-        pod("Pending", json!({})),
-    )
-    .await;
+    api.pod_created().await;
     api.pod(pod("Running", running())).await;
     assert_eq!(started.await.unwrap(), Ok(()));
 }
@@ -231,7 +233,7 @@ async fn a_start_racing_another_waits_for_the_same_pod() {
     api.claim(true).await;
     api.missing(&pod_path()).await;
     let exists = json!({ "kind": "Status", "status": "Failure", "reason": "AlreadyExists", "code": 409, "message": "pods \"aicockpit-ada.web\" already exists" });
-    api.answer("POST", &format!("{NS}/pods"), 409, exists).await;
+    api.answer("POST", &pods_path(), 409, exists).await;
     api.pod(pod("Running", running())).await;
     assert_eq!(started.await.unwrap(), Ok(()));
 }
@@ -253,14 +255,7 @@ async fn start_makes_the_hardened_pod_and_waits_until_it_runs() {
     let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
     api.claim(true).await;
     api.missing(&pod_path()).await;
-    let (_, sent) = api
-        .answer(
-            "POST",
-            &format!("{NS}/pods"),
-            201,
-            pod("Pending", json!({})),
-        )
-        .await;
+    let sent = api.pod_created().await;
     assert_eq!(sent["spec"]["securityContext"]["runAsNonRoot"], true);
     assert_eq!(sent["spec"]["automountServiceAccountToken"], false);
     assert_eq!(
@@ -355,15 +350,13 @@ async fn the_listing_joins_claims_and_pods() {
     let mut kept = claim(false);
     kept["metadata"]["name"] = json!("kept-files");
     let claims = json!({ "apiVersion": "v1", "kind": "PersistentVolumeClaimList", "metadata": {}, "items": [claim(true), kept] });
-    let (query, _) = api
-        .answer("GET", &format!("{NS}/persistentvolumeclaims"), 200, claims)
-        .await;
+    let (query, _) = api.answer("GET", &claims_path(), 200, claims).await;
     assert!(
         query.contains("labelSelector=io.aicockpit.managed%3Dtrue"),
         "{query}"
     );
     let pods = json!({ "apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [pod("Running", running())] });
-    api.answer("GET", &format!("{NS}/pods"), 200, pods).await;
+    api.answer("GET", &pods_path(), 200, pods).await;
     let listed = listed.await.unwrap().unwrap();
     assert_eq!(listed.len(), 1, "a kept claim is no container");
     assert_eq!(listed[0].id, CLAIM);
@@ -392,7 +385,7 @@ async fn refusals_and_outages_are_told_apart() {
     api.missing(&pod_path()).await;
     let policy = json!({ "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
         "message": "pods \"aicockpit-ada.web\" is forbidden: violates PodSecurity \"baseline:latest\": non-default capabilities (container \"workspace\" must not include \"NET_RAW\" in securityContext.capabilities.add)" });
-    api.answer("POST", &format!("{NS}/pods"), 403, policy).await;
+    api.answer("POST", &pods_path(), 403, policy).await;
     match started.await.unwrap() {
         Err(RuntimeError::Refused { message, .. }) => {
             assert!(
@@ -431,7 +424,7 @@ async fn the_watch_on_pods_becomes_lifecycle_events() {
         (first, second)
     });
     let list = json!({ "apiVersion": "v1", "kind": "PodList", "metadata": { "resourceVersion": "1" }, "items": [pod("Running", running())] });
-    let (query, _) = api.answer("GET", &format!("{NS}/pods"), 200, list).await;
+    let (query, _) = api.answer("GET", &pods_path(), 200, list).await;
     assert!(
         query.contains("labelSelector=io.aicockpit.managed%3Dtrue"),
         "{query}"
