@@ -1,7 +1,8 @@
 //! The container runtime ports. Services talk to these traits only: [`ContainerRuntime`]
 //! for workspaces' containers and volumes, [`ImageStore`] for the images they start from.
-//! `docker/` implements both with bollard; `memory` is an in-memory stand-in for service
-//! tests. Another backend (Kubernetes, several Docker hosts) is a sibling module.
+//! `docker/` implements both with bollard, `kubernetes/` with kube-rs; `memory` is an
+//! in-memory stand-in for service tests. Another backend (several Docker hosts, say) is a
+//! sibling module.
 
 pub mod docker;
 pub mod kubernetes;
