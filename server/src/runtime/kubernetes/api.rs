@@ -40,15 +40,22 @@ impl KubernetesRuntime {
         map_error(&self.address, error)
     }
 
-    /// The claim `id` and the record of its container; `NotFound` without either.
-    pub(super) async fn record(
-        &self,
-        id: &str,
-    ) -> Result<(PersistentVolumeClaim, ContainerSpec), RuntimeError> {
+    /// The record of the container on the claim `id`; `NotFound` without either.
+    pub(super) async fn record(&self, id: &str) -> Result<ContainerSpec, RuntimeError> {
         let claim = self.call("read claim", self.claims().get(id)).await?;
-        let record = spec::record_of(&claim)
-            .ok_or_else(|| RuntimeError::NotFound(format!("no container on the claim {id}")))?;
-        Ok((claim, record))
+        spec::record_of(&claim)
+            .ok_or_else(|| RuntimeError::NotFound(format!("no container on the claim {id}")))
+    }
+
+    /// The name of the Pod of the claim `id`, read from its record once: every process
+    /// (each file operation, each terminal) needs it, and it never changes for a claim.
+    pub(super) async fn pod_name(&self, id: &str) -> Result<String, RuntimeError> {
+        if let Some(name) = self.pod_names.get(id) {
+            return Ok(name);
+        }
+        let name = self.record(id).await?.name;
+        self.pod_names.set(id, &name);
+        Ok(name)
     }
 
     pub(super) async fn pod(&self, name: &str) -> Result<Option<Pod>, RuntimeError> {

@@ -13,8 +13,8 @@ use tokio_util::io::ReaderStream;
 
 use super::{spec, KubernetesRuntime};
 use crate::runtime::{
-    ByteStream, ContainerSpec, ContainerState, Engine, ExecChunk, ExecProcess, ExecSpec,
-    ExitStatus, RuntimeError, EXIT_STATUS_WAIT,
+    ByteStream, ContainerState, Engine, ExecChunk, ExecProcess, ExecSpec, ExitStatus, RuntimeError,
+    EXIT_STATUS_WAIT,
 };
 
 /// Output is read in chunks of this size at most; the exec loop waits while a pipe is full.
@@ -66,7 +66,7 @@ pub async fn exec(
     spec: &ExecSpec,
     stdin: Option<ByteStream>,
 ) -> Result<ExecProcess, RuntimeError> {
-    let (_, record) = runtime.record(id).await?;
+    let pod = runtime.pod_name(id).await?;
     let params = AttachParams::default()
         .container(spec::CONTAINER)
         .stdin(stdin.is_some())
@@ -76,14 +76,11 @@ pub async fn exec(
         .max_stdout_buf_size(PIPE)
         .max_stderr_buf_size(PIPE);
     let started = runtime
-        .call(
-            "exec",
-            runtime.pods().exec(&record.name, wrapped(spec), &params),
-        )
+        .call("exec", runtime.pods().exec(&pod, wrapped(spec), &params))
         .await;
     let mut process = match started {
         Ok(process) => process,
-        Err(e) => return Err(not_running_or(runtime, &record, e).await),
+        Err(e) => return Err(not_running_or(runtime, &pod, e).await),
     };
     if let (Some(mut input), Some(mut stdin)) = (process.stdin(), stdin) {
         tokio::spawn(async move {
@@ -138,12 +135,12 @@ pub async fn exec(
 /// The error for an exec that could not start: `NotRunning` when the Pod is not running.
 async fn not_running_or(
     runtime: &KubernetesRuntime,
-    record: &ContainerSpec,
+    name: &str,
     error: RuntimeError,
 ) -> RuntimeError {
-    match runtime.pod(&record.name).await {
+    match runtime.pod(name).await {
         Ok(pod) if super::state::state_of(pod.as_ref()) != ContainerState::Running => {
-            RuntimeError::NotRunning(record.name.clone())
+            RuntimeError::NotRunning(name.to_owned())
         }
         _ => error,
     }

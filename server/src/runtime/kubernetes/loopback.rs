@@ -33,13 +33,15 @@ struct Process {
 struct Seen {
     query: String,
     stdin: Vec<u8>,
+    claim_reads: usize,
 }
 
 async fn stand_in(process: Process) -> KubernetesRuntime {
     let app = Router::new()
         .route(
             "/api/v1/namespaces/ws/persistentvolumeclaims/{claim}",
-            get(|| async {
+            get(|State(process): State<Process>| async move {
+                process.seen.lock().unwrap().claim_reads += 1;
                 let claim = spec::claim(
                     &workspace_spec(),
                     &Storage {
@@ -151,11 +153,18 @@ async fn output_stdin_and_the_exit_status_cross_the_channels() {
     assert_eq!(stdout, b"out:hello");
     assert_eq!(stderr, b"warning");
     assert_eq!(running.exit.await, Ok(3));
-    let seen = process.seen.lock().unwrap();
-    assert_eq!(seen.stdin, b"hello");
-    let commands: Vec<String> = url_commands(&seen.query);
-    assert_eq!(commands, super::exec::wrapped(&cat()));
-    assert!(seen.query.contains("container=workspace"), "{}", seen.query);
+    {
+        let seen = process.seen.lock().unwrap();
+        assert_eq!(seen.stdin, b"hello");
+        let commands: Vec<String> = url_commands(&seen.query);
+        assert_eq!(commands, super::exec::wrapped(&cat()));
+        assert!(seen.query.contains("container=workspace"), "{}", seen.query);
+    }
+
+    // The Pod's name is read from the claim once, not before every process.
+    let again = runtime.exec(CLAIM, &cat(), None).await.unwrap();
+    let _ = again.output.collect::<Vec<_>>().await;
+    assert_eq!(process.seen.lock().unwrap().claim_reads, 1);
 }
 
 /// The `command` parameters of an exec request, in order.

@@ -48,6 +48,30 @@ pub struct KubernetesRuntime {
     address: String,
     /// Pods this runtime is deleting: any other Pod that goes away was lost.
     deleting: events::Deleting,
+    /// Each claim's Pod name, by claim.
+    pod_names: PodNames,
+}
+
+/// Pod names by claim, shared by the runtime's clones.
+#[derive(Clone, Default)]
+struct PodNames(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>);
+
+impl PodNames {
+    fn get(&self, claim: &str) -> Option<String> {
+        self.lock().get(claim).cloned()
+    }
+
+    fn set(&self, claim: &str, pod: &str) {
+        self.lock().insert(claim.to_owned(), pod.to_owned());
+    }
+
+    fn forget(&self, claim: &str) {
+        self.lock().remove(claim);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl KubernetesRuntime {
@@ -91,6 +115,7 @@ impl KubernetesRuntime {
             settings,
             address,
             deleting: Default::default(),
+            pod_names: Default::default(),
         }
     }
 }
@@ -144,7 +169,7 @@ impl ContainerRuntime for KubernetesRuntime {
     }
 
     async fn start_container(&self, id: &str) -> Result<(), RuntimeError> {
-        let (_, record) = self.record(id).await?;
+        let record = self.record(id).await?;
         match self.pod(&record.name).await? {
             Some(pod) if state::is_current(&pod) => {}
             found => {
@@ -170,13 +195,14 @@ impl ContainerRuntime for KubernetesRuntime {
     }
 
     async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError> {
-        let (_, record) = self.record(id).await?;
+        let record = self.record(id).await?;
         self.delete_pod(&record.name, grace).await
     }
 
     async fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
-        let (_, record) = self.record(id).await?;
+        let record = self.record(id).await?;
         self.delete_pod(&record.name, MIN_GRACE).await?;
+        self.pod_names.forget(id);
         self.set_record(id, None).await
     }
 
@@ -205,14 +231,14 @@ impl ContainerRuntime for KubernetesRuntime {
     }
 
     async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError> {
-        let (_, record) = self.record(id).await?;
+        let record = self.record(id).await?;
         let pod = self.pod(&record.name).await?;
         Ok(state::details(id, &record, pod.as_ref()))
     }
 
     /// Kept in the record: a running Pod's limits change at its next start.
     async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError> {
-        let (_, record) = self.record(id).await?;
+        let record = self.record(id).await?;
         let updated = ContainerSpec {
             limits: spec.limits,
             ..record
