@@ -519,8 +519,8 @@ impl WorkspaceService for WorkspaceManager {
         let mut choices = vec![ImageChoice {
             reference: default.clone(),
             description: "AiCockpit dev image (Debian: editors, compilers, Python, git)".into(),
-            // Asked, not looked up in the list: a registry's images are never listed.
-            available: self.images.image_exists(default).await?,
+            // A registry's images are never listed: asked for when not in the list.
+            available: local.contains(default) || self.images.image_exists(default).await?,
         }];
         choices.extend(
             local
