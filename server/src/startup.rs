@@ -73,6 +73,29 @@ pub struct ServeConfig {
     pub templates: TemplateSettings,
 }
 
+impl ServeConfig {
+    /// On a port of the loopback interface's choosing, with the database file `database`,
+    /// `default_image` offered first, and every other setting at its default.
+    pub fn local(database: PathBuf, default_image: impl Into<String>) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database,
+            default_image: default_image.into(),
+            limits: LimitBounds::default(),
+            idle_minute: Duration::from_secs(60),
+            site_root: "target/site".into(),
+            public_url: None,
+            tls: None,
+            terminals: TerminalSettings::default(),
+            files: FileSettings::default(),
+            auth: AuthSettings::default(),
+            ai: AiSettings::default(),
+            previews: PreviewSettings::default(),
+            templates: TemplateSettings::default(),
+        }
+    }
+}
+
 /// A PEM certificate chain and its private key.
 #[derive(Debug, Clone)]
 pub struct TlsFiles {

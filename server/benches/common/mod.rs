@@ -48,20 +48,8 @@ pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<B
     let runtime = backend.containers.clone();
     let app = Application::build(
         ServeConfig {
-            bind: "127.0.0.1:0".parse()?,
-            database: dir.path().join("bench.db"),
-            default_image: image.clone(),
-            limits: Default::default(),
-            idle_minute: std::time::Duration::from_secs(60),
-            site_root: "target/site".into(),
-            public_url: None,
-            tls: None,
-            terminals: Default::default(),
-            files: Default::default(),
-            auth: Default::default(),
             ai,
-            previews: Default::default(),
-            templates: Default::default(),
+            ..ServeConfig::local(dir.path().join("bench.db"), image.clone())
         },
         backend,
     )

@@ -336,22 +336,7 @@ async fn a_new_server_is_set_up_once_with_its_link() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("fresh.db");
     let app = aicockpit::startup::Application::build(
-        aicockpit::startup::ServeConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            database: database.clone(),
-            default_image: test_image().await,
-            limits: Default::default(),
-            idle_minute: std::time::Duration::from_secs(60),
-            site_root: "target/site".into(),
-            public_url: None,
-            tls: None,
-            terminals: Default::default(),
-            files: Default::default(),
-            auth: AuthSettings::default(),
-            ai: Default::default(),
-            previews: Default::default(),
-            templates: Default::default(),
-        },
+        aicockpit::startup::ServeConfig::local(database.clone(), test_image().await),
         docker_backend(DOCKER_HOST),
     )
     .await

@@ -248,20 +248,9 @@ async fn start(
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = ServeConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("app.db"),
-        default_image: image.clone(),
-        limits: Default::default(),
-        idle_minute: std::time::Duration::from_secs(60),
-        site_root: "target/site".into(),
-        public_url: None,
-        tls: None,
-        terminals: aicockpit::terminal::TerminalSettings::default(),
-        files: aicockpit::files::FileSettings::default(),
         auth,
         ai,
-        previews: Default::default(),
-        templates: Default::default(),
+        ..ServeConfig::local(dir.path().join("app.db"), image.clone())
     };
     configure(&mut config);
     let app = Application::build(config, backend)

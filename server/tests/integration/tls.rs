@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aicockpit::auth::AuthSettings;
 use aicockpit::startup::{Application, ServeConfig, TlsFiles};
 use app::auth::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -48,20 +47,8 @@ async fn https_is_served_with_secure_session_cookies() {
     std::fs::write(&key, generated.signing_key.serialize_pem()).unwrap();
 
     let config = |tls: TlsFiles| ServeConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("app.db"),
-        default_image: "busybox".into(),
-        limits: Default::default(),
-        idle_minute: std::time::Duration::from_secs(60),
-        site_root: "target/site".into(),
-        public_url: None,
         tls: Some(tls),
-        terminals: Default::default(),
-        files: Default::default(),
-        auth: AuthSettings::default(),
-        ai: Default::default(),
-        previews: Default::default(),
-        templates: Default::default(),
+        ..ServeConfig::local(dir.path().join("app.db"), "busybox")
     };
     let unreadable = Application::build(
         config(TlsFiles {
