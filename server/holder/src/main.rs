@@ -2,7 +2,11 @@
 //!
 //! Connects stdin and stdout to the terminal session `ID` of this user, starting it with
 //! `COMMAND` when it does not run. Ends when either side does; the session stays.
+//!
+//! `aicockpit-holder tunnel PORT`, `egress PORT` and `egress-take N` carry a workspace's
+//! connections to and from AiCockpit (see `net`).
 
+mod net;
 mod session;
 mod sys;
 
@@ -20,7 +24,8 @@ use session::{Session, Settings};
 const HANDOVER: Duration = Duration::from_secs(5);
 
 const USAGE: &str =
-    "usage: aicockpit-holder attach ID [--scrollback BYTES] [--idle SECONDS] -- COMMAND...";
+    "usage: aicockpit-holder attach ID [--scrollback BYTES] [--idle SECONDS] -- COMMAND...
+       aicockpit-holder tunnel PORT | egress PORT | egress-take N";
 
 struct Attach {
     id: String,
@@ -29,7 +34,14 @@ struct Attach {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = parse(&args).and_then(|attach| run(attach).map_err(|e| e.to_string()));
+    let number = |text: &str| text.parse::<u64>().map_err(|_| USAGE.to_owned());
+    let port = |text: &str| text.parse::<u16>().map_err(|_| USAGE.to_owned());
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["tunnel", p] => port(p).and_then(|p| net::tunnel(p).map_err(|e| e.to_string())),
+        ["egress", p] => port(p).and_then(|p| net::egress(p).map_err(|e| e.to_string())),
+        ["egress-take", n] => number(n).and_then(|n| net::take(n).map_err(|e| e.to_string())),
+        _ => parse(&args).and_then(|attach| run(attach).map_err(|e| e.to_string())),
+    };
     if let Err(message) = result {
         eprintln!("aicockpit-holder: {message}");
         std::process::exit(1);
@@ -92,7 +104,7 @@ fn run(attach: Attach) -> io::Result<()> {
 
 /// This user's private directory for session sockets, made if missing; refused if someone
 /// else could have prepared it.
-fn session_dir() -> io::Result<PathBuf> {
+pub(crate) fn session_dir() -> io::Result<PathBuf> {
     let base = std::env::var_os("TMPDIR").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
     let uid = sys::uid();
     let dir = base.join(format!(".aicockpit-holder-{uid}"));
