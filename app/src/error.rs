@@ -20,6 +20,7 @@ pub enum Field {
     Branch,
     Port,
     Template,
+    Network,
     UserName,
     Password,
 }

@@ -15,8 +15,9 @@ use crate::auth::{
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
 use crate::model::{
-    GitSource, ImageChoice, LimitBounds, Limits, LinkLifetime, PreviewLink, SetupOutcome,
-    TemplateInfo, Workspace, WorkspaceList, WorkspacePort, WorkspaceSpec,
+    GitSource, ImageChoice, LimitBounds, Limits, LinkLifetime, NetworkBounds, NetworkLevel,
+    NetworkView, PreviewLink, SetupOutcome, TemplateInfo, Workspace, WorkspaceList, WorkspacePort,
+    WorkspaceSpec,
 };
 use crate::workspace_path::WorkspacePath;
 
@@ -72,6 +73,22 @@ pub trait WorkspaceService: Send + Sync + 'static {
     ) -> Result<Workspace, AppError>;
     /// The server's default and maximum limits and idle times.
     fn limit_bounds(&self) -> LimitBounds;
+    /// The server's network levels and allowlist.
+    async fn network_bounds(&self) -> NetworkBounds;
+    /// The workspace's network level, allowlist and recent destinations.
+    async fn network(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<NetworkView, AppError>;
+    /// Changes the workspace's network level, on the running container too; for its owner
+    /// and admins, within the server's maximum.
+    async fn set_network(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        level: NetworkLevel,
+    ) -> Result<NetworkView, AppError>;
 }
 
 pub type SharedWorkspaceService = Arc<dyn WorkspaceService>;

@@ -26,7 +26,11 @@ async fn main() -> Result<(), Failure> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(25);
-    let backend = Backend::docker("unix:///var/run/docker.sock", Duration::from_secs(60));
+    let backend = Backend::docker(
+        "unix:///var/run/docker.sock",
+        Duration::from_secs(60),
+        Default::default(),
+    );
     let image = busybox::ensure(backend.images.as_ref()).await?;
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("bench.db")).await?;
@@ -50,6 +54,7 @@ async fn main() -> Result<(), Failure> {
             image: image.clone(),
             limits: Limits::DEFAULT,
             template: None,
+            network: None,
         };
         let started = Instant::now();
         service.create(&actor, spec).await?;

@@ -8,6 +8,7 @@ pub mod ai;
 pub mod auth;
 pub mod commands;
 pub mod config;
+pub mod egress;
 pub mod error;
 pub mod files;
 pub mod images;

@@ -85,6 +85,10 @@ async fn serve(args: ServeArgs, backend: Backend) -> Result<(), Box<dyn std::err
     let limits = args
         .limit_bounds()
         .map_err(|e| format!("workspace limits: {e}"))?;
+    let network = args
+        .tenancy
+        .network()
+        .map_err(|e| format!("network levels: {e}"))?;
     let config = ServeConfig {
         bind: args.bind,
         database: args.database,
@@ -116,6 +120,7 @@ async fn serve(args: ServeArgs, backend: Backend) -> Result<(), Box<dyn std::err
             domain: args.preview_domain.clone(),
             https: false,
         },
+        network,
     };
     let engine = backend.containers.engine().name();
     let address = backend.containers.address().to_owned();

@@ -35,9 +35,10 @@ use crate::auth::actor::{self, Authenticator};
 use crate::auth::audit::AuditLog;
 use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
 use crate::commands::{CommandRunner, CommandSettings};
+use crate::egress::NetworkSettings;
 use crate::files::{FileManager, FileSettings};
 use crate::preview::proxy::PassedThrough;
-use crate::preview::{PreviewSettings, Previews};
+use crate::preview::{PreviewParts, PreviewSettings, Previews};
 use crate::request_id;
 use crate::runtime::Backend;
 use crate::state::AppState;
@@ -71,6 +72,8 @@ pub struct ServeConfig {
     pub ai: AiSettings,
     pub previews: PreviewSettings,
     pub templates: TemplateSettings,
+    /// Workspaces' network levels and allowlist.
+    pub network: NetworkSettings,
 }
 
 impl ServeConfig {
@@ -92,6 +95,7 @@ impl ServeConfig {
             ai: AiSettings::default(),
             previews: PreviewSettings::default(),
             templates: TemplateSettings::default(),
+            network: NetworkSettings::default(),
         }
     }
 }
@@ -194,6 +198,7 @@ impl Application {
                     limits: config.limits,
                     idle_minute: config.idle_minute,
                     sudo: config.templates.sudo,
+                    network: config.network.clone(),
                     ..WorkspaceSettings::new(config.default_image.clone())
                 },
             )
@@ -239,6 +244,9 @@ impl Application {
         ));
         let tasks = TaskTracker::new();
         let audit = AuditLog::new(store.clone());
+        let terminals =
+            TerminalHub::new(runtime.clone(), config.terminals.clone(), manager.holder());
+        tokio::spawn(manager.egress().follow_containers(shutdown.clone()));
         let files = Arc::new(FileManager::new(
             runtime.clone(),
             manager.resolver(),
@@ -276,10 +284,14 @@ impl Application {
         );
         let previews = Arc::new(
             Previews::new(
-                store.clone(),
-                manager.resolver(),
-                runtime.clone(),
-                audit.clone(),
+                PreviewParts {
+                    store: store.clone(),
+                    resolver: manager.resolver(),
+                    runtime: runtime.clone(),
+                    holder: manager.holder(),
+                    audit: audit.clone(),
+                    events: events.clone(),
+                },
                 PreviewSettings {
                     https: tls.is_some() || origins.public_is_https(),
                     ..config.previews.clone()
@@ -311,11 +323,11 @@ impl Application {
             workspaces: manager.clone() as SharedWorkspaceService,
             resolver: manager.resolver(),
             auth: auth.clone(),
-            access_events: events,
+            access_events: events.clone(),
             audit: audit.clone(),
             runtime: runtime.clone(),
             changes,
-            terminals: TerminalHub::new(runtime.clone(), config.terminals.clone()),
+            terminals,
             usage: UsageMonitor::new(runtime.clone()),
             files,
             previews,

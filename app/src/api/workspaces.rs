@@ -8,7 +8,10 @@ use leptos::server_fn::codec::Json;
 
 use crate::auth::{Share, ShareRole, WorkspaceRef};
 use crate::error::AppError;
-use crate::model::{CreateWorkspaceRequest, ImageChoice, LimitBounds, Workspace, WorkspaceList};
+use crate::model::{
+    CreateWorkspaceRequest, ImageChoice, LimitBounds, NetworkBounds, NetworkLevel, NetworkView,
+    Workspace, WorkspaceList,
+};
 
 #[cfg(feature = "ssr")]
 use super::ssr::{actor, respond, workspaces};
@@ -120,6 +123,35 @@ pub async fn share_workspace(
 ) -> Result<(), AppError> {
     workspaces()?
         .share(&actor()?, &workspace, &user, role)
+        .await
+        .map_err(respond)
+}
+
+/// The server's network levels: the default, the most allowed, whether open can be given,
+/// and the hosts the allowlist holds.
+#[server(prefix = "/api/workspaces", endpoint = "network-bounds", input = Json)]
+pub async fn workspace_network_bounds() -> Result<NetworkBounds, AppError> {
+    actor()?;
+    Ok(workspaces()?.network_bounds().await)
+}
+
+/// A workspace's network: its level, allowlist and the destinations its processes asked for.
+#[server(prefix = "/api/workspaces", endpoint = "network", input = Json)]
+pub async fn workspace_network(workspace: WorkspaceRef) -> Result<NetworkView, AppError> {
+    workspaces()?
+        .network(&actor()?, &workspace)
+        .await
+        .map_err(respond)
+}
+
+/// Changes a workspace's network level (its owner or an admin), live.
+#[server(prefix = "/api/workspaces", endpoint = "set-network", input = Json)]
+pub async fn set_workspace_network(
+    workspace: WorkspaceRef,
+    level: NetworkLevel,
+) -> Result<NetworkView, AppError> {
+    workspaces()?
+        .set_network(&actor()?, &workspace, level)
         .await
         .map_err(respond)
 }

@@ -87,6 +87,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             memory_mib: memory.get_untracked(),
             processes: processes.get_untracked(),
             template: template.chosen.get_untracked().map(|t| t.id),
+            network: None,
         };
         match request.validate().and_then(|_| seed.check()) {
             Ok(_) => {

@@ -11,6 +11,7 @@ use crate::error::{AppError, Field};
 mod git_source;
 mod idle;
 mod limits;
+mod network;
 mod notice;
 mod preview;
 mod template;
@@ -19,6 +20,7 @@ mod usage;
 pub use git_source::GitSource;
 pub use idle::{IdleBounds, IdleStop};
 pub use limits::{LimitBounds, Limits};
+pub use network::{EgressRecord, NetworkBounds, NetworkLevel, NetworkView};
 pub use notice::{format_clock, Notice, NoticeKind};
 pub use preview::{
     format_expiry, parse_port, preview_path, LinkLifetime, PreviewLink, WorkspacePort,
@@ -103,6 +105,9 @@ pub struct CreateWorkspaceRequest {
     /// A template's id: the workspace gets its image, environment and set-up.
     #[serde(default)]
     pub template: Option<String>,
+    /// Its outbound network; the template's, or the server's default, when absent.
+    #[serde(default)]
+    pub network: Option<NetworkLevel>,
 }
 
 /// A validated request to create a workspace.
@@ -112,6 +117,7 @@ pub struct WorkspaceSpec {
     pub image: String,
     pub limits: Limits,
     pub template: Option<String>,
+    pub network: Option<NetworkLevel>,
 }
 
 impl CreateWorkspaceRequest {
@@ -137,6 +143,7 @@ impl CreateWorkspaceRequest {
             image: image.to_owned(),
             limits,
             template: self.template.clone().filter(|t| !t.is_empty()),
+            network: self.network,
         })
     }
 }
@@ -198,6 +205,8 @@ pub struct Workspace {
     pub idle_stop: Option<IdleStop>,
     /// What runs it ("Docker", "Kubernetes"), and on which node when there are several.
     pub placement: Placement,
+    /// Where its processes may connect to.
+    pub network: NetworkLevel,
 }
 
 /// Where a workspace runs.
@@ -327,6 +336,7 @@ mod tests {
             memory_mib: 2048,
             processes: None,
             template: Some(String::new()),
+            network: None,
         };
         assert_eq!(ok.validate().unwrap().limits.memory_mib, 2048);
         // An empty template choice is none.

@@ -34,7 +34,8 @@ pub fn parse_port(raw: &str) -> Result<u16, AppError> {
 pub struct WorkspacePort {
     pub port: u16,
     pub listening: bool,
-    /// Listening on every address, so AiCockpit can reach it (not only on 127.0.0.1).
+    /// Listening where AiCockpit reaches it from inside the workspace: the loopback
+    /// address or every address (not only one of the workspace's other addresses).
     pub reachable: bool,
     /// Named in the template's `forwardPorts`.
     pub forwarded: bool,
@@ -45,9 +46,9 @@ impl WorkspacePort {
     pub fn problem(&self) -> Option<&'static str> {
         match (self.listening, self.reachable) {
             (false, _) => Some("Nothing is listening on it yet."),
-            (true, false) => {
-                Some("Listening on 127.0.0.1 only: start the server on 0.0.0.0 to open it here.")
-            }
+            (true, false) => Some(
+                "Listening on another address only: start the server on 127.0.0.1 or 0.0.0.0 to open it here.",
+            ),
             (true, true) => None,
         }
     }
@@ -131,7 +132,7 @@ mod tests {
             forwarded: true,
         };
         assert_eq!(port(true, true).problem(), None);
-        assert!(port(true, false).problem().unwrap().contains("0.0.0.0"));
+        assert!(port(true, false).problem().unwrap().contains("127.0.0.1"));
         assert!(port(false, false).problem().is_some());
     }
 

@@ -42,7 +42,7 @@ pub struct BenchApp {
 
 /// Starts AiCockpit and creates the workspace `workspace` owned by the bench admin.
 pub async fn start(workspace: &str, memory_mib: u64, ai: AiSettings) -> Result<BenchApp, Failure> {
-    let backend = Backend::docker(DOCKER, Duration::from_secs(60));
+    let backend = Backend::docker(DOCKER, Duration::from_secs(60), Default::default());
     let image = busybox::ensure(backend.images.as_ref()).await?;
     let dir = tempfile::tempdir()?;
     let runtime = backend.containers.clone();

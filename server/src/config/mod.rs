@@ -10,8 +10,10 @@ use app::model::{IdleBounds, LimitBounds, Limits};
 use clap::{Args, Parser, Subcommand};
 
 mod runtime;
+mod tenancy;
 
 pub use runtime::{RuntimeArgs, RuntimeKind};
+pub use tenancy::TenancyArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -240,6 +242,8 @@ pub struct ServeArgs {
         global = true
     )]
     pub site_root: PathBuf,
+    #[command(flatten)]
+    pub tenancy: TenancyArgs,
 }
 
 /// Workspace limits given on the command line; what is left out keeps its base value.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::runtime::docker::{AddressPool, DockerNetworks};
 use crate::runtime::kubernetes::{KubernetesSettings, Storage};
 use crate::runtime::{Backend, RuntimeError};
 
@@ -45,6 +46,19 @@ pub struct RuntimeArgs {
         global = true
     )]
     pub docker_timeout: u64,
+    /// Where each workspace's own Docker network takes its addresses (a /28 each).
+    #[arg(
+        long,
+        env = "AICOCKPIT_WORKSPACE_SUBNETS",
+        default_value = "10.213.0.0/16",
+        global = true
+    )]
+    pub workspace_subnets: AddressPool,
+    /// The Docker host's firewall already drops what AiCockpit's bridges (`aic*`) send to
+    /// the host itself (the README lists the rules): AiCockpit then gives open networks
+    /// without installing them (which needs root on that host).
+    #[arg(long, env = "AICOCKPIT_HOST_GUARDED", global = true)]
+    pub host_guarded: bool,
     /// Kubernetes namespace of the workspaces' Pods and claims.
     #[arg(
         long,
@@ -83,7 +97,14 @@ impl RuntimeArgs {
     /// read here.
     pub async fn backend(&self) -> Result<Backend, RuntimeError> {
         match self.runtime {
-            RuntimeKind::Docker => Ok(Backend::docker(self.docker_host.clone(), self.timeout())),
+            RuntimeKind::Docker => Ok(Backend::docker(
+                self.docker_host.clone(),
+                self.timeout(),
+                DockerNetworks {
+                    pool: self.workspace_subnets,
+                    host_guarded: self.host_guarded,
+                },
+            )),
             RuntimeKind::Kubernetes => Backend::kubernetes(self.kubernetes()).await,
         }
     }

@@ -2,8 +2,11 @@
 //! `--preview-domain D`, port 8000 of ada's `web` is also `8000--web--ada.D`. That is an
 //! origin of its own, so the app runs unsandboxed with its own cookies, and none of
 //! AiCockpit's routes answer there. The browser arrives with a grant in the address
-//! ([`GRANT_PATH`]), which becomes a cookie for that host alone; every request is then
-//! checked against the grant in its cookie, as on the path form.
+//! ([`GRANT_PATH`]), which becomes a cookie for that host alone (`SameSite=Strict`); every
+//! request is then checked against the grant in its cookie, as on the path form. Preview
+//! hosts share a site with each other (and often with AiCockpit), so the cookie's SameSite
+//! does not keep one member's preview page from calling another's: the Origin check does,
+//! for WebSockets and every request that changes something.
 
 use std::sync::Arc;
 
@@ -13,13 +16,13 @@ use std::collections::HashMap;
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::proxy::Mode;
 use super::routes::{pass_on, refused};
 use super::{Previews, Refusal, Target};
 use crate::auth::cookie;
-use crate::auth::origin::{named_host, split_host};
+use crate::auth::origin::{changes_state, named_host, split_host, SiteOrigins};
 
 /// Where a preview host takes the grant it is opened with.
 pub const GRANT_PATH: &str = "/__aicockpit/grant";
@@ -68,8 +71,7 @@ fn parse(host: &str, domain: &str) -> Option<(u16, String)> {
 
 /// Whether a grant's target is the one the host names.
 fn names(target: &Target, port: u16, rest: &str) -> bool {
-    target.address.port() == port
-        && format!("{}--{}", target.workspace.name, target.workspace.owner) == rest
+    target.port == port && format!("{}--{}", target.workspace.name, target.workspace.owner) == rest
 }
 
 /// Middleware, outside everything else: a request to a preview host is answered here and
@@ -90,7 +92,55 @@ pub async fn route(
     }
 }
 
-async fn serve(previews: &Previews, port: u16, rest: &str, request: Request) -> Response {
+/// The `Origin` of a request that acts (a WebSocket, a change) when it is not this
+/// preview host's own: another site's, another preview's, or an opaque one.
+fn foreign_origin(request: &Request) -> Option<String> {
+    if !changes_state(request.method(), request.headers()) {
+        return None;
+    }
+    let origin = request.headers().get(header::ORIGIN)?;
+    let origin = origin.to_str().unwrap_or("(unreadable)");
+    let host = named_host(request.headers(), request.uri());
+    (!SiteOrigins::default().origin_allowed(origin, host)).then(|| origin.to_owned())
+}
+
+/// Takes the grant, sets it as this host's cookie, and goes on to `next` from a page of
+/// this host: a `SameSite=Strict` cookie is not sent on a redirect that began on another
+/// site (AiCockpit's), but is on a navigation this host's own page starts.
+fn grant_answer(grant: &str, next: &str, https: bool) -> Response {
+    let next = app::components::navigation::local_path(next);
+    let secure = if https { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={grant}; Path=/; HttpOnly; SameSite=Strict{secure}");
+    let escaped = next
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let page = format!(
+        "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Opening the preview</title><a href=\"{escaped}\">Open the preview</a>\n"
+    );
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        page,
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn serve(previews: &Arc<Previews>, port: u16, rest: &str, request: Request) -> Response {
+    if let Some(origin) = foreign_origin(&request) {
+        return refused(
+            StatusCode::FORBIDDEN,
+            &format!("A page from {origin} may not act on this preview."),
+        );
+    }
     if request.uri().path() == GRANT_PATH {
         let query: HashMap<String, String> = Query::try_from_uri(request.uri())
             .map(|q| q.0)
@@ -98,21 +148,8 @@ async fn serve(previews: &Previews, port: u16, rest: &str, request: Request) -> 
         let grant = query.get("grant").cloned().unwrap_or_default();
         return match previews.target(&grant).await {
             Ok(target) if names(&target, port, rest) => {
-                let next = query
-                    .get("next")
-                    .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-                    .map_or("/", String::as_str);
-                let secure = if previews.settings().https {
-                    "; Secure"
-                } else {
-                    ""
-                };
-                let cookie = format!("{COOKIE}={grant}; Path=/; HttpOnly; SameSite=Lax{secure}");
-                let mut response = Redirect::to(next).into_response();
-                if let Ok(value) = HeaderValue::from_str(&cookie) {
-                    response.headers_mut().insert(header::SET_COOKIE, value);
-                }
-                response
+                let next = query.get("next").map_or("/", String::as_str);
+                grant_answer(&grant, next, previews.settings().https)
             }
             Ok(_) => Refusal::Withdrawn.into_response(),
             Err(refusal) => refusal.into_response(),
@@ -128,7 +165,7 @@ async fn serve(previews: &Previews, port: u16, rest: &str, request: Request) -> 
                     .uri()
                     .path_and_query()
                     .map_or("/".to_owned(), |p| p.as_str().to_owned());
-                return pass_on(request, &target, &path, Mode::Host).await;
+                return pass_on(previews, request, &target, &path, Mode::Host, &grant).await;
             }
             Ok(_) => {}
             Err(r) => refusal = Some(r),
@@ -197,6 +234,65 @@ mod tests {
         ] {
             assert_eq!(parse(other, d), None, "{other}");
         }
+    }
+
+    #[test]
+    fn the_grant_becomes_a_strict_cookie_and_leads_on_only_within_the_host() {
+        let answer = grant_answer("g.s", "/app?x=1&y=2", true);
+        let cookie = answer.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert!(
+            cookie.contains("SameSite=Strict") && cookie.ends_with("; Secure"),
+            "{cookie}"
+        );
+        for outside in ["/\\evil.example", "//evil.example", "https://evil.example"] {
+            let answer = grant_answer("g.s", outside, false);
+            let location = answer.headers().get(header::LOCATION);
+            assert!(location.is_none(), "no redirect header at all");
+            assert!(!format!("{answer:?}").contains("evil"));
+        }
+    }
+
+    #[test]
+    fn only_this_hosts_own_pages_may_act_on_it() {
+        let request = |method: &str, origin: Option<&str>, upgrade: bool| {
+            let mut builder = axum::http::Request::builder()
+                .method(method)
+                .uri("/socket")
+                .header(header::HOST, "8000--web--ada.localhost:3000");
+            if let Some(origin) = origin {
+                builder = builder.header(header::ORIGIN, origin);
+            }
+            if upgrade {
+                builder = builder.header(header::UPGRADE, "websocket");
+            }
+            builder.body(axum::body::Body::empty()).unwrap()
+        };
+        let own = "http://8000--web--ada.localhost:3000";
+        let other = "http://8000--app--bob.localhost:3000";
+        assert_eq!(foreign_origin(&request("GET", Some(own), true)), None);
+        assert_eq!(foreign_origin(&request("POST", Some(own), false)), None);
+        assert_eq!(
+            foreign_origin(&request("GET", Some(other), false)),
+            None,
+            "reads are the app's own affair"
+        );
+        assert_eq!(
+            foreign_origin(&request("GET", Some(other), true)).as_deref(),
+            Some(other)
+        );
+        assert_eq!(
+            foreign_origin(&request("POST", Some(other), false)).as_deref(),
+            Some(other)
+        );
+        assert_eq!(
+            foreign_origin(&request("POST", Some("null"), false)).as_deref(),
+            Some("null")
+        );
+        assert_eq!(
+            foreign_origin(&request("POST", None, false)),
+            None,
+            "scripts send none"
+        );
     }
 
     #[test]

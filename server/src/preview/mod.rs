@@ -12,9 +12,10 @@ pub mod host;
 pub mod ports;
 pub mod proxy;
 pub mod routes;
+pub mod tunnel;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use app::auth::{Actor, Via, WorkspaceRef};
 use app::error::AppError;
@@ -23,10 +24,13 @@ use app::service::PreviewService;
 use futures::StreamExt;
 
 use self::grant::{Bearer, Grant, GrantError, Signer};
+use self::tunnel::{TunnelClient, Tunnels};
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
-use crate::runtime::{ContainerRuntime, ContainerState, ExecChunk, ExecSpec};
+use crate::auth::AccessEvents;
+use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec};
 use crate::store::{unix_now, Store, StoreError};
+use crate::terminal::holder::Installer;
 use crate::workspaces::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
 
 /// How long the grant a signed-in user gets when opening a preview lasts: a working day.
@@ -68,11 +72,25 @@ pub enum Refusal {
     Failed(String),
 }
 
-/// Where a preview request goes.
+/// Where a preview request goes: a port inside a workspace's container.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub workspace: WorkspaceRef,
-    pub address: SocketAddr,
+    pub container: String,
+    pub port: u16,
+}
+
+/// How often a preview's open WebSockets check their grant, besides whenever access changes.
+const RECHECK: Duration = Duration::from_secs(60);
+
+/// What previews need of the rest of the server.
+pub struct PreviewParts {
+    pub store: Store,
+    pub resolver: Resolver,
+    pub runtime: Arc<dyn ContainerRuntime>,
+    pub holder: Installer,
+    pub audit: AuditLog,
+    pub events: AccessEvents,
 }
 
 pub struct Previews {
@@ -80,19 +98,23 @@ pub struct Previews {
     store: Store,
     resolver: Resolver,
     runtime: Arc<dyn ContainerRuntime>,
+    client: TunnelClient,
     audit: AuditLog,
+    events: AccessEvents,
     settings: PreviewSettings,
 }
 
 impl Previews {
     /// Uses the server's preview key, making one on first start.
-    pub async fn new(
-        store: Store,
-        resolver: Resolver,
-        runtime: Arc<dyn ContainerRuntime>,
-        audit: AuditLog,
-        settings: PreviewSettings,
-    ) -> Result<Self, StoreError> {
+    pub async fn new(parts: PreviewParts, settings: PreviewSettings) -> Result<Self, StoreError> {
+        let PreviewParts {
+            store,
+            resolver,
+            runtime,
+            holder,
+            audit,
+            events,
+        } = parts;
         let key = match store.setting(KEY_SETTING).await? {
             Some(key) => key,
             None => {
@@ -104,12 +126,42 @@ impl Previews {
         };
         Ok(Self {
             signer: Signer::new(key.as_bytes()),
+            client: Tunnels::client(runtime.clone(), holder),
             store,
             resolver,
             runtime,
             audit,
+            events,
             settings,
         })
+    }
+
+    pub fn client(&self) -> &TunnelClient {
+        &self.client
+    }
+
+    /// Resolves once the grant `token` stops holding (access revoked, link revoked or
+    /// expired, workspace gone): checked whenever access changes anywhere, and every minute.
+    pub fn withdrawn(
+        self: &Arc<Self>,
+        token: &str,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (this, token) = (self.clone(), token.to_owned());
+        let mut changes = this.events.subscribe();
+        async move {
+            loop {
+                tokio::select! {
+                    _ = changes.recv() => {}
+                    _ = tokio::time::sleep(RECHECK) => {}
+                }
+                if matches!(
+                    this.target(&token).await,
+                    Err(Refusal::Grant(_) | Refusal::Withdrawn)
+                ) {
+                    return;
+                }
+            }
+        }
     }
 
     pub fn settings(&self) -> &PreviewSettings {
@@ -183,20 +235,16 @@ impl Previews {
         if resolved.record.id != grant.workspace_id {
             return Err(Refusal::Withdrawn);
         }
-        let not_running = || Refusal::NotRunning(grant.workspace.to_string());
-        let container = resolved.container().map_err(|_| not_running())?;
-        let details = self
-            .runtime
-            .inspect(container)
-            .await
-            .map_err(|_| not_running())?;
-        match (details.info.state, details.address) {
-            (ContainerState::Running, Some(ip)) => Ok(Target {
-                workspace: grant.workspace,
-                address: SocketAddr::new(ip, grant.port),
-            }),
-            _ => Err(not_running()),
-        }
+        // Whether it runs is found out by reaching it: no engine call on every request.
+        let container = resolved
+            .container()
+            .map_err(|_| Refusal::NotRunning(grant.workspace.to_string()))?
+            .to_owned();
+        Ok(Target {
+            workspace: grant.workspace,
+            container,
+            port: grant.port,
+        })
     }
 
     async fn managed(&self, actor: &Actor, workspace: &WorkspaceRef) -> Result<Resolved, AppError> {

@@ -40,7 +40,8 @@ pub fn listening(tables: &str, forwarded: &[u16]) -> Vec<WorkspacePort> {
     ports.into_values().filter(|p| p.port >= 1024).collect()
 }
 
-/// A listening socket's port, and whether it listens on every address (all-zero address).
+/// A listening socket's port, and whether AiCockpit's tunnel reaches it: it listens on
+/// every address (all zeros) or on the loopback address, where the tunnel connects.
 fn socket(line: &str) -> Option<(u16, bool)> {
     let mut fields = line.split_whitespace();
     let _slot = fields.next()?;
@@ -51,7 +52,10 @@ fn socket(line: &str) -> Option<(u16, bool)> {
     }
     let (address, port) = local.split_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
-    Some((port, address.chars().all(|c| c == '0')))
+    // The tables print addresses in the kernel's byte order: 127.0.0.1 is 0100007F.
+    let loopback = address.len() == 8 && address.ends_with("7F")
+        || address == "00000000000000000000000001000000";
+    Some((port, loopback || address.chars().all(|c| c == '0')))
 }
 
 #[cfg(test)]
@@ -64,19 +68,23 @@ mod tests {
    1: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 2 1
    2: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1
    3: 0200A8C0:1F40 0300A8C0:D431 01 00000000:00000000 00:00000000 00000000  1000        0 4 1
+   4: 0200A8C0:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5 1
   sl  local_address                         remote_address                        st tx_queue rx_queue
    0: 00000000000000000000000000000000:1389 00000000000000000000000000000000:0000 0A 00000000:00000000
    1: 00000000000000000000000001000000:0BB8 00000000000000000000000000000000:0000 0A 00000000:00000000
 ";
 
     #[test]
-    fn listening_sockets_are_found_and_loopback_only_ones_told_apart() {
+    fn listening_sockets_are_found_and_the_reachable_ones_told_apart() {
         let ports = listening(TABLES, &[]);
         let summary: Vec<_> = ports.iter().map(|p| (p.port, p.reachable)).collect();
         // 8000 on every IPv4 address, 3000 on loopback (v4 and v6), 5001 on every IPv6
-        // address (which takes IPv4 too); 80 is below 1024 and the connected socket is not
-        // listening.
-        assert_eq!(summary, [(3000, false), (5001, true), (8000, true)]);
+        // address (which takes IPv4 too), 8080 on one other address only; 80 is below 1024
+        // and the connected socket is not listening.
+        assert_eq!(
+            summary,
+            [(3000, true), (5001, true), (8000, true), (8080, false)]
+        );
         assert!(ports.iter().all(|p| p.listening && !p.forwarded));
     }
 

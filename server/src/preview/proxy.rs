@@ -3,19 +3,18 @@
 //! crosses: the session cookie and API tokens are taken off the request, cookies the
 //! workspace sets are dropped, and every answer is sandboxed onto an opaque origin.
 
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::future::Future;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
+use super::tunnel::{self, TunnelClient};
 use crate::auth::{cookie, secret};
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::runtime::channel::ChannelError;
+use crate::runtime::RuntimeError;
 
 /// The sandbox every preview page runs in: scripts, forms and pop-ups work, but without
 /// `allow-same-origin` the page's origin is opaque, so it cannot read AiCockpit's pages,
@@ -55,48 +54,50 @@ pub enum Mode<'a> {
 pub enum ProxyError {
     #[error("nothing answers on port {port}: {reason}")]
     Unreachable { port: u16, reason: String },
+    #[error("the workspace is not running")]
+    NotRunning,
     #[error("the server on port {port} broke off: {reason}")]
     Broken { port: u16, reason: String },
 }
 
-/// Sends `request` to `target` as `path_and_query`.
+/// Sends `request` to `port` inside `container` as `path_and_query`. A WebSocket (or other
+/// upgrade) it opens stays open until either side closes it or `withdrawn` resolves (the
+/// grant stopped holding).
 pub async fn forward(
     mut request: Request,
-    target: SocketAddr,
+    client: &TunnelClient,
+    container: &str,
+    port: u16,
     path_and_query: &str,
     mode: Mode<'_>,
+    withdrawn: impl Future<Output = ()> + Send + 'static,
 ) -> Result<Response, ProxyError> {
-    let port = target.port();
-    let unreachable = |reason: String| ProxyError::Unreachable { port, reason };
-    let broken = |e: hyper::Error| ProxyError::Broken {
-        port,
-        reason: e.to_string(),
-    };
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target))
-        .await
-        .map_err(|_| unreachable("no answer within 5 s".into()))?
-        .map_err(|e| unreachable(e.to_string()))?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream))
-            .await
-            .map_err(broken)?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.with_upgrades().await {
-            tracing::debug!(error = %e, "preview connection ended");
-        }
-    });
-
+    let broken = |reason: String| ProxyError::Broken { port, reason };
     let upgrade = upgrade_of(request.headers());
     let from_browser = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
     let (parts, body) = request.into_parts();
+    let address = tunnel::address(container, port, path_and_query).map_err(&broken)?;
     let mut upstream = axum::http::Request::builder()
         .method(parts.method)
-        .uri(path_and_query)
+        .uri(address)
         .body(body)
-        .map_err(|e| unreachable(e.to_string()))?;
+        .map_err(|e| broken(e.to_string()))?;
     *upstream.headers_mut() = request_headers(&parts.headers, port, upgrade.as_ref(), mode);
 
-    let mut response = sender.send_request(upstream).await.map_err(broken)?;
+    let mut response =
+        client
+            .request(upstream)
+            .await
+            .map_err(|e| match tunnel::channel_error(&e) {
+                Some(ChannelError::Refused(reason)) => ProxyError::Unreachable {
+                    port,
+                    reason: reason.clone(),
+                },
+                Some(ChannelError::Runtime(
+                    RuntimeError::NotRunning(_) | RuntimeError::NotFound(_),
+                )) => ProxyError::NotRunning,
+                _ => broken(e.to_string()),
+            })?;
     if let (StatusCode::SWITCHING_PROTOCOLS, Some(from_browser)) = (response.status(), from_browser)
     {
         let to_workspace = hyper::upgrade::on(&mut response);
@@ -105,7 +106,11 @@ pub async fn forward(
                 return;
             };
             let (mut browser, mut workspace) = (TokioIo::new(browser), TokioIo::new(workspace));
-            let _ = tokio::io::copy_bidirectional(&mut browser, &mut workspace).await;
+            tokio::select! {
+                _ = tokio::io::copy_bidirectional(&mut browser, &mut workspace) => {}
+                // Access ended: the connection goes with it.
+                _ = withdrawn => {}
+            }
         });
         let (parts, _) = response.into_parts();
         let mut answer = Response::from_parts(parts, Body::empty());

@@ -92,28 +92,47 @@ pub async fn serve(State(previews): State<Arc<Previews>>, request: Request) -> R
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
     let forwarded = format!("/{rest}{query}");
-    pass_on(request, &target, &forwarded, Mode::Path { prefix: &prefix }).await
+    let mode = Mode::Path { prefix: &prefix };
+    pass_on(&previews, request, &target, &forwarded, mode, token).await
 }
 
-/// The request passed to the target's server, or a page saying why it could not be.
+/// The request passed to the target's server under the grant `grant`, or a page saying
+/// why it could not be.
 pub(super) async fn pass_on(
+    previews: &Arc<Previews>,
     request: Request,
     target: &Target,
     path_and_query: &str,
     mode: Mode<'_>,
+    grant: &str,
 ) -> Response {
-    match proxy::forward(request, target.address, path_and_query, mode).await {
+    let withdrawn = previews.withdrawn(grant);
+    let client = previews.client();
+    let port = target.port;
+    match proxy::forward(
+        request,
+        client,
+        &target.container,
+        port,
+        path_and_query,
+        mode,
+        withdrawn,
+    )
+    .await
+    {
         Ok(response) => response,
+        Err(ProxyError::NotRunning) => {
+            Refusal::NotRunning(target.workspace.to_string()).into_response()
+        }
         Err(error) => {
             tracing::debug!(%error, workspace = %target.workspace, "preview not served");
-            let port = target.address.port();
             let advice = match error {
-                ProxyError::Unreachable { .. } => format!(
-                    "Nothing answers on port {port} in {}. Start the server there, listening on 0.0.0.0 (not only 127.0.0.1), then reload this page.",
-                    target.workspace
-                ),
                 ProxyError::Broken { reason, .. } => format!(
                     "The server on port {port} in {} broke off the answer ({reason}). Reload to try again.",
+                    target.workspace
+                ),
+                _ => format!(
+                    "Nothing answers on port {port} in {}. Start the server there (on 127.0.0.1 or 0.0.0.0), then reload this page.",
                     target.workspace
                 ),
             };

@@ -261,7 +261,15 @@ impl ContainerRuntime for MemoryRuntime {
 
     async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError> {
         self.within_capacity(spec)?;
-        self.changed(id, |c| c.spec.limits = spec.limits)
+        self.changed(id, |c| {
+            c.spec.limits = spec.limits;
+            c.spec.network = spec.network;
+        })
+    }
+
+    /// Nothing here reaches anything: every network is as good as another.
+    async fn open_network_unavailable(&self) -> Option<String> {
+        None
     }
 
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
@@ -327,6 +335,16 @@ impl ImageStore for MemoryRuntime {
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError> {
         self.reachable()?;
         Ok(self.lock().images.contains(reference))
+    }
+
+    /// An image's id here is its reference.
+    async fn image_id(&self, reference: &str) -> Result<Option<String>, RuntimeError> {
+        self.reachable()?;
+        Ok(self
+            .lock()
+            .images
+            .contains(reference)
+            .then(|| reference.to_owned()))
     }
 
     async fn list_images(&self) -> Result<Vec<String>, RuntimeError> {

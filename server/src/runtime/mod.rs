@@ -4,6 +4,7 @@
 //! in-memory stand-in for service tests. Another backend (several Docker hosts, say) is a
 //! sibling module.
 
+pub mod channel;
 pub mod docker;
 pub mod kubernetes;
 pub mod memory;
@@ -56,13 +57,17 @@ pub struct Backend {
 
 impl Backend {
     /// Docker at `address` (`unix:///var/run/docker.sock`, `tcp://127.0.0.1:2375`), every
-    /// call bounded by `timeout` (image transfers by [`docker::IMAGE_TIMEOUT`]).
-    pub fn docker(address: impl Into<String>, timeout: Duration) -> Self {
-        Self::of(Arc::new(docker::DockerRuntime::new(
-            address,
-            timeout,
-            docker::IMAGE_TIMEOUT,
-        )))
+    /// call bounded by `timeout` (image transfers by [`docker::IMAGE_TIMEOUT`]), workspace
+    /// networks made as `networks` says.
+    pub fn docker(
+        address: impl Into<String>,
+        timeout: Duration,
+        networks: docker::DockerNetworks,
+    ) -> Self {
+        Self::of(Arc::new(
+            docker::DockerRuntime::new(address, timeout, docker::IMAGE_TIMEOUT)
+                .with_networks(networks),
+        ))
     }
 
     /// The cluster of the kubeconfig found the usual way, with `settings`.
@@ -91,6 +96,18 @@ pub mod labels {
     pub const TEMPLATE: &str = "io.aicockpit.template";
 }
 
+/// How a workspace container meets the network. Either way it reaches no other workspace
+/// and no service on the engine's host; what it reaches beyond that, AiCockpit decides
+/// (the egress proxy listens on its loopback, see `egress`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum NetworkMode {
+    /// Its own loopback and nothing else.
+    #[default]
+    Isolated,
+    /// The internet, directly.
+    Open,
+}
+
 /// What a workspace container looks like, independent of the backend. The backend adds
 /// the fixed hardening (drop all capabilities, no-new-privileges, an init process) and
 /// restarts it when the engine restarts, unless it was stopped.
@@ -111,6 +128,8 @@ pub struct ContainerSpec {
     /// Lets processes gain privileges (setuid programs such as `sudo` work): the one
     /// hardening option a template may turn off.
     pub new_privileges: bool,
+    #[serde(default)]
+    pub network: NetworkMode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +227,9 @@ pub struct ImageBuild {
     /// The Dockerfile's path inside the context.
     pub dockerfile: String,
     pub args: std::collections::BTreeMap<String, String>,
+    /// The running container whose network the build's steps share (its isolation and
+    /// network level); `None` for the engine's default, for admins' templates only.
+    pub network_of: Option<String>,
 }
 
 /// One line of a build's output, with the step it belongs to (`(3, 7)`: the third of
@@ -310,9 +332,12 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// All containers carrying the `io.aicockpit.managed` label, running or not.
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError>;
     async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError>;
-    /// Brings an existing container's changeable settings (limits, restart policy) in line
-    /// with `spec`, without recreating it; `InvalidLimits` when the machine has less.
+    /// Brings an existing container's changeable settings (limits, restart policy, network)
+    /// in line with `spec`, without recreating it; `InvalidLimits` when the machine has less.
     async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError>;
+    /// Why [`NetworkMode::Open`] cannot be given here, if it cannot (the engine's host is
+    /// not guarded from its containers, say).
+    async fn open_network_unavailable(&self) -> Option<String>;
     /// One item per lifecycle change of a managed container; ends or errs when the engine goes away.
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>>;
 
@@ -342,6 +367,10 @@ pub trait ContainerRuntime: Send + Sync + 'static {
 #[async_trait::async_trait]
 pub trait ImageStore: Send + Sync + 'static {
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError>;
+    /// The id of the image `reference` names (a `repo:tag`, an id or a short one, a
+    /// digest), when it is on this machine: two references name the same image when their
+    /// ids are equal. A runtime that keeps no images answers with the reference itself.
+    async fn image_id(&self, reference: &str) -> Result<Option<String>, RuntimeError>;
     /// Tagged images present locally, `repo:tag`.
     async fn list_images(&self) -> Result<Vec<String>, RuntimeError>;
     /// Imports a root filesystem tarball as an image (`docker import`).

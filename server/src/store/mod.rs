@@ -7,6 +7,7 @@ mod agent_runs;
 mod audit;
 mod conversations;
 mod deleting;
+mod egress;
 mod preview_links;
 mod settings;
 mod shares;
@@ -26,7 +27,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use app::auth::UserName;
-use app::model::{Limits, Notice, WorkspaceName};
+use app::model::{Limits, NetworkLevel, Notice, WorkspaceName};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -77,6 +78,8 @@ pub struct WorkspaceRecord {
     pub idle_minutes: Option<u32>,
     /// What it keeps of the template it was made from.
     pub setup: Option<WorkspaceSetup>,
+    /// Where its processes may connect to.
+    pub network: NetworkLevel,
 }
 
 #[derive(Clone)]
@@ -112,8 +115,8 @@ impl Store {
 
     pub async fn insert(&self, record: &WorkspaceRecord) -> Result<(), StoreError> {
         let result = sqlx::query(
-            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running, setup, idle_minutes)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running, setup, idle_minutes, network)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.owner.as_ref().map(|o| o.id))
@@ -128,6 +131,7 @@ impl Store {
         .bind(record.want_running)
         .bind(WorkspaceSetup::to_json(record.setup.as_ref()))
         .bind(record.idle_minutes.map(i64::from))
+        .bind(record.network.as_str())
         .execute(&self.pool)
         .await;
         match result {
@@ -156,6 +160,24 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    pub async fn set_network(&self, id: &str, level: NetworkLevel) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET network = ? WHERE id = ?")
+            .bind(level.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The workspace with this id, unless it is being deleted.
+    pub async fn find_by_id(&self, id: &str) -> Result<Option<WorkspaceRecord>, StoreError> {
+        let row = sqlx::query(&format!("{SELECT_WORKSPACES} AND w.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| record(&r)).transpose()
     }
 
     pub async fn set_container(&self, id: &str, container_id: &str) -> Result<(), StoreError> {
@@ -269,6 +291,10 @@ fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> 
             .transpose()
             .map_err(corrupt)?,
         setup: WorkspaceSetup::from_json(row.try_get("setup")?)?,
+        network: {
+            let level: String = row.try_get("network")?;
+            NetworkLevel::parse(&level).ok_or_else(|| corrupt(format!("network level {level}")))?
+        },
     })
 }
 
@@ -295,6 +321,7 @@ pub(crate) mod tests {
             notice: None,
             idle_minutes: None,
             setup: None,
+            network: NetworkLevel::Allowlist,
         }
     }
 

@@ -22,6 +22,9 @@ pub struct WorkspaceSetup {
     /// Passwordless `sudo` inside (lower isolation).
     #[serde(default)]
     pub sudo: bool,
+    /// Hosts its allowlist adds to the server's (an admin's template said so).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
 }
 
 impl WorkspaceSetup {

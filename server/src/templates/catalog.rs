@@ -70,8 +70,11 @@ impl Template {
         dockerfile: Option<String>,
         folder: Option<(PathBuf, String)>,
     ) -> Result<Self, AppError> {
-        let parsed = devcontainer::parse(devcontainer)
+        let mut parsed = devcontainer::parse(devcontainer)
             .map_err(|e| AppError::invalid(Field::Template, e.to_string()))?;
+        if origin == TemplateOrigin::Repository {
+            not_self_granted(&mut parsed);
+        }
         Ok(Self {
             id: id.to_owned(),
             origin,
@@ -138,6 +141,7 @@ impl Template {
             forward_ports: self.parsed.forward_ports.clone(),
             set_up: false,
             sudo: self.parsed.defaults.sudo,
+            allowed_hosts: self.parsed.defaults.allowed_hosts.clone(),
         }
     }
 
@@ -171,8 +175,32 @@ impl Template {
                 reference: self.image(dev_image),
                 dockerfile,
                 args,
+                // An admin's Dockerfile, built on the engine's default network.
+                network_of: None,
             },
         )))
+    }
+}
+
+/// What a repository may not give itself, reported as not applied: root inside, more
+/// hosts or another network level. Only admins' templates carry those.
+fn not_self_granted(parsed: &mut DevContainer) {
+    let defaults = &mut parsed.defaults;
+    let admins = "only templates an admin made carry it; an admin can add this devcontainer.json on the Templates page";
+    if std::mem::take(&mut defaults.sudo) {
+        parsed.ignored.push(format!(
+            "`customizations.aicockpit.sudo`: not applied, a repository cannot give itself root: {admins}"
+        ));
+    }
+    if !std::mem::take(&mut defaults.allowed_hosts).is_empty() {
+        parsed.ignored.push(format!(
+            "`customizations.aicockpit.allowedHosts`: not applied, a repository cannot widen its own allowlist: {admins}"
+        ));
+    }
+    if defaults.network.take().is_some() {
+        parsed.ignored.push(
+            "`customizations.aicockpit.network`: not applied; the workspace's owner sets its network level in the IDE's Network panel".into(),
+        );
     }
 }
 

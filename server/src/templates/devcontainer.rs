@@ -1,15 +1,15 @@
 //! The part of devcontainer.json AiCockpit understands: `image` or `build` (`dockerfile`,
 //! `context`, `args`), `containerEnv`, `remoteUser`, `postCreateCommand`,
 //! `postStartCommand`, `forwardPorts`, `hostRequirements` (as default limits), and its own
-//! defaults under `customizations.aicockpit` (`cpus`, `memory` in MiB, `idleStop` in
-//! minutes, `sudo` for root inside by passwordless sudo). The file may have comments and
-//! trailing commas, as the format allows. Keys it does not understand are listed in
-//! [`DevContainer::ignored`], never dropped silently.
+//! settings under `customizations.aicockpit` (see `customizations`). The file may have
+//! comments and trailing commas, as the format allows. Keys it does not understand are
+//! listed in [`DevContainer::ignored`], never dropped silently.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::customizations::own_defaults;
 use super::jsonc;
 
 /// The user AiCockpit's images run as (uid 1000).
@@ -35,6 +35,10 @@ pub struct Defaults {
     pub idle_minutes: Option<u32>,
     /// `customizations.aicockpit.sudo`: root inside the workspace, by passwordless `sudo`.
     pub sudo: bool,
+    /// `customizations.aicockpit.network`: the new workspace's network level.
+    pub network: Option<app::model::NetworkLevel>,
+    /// `customizations.aicockpit.allowedHosts`: more hosts its allowlist holds.
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +64,7 @@ pub enum DevContainerError {
     Invalid { key: String, reason: String },
 }
 
-fn invalid(key: &str, reason: impl Into<String>) -> DevContainerError {
+pub(super) fn invalid(key: &str, reason: impl Into<String>) -> DevContainerError {
     DevContainerError::Invalid {
         key: format!("`{key}`"),
         reason: reason.into(),
@@ -277,64 +281,6 @@ fn memory_mib(text: &str) -> Option<u64> {
     Some((number * factor).round() as u64)
 }
 
-/// `customizations.aicockpit`; other tools' customizations are reported as not used.
-fn own_defaults(
-    object: &mut Map<String, Value>,
-    defaults: &mut Defaults,
-    ignored: &mut Vec<String>,
-) -> Result<(), DevContainerError> {
-    let Some(value) = object.remove("customizations") else {
-        return Ok(());
-    };
-    let Value::Object(mut tools) = value else {
-        return Err(invalid("customizations", "must be an object"));
-    };
-    if let Some(ours) = tools.remove("aicockpit") {
-        let Value::Object(mut ours) = ours else {
-            return Err(invalid("customizations.aicockpit", "must be an object"));
-        };
-        let number = |ours: &mut Map<String, Value>, key: &str| match ours.remove(key) {
-            None => Ok(None),
-            Some(v) => v.as_f64().filter(|n| *n > 0.0).map(Some).ok_or_else(|| {
-                invalid(
-                    &format!("customizations.aicockpit.{key}"),
-                    "must be a positive number",
-                )
-            }),
-        };
-        if let Some(cpus) = number(&mut ours, "cpus")? {
-            defaults.cpus = Some(cpus);
-        }
-        if let Some(memory) = number(&mut ours, "memory")? {
-            defaults.memory_mib = Some(memory as u64);
-        }
-        if let Some(idle) = number(&mut ours, "idleStop")? {
-            defaults.idle_minutes = Some(idle as u32);
-        }
-        match ours.remove("sudo") {
-            None => {}
-            Some(Value::Bool(sudo)) => defaults.sudo = sudo,
-            Some(_) => {
-                return Err(invalid(
-                    "customizations.aicockpit.sudo",
-                    "must be true or false",
-                ))
-            }
-        }
-        ignored.extend(
-            ours.keys().map(|key| {
-                format!("`customizations.aicockpit.{key}`: not a setting AiCockpit has")
-            }),
-        );
-    }
-    ignored.extend(
-        tools
-            .keys()
-            .map(|tool| format!("`customizations.{tool}`: for another tool")),
-    );
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,7 +297,8 @@ mod tests {
         "hostRequirements": { "cpus": 2, "memory": "4gb", "gpu": true },
         /* Block comment with "quotes" and // slashes. */
         "customizations": {
-            "aicockpit": { "memory": 2048, "idleStop": 30, "sudo": true, "colour": "red" },
+            "aicockpit": { "memory": 2048, "idleStop": 30, "sudo": true, "colour": "red",
+                           "network": "allowlist", "allowedHosts": ["*.example.com", "10.0.0.5:3000"] },
             "vscode": { "extensions": ["ms-python.python"] }
         },
         "features": { "ghcr.io/devcontainers/features/node:1": {} },
@@ -385,6 +332,8 @@ mod tests {
                 memory_mib: Some(2048),
                 idle_minutes: Some(30),
                 sudo: true,
+                network: Some(app::model::NetworkLevel::Allowlist),
+                allowed_hosts: vec!["*.example.com".into(), "10.0.0.5:3000".into()],
             }
         );
         let ignored = parsed.ignored.join("\n");
@@ -440,6 +389,14 @@ mod tests {
             (
                 r#"{ "image": "a", "customizations": { "aicockpit": { "sudo": "yes" } } }"#,
                 "`customizations.aicockpit.sudo`",
+            ),
+            (
+                r#"{ "image": "a", "customizations": { "aicockpit": { "network": "wide" } } }"#,
+                "`customizations.aicockpit.network`",
+            ),
+            (
+                r#"{ "image": "a", "customizations": { "aicockpit": { "allowedHosts": ["http://x"] } } }"#,
+                "`customizations.aicockpit.allowedHosts`",
             ),
         ] {
             match parse(text) {

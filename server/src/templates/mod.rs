@@ -7,6 +7,7 @@
 pub mod builds;
 pub mod catalog;
 pub mod context;
+mod customizations;
 pub mod devcontainer;
 pub mod jsonc;
 pub mod repository;

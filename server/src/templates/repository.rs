@@ -127,12 +127,19 @@ pub async fn build(
         .or_insert_with(|| dev_image.to_owned());
     // Tagged by what the build reads, so a change to the repository builds anew.
     let tag = content_tag(&[&tar, format!("{args:?}{dockerfile}").as_bytes()]);
+    // The steps share the workspace's network namespace: its level, and its proxy on the
+    // loopback (the engine's predefined proxy arguments, kept out of the image's history).
+    args.extend(crate::egress::proxy_env().into_iter().filter_map(|entry| {
+        let (name, value) = entry.split_once('=')?;
+        Some((name.to_owned(), value.to_owned()))
+    }));
     Ok(Some((
         tar,
         ImageBuild {
             reference: format!("aicockpit/{}:{tag}", template.id),
             dockerfile,
             args,
+            network_of: Some(container.to_owned()),
         },
     )))
 }

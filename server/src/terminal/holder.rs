@@ -1,13 +1,17 @@
 //! The terminal holder (`server/holder`), built with the server and embedded in it, copied
-//! into a workspace container before its first terminal. It runs there as the workspace
-//! user and keeps each terminal's shell and recent output, so terminals outlive the
-//! server's connections to them: a server restart, even a kill, reattaches to the same shell.
+//! into a workspace container before its first use. It runs there as the workspace user and
+//! keeps each terminal's shell and recent output, so terminals outlive the server's
+//! connections to them: a server restart, even a kill, reattaches to the same shell. It also
+//! carries previews' and the egress proxy's connections over exec (`tunnel`, `egress`).
 
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 
 use super::TerminalSettings;
+use crate::runtime::{ContainerRuntime, ExecSpec, RuntimeError};
+use crate::workspaces::{MOUNT_PATH, WORKSPACE_USER};
 
 /// Where the holder lives in every workspace container (outside the user's volume).
 pub const PATH: &str = "/.aicockpit/holder";
@@ -41,6 +45,53 @@ pub fn archive() -> Bytes {
             Bytes::from(builder.into_inner().unwrap_or_default())
         })
         .clone()
+}
+
+/// Copies the holder into containers: once per start of each and server run, since a
+/// runtime may give a container a fresh file system at each start (Kubernetes makes its Pod
+/// again), and a container made again has a new id. Shared by everything that runs it.
+#[derive(Clone)]
+pub struct Installer {
+    runtime: Arc<dyn ContainerRuntime>,
+    /// Containers (and their start times) it was copied into.
+    installed: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Installer {
+    pub fn new(runtime: Arc<dyn ContainerRuntime>) -> Self {
+        Self {
+            runtime,
+            installed: Arc::default(),
+        }
+    }
+
+    pub async fn install(&self, container: &str) -> Result<(), RuntimeError> {
+        let started_at = self.runtime.inspect(container).await?.started_at;
+        let key = format!("{container}@{}", started_at.unwrap_or_default());
+        if self.installed().contains(&key) {
+            return Ok(());
+        }
+        self.runtime.copy_into(container, "/", archive()).await?;
+        self.installed().insert(key);
+        Ok(())
+    }
+
+    fn installed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.installed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The holder run with `arguments`, as the workspace user.
+pub fn run(arguments: &[&str]) -> ExecSpec {
+    ExecSpec {
+        command: std::iter::once(PATH)
+            .chain(arguments.iter().copied())
+            .map(str::to_owned)
+            .collect(),
+        user: WORKSPACE_USER.into(),
+        working_dir: MOUNT_PATH.into(),
+        env: Vec::new(),
+    }
 }
 
 /// The command that attaches to the terminal `id`, starting `shell` in it when needed.

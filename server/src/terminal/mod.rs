@@ -14,7 +14,7 @@ pub mod presence;
 mod reader;
 pub mod websocket;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -138,9 +138,7 @@ struct HubInner {
     settings: TerminalSettings,
     presence: presence::Presence,
     sessions: Mutex<HashMap<String, Arc<Session>>>,
-    /// Containers (and their start times) the holder was copied into since this server
-    /// started.
-    installed: Mutex<HashSet<String>>,
+    holder: holder::Installer,
     /// Held while a session starts, per session key.
     gates: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -149,13 +147,18 @@ struct HubInner {
 pub struct TerminalHub(Arc<HubInner>);
 
 impl TerminalHub {
-    pub fn new(runtime: Arc<dyn ContainerRuntime>, settings: TerminalSettings) -> Self {
+    /// Sessions in containers of `runtime`, the holder copied in by `holder`.
+    pub fn new(
+        runtime: Arc<dyn ContainerRuntime>,
+        settings: TerminalSettings,
+        holder: holder::Installer,
+    ) -> Self {
         Self(Arc::new(HubInner {
+            holder,
             runtime,
             settings,
             presence: presence::Presence::default(),
             sessions: Mutex::new(HashMap::new()),
-            installed: Mutex::new(HashSet::new()),
             gates: Mutex::new(HashMap::new()),
         }))
     }
@@ -263,22 +266,6 @@ impl HubInner {
         }
     }
 
-    /// Copies the holder into `container` once per start of it and server run: a runtime
-    /// may give a container a fresh file system at each start (Kubernetes makes its Pod
-    /// again), and a container made again has a new id.
-    async fn install(&self, container: &str) -> Result<(), RuntimeError> {
-        let started_at = self.runtime.inspect(container).await?.started_at;
-        let key = format!("{container}@{}", started_at.unwrap_or_default());
-        if lock(&self.installed).contains(&key) {
-            return Ok(());
-        }
-        self.runtime
-            .copy_into(container, "/", holder::archive())
-            .await?;
-        lock(&self.installed).insert(key);
-        Ok(())
-    }
-
     /// Starts the session `key` (attaching to the holder's, or having it start one) and
     /// lists it. Called with the key's gate held.
     async fn start(
@@ -288,7 +275,7 @@ impl HubInner {
         terminal: &str,
         shell: &ExecSpec,
     ) -> Result<Arc<Session>, RuntimeError> {
-        self.install(container).await?;
+        self.holder.install(container).await?;
         // The same tag for the same terminal, so a restarted server ends what an earlier
         // one started.
         let tag = format!("terminal-{terminal}");

@@ -25,7 +25,7 @@ impl WorkspaceManager {
             .await?;
         let record = WorkspaceRecord { limits, ..record };
         if let Some(id) = &record.container_id {
-            let spec = self.container_spec(&record, &workspace.owner);
+            let spec = self.container_spec(&record, &workspace.owner).await;
             match self.runtime.update_container(id, &spec).await {
                 // Without a container the new limits apply when it is made again.
                 Ok(()) | Err(RuntimeError::NotFound(_)) => {}

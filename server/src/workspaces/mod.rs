@@ -7,6 +7,7 @@ mod events;
 mod idle;
 mod interrupted;
 mod limits;
+mod network;
 mod reconcile;
 mod recover;
 mod resolve;
@@ -21,19 +22,21 @@ use std::time::Duration;
 use app::auth::{Actor, Share, ShareRole, UserName, WorkspaceRef};
 use app::error::AppError;
 use app::model::{
-    ImageChoice, LimitBounds, Limits, Workspace, WorkspaceList, WorkspaceName, WorkspaceSpec,
-    WorkspaceStatus,
+    ImageChoice, LimitBounds, Limits, NetworkBounds, NetworkLevel, NetworkView, Workspace,
+    WorkspaceList, WorkspaceName, WorkspaceSpec, WorkspaceStatus,
 };
 use app::service::WorkspaceService;
 
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::auth::AccessEvents;
+use crate::egress::Egress;
 use crate::runtime::{
     labels, Backend, ContainerInfo, ContainerRuntime, ContainerSpec, ContainerState, ImageStore,
     RuntimeError,
 };
 use crate::store::{unix_now, Owner, Store, WorkspaceRecord};
+use crate::terminal::holder::Installer;
 
 pub use activity::{Activity, Hold};
 pub use events::relay_lifecycle_events;
@@ -57,13 +60,13 @@ pub const CAPABILITIES: [&str; 7] = [
     "SETGID",
     "SETUID",
 ];
-/// What a workspace whose template asks for `sudo` gets back besides: Docker's default set,
-/// so that root inside it can install packages and bind low ports.
-pub const SUDO_CAPABILITIES: [&str; 7] = [
+/// What a workspace whose template asks for `sudo` gets back besides: Docker's default set
+/// but `NET_RAW` (raw sockets would let root forge traffic on its network; unprivileged
+/// `ping` works without it), so that root inside it can install packages and bind low ports.
+pub const SUDO_CAPABILITIES: [&str; 6] = [
     "AUDIT_WRITE",
     "MKNOD",
     "NET_BIND_SERVICE",
-    "NET_RAW",
     "SETFCAP",
     "SETPCAP",
     "SYS_CHROOT",
@@ -81,6 +84,8 @@ pub struct WorkspaceSettings {
     pub idle_minute: Duration,
     /// Whether templates may give a workspace `sudo`.
     pub sudo: bool,
+    /// Network levels and the allowlist.
+    pub network: crate::egress::NetworkSettings,
 }
 
 impl WorkspaceSettings {
@@ -92,6 +97,7 @@ impl WorkspaceSettings {
             stop_grace: Duration::from_secs(10),
             idle_minute: Duration::from_secs(60),
             sudo: true,
+            network: crate::egress::NetworkSettings::default(),
         }
     }
 }
@@ -99,6 +105,10 @@ impl WorkspaceSettings {
 pub struct WorkspaceManager {
     runtime: Arc<dyn ContainerRuntime>,
     images: Arc<dyn ImageStore>,
+    /// Copies the holder into containers, for everything that runs it.
+    holder: Installer,
+    /// Serves each running workspace's outbound connections.
+    egress: Arc<Egress>,
     store: Store,
     resolver: Resolver,
     audit: AuditLog,
@@ -123,9 +133,18 @@ pub fn volume_name(owner: &UserName, name: &WorkspaceName) -> String {
 
 impl WorkspaceManager {
     pub fn new(backend: &Backend, store: Store, settings: WorkspaceSettings) -> Self {
+        let holder = Installer::new(backend.containers.clone());
+        let egress = Egress::new(
+            backend.containers.clone(),
+            holder.clone(),
+            store.clone(),
+            settings.network.clone(),
+        );
         Self {
             runtime: backend.containers.clone(),
             images: backend.images.clone(),
+            holder,
+            egress,
             resolver: Resolver::new(store.clone()),
             audit: AuditLog::new(store.clone()),
             events: AccessEvents::default(),
@@ -153,6 +172,16 @@ impl WorkspaceManager {
         self.resolver.clone()
     }
 
+    /// What copies the holder into containers, shared with the terminals and previews.
+    pub fn holder(&self) -> Installer {
+        self.holder.clone()
+    }
+
+    /// The egress service, whose relays follow the containers once started.
+    pub fn egress(&self) -> Arc<Egress> {
+        self.egress.clone()
+    }
+
     /// Resolves, acts, and records the action in the audit log.
     async fn act(
         &self,
@@ -166,7 +195,9 @@ impl WorkspaceManager {
         Ok(resolved)
     }
 
-    fn container_spec(&self, record: &WorkspaceRecord, owner: &UserName) -> ContainerSpec {
+    /// The container `record` describes: hardened, on its network, its processes pointed
+    /// at the egress proxy.
+    async fn container_spec(&self, record: &WorkspaceRecord, owner: &UserName) -> ContainerSpec {
         let sudo = record.setup.as_ref().is_some_and(|s| s.sudo);
         let labels = HashMap::from([
             (labels::MANAGED.to_owned(), "true".to_owned()),
@@ -182,11 +213,15 @@ impl WorkspaceManager {
             mount_path: MOUNT_PATH.to_owned(),
             user: self.settings.user.clone(),
             command: vec!["sleep".into(), "infinity".into()],
-            env: record
-                .setup
-                .iter()
-                .flat_map(|s| &s.env)
-                .map(|(name, value)| format!("{name}={value}"))
+            env: crate::egress::proxy_env()
+                .into_iter()
+                .chain(
+                    record
+                        .setup
+                        .iter()
+                        .flat_map(|s| &s.env)
+                        .map(|(name, value)| format!("{name}={value}")),
+                )
                 .collect(),
             labels,
             limits: record.limits,
@@ -200,6 +235,7 @@ impl WorkspaceManager {
                 .map(|c| c.to_string())
                 .collect(),
             new_privileges: sudo,
+            network: self.network_mode(record).await,
         }
     }
 
@@ -222,11 +258,8 @@ impl WorkspaceManager {
         record: &WorkspaceRecord,
         workspace: &WorkspaceRef,
     ) -> Result<Workspace, AppError> {
-        let container_id = match self
-            .runtime
-            .create_container(&self.container_spec(record, &workspace.owner))
-            .await
-        {
+        let spec = self.container_spec(record, &workspace.owner).await;
+        let container_id = match self.runtime.create_container(&spec).await {
             Ok(id) => id,
             Err(RuntimeError::NotFound(_)) => return Err(self.image_missing(&record.image)),
             Err(RuntimeError::NameTaken(_)) => {
@@ -241,6 +274,7 @@ impl WorkspaceManager {
             }
             return Err(e.into());
         }
+        self.egress.serve(&container_id, &record.id).await;
         Ok(self.shown(
             record.clone(),
             workspace.owner.clone(),
@@ -272,6 +306,7 @@ impl WorkspaceManager {
             },
             idle_stop: running.then(|| self.idle_stop(&record)).flatten(),
             idle_minutes: record.idle_minutes,
+            network: self.settings.network.level_of(&record),
             id: record.id,
             owner,
             name: record.name,
@@ -347,7 +382,17 @@ impl WorkspaceService for WorkspaceManager {
 
     async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
         spec.limits.within(&self.settings.limits.max)?;
-        let (image, setup, idle_minutes) = self.image_and_setup(&spec).await?;
+        let template::Chosen {
+            image,
+            setup,
+            idle_minutes,
+            network,
+        } = self.image_and_setup(&spec).await?;
+        let network = spec
+            .network
+            .or(network)
+            .unwrap_or(self.settings.network.default);
+        let network = self.allowed_level(network).await?;
         let workspace = WorkspaceRef::new(actor.name.clone(), spec.name.clone());
         let record = WorkspaceRecord {
             id: uuid::Uuid::new_v4().simple().to_string(),
@@ -365,6 +410,7 @@ impl WorkspaceService for WorkspaceManager {
             notice: None,
             idle_minutes,
             setup,
+            network,
         };
         self.store.insert(&record).await?;
         let launched = self.launch(&record, &workspace).await;
@@ -399,10 +445,14 @@ impl WorkspaceService for WorkspaceManager {
             Some(id) => self.runtime.start_container(id).await,
             None => Err(RuntimeError::NotFound("no container yet".into())),
         };
-        let started = match result {
+        let started = match (result, &record.container_id) {
             // The container was removed behind our back: recreate it on the same volume.
-            Err(RuntimeError::NotFound(_)) => self.launch(&record, workspace).await.map(drop),
-            other => other.map_err(AppError::from),
+            (Err(RuntimeError::NotFound(_)), _) => self.launch(&record, workspace).await.map(drop),
+            (Ok(()), Some(container)) => {
+                self.egress.serve(container, &record.id).await;
+                Ok(())
+            }
+            (other, _) => other.map_err(AppError::from),
         };
         // Running just now: its idle time starts here.
         self.resolver.activity().touch(&record.id);
@@ -511,6 +561,27 @@ impl WorkspaceService for WorkspaceManager {
 
     fn limit_bounds(&self) -> LimitBounds {
         self.settings.limits
+    }
+
+    async fn network_bounds(&self) -> NetworkBounds {
+        self.bounds().await
+    }
+
+    async fn network(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<NetworkView, AppError> {
+        self.view_network(actor, workspace).await
+    }
+
+    async fn set_network(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+        level: NetworkLevel,
+    ) -> Result<NetworkView, AppError> {
+        self.change_network(actor, workspace, level).await
     }
 
     async fn images(&self) -> Result<Vec<ImageChoice>, AppError> {

@@ -55,7 +55,8 @@ impl WorkspaceManager {
                         done.relinked += 1;
                     }
                     if let Some(owner) = &record.owner {
-                        to_update.push((container.id, self.container_spec(record, &owner.name)));
+                        let spec = self.container_spec(record, &owner.name).await;
+                        to_update.push((container.id, spec));
                     }
                 }
                 None => {
@@ -94,6 +95,7 @@ impl WorkspaceManager {
                         notice: None,
                         idle_minutes: None,
                         setup: None,
+                        network: self.settings.network.default,
                     };
                     match self.store.insert(&record).await {
                         Ok(()) => done.adopted += 1,

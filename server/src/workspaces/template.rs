@@ -14,15 +14,25 @@ use crate::store::{WorkspaceRecord, WorkspaceSetup};
 /// Where a `postStartCommand`'s output goes, inside the workspace.
 pub const POST_START_LOG: &str = "/tmp/aicockpit-post-start.log";
 
+/// What a new workspace takes from its template, or its own image without one.
+pub(super) struct Chosen {
+    pub image: String,
+    pub setup: Option<WorkspaceSetup>,
+    pub idle_minutes: Option<u32>,
+    pub network: Option<app::model::NetworkLevel>,
+}
+
 impl WorkspaceManager {
-    /// The image, set-up and idle time for `spec`: its template's when it names one (whose
-    /// image must be built already), else its own image.
-    pub(super) async fn image_and_setup(
-        &self,
-        spec: &WorkspaceSpec,
-    ) -> Result<(String, Option<WorkspaceSetup>, Option<u32>), AppError> {
+    /// The image, set-up, idle time and network level for `spec`: its template's when it
+    /// names one (whose image must be built already), else its own image.
+    pub(super) async fn image_and_setup(&self, spec: &WorkspaceSpec) -> Result<Chosen, AppError> {
         let Some(id) = &spec.template else {
-            return Ok((spec.image.clone(), None, None));
+            return Ok(Chosen {
+                image: spec.image.clone(),
+                setup: None,
+                idle_minutes: None,
+                network: None,
+            });
         };
         let catalog = self.templates.as_ref().ok_or_else(|| {
             AppError::invalid(Field::Template, "This server offers no templates.")
@@ -37,9 +47,14 @@ impl WorkspaceManager {
         }
         let setup = template.setup();
         self.sudo_allowed(&setup, &template.name())?;
-        // Capped by the server's longest idle time when it is applied, as any choice is.
-        let idle_minutes = template.parsed.defaults.idle_minutes;
-        Ok((image, Some(setup), idle_minutes))
+        // Capped by the server's bounds when applied, as any choice is.
+        let defaults = &template.parsed.defaults;
+        Ok(Chosen {
+            image,
+            setup: Some(setup),
+            idle_minutes: defaults.idle_minutes,
+            network: defaults.network,
+        })
     }
 
     fn sudo_allowed(&self, setup: &WorkspaceSetup, template: &str) -> Result<(), AppError> {

@@ -1,6 +1,7 @@
-//! A workspace started from a git repository: the repository is served by `git daemon` in
-//! another container (workspaces cannot reach the host's loopback) and cloned inside the
-//! workspace as its user, a branch included; what cannot be cloned is explained.
+//! A workspace started from a git repository: the repository is served over HTTP from
+//! another container, which the workspace reaches only through AiCockpit's egress proxy
+//! (it is on the allowlist), and cloned inside the workspace as its user, a branch
+//! included; what cannot be cloned is explained.
 
 use aicockpit::files::FileSettings;
 use app::error::AppError;
@@ -9,7 +10,8 @@ use app::service::FileService;
 
 use crate::helpers::*;
 
-/// A container serving `git://<ip>/project` (branches `main` and `feature`), removed on drop.
+/// A container serving `http://<ip>:8000/project.git` (branches `main` and `feature`, git's
+/// plain HTTP protocol), removed on drop.
 struct GitServer {
     name: String,
     ip: String,
@@ -23,7 +25,9 @@ impl GitServer {
             git add . && git -c user.email=t@e -c user.name=t commit -qm first
             git checkout -qb feature && echo more > FEATURE.md && git add .
             git -c user.email=t@e -c user.name=t commit -qm second && git checkout -q main
-            exec git daemon --reuseaddr --export-all --base-path=/tmp/srv --listen=0.0.0.0 /tmp/srv";
+            cd /tmp/srv && git clone -q --bare project project.git
+            cd project.git && git update-server-info && cd /tmp/srv
+            exec python3 -m http.server 8000 --bind 0.0.0.0";
         let run = std::process::Command::new("docker")
             .args(["run", "-d", "--name", &name, image, "sh", "-c", script])
             .output()
@@ -48,7 +52,7 @@ impl GitServer {
                     &self.name,
                     "sh",
                     "-c",
-                    "git ls-remote git://127.0.0.1/project",
+                    "git ls-remote http://127.0.0.1:8000/project.git",
                 ])
                 .output()
                 .unwrap();
@@ -61,7 +65,12 @@ impl GitServer {
     }
 
     fn url(&self, repository: &str) -> String {
-        format!("git://{}/{repository}", self.ip)
+        format!("http://{}:8000/{repository}.git", self.ip)
+    }
+
+    /// The allowlist entry that lets workspaces reach it (a private address, named).
+    fn allowed(&self) -> String {
+        format!("{}:8000", self.ip)
     }
 }
 
@@ -86,7 +95,7 @@ fn source(url: String, branch: Option<&str>) -> GitSource {
 async fn a_repository_is_cloned_into_a_new_workspace_as_its_user() {
     let image = dev_image().await;
     let git = GitServer::start(&image);
-    let svc = service().await;
+    let svc = service_allowing(docker_backend(DOCKER_HOST), &image, &[&git.allowed()]).await;
     let files = svc.files(FileSettings::default());
     let clone = |ws, source| {
         let (files, actor) = (&files.manager, &files.actor);

@@ -54,7 +54,7 @@ pub fn runtime() -> Arc<dyn ContainerRuntime> {
 
 /// Docker at `address`, as the server is handed it.
 pub fn docker_backend(address: &str) -> Backend {
-    Backend::docker(address, Duration::from_secs(60))
+    Backend::docker(address, Duration::from_secs(60), Default::default())
 }
 
 /// The Docker runtime itself, for what only it offers (bare TTY execs).
@@ -110,23 +110,40 @@ pub fn spec(name: &WorkspaceName, image: &str) -> WorkspaceSpec {
             processes: 1024,
         },
         template: None,
+        network: None,
     }
 }
 
-/// Removes a test's containers and volumes even when an assertion failed.
+/// Removes a test's containers, their networks and volumes even when an assertion failed.
 pub struct Cleanup(pub Vec<WorkspaceName>);
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for name in &self.0 {
-            let _ = std::process::Command::new("docker")
-                .args(["rm", "-f", &container(name)])
-                .output();
-            let _ = std::process::Command::new("docker")
-                .args(["volume", "rm", "-f", &volume(name)])
-                .output();
+            remove_container(&container(name), &volume(name));
         }
     }
+}
+
+/// Removes a container with its workspace network and its volume, through the Docker CLI
+/// (a test's cleanup runs outside any runtime).
+pub fn remove_container(container: &str, volume: &str) {
+    let docker = |args: &[&str]| std::process::Command::new("docker").args(args).output();
+    let networks = docker(&[
+        "inspect",
+        "-f",
+        "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}",
+        container,
+    ]);
+    let _ = docker(&["rm", "-f", container]);
+    if let Ok(networks) = networks {
+        for network in String::from_utf8_lossy(&networks.stdout).split_whitespace() {
+            if network.starts_with("aicockpit-") {
+                let _ = docker(&["network", "rm", network]);
+            }
+        }
+    }
+    let _ = docker(&["volume", "rm", "-f", volume]);
 }
 
 pub struct TestService {
@@ -187,6 +204,12 @@ pub async fn service() -> TestService {
 
 /// A workspace service on any runtime and default image, with its own database file.
 pub async fn service_on(backend: Backend, image: &str) -> TestService {
+    service_allowing(backend, image, &[]).await
+}
+
+/// [`service_on`], its workspaces' allowlist `allowed` (a whole server also follows the
+/// containers it did not start itself).
+pub async fn service_allowing(backend: Backend, image: &str, allowed: &[&str]) -> TestService {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("test.db")).await.unwrap();
     // The service never checks passwords; any hash will do.
@@ -196,6 +219,8 @@ pub async fn service_on(backend: Backend, image: &str) -> TestService {
         .unwrap();
     let mut settings = WorkspaceSettings::new(image);
     settings.stop_grace = Duration::from_secs(2);
+    settings.network.allowlist =
+        aicockpit::egress::allowlist::Allowlist::parse_lenient(allowed.iter().copied());
     TestService {
         manager: WorkspaceManager::new(&backend, store.clone(), settings),
         store,

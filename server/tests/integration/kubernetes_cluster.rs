@@ -102,7 +102,8 @@ async fn files_and_terminals_work_on_the_cluster() {
         .find(|w| w.name == name)
         .and_then(|w| w.container_id)
         .expect("a container");
-    let hub = TerminalHub::new(cluster.clone(), TerminalSettings::default());
+    let holder = aicockpit::terminal::holder::Installer::new(cluster.clone());
+    let hub = TerminalHub::new(cluster.clone(), TerminalSettings::default(), holder);
     let mut attachment = hub
         .attach("k1", &container, "t1", &crate::tty::sh())
         .await

@@ -232,7 +232,7 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
 #[tokio::test]
 async fn docker_down_is_a_clear_error_naming_the_address() {
     let address = "unix:///nonexistent/docker.sock";
-    let down = Backend::docker(address, Duration::from_secs(2));
+    let down = Backend::docker(address, Duration::from_secs(2), Default::default());
     let svc = service_on(down, "img").await;
     let error = svc.list().await.unwrap_err();
     assert!(

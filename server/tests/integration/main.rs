@@ -34,6 +34,7 @@ mod sharing;
 mod shutdown;
 mod survive;
 mod templates;
+mod tenants;
 mod terminal;
 mod terminal_ws;
 mod test_app;

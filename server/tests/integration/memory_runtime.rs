@@ -106,6 +106,7 @@ async fn the_runtimes_refusals_become_the_forms_errors() {
         limits: Limits::DEFAULT,
         capabilities: Vec::new(),
         new_privileges: false,
+        network: Default::default(),
     };
     runtime.create_container(&foreign).await.unwrap();
     let taken = svc.create(spec(&name, IMAGE)).await.unwrap_err();

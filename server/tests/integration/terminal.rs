@@ -18,6 +18,7 @@ fn hub(idle_timeout: Duration) -> TerminalHub {
             idle_timeout,
             ..TerminalSettings::default()
         },
+        aicockpit::terminal::holder::Installer::new(runtime()),
     )
 }
 

@@ -51,9 +51,10 @@ pub(super) fn update_body(spec: &ContainerSpec) -> ContainerUpdateBody {
 }
 
 /// Hardened Docker settings for a workspace: all capabilities dropped but the listed ones,
-/// no privilege escalation, an init process as PID 1 (so `docker stop` is immediate), and
-/// the changeable settings of [`update_body`]. The only mount is the workspace's named volume.
-pub(super) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
+/// no privilege escalation, an init process as PID 1 (so `docker stop` is immediate), the
+/// changeable settings of [`update_body`], and `network`, its own. The only mount is the
+/// workspace's named volume.
+pub(super) fn create_body(spec: &ContainerSpec, network: &str) -> ContainerCreateBody {
     let changeable = update_body(spec);
     let mount = Mount {
         target: Some(spec.mount_path.clone()),
@@ -85,14 +86,25 @@ pub(super) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
             nano_cpus: changeable.nano_cpus,
             restart_policy: changeable.restart_policy,
             mounts: Some(vec![mount]),
+            network_mode: Some(network.to_owned()),
             ..Default::default()
         }),
         ..Default::default()
     }
 }
 
+/// The workspace a container belongs to, which names its networks.
+fn workspace_of(spec: &ContainerSpec) -> &str {
+    spec.labels
+        .get(labels::WORKSPACE)
+        .map_or(spec.name.as_str(), String::as_str)
+}
+
 impl DockerRuntime {
     pub(super) async fn create(&self, spec: &ContainerSpec) -> Result<String, RuntimeError> {
+        let network = self
+            .ensure_network(workspace_of(spec), spec.network)
+            .await?;
         let docker = self.client()?;
         let options = CreateContainerOptions {
             name: Some(spec.name.clone()),
@@ -102,7 +114,7 @@ impl DockerRuntime {
             .call_answering(
                 "create container",
                 self.timeout,
-                docker.create_container(Some(options), create_body(spec)),
+                docker.create_container(Some(options), create_body(spec, &network)),
                 conflict_means(RuntimeError::NameTaken),
             )
             .await?;
@@ -142,11 +154,20 @@ impl DockerRuntime {
             "update container",
             docker.update_container(id, update_body(spec)),
         )
-        .await
+        .await?;
+        self.attach_network(id, workspace_of(spec), spec.network)
+            .await
     }
 
+    /// Removes the container, then its workspace's networks (a container made again
+    /// makes them again).
     pub(super) async fn remove(&self, id: &str) -> Result<(), RuntimeError> {
         let docker = self.client()?;
+        let workspace = match self.inspect(id).await {
+            Ok(details) => details.info.labels.get(labels::WORKSPACE).cloned(),
+            Err(RuntimeError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
         let _permit = self.teardown.acquire().await;
         let options = RemoveContainerOptions {
             force: true,
@@ -156,7 +177,13 @@ impl DockerRuntime {
             "remove container",
             docker.remove_container(id, Some(options)),
         )
-        .await
+        .await?;
+        if let Some(workspace) = workspace {
+            if let Err(e) = self.remove_networks(&workspace).await {
+                tracing::warn!(error = %e, %workspace, "a workspace network was left behind");
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
@@ -328,12 +355,13 @@ mod tests {
             },
             capabilities: vec!["CHOWN".into()],
             new_privileges: false,
+            network: crate::runtime::NetworkMode::Isolated,
         }
     }
 
     #[test]
     fn create_body_is_hardened_and_limited() {
-        let body = create_body(&spec());
+        let body = create_body(&spec(), "aicockpit-w1-isolated");
         assert_eq!(body.env, Some(vec!["A=1".to_owned()]));
         let host = body.host_config.unwrap();
         assert_eq!(host.init, Some(true));
@@ -344,10 +372,13 @@ mod tests {
             Some(vec!["no-new-privileges:true".to_owned()])
         );
         assert_eq!(host.nano_cpus, Some(1_500_000_000));
-        let sudo = create_body(&ContainerSpec {
-            new_privileges: true,
-            ..spec()
-        });
+        let sudo = create_body(
+            &ContainerSpec {
+                new_privileges: true,
+                ..spec()
+            },
+            "n",
+        );
         assert_eq!(sudo.host_config.unwrap().security_opt, None);
         assert_eq!(host.memory, Some(512 * 1024 * 1024));
         assert_eq!(host.pids_limit, Some(256));
@@ -356,6 +387,11 @@ mod tests {
         assert_eq!(mounts.len(), 1);
         assert_eq!(mounts[0].typ, Some(MountType::VOLUME));
         assert_eq!(body.user.as_deref(), Some("1000:1000"));
+        assert_eq!(
+            host.network_mode.as_deref(),
+            Some("aicockpit-w1-isolated"),
+            "its own network, never the default bridge"
+        );
         assert_eq!(body.hostname.as_deref(), Some("web"));
         assert_eq!(
             host.restart_policy.and_then(|p| p.name),

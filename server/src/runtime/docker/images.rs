@@ -37,6 +37,18 @@ impl DockerRuntime {
         }
     }
 
+    pub(super) async fn image_id(&self, reference: &str) -> Result<Option<String>, RuntimeError> {
+        let docker = self.client()?;
+        match self
+            .call("inspect image", docker.inspect_image(reference))
+            .await
+        {
+            Ok(image) => Ok(image.id),
+            Err(RuntimeError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub(super) async fn images(&self) -> Result<Vec<String>, RuntimeError> {
         let docker = self.client()?;
         let images = self
@@ -124,6 +136,12 @@ impl DockerRuntime {
             buildargs: Some(args),
             rm: true,
             forcerm: true,
+            // Steps join the running container's network namespace: its isolation, its
+            // level, its loopback (and the egress proxy there).
+            networkmode: build
+                .network_of
+                .as_ref()
+                .map(|id| format!("container:{id}")),
             ..Default::default()
         };
         let mut output = docker.build_image(options, None, Some(bollard::body_full(context)));

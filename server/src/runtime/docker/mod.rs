@@ -5,7 +5,9 @@
 
 mod containers;
 mod exec;
+pub mod guard;
 mod images;
+pub mod network;
 mod stats;
 mod tty;
 
@@ -25,6 +27,7 @@ use super::{
     Engine, ExecProcess, ExecSpec, HostCapacity, ImageBuild, ImageStore, LifecycleEvent,
     PullProgress, ResourceReading, RuntimeError,
 };
+pub use network::AddressPool;
 pub use tty::{TtyIo, TtySession, TtySize};
 
 /// How many container/volume removals may run at once.
@@ -39,6 +42,21 @@ pub struct DockerRuntime {
     /// Connected on first use, so AiCockpit starts (and says what is wrong) while Docker is down.
     client: Mutex<Option<Docker>>,
     teardown: Semaphore,
+    /// Where workspace networks take their addresses.
+    pool: AddressPool,
+    /// The host's firewall is set up by its administrator (see `guard`).
+    host_guarded: bool,
+    /// The guard's installation, tried once.
+    guard: tokio::sync::OnceCell<Result<(), String>>,
+}
+
+/// How workspaces' networks are made on Docker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DockerNetworks {
+    pub pool: AddressPool,
+    /// The engine's host already drops what AiCockpit's bridges send it: AiCockpit need
+    /// not (and, without root, could not) install the guard itself.
+    pub host_guarded: bool,
 }
 
 impl DockerRuntime {
@@ -50,7 +68,17 @@ impl DockerRuntime {
             image_timeout,
             client: Mutex::new(None),
             teardown: Semaphore::new(TEARDOWN_CONCURRENCY),
+            pool: AddressPool::default(),
+            host_guarded: false,
+            guard: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// With workspace networks made as `networks` says.
+    pub fn with_networks(mut self, networks: DockerNetworks) -> Self {
+        self.pool = networks.pool;
+        self.host_guarded = networks.host_guarded;
+        self
     }
 
     fn client(&self) -> Result<Docker, RuntimeError> {
@@ -243,6 +271,10 @@ impl ContainerRuntime for DockerRuntime {
         self.update(id, spec).await
     }
 
+    async fn open_network_unavailable(&self) -> Option<String> {
+        self.open_refusal().await
+    }
+
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {
         self.events()
     }
@@ -280,6 +312,10 @@ impl ContainerRuntime for DockerRuntime {
 impl ImageStore for DockerRuntime {
     async fn image_exists(&self, reference: &str) -> Result<bool, RuntimeError> {
         DockerRuntime::image_exists(self, reference).await
+    }
+
+    async fn image_id(&self, reference: &str) -> Result<Option<String>, RuntimeError> {
+        DockerRuntime::image_id(self, reference).await
     }
 
     async fn list_images(&self) -> Result<Vec<String>, RuntimeError> {

@@ -6,9 +6,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 
-use super::{spec, KubernetesRuntime};
+use super::{policy, spec, KubernetesRuntime};
 use crate::runtime::{ContainerSpec, Engine, RuntimeError};
 
 impl KubernetesRuntime {
@@ -18,6 +19,38 @@ impl KubernetesRuntime {
 
     pub(super) fn claims(&self) -> Api<PersistentVolumeClaim> {
         Api::namespaced(self.client.clone(), &self.settings.namespace)
+    }
+
+    pub(super) fn policies(&self) -> Api<NetworkPolicy> {
+        Api::namespaced(self.client.clone(), &self.settings.namespace)
+    }
+
+    /// Makes or replaces the workspace's NetworkPolicy (server-side apply, so one call
+    /// does either).
+    pub(super) async fn apply_policy(&self, record: &ContainerSpec) -> Result<(), RuntimeError> {
+        let policy = policy::network_policy(record);
+        let params = PatchParams::apply("aicockpit").force();
+        self.call(
+            "apply network policy",
+            self.policies()
+                .patch(&record.name, &params, &Patch::Apply(&policy)),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Deletes the workspace's NetworkPolicy; none is fine.
+    pub(super) async fn delete_policy(&self, name: &str) -> Result<(), RuntimeError> {
+        match self
+            .call(
+                "delete network policy",
+                self.policies().delete(name, &DeleteParams::default()),
+            )
+            .await
+        {
+            Ok(_) | Err(RuntimeError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs one API call under the regular timeout.

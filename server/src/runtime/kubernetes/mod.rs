@@ -10,6 +10,7 @@ mod exec;
 mod images;
 #[cfg(test)]
 mod loopback;
+pub mod policy;
 pub mod spec;
 mod state;
 #[cfg(test)]
@@ -177,6 +178,8 @@ impl ContainerRuntime for KubernetesRuntime {
                 if found.is_some() {
                     self.delete_pod(&record.name, MIN_GRACE).await?;
                 }
+                // Its network before the Pod, which never runs unfenced.
+                self.apply_policy(&record).await?;
                 let pod = spec::pod(&record);
                 match self
                     .call(
@@ -203,6 +206,7 @@ impl ContainerRuntime for KubernetesRuntime {
         let record = self.record(id).await?;
         self.delete_pod(&record.name, MIN_GRACE).await?;
         self.pod_names.forget(id);
+        self.delete_policy(&record.name).await?;
         self.set_record(id, None).await
     }
 
@@ -236,14 +240,22 @@ impl ContainerRuntime for KubernetesRuntime {
         Ok(state::details(id, &record, pod.as_ref()))
     }
 
-    /// Kept in the record: a running Pod's limits change at its next start.
+    /// Kept in the record: a running Pod's limits change at its next start, its network
+    /// at once.
     async fn update_container(&self, id: &str, spec: &ContainerSpec) -> Result<(), RuntimeError> {
         let record = self.record(id).await?;
         let updated = ContainerSpec {
             limits: spec.limits,
+            network: spec.network,
             ..record
         };
-        self.set_record(id, Some(&updated)).await
+        self.set_record(id, Some(&updated)).await?;
+        self.apply_policy(&updated).await
+    }
+
+    /// Any: the policy is the cluster's to enforce.
+    async fn open_network_unavailable(&self) -> Option<String> {
+        None
     }
 
     fn lifecycle_events(&self) -> BoxStream<'static, Result<LifecycleEvent, RuntimeError>> {

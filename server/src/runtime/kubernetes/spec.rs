@@ -241,6 +241,7 @@ pub mod tests {
             env: vec!["A=1".into(), "B=x=y".into()],
             labels: HashMap::from([
                 (labels::MANAGED.to_owned(), "true".to_owned()),
+                (labels::WORKSPACE.to_owned(), "w1".to_owned()),
                 (labels::NAME.to_owned(), "web".to_owned()),
                 (
                     labels::TEMPLATE.to_owned(),
@@ -254,6 +255,7 @@ pub mod tests {
             },
             capabilities: vec!["CHOWN".into()],
             new_privileges: false,
+            network: crate::runtime::NetworkMode::Isolated,
         }
     }
 

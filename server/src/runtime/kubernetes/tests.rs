@@ -96,6 +96,17 @@ impl ScriptedApi {
     async fn missing(&mut self, path: &str) {
         self.answer("GET", path, 404, not_found()).await;
     }
+
+    /// Answers the workspace's NetworkPolicy being applied; what was sent.
+    async fn policy_applied(&mut self) -> Value {
+        let (query, sent) = self.answer("PATCH", &policy_path(), 200, json!({})).await;
+        assert!(query.contains("fieldManager=aicockpit"), "{query}");
+        sent
+    }
+}
+
+fn policy_path() -> String {
+    format!("/apis/networking.k8s.io/v1/namespaces/ws/networkpolicies/{POD}")
 }
 
 fn claims_path() -> String {
@@ -221,6 +232,7 @@ async fn an_evicted_pod_is_replaced_at_start() {
         "never 0: the kubelet must stop it"
     );
     api.missing(&pod_path()).await;
+    api.policy_applied().await;
     api.pod_created().await;
     api.pod(pod("Running", running())).await;
     assert_eq!(started.await.unwrap(), Ok(()));
@@ -232,10 +244,36 @@ async fn a_start_racing_another_waits_for_the_same_pod() {
     let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
     api.claim(true).await;
     api.missing(&pod_path()).await;
+    api.policy_applied().await;
     let exists = json!({ "kind": "Status", "status": "Failure", "reason": "AlreadyExists", "code": 409, "message": "pods \"aicockpit-ada.web\" already exists" });
     api.answer("POST", &pods_path(), 409, exists).await;
     api.pod(pod("Running", running())).await;
     assert_eq!(started.await.unwrap(), Ok(()));
+}
+
+#[tokio::test]
+async fn opening_the_network_updates_the_record_and_the_policy_at_once() {
+    let (runtime, mut api) = mocked();
+    let open = crate::runtime::ContainerSpec {
+        network: crate::runtime::NetworkMode::Open,
+        ..workspace_spec()
+    };
+    let updated = tokio::spawn(async move { runtime.update_container(CLAIM, &open).await });
+    api.claim(true).await;
+    let (_, patch) = api.answer("PATCH", &claim_path(), 200, claim(true)).await;
+    let record: crate::runtime::ContainerSpec = serde_json::from_str(
+        patch["metadata"]["annotations"][spec::RECORD]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record.network, crate::runtime::NetworkMode::Open);
+    let policy = api.policy_applied().await;
+    assert_eq!(
+        policy["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"],
+        "0.0.0.0/0"
+    );
+    assert_eq!(updated.await.unwrap(), Ok(()));
 }
 
 #[tokio::test]
@@ -255,6 +293,13 @@ async fn start_makes_the_hardened_pod_and_waits_until_it_runs() {
     let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
     api.claim(true).await;
     api.missing(&pod_path()).await;
+    let policy = api.policy_applied().await;
+    assert_eq!(
+        policy["kind"], "NetworkPolicy",
+        "fenced before the Pod exists"
+    );
+    assert_eq!(policy["spec"]["egress"], json!([]));
+    assert_eq!(policy["spec"]["ingress"], json!([]));
     let sent = api.pod_created().await;
     assert_eq!(sent["spec"]["securityContext"]["runAsNonRoot"], true);
     assert_eq!(sent["spec"]["automountServiceAccountToken"], false);
@@ -327,6 +372,7 @@ async fn remove_deletes_the_pod_and_the_record_but_keeps_the_claim() {
         .await;
     assert_eq!(sent["gracePeriodSeconds"], 1, "at once, but never forced");
     api.missing(&pod_path()).await;
+    api.answer("DELETE", &policy_path(), 404, not_found()).await;
     let (_, patch) = api.answer("PATCH", &claim_path(), 200, claim(false)).await;
     assert_eq!(patch["metadata"]["annotations"][spec::RECORD], Value::Null);
     assert_eq!(removed.await.unwrap(), Ok(()));
@@ -383,6 +429,7 @@ async fn refusals_and_outages_are_told_apart() {
     let started = tokio::spawn(async move { runtime.start_container(CLAIM).await });
     api.claim(true).await;
     api.missing(&pod_path()).await;
+    api.policy_applied().await;
     let policy = json!({ "kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
         "message": "pods \"aicockpit-ada.web\" is forbidden: violates PodSecurity \"baseline:latest\": non-default capabilities (container \"workspace\" must not include \"NET_RAW\" in securityContext.capabilities.add)" });
     api.answer("POST", &pods_path(), 403, policy).await;
@@ -450,9 +497,6 @@ async fn the_watch_on_pods_becomes_lifecycle_events() {
     let (first, second) = next.await.unwrap();
     let first = first.unwrap().unwrap();
     assert_eq!(first.kind, LifecycleKind::Changed);
-    assert_eq!(
-        first.workspace, None,
-        "the test spec has no workspace label"
-    );
+    assert_eq!(first.workspace.as_deref(), Some("w1"), "named by its label");
     assert_eq!(second.unwrap().unwrap().kind, LifecycleKind::OutOfMemory);
 }
