@@ -36,7 +36,8 @@ pub trait WorkspaceService: Send + Sync + 'static {
         workspace: &WorkspaceRef,
         keep_volume: bool,
     ) -> Result<(), AppError>;
-    async fn images(&self) -> Result<Vec<ImageChoice>, AppError>;
+    /// The images the actor may start a workspace from.
+    async fn images(&self, actor: &Actor) -> Result<Vec<ImageChoice>, AppError>;
     /// One workspace as the actor sees it (the IDE asks what it may offer).
     async fn describe(
         &self,

@@ -121,6 +121,7 @@ async fn serve(args: ServeArgs, backend: Backend) -> Result<(), Box<dyn std::err
             https: false,
         },
         network,
+        images: args.tenancy.images(),
     };
     let engine = backend.containers.engine().name();
     let address = backend.containers.address().to_owned();

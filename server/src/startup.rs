@@ -48,7 +48,8 @@ use crate::templates::{TemplateSettings, Templates, SET_UP_DEADLINE};
 use crate::terminal::{TerminalHub, TerminalSettings};
 use crate::usage::UsageMonitor;
 use crate::workspaces::{
-    relay_lifecycle_events, stop_idle_workspaces, WorkspaceManager, WorkspaceSettings,
+    relay_lifecycle_events, stop_idle_workspaces, ImageSettings, WorkspaceManager,
+    WorkspaceSettings,
 };
 
 /// Everything `serve` needs, independent of how it was configured.
@@ -74,6 +75,8 @@ pub struct ServeConfig {
     pub templates: TemplateSettings,
     /// Workspaces' network levels and allowlist.
     pub network: NetworkSettings,
+    /// The images members may use besides the defaults.
+    pub images: ImageSettings,
 }
 
 impl ServeConfig {
@@ -96,6 +99,7 @@ impl ServeConfig {
             previews: PreviewSettings::default(),
             templates: TemplateSettings::default(),
             network: NetworkSettings::default(),
+            images: ImageSettings::default(),
         }
     }
 }
@@ -199,6 +203,7 @@ impl Application {
                     idle_minute: config.idle_minute,
                     sudo: config.templates.sudo,
                     network: config.network.clone(),
+                    images: config.images.clone(),
                     ..WorkspaceSettings::new(config.default_image.clone())
                 },
             )

@@ -23,8 +23,7 @@ pub async fn list_workspaces() -> Result<WorkspaceList, AppError> {
 
 #[server(prefix = "/api/workspaces", endpoint = "images", input = Json)]
 pub async fn list_images() -> Result<Vec<ImageChoice>, AppError> {
-    actor()?;
-    workspaces()?.images().await.map_err(respond)
+    workspaces()?.images(&actor()?).await.map_err(respond)
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "create", input = Json)]

@@ -6,7 +6,9 @@
 //!   bytes; anything else, then why not, and the program ends.
 //! - `egress PORT`: listens on `127.0.0.1:PORT` for this workspace's outbound connections
 //!   (its processes' proxy) and prints each one's number on a line; the server then takes
-//!   it with `egress-take N` and decides where, if anywhere, it may go. Ends with stdin.
+//!   it with `egress-take N` and decides where, if anywhere, it may go. Ends with stdin, that
+//!   is when the server that started it goes; a listener started while another still runs
+//!   waits a moment for it to end, and otherwise gives up: that server is still there.
 //! - `egress-take N`: connection `N`, handed over by the listener as a descriptor, relayed
 //!   like a tunnel (first byte 0 when it was there).
 
@@ -23,7 +25,7 @@ use crate::sys;
 
 /// Connections nobody took within this are dropped: the server that announced them is gone.
 const UNCLAIMED: Duration = Duration::from_secs(30);
-/// How long a new listener waits for an older one to let go of the port.
+/// How long a new listener waits for an older one, whose server went, to let go of the port.
 const HANDOVER: Duration = Duration::from_secs(5);
 
 /// The first byte a tunnel or a take writes when it has its connection.
@@ -96,7 +98,7 @@ struct Waiting {
 
 pub fn egress(port: u16) -> io::Result<()> {
     let socket = control_socket()?;
-    let listener = listen(port, &socket)?;
+    let listener = listen(port)?;
     let _ = std::fs::remove_file(&socket);
     let control = UnixListener::bind(&socket)?;
     let waiting = Arc::new(Mutex::new(Waiting::default()));
@@ -131,28 +133,26 @@ pub fn egress(port: u16) -> io::Result<()> {
     Ok(())
 }
 
-/// Binds the port, asking a listener left by an earlier server to go first.
-fn listen(port: u16, socket: &std::path::Path) -> io::Result<TcpListener> {
+/// Binds the port, giving a listener whose server just went the moment it takes to end.
+fn listen(port: u16) -> io::Result<TcpListener> {
     let deadline = Instant::now() + HANDOVER;
-    let mut asked = false;
     loop {
         match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
             Ok(listener) => return Ok(listener),
             Err(e) if e.kind() == io::ErrorKind::AddrInUse && Instant::now() < deadline => {
-                if !asked {
-                    if let Ok(mut earlier) = UnixStream::connect(socket) {
-                        let _ = earlier.write_all(b"quit\n");
-                    }
-                    asked = true;
-                }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) => return Err(io::Error::new(e.kind(), format!("port {port}: {e}"))),
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("port {port} is taken (another server serves this workspace, or a program of its own listens there): {e}"),
+                ))
+            }
         }
     }
 }
 
-/// Answers `take N` with connection `N`'s descriptor, and `quit` by ending.
+/// Answers `take N` with connection `N`'s descriptor.
 fn hand_over(control: UnixListener, waiting: Arc<Mutex<Waiting>>) {
     for asker in control.incoming() {
         let Ok(asker) = asker else { continue };
@@ -172,7 +172,6 @@ fn hand_over(control: UnixListener, waiting: Arc<Mutex<Waiting>>) {
                 }
                 // Dropping the asker without a descriptor tells it there was none.
             }
-            None if line.trim() == "quit" => std::process::exit(0),
             _ => {}
         }
     }

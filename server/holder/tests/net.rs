@@ -128,7 +128,7 @@ fn an_outbound_connection_is_announced_taken_and_carried() {
 }
 
 #[test]
-fn a_new_listener_takes_the_port_over_from_an_earlier_one() {
+fn a_new_listener_waits_for_an_earlier_one_to_go_and_leaves_a_living_one_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let free = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = free.local_addr().unwrap().port().to_string();
@@ -136,13 +136,18 @@ fn a_new_listener_takes_the_port_over_from_an_earlier_one() {
     let mut first = holder(tmp.path(), &["egress", &port]);
     let mut first_lines = BufReader::new(first.stdout.take().unwrap()).lines();
     assert_eq!(first_lines.next().unwrap().unwrap(), "ready");
-    // The earlier server's connection is still open (its stdin too), yet a new one wins.
-    let mut second = holder(tmp.path(), &["egress", &port]);
-    let mut second_lines = BufReader::new(second.stdout.take().unwrap()).lines();
-    assert_eq!(second_lines.next().unwrap().unwrap(), "ready");
-    assert!(first.wait().unwrap().success(), "the earlier one ended");
+    // Its server is still there (its stdin is open): a second one gives up.
+    let second = holder(tmp.path(), &["egress", &port]);
+    let output = second.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    // The first one's server goes; a listener started meanwhile takes the port over.
+    let mut third = holder(tmp.path(), &["egress", &port]);
+    drop(first.stdin.take());
+    assert!(first.wait().unwrap().success());
+    let mut third_lines = BufReader::new(third.stdout.take().unwrap()).lines();
+    assert_eq!(third_lines.next().unwrap().unwrap(), "ready");
     let _client = TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
-    assert_eq!(second_lines.next().unwrap().unwrap(), "1");
-    drop(second.stdin.take());
-    assert!(second.wait().unwrap().success());
+    assert_eq!(third_lines.next().unwrap().unwrap(), "1");
+    drop(third.stdin.take());
+    assert!(third.wait().unwrap().success());
 }

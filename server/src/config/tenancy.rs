@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::egress::allowlist::{Allowlist, HostPattern};
 use crate::egress::NetworkSettings;
+use crate::workspaces::ImageSettings;
 
 #[derive(Debug, Clone, Args)]
 pub struct TenancyArgs {
@@ -69,6 +70,15 @@ impl TenancyArgs {
             },
             connections: self.egress_connections.max(1),
         })
+    }
+}
+
+impl TenancyArgs {
+    pub fn images(&self) -> ImageSettings {
+        ImageSettings {
+            allowed: self.allowed_images.clone(),
+            any: self.any_image,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod agent_runs;
 mod audit;
+mod built_images;
 mod conversations;
 mod deleting;
 mod egress;

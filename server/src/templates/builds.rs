@@ -26,13 +26,16 @@ struct Record {
 pub struct Build {
     record: Mutex<Record>,
     events: broadcast::Sender<BuildEvent>,
+    /// The workspace a repository's build is for: only who may use it follows the build.
+    pub workspace: Option<String>,
 }
 
 impl Build {
-    fn new() -> Self {
+    fn new(workspace: Option<String>) -> Self {
         Self {
             record: Mutex::default(),
             events: broadcast::channel(256).0,
+            workspace,
         }
     }
 
@@ -102,13 +105,20 @@ impl Builds {
         self.builds().get(template).cloned()
     }
 
-    /// Starts building the template, unless a build of it is running (then that one is it).
-    pub fn start(&self, template: &str, context: Bytes, build: ImageBuild) -> Arc<Build> {
+    /// Starts building the template (for the workspace `workspace`, a repository's),
+    /// unless a build of it is running (then that one is it).
+    pub fn start(
+        &self,
+        template: &str,
+        context: Bytes,
+        build: ImageBuild,
+        workspace: Option<String>,
+    ) -> Arc<Build> {
         let mut builds = self.builds();
         if let Some(running) = builds.get(template).filter(|b| !b.is_over()) {
             return running.clone();
         }
-        let job = Arc::new(Build::new());
+        let job = Arc::new(Build::new(workspace));
         builds.insert(template.to_owned(), job.clone());
         let (images, running) = (self.images.clone(), job.clone());
         let template = template.to_owned();
@@ -148,7 +158,7 @@ mod tests {
 
     #[test]
     fn a_late_follower_gets_the_past_then_the_rest_and_the_failing_step() {
-        let build = Build::new();
+        let build = Build::new(None);
         let line = |text: &str| BuildEvent::Line {
             step: None,
             text: text.into(),
@@ -178,7 +188,7 @@ mod tests {
 
     #[test]
     fn only_the_latest_lines_are_kept() {
-        let build = Build::new();
+        let build = Build::new(None);
         for i in 0..KEPT_LINES + 5 {
             build.push(BuildEvent::Line {
                 step: None,

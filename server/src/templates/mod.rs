@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod context;
 mod customizations;
 pub mod devcontainer;
+pub mod dockerfile;
 pub mod jsonc;
 pub mod repository;
 pub mod routes;
@@ -94,6 +95,27 @@ impl Templates {
         &self.builds
     }
 
+    /// `Ok` when `actor` may follow the build of `template`: anyone signed in for a
+    /// template's, only who may use the workspace for a repository's.
+    pub async fn may_follow(&self, actor: &Actor, template: &str) -> Result<(), AppError> {
+        let Some(workspace) = self.builds.of(template).and_then(|b| b.workspace.clone()) else {
+            return match template.starts_with(repository::ID_PREFIX) {
+                // A repository's build nobody started here: nothing to follow, nor to say.
+                true => Err(AppError::NotFound(template.to_owned())),
+                false => Ok(()),
+            };
+        };
+        let record = self.store.find_by_id(&workspace).await?;
+        let access = match &record {
+            Some(record) => self.resolver.access(actor, record).await?,
+            None => None,
+        };
+        match access.is_some_and(|a| a.can_use()) {
+            true => Ok(()),
+            false => Err(AppError::NotFound(template.to_owned())),
+        }
+    }
+
     async fn info(&self, template: &Template) -> Result<TemplateInfo, AppError> {
         let image = template.image(&self.catalog.dev_image);
         let ready = self.images.image_exists(&image).await?;
@@ -111,6 +133,19 @@ impl Templates {
         let found =
             repository::find(self.runtime.as_ref(), &container, &resolved.record.id).await?;
         Ok((resolved, found))
+    }
+
+    /// The repository's template, for its owner or an admin only: building and applying it
+    /// changes the workspace's image and set-up, which an editor may not.
+    async fn managed_repository(
+        &self,
+        actor: &Actor,
+        workspace: &WorkspaceRef,
+    ) -> Result<(Resolved, Template), AppError> {
+        self.resolver
+            .peek(actor, workspace, Action::Configure)
+            .await?;
+        self.required_repository(actor, workspace).await
     }
 
     /// [`repository_of`](Self::repository_of), where having one is required.
@@ -165,7 +200,7 @@ impl TemplateService for Templates {
         }
         match template.build(&self.catalog.dev_image)? {
             Some((context, build)) => {
-                self.builds.start(&template.id, context, build);
+                self.builds.start(&template.id, context, build, None);
                 Ok(())
             }
             None => Err(AppError::ImageMissing {
@@ -242,7 +277,7 @@ impl TemplateService for Templates {
         actor: &Actor,
         workspace: &WorkspaceRef,
     ) -> Result<(), AppError> {
-        let (resolved, template) = self.required_repository(actor, workspace).await?;
+        let (resolved, template) = self.managed_repository(actor, workspace).await?;
         if !self.settings.sudo && template.builds() {
             // A build's steps run as root, in a container without AiCockpit's hardening.
             return Err(AppError::Forbidden(
@@ -250,20 +285,29 @@ impl TemplateService for Templates {
             ));
         }
         let container = resolved.container()?;
-        match repository::build(
+        let Some(checked) = repository::build(
             self.runtime.as_ref(),
             container,
             &template,
             &self.catalog.dev_image,
         )
         .await?
-        {
-            Some((context, build)) => {
-                self.builds.start(&template.id, context, build);
-                Ok(())
-            }
-            None => Ok(()),
+        else {
+            return Ok(());
+        };
+        for base in &checked.bases {
+            self.workspaces.may_use_image(actor, base).await?;
         }
+        // Its owner's, whoever builds it: it holds their repository's files.
+        if let Some(owner) = &resolved.record.owner {
+            self.store
+                .record_built_image(&checked.build.reference, owner.id, unix_now())
+                .await?;
+        }
+        let workspace_id = Some(resolved.record.id.clone());
+        self.builds
+            .start(&template.id, checked.context, checked.build, workspace_id);
+        Ok(())
     }
 
     async fn apply_repository(
@@ -271,7 +315,7 @@ impl TemplateService for Templates {
         actor: &Actor,
         workspace: &WorkspaceRef,
     ) -> Result<(), AppError> {
-        let (_, template) = self.required_repository(actor, workspace).await?;
+        let (_, template) = self.managed_repository(actor, workspace).await?;
         let image = self.repository_image(&template).ok_or_else(|| {
             AppError::invalid(Field::Template, "Build the repository's image first.")
         })?;
@@ -281,6 +325,7 @@ impl TemplateService for Templates {
                 hint: "The repository's devcontainer.json names it; pull it or build it on this machine.".into(),
             });
         }
+        self.workspaces.may_use_image(actor, &image).await?;
         self.workspaces
             .remake(actor, workspace, image, template.setup(), &template.name())
             .await

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use super::catalog::{Template, DEV_IMAGE_ARG};
 use super::context::build_paths;
 use super::devcontainer::Source;
+use super::dockerfile;
 use crate::images::content_tag;
 use crate::runtime::{ContainerRuntime, ImageBuild};
 use crate::workspaces::MOUNT_PATH;
@@ -22,9 +23,12 @@ const MAX_FOLDER: usize = 16 << 20;
 /// The largest build context sent to the engine.
 const MAX_CONTEXT: usize = 512 << 20;
 
+/// How a workspace's repository template's id (and its build's) begins.
+pub const ID_PREFIX: &str = "repo-";
+
 /// The id a workspace's repository template goes by (its build too).
 pub fn template_id(workspace_id: &str) -> String {
-    format!("repo-{}", &workspace_id[..workspace_id.len().min(12)])
+    format!("{ID_PREFIX}{}", &workspace_id[..workspace_id.len().min(12)])
 }
 
 /// `path` of the container packed as a tar archive, at most `limit` bytes; `None` when
@@ -81,34 +85,48 @@ pub async fn find(
     let Some(packed) = pack(runtime, container, &folder, MAX_FOLDER).await? else {
         return Ok(None);
     };
-    let mut archive = tar::Archive::new(&packed[..]);
-    let entries = archive
-        .entries()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let Some(text) = file_in(&packed, "devcontainer.json") else {
+        return Ok(None);
+    };
+    let id = template_id(workspace_id);
+    Template::new(&id, TemplateOrigin::Repository, &text, None, None).map(Some)
+}
+
+/// A repository's build, read and checked: its context, what to build, and the images it
+/// builds on (which the image policy must allow).
+pub struct RepositoryBuild {
+    pub context: Bytes,
+    pub build: ImageBuild,
+    pub bases: Vec<String>,
+}
+
+/// The file `path` in the tar `archive`, as text (what is not UTF-8 reads as U+FFFD, which
+/// no parser takes).
+fn file_in(archive: &[u8], path: &str) -> Option<String> {
+    let mut archive = tar::Archive::new(archive);
+    let entries = archive.entries().ok()?;
     for entry in entries.flatten() {
         let mut entry = entry;
         let named = entry
             .path()
-            .is_ok_and(|p| p.to_string_lossy().trim_start_matches("./") == "devcontainer.json");
+            .is_ok_and(|p| p.to_string_lossy().trim_start_matches("./") == path);
         if named {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut entry, &mut text).map_err(|_| {
-                AppError::invalid(Field::Template, "its devcontainer.json is not UTF-8 text")
-            })?;
-            let id = template_id(workspace_id);
-            return Template::new(&id, TemplateOrigin::Repository, &text, None, None).map(Some);
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).ok()?;
+            return Some(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
-    Ok(None)
+    None
 }
 
-/// What to build for it, from the workspace's files; `None` when it names an image.
+/// What to build for it, from the workspace's files; `None` when it names an image. The
+/// Dockerfile is read first: remote `ADD` sources are refused.
 pub async fn build(
     runtime: &dyn ContainerRuntime,
     container: &str,
     template: &Template,
     dev_image: &str,
-) -> Result<Option<(Bytes, ImageBuild)>, AppError> {
+) -> Result<Option<RepositoryBuild>, AppError> {
     let Source::Build {
         dockerfile,
         context,
@@ -125,6 +143,17 @@ pub async fn build(
     let mut args = args.clone();
     args.entry(DEV_IMAGE_ARG.into())
         .or_insert_with(|| dev_image.to_owned());
+    let text = file_in(&tar, &dockerfile).ok_or_else(|| {
+        AppError::invalid(
+            Field::Template,
+            format!("{path}/{dockerfile} does not exist"),
+        )
+    })?;
+    let bases = dockerfile::base_images(&text, &args).map_err(|refused| {
+        AppError::Forbidden(format!(
+            "The repository's Dockerfile is not built: {refused}."
+        ))
+    })?;
     // Tagged by what the build reads, so a change to the repository builds anew.
     let tag = content_tag(&[&tar, format!("{args:?}{dockerfile}").as_bytes()]);
     // The steps share the workspace's network namespace: its level, and its proxy on the
@@ -133,13 +162,14 @@ pub async fn build(
         let (name, value) = entry.split_once('=')?;
         Some((name.to_owned(), value.to_owned()))
     }));
-    Ok(Some((
-        tar,
-        ImageBuild {
+    Ok(Some(RepositoryBuild {
+        context: tar,
+        build: ImageBuild {
             reference: format!("aicockpit/{}:{tag}", template.id),
             dockerfile,
             args,
             network_of: Some(container.to_owned()),
         },
-    )))
+        bases,
+    }))
 }

@@ -1,11 +1,14 @@
 //! `GET /api/templates/build?template=<id>`: a template's build as server-sent events
 //! (`line`, then `done` or `failed`, each with a [`BuildEvent`] as JSON). A template that is
-//! built answers `done` at once; one that is neither built nor building, `failed`.
+//! built answers `done` at once; one that is neither built nor building, `failed`. A
+//! repository's build is followed only by those who may use its workspace (its log shows
+//! what its steps printed).
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use app::auth::Actor;
+use app::error::AppError;
 use app::model::BuildEvent;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -29,7 +32,8 @@ pub async fn follow(
     actor: Actor,
     State(templates): State<Arc<Templates>>,
     Query(Followed { template }): Query<Followed>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    templates.may_follow(&actor, &template).await?;
     let (past, rest): (Vec<BuildEvent>, _) = match templates.builds().of(&template) {
         Some(build) => {
             let (past, rest) = build.follow();
@@ -74,5 +78,5 @@ pub async fn follow(
         })
         .take_while(|item| futures::future::ready(item.is_some()))
         .filter_map(futures::future::ready);
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

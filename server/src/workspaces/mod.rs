@@ -5,6 +5,7 @@
 mod activity;
 mod events;
 mod idle;
+mod images;
 mod interrupted;
 mod limits;
 mod network;
@@ -41,6 +42,7 @@ use crate::terminal::holder::Installer;
 pub use activity::{Activity, Hold};
 pub use events::relay_lifecycle_events;
 pub use idle::stop_idle_workspaces;
+pub use images::ImageSettings;
 pub use reconcile::Reconciled;
 pub use resolve::{Resolved, Resolver};
 pub use template::{post_start, POST_START_LOG};
@@ -86,6 +88,8 @@ pub struct WorkspaceSettings {
     pub sudo: bool,
     /// Network levels and the allowlist.
     pub network: crate::egress::NetworkSettings,
+    /// Which images members may use besides the defaults.
+    pub images: ImageSettings,
 }
 
 impl WorkspaceSettings {
@@ -98,6 +102,7 @@ impl WorkspaceSettings {
             idle_minute: Duration::from_secs(60),
             sudo: true,
             network: crate::egress::NetworkSettings::default(),
+            images: ImageSettings::default(),
         }
     }
 }
@@ -388,6 +393,9 @@ impl WorkspaceService for WorkspaceManager {
             idle_minutes,
             network,
         } = self.image_and_setup(&spec).await?;
+        if spec.template.is_none() {
+            self.may_use_image(actor, &image).await?;
+        }
         let network = spec
             .network
             .or(network)
@@ -584,25 +592,7 @@ impl WorkspaceService for WorkspaceManager {
         self.change_network(actor, workspace, level).await
     }
 
-    async fn images(&self) -> Result<Vec<ImageChoice>, AppError> {
-        let local = self.images.list_images().await?;
-        let default = &self.settings.default_image;
-        let mut choices = vec![ImageChoice {
-            reference: default.clone(),
-            description: "AiCockpit dev image (Debian: editors, compilers, Python, git)".into(),
-            // A registry's images are never listed: asked for when not in the list.
-            available: local.contains(default) || self.images.image_exists(default).await?,
-        }];
-        choices.extend(
-            local
-                .into_iter()
-                .filter(|r| r != default)
-                .map(|reference| ImageChoice {
-                    description: reference.clone(),
-                    reference,
-                    available: true,
-                }),
-        );
-        Ok(choices)
+    async fn images(&self, actor: &Actor) -> Result<Vec<ImageChoice>, AppError> {
+        self.image_choices(actor).await
     }
 }

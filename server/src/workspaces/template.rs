@@ -77,8 +77,9 @@ impl WorkspaceManager {
         template: &str,
     ) -> Result<(), AppError> {
         self.sudo_allowed(&setup, template)?;
+        // Its image, set-up and privileges are its owner's (or an admin's) to change.
         let Resolved { record, .. } = self
-            .act(actor, workspace, Action::Use, "workspace-remake")
+            .act(actor, workspace, Action::Configure, "workspace-remake")
             .await?;
         if let Some(id) = &record.container_id {
             match self.runtime.remove_container(id).await {

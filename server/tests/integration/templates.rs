@@ -5,45 +5,13 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-/// The build's events as `(event, data)` until it ends.
+/// The build's events as `(event, data)` until it ends, followed as the test admin.
 async fn follow_build(app: &TestApp, template: &str) -> Vec<(String, Value)> {
-    let response = app
-        .get(&format!(
-            "{}?template={template}",
-            app::model::TEMPLATE_BUILD_PATH
-        ))
-        .await;
-    assert_eq!(response.status(), 200);
-    let mut body = response.bytes_stream();
-    let (mut text, mut events) = (String::new(), Vec::new());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        let chunk = tokio::time::timeout_at(deadline, body.next())
-            .await
-            .expect("the build ends in time");
-        let Some(chunk) = chunk else { return events };
-        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-        while let Some((event, rest)) = text.split_once("\n\n") {
-            let mut name = String::new();
-            let mut data = String::new();
-            for line in event.lines() {
-                if let Some(v) = line.strip_prefix("event: ") {
-                    name = v.into();
-                } else if let Some(v) = line.strip_prefix("data: ") {
-                    data.push_str(v);
-                }
-            }
-            text = rest.to_owned();
-            if !name.is_empty() {
-                events.push((name, serde_json::from_str(&data).unwrap()));
-            }
-        }
-    }
+    build_events(&app.client, &app.base, template).await
 }
 
 /// Waits (5 s at most) for a file a command in the background writes.

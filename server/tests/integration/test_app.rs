@@ -343,3 +343,46 @@ pub async fn type_in(socket: &mut Socket, keys: &str) {
         .await
         .unwrap();
 }
+
+/// A template's (or a repository's) build events as `(event, data)` until it ends,
+/// followed by `client` on the server at `base`.
+pub async fn build_events(
+    client: &reqwest::Client,
+    base: &str,
+    template: &str,
+) -> Vec<(String, serde_json::Value)> {
+    let response = client
+        .get(format!(
+            "{base}{}?template={template}",
+            app::model::TEMPLATE_BUILD_PATH
+        ))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let (mut text, mut events) = (String::new(), Vec::new());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("the build ends in time");
+        let Some(chunk) = chunk else { return events };
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        while let Some((event, rest)) = text.split_once("\n\n") {
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in event.lines() {
+                if let Some(v) = line.strip_prefix("event: ") {
+                    name = v.into();
+                } else if let Some(v) = line.strip_prefix("data: ") {
+                    data.push_str(v);
+                }
+            }
+            text = rest.to_owned();
+            if !name.is_empty() {
+                events.push((name, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+}

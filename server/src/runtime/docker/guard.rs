@@ -63,20 +63,21 @@ pub fn commands() -> Vec<String> {
     lines
 }
 
-/// Installs (or renews) the guard; `Err` says why it could not be.
+/// Installs the guard, adding only the rules missing (never emptying the chain, which
+/// would leave the host open for a moment); `Err` says why it could not be.
 pub async fn install() -> Result<(), String> {
     let bridges = format!("{BRIDGE_PREFIX}+");
-    // An existing chain is emptied and filled again, so an upgrade replaces old rules.
-    if table("iptables", &["-N", CHAIN]).await.is_err() {
-        table("iptables", &["-F", CHAIN]).await?;
+    if table("iptables", &["-S", CHAIN]).await.is_err() {
+        table("iptables", &["-N", CHAIN]).await?;
     }
-    let jump = ["-C", "INPUT", "-i", &bridges, "-j", CHAIN];
     for rule in rules(&bridges) {
         let rule: Vec<&str> = rule.iter().map(String::as_str).collect();
-        if rule[0] == "-I" && table("iptables", &jump).await.is_ok() {
-            continue;
+        // `-A X …` and `-I X 1 …` are checked as `-C X …`.
+        let position = if rule[0] == "-I" { 3 } else { 2 };
+        let check = [&["-C", rule[1]][..], &rule[position..]].concat();
+        if table("iptables", &check).await.is_err() {
+            table("iptables", &rule).await?;
         }
-        table("iptables", &rule).await?;
     }
     let metadata = [
         "DOCKER-USER",
@@ -95,7 +96,6 @@ pub async fn install() -> Result<(), String> {
     }
     // Containers get no IPv6 address on AiCockpit's networks; should the host route it
     // anyway, its answer is the same.
-    let _ = table("ip6tables", &["-N", CHAIN]).await;
     if table(
         "ip6tables",
         &["-C", "INPUT", "-i", &bridges, "-j", "REJECT"],

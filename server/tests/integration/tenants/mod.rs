@@ -3,6 +3,8 @@
 //! approvals — and refused; and what each network level lets a workspace reach, tried from
 //! inside it against test servers of this suite's own.
 
+mod builds;
+mod images;
 mod network;
 
 use app::auth::{Role, UserName};
@@ -77,6 +79,17 @@ impl Tenants {
         }
     }
 
+    /// Removes, when done, a workspace `who` made some other way (`created` as the create
+    /// answered).
+    pub fn forget_made(&mut self, who: &Member, created: &Value) {
+        let owner = UserName::parse(&who.name).unwrap();
+        let name = WorkspaceName::parse(created["name"].as_str().unwrap()).unwrap();
+        self.made.push((
+            aicockpit::workspaces::container_name(&owner, &name),
+            aicockpit::workspaces::volume_name(&owner, &name),
+        ));
+    }
+
     /// `POST /api/workspaces/create` as `who`.
     pub async fn create(&self, who: &Member, body: Value) -> reqwest::Response {
         self.call(who, "/api/workspaces/create", body).await
@@ -131,9 +144,4 @@ pub async fn run_in(container: &str, script: &str) -> String {
         }
     }
     text
-}
-
-/// The name a test workspace's reference carries.
-pub fn name_of(made: &Made) -> WorkspaceName {
-    WorkspaceName::parse(made.reference.split_once('/').unwrap().1).unwrap()
 }

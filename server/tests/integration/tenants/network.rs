@@ -103,7 +103,7 @@ async fn through_proxy(container: &str, host: &str, port: u16) -> String {
     run_in(
         container,
         &format!(
-            "(printf 'CONNECT {host}:{port} HTTP/1.1\\r\\nHost: {host}\\r\\n\\r\\n'; sleep 2) | nc -w 5 127.0.0.1 {} 2>&1; true",
+            "(printf 'CONNECT {host}:{port} HTTP/1.1\\r\\nHost: {host}\\r\\n\\r\\n'; sleep 4) | nc -w 5 127.0.0.1 {} 2>&1; true",
             aicockpit::egress::PROXY_PORT
         ),
     )
