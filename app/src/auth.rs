@@ -160,6 +160,92 @@ pub struct CurrentUser {
     pub role: Role,
 }
 
+/// What an API token may do, of what its user may. A browser session may do everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// See workspaces, files, runs and logs; change nothing.
+    Read,
+    /// Create, start, stop, delete, share and configure workspaces; open previews.
+    Workspaces,
+    /// Write, upload, move and delete files; clone repositories.
+    Files,
+    /// Open terminals and type in them.
+    Terminals,
+    /// AI and the agent: chat, code actions, agent runs, the MCP endpoint.
+    Agent,
+    /// Answer an agent's calls that wait for approval (never its own run's).
+    Approvals,
+    /// Everything the user may do, making tokens and managing the account included.
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 7] = [
+        Self::Read,
+        Self::Workspaces,
+        Self::Files,
+        Self::Terminals,
+        Self::Agent,
+        Self::Approvals,
+        Self::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Workspaces => "workspaces",
+            Self::Files => "files",
+            Self::Terminals => "terminals",
+            Self::Agent => "agent",
+            Self::Approvals => "approvals",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text.trim())
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Read => "see workspaces, files, runs and logs",
+            Self::Workspaces => "create, start, stop, share and configure workspaces",
+            Self::Files => "change files",
+            Self::Terminals => "use terminals",
+            Self::Agent => "use AI and the agent, over MCP too",
+            Self::Approvals => "answer the agent's approvals",
+            Self::Admin => "everything, making tokens included",
+        }
+    }
+}
+
+/// What a request's credential may do of what its user may: all of it for a session; a
+/// token's scopes, and the one workspace it is limited to, if any (by id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub scopes: Vec<Scope>,
+    pub workspace: Option<String>,
+}
+
+impl Grant {
+    /// Everything the user may do.
+    pub fn full() -> Self {
+        Self {
+            scopes: vec![Scope::Admin],
+            workspace: None,
+        }
+    }
+
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&Scope::Admin) || self.scopes.contains(&scope)
+    }
+
+    /// Whether a token with `scopes` asks for nothing more than this grant has.
+    pub fn covers(&self, scopes: &[Scope]) -> bool {
+        scopes.iter().all(|scope| self.allows(*scope))
+    }
+}
+
 /// A personal API token as its owner sees it listed (the secret is shown once, at creation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiToken {
@@ -167,6 +253,27 @@ pub struct ApiToken {
     pub name: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    #[serde(default)]
+    pub scopes: Vec<Scope>,
+    /// Unix seconds; `None`: until revoked.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// `owner/name` of the one workspace it is limited to.
+    #[serde(default)]
+    pub workspace: Option<String>,
+}
+
+/// What a new token may do and for how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// Limited to this workspace (`owner/name`).
+    #[serde(default)]
+    pub workspace: Option<WorkspaceRef>,
+    /// Days until it stops working; `None`: until revoked.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
 }
 
 /// A token just created: the only time its secret is shown.
@@ -231,7 +338,8 @@ pub struct SignedIn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
     Session,
-    Token,
+    /// The API token with this id.
+    Token(i64),
 }
 
 /// The user a request acts for, decided once per request on the server.
@@ -241,6 +349,8 @@ pub struct Actor {
     pub name: UserName,
     pub role: Role,
     pub via: Via,
+    /// What the credential may do of what the user may.
+    pub grant: Grant,
     /// Where the request came from, for the audit log.
     pub address: Option<std::net::IpAddr>,
 }
@@ -346,6 +456,23 @@ mod tests {
         for bad in ["web-1", "ada/", "/web", "ada/web/x", "Ada/web", "ada/../x"] {
             assert!(WorkspaceRef::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn scopes_read_back_and_admin_covers_them_all() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        assert_eq!(Scope::parse("root"), None);
+        let full = Grant::full();
+        assert!(Scope::ALL.iter().all(|s| full.allows(*s)));
+        let agent = Grant {
+            scopes: vec![Scope::Agent],
+            workspace: Some("w1".into()),
+        };
+        assert!(agent.allows(Scope::Agent) && !agent.allows(Scope::Approvals));
+        assert!(agent.covers(&[Scope::Agent]) && !agent.covers(&[Scope::Agent, Scope::Files]));
+        assert!(full.covers(&Scope::ALL));
     }
 
     #[test]

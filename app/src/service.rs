@@ -10,7 +10,7 @@ use crate::ai::{
 };
 use crate::auth::{
     Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, NewToken, Role, Share, ShareRole,
-    SignedIn, UserName, UserSummary, WorkspaceRef,
+    SignedIn, TokenRequest, UserName, UserSummary, WorkspaceRef,
 };
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
@@ -186,15 +186,22 @@ pub trait AuthService: Send + Sync + 'static {
         password: &str,
         client: ClientInfo,
     ) -> Result<SignedIn, AppError>;
-    /// Changes the actor's own password; every other session of theirs ends.
+    /// Changes the actor's own password; every other session of theirs ends, and with
+    /// `revoke_tokens` every API token too.
     async fn change_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
+        revoke_tokens: bool,
     ) -> Result<(), AppError>;
     async fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>, AppError>;
-    async fn create_token(&self, actor: &Actor, name: &str) -> Result<NewToken, AppError>;
+    /// A token that may do what `request` says, of what the actor may.
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        request: TokenRequest,
+    ) -> Result<NewToken, AppError>;
     async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<(), AppError>;
     /// Admins only, like the rest below.
     async fn users(&self, actor: &Actor) -> Result<Vec<UserSummary>, AppError>;

@@ -67,7 +67,8 @@ async fn measure(app: &BenchApp, samples: usize) -> Result<(), Failure> {
         id: 1,
         name: UserName::parse(OWNER)?,
         role: Role::Admin,
-        via: Via::Token,
+        via: Via::Session,
+        grant: app::auth::Grant::full(),
         address: None,
     };
     let workspace = WorkspaceRef::parse(&format!("{OWNER}/{WORKSPACE}"))?;

@@ -40,6 +40,7 @@ async fn main() -> Result<(), Failure> {
         name: owner.clone(),
         role: Role::Admin,
         via: Via::Session,
+        grant: app::auth::Grant::full(),
         address: None,
     };
     let service = WorkspaceManager::new(&backend, store, WorkspaceSettings::new(image.clone()));

@@ -25,10 +25,6 @@ ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'admin';
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER;
 ALTER TABLE api_tokens ADD COLUMN workspace_id TEXT REFERENCES workspaces(id) ON DELETE CASCADE;
 
--- The token an agent run acts with (an outside agent's over MCP, or one that started it):
--- that token never answers the run's own approvals.
-ALTER TABLE agent_runs ADD COLUMN token_id INTEGER;
-
 -- Images built from a workspace's repository, and whose they are: only their owner (and
 -- admins) may start workspaces from them.
 CREATE TABLE built_images (

@@ -16,10 +16,11 @@ use aicockpit::images::{busybox, dev};
 use aicockpit::preview::PreviewSettings;
 use aicockpit::runtime::Backend;
 use aicockpit::startup::{setup_file, Application, ServeConfig, TlsFiles};
+use aicockpit::store::unix_now as store_now;
 use aicockpit::store::Store;
 use aicockpit::templates::TemplateSettings;
 use aicockpit::terminal::TerminalSettings;
-use app::auth::{Role, UserName};
+use app::auth::{Grant, Role, UserName};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -190,9 +191,23 @@ async fn user(args: ServeArgs, command: UserCommand) -> Result<(), Box<dyn std::
             let name = auth.add_user(&name, &password, role).await?;
             println!("added {name} ({})", role.label());
         }
-        UserCommand::Token { name, label } => {
+        UserCommand::Token {
+            name,
+            label,
+            scope,
+            days,
+        } => {
             let user = UserName::parse(&name)?;
-            println!("{}", auth.issue_token(&user, &label).await?);
+            let grant = Grant {
+                scopes: scope,
+                workspace: None,
+            };
+            let expires_at = days.map(|d| store_now() + i64::from(d.max(1)) * 86_400);
+            println!(
+                "{}",
+                auth.issue_scoped_token(&user, &label, &grant, expires_at)
+                    .await?
+            );
         }
     }
     Ok(())

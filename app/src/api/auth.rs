@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::auth::{
-    ApiToken, AuditFilter, AuditRecord, CurrentUser, NewToken, Role, UserName, UserSummary,
+    ApiToken, AuditFilter, AuditRecord, CurrentUser, NewToken, Role, TokenRequest, UserName,
+    UserSummary,
 };
 use crate::error::AppError;
 
@@ -53,10 +54,16 @@ pub async fn signed_in_user() -> Result<CurrentUser, AppError> {
     Ok(actor()?.user())
 }
 
+/// Changes the signed-in user's password (every session ends); with `revoke_tokens`, every
+/// API token of theirs ends too.
 #[server(prefix = "/api/auth", endpoint = "password", input = Json)]
-pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current: String,
+    new: String,
+    #[server(default)] revoke_tokens: bool,
+) -> Result<(), AppError> {
     auth()?
-        .change_password(&actor()?, &current, &new)
+        .change_password(&actor()?, &current, &new, revoke_tokens)
         .await
         .map_err(respond)
 }
@@ -66,10 +73,12 @@ pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
     auth()?.tokens(&actor()?).await.map_err(respond)
 }
 
+/// A new API token that may do what the request's scopes say (limited to one workspace,
+/// expiring, when asked); its secret is shown this once.
 #[server(prefix = "/api/auth", endpoint = "create-token", input = Json)]
-pub async fn create_token(name: String) -> Result<NewToken, AppError> {
+pub async fn create_token(request: TokenRequest) -> Result<NewToken, AppError> {
     auth()?
-        .create_token(&actor()?, &name)
+        .create_token(&actor()?, request)
         .await
         .map_err(respond)
 }

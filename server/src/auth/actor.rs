@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::auth::ClientInfo;
+use app::auth::{ClientInfo, Via};
 use app::components::navigation::encode;
 use app::error::AppError;
 use app::service::AuthService;
@@ -69,6 +69,14 @@ pub async fn authenticate(
     request.extensions_mut().insert(client);
     match found {
         Ok(Some(found)) => {
+            // A token does what its scopes say; a session, all its user may. What anyone
+            // may reach needs no scope.
+            let (method, path) = (request.method(), request.uri().path());
+            if matches!(found.actor.via, Via::Token(_)) && !is_public(path) {
+                if let Err(refused) = super::scopes::check(&found.actor.grant, method, path) {
+                    return refused.into_response();
+                }
+            }
             request.extensions_mut().insert(found.actor);
             request.extensions_mut().insert(found.credential);
             if let Some(session) = found.session {

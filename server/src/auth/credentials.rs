@@ -1,7 +1,7 @@
 //! Who a request is: its bearer token or session cookie, looked up (hashed) into an
 //! [`Actor`], and looked up again by open connections whenever the account changes.
 
-use app::auth::{Actor, ClientInfo, SessionSecret, Via};
+use app::auth::{Actor, ClientInfo, Grant, SessionSecret, Via};
 use app::error::AppError;
 
 use super::cookie;
@@ -95,22 +95,23 @@ impl AuthManager {
                 .store
                 .token_user(hash, now)
                 .await?
-                .map(|user| actor(user, Via::Token, client)),
+                .map(|token| actor(token.user, Via::Token(token.id), token.grant, client)),
             Credential::Session(hash) => self
                 .store
                 .session_user(hash, now)
                 .await?
-                .map(|user| actor(user, Via::Session, client)),
+                .map(|user| actor(user, Via::Session, Grant::full(), client)),
         })
     }
 }
 
-pub(super) fn actor(user: SessionUser, via: Via, client: ClientInfo) -> Actor {
+pub(super) fn actor(user: SessionUser, via: Via, grant: Grant, client: ClientInfo) -> Actor {
     Actor {
         id: user.id,
         name: user.name,
         role: user.role,
         via,
+        grant,
         address: client.address,
     }
 }

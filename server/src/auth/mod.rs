@@ -13,6 +13,7 @@ mod limiter;
 pub mod origin;
 mod password;
 pub mod policy;
+pub mod scopes;
 pub(crate) mod secret;
 pub mod service;
 mod setup;

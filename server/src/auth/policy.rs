@@ -93,6 +93,7 @@ mod tests {
             name: UserName::parse(&format!("user{id}")).unwrap(),
             role,
             via: Via::Session,
+            grant: app::auth::Grant::full(),
             address: None,
         }
     }

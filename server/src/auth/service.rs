@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use app::auth::{
-    check_new_password, Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, CurrentUser,
-    NewToken, Role, SignedIn, UserName, UserSummary, Via,
+    check_new_password, Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, CurrentUser, Grant,
+    NewToken, Role, Scope, SignedIn, TokenRequest, UserName, UserSummary, Via,
 };
 use app::error::{AppError, Field};
 use app::service::AuthService;
@@ -19,7 +19,7 @@ use super::events::{AccessChange, AccessEvents};
 use super::limiter::{LimiterSettings, SignInLimiter};
 use super::policy::may_manage_users;
 use super::{cookie, password, secret};
-use crate::store::{unix_now, AuditEntry, SessionUser, Store, StoreError};
+use crate::store::{unix_now, AuditEntry, NewTokenRecord, SessionUser, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -119,20 +119,45 @@ impl AuthManager {
         Ok(name)
     }
 
-    /// A personal API token for a user (the command line, tests); returns its secret.
+    /// A personal API token for a user that may do all they may (the command line, tests);
+    /// returns its secret.
     pub async fn issue_token(&self, user: &UserName, name: &str) -> Result<String, AppError> {
+        self.issue_scoped_token(user, name, &Grant::full(), None)
+            .await
+    }
+
+    /// A personal API token for a user that may do what `grant` says, until `expires_at`.
+    pub async fn issue_scoped_token(
+        &self,
+        user: &UserName,
+        name: &str,
+        grant: &Grant,
+        expires_at: Option<i64>,
+    ) -> Result<String, AppError> {
         let record = self.store.user_by_name(user).await?.ok_or_else(|| {
             AppError::invalid(Field::UserName, format!("No user named “{user}”."))
         })?;
+        if grant.scopes.is_empty() {
+            return Err(AppError::invalid(
+                Field::Name,
+                "Choose what the token may do (its scopes).",
+            ));
+        }
         let secret = format!(
             "{}{}",
             secret::TOKEN_PREFIX,
             secret::random_secret().map_err(internal)?
         );
         let name = token_name(name)?;
-        self.store
-            .insert_token(record.id, &name, &secret::hash(&secret), unix_now())
-            .await?;
+        let hash = secret::hash(&secret);
+        let token = NewTokenRecord {
+            user_id: record.id,
+            name: &name,
+            hash: &hash,
+            grant,
+            expires_at,
+        };
+        self.store.insert_token(&token, unix_now()).await?;
         Ok(secret)
     }
 
@@ -156,7 +181,7 @@ impl AuthManager {
                 role: user.role,
             },
         };
-        let actor = actor(user, Via::Session, client);
+        let actor = actor(user, Via::Session, Grant::full(), client);
         self.audit.record(&actor, "sign-in", None, None).await;
         Ok(signed_in)
     }
@@ -327,6 +352,7 @@ impl AuthService for AuthManager {
         actor: &Actor,
         current: &str,
         new: &str,
+        revoke_tokens: bool,
     ) -> Result<(), AppError> {
         let account = actor.name.to_string();
         self.attempt(&account, actor.address)?;
@@ -341,8 +367,14 @@ impl AuthService for AuthManager {
         check_new_password(new)?;
         let hash = password::hash_off_thread(new).await?;
         self.store.set_password(actor.id, &hash).await?;
-        self.cut(actor, actor.id, "password-change", &actor.name)
-            .await;
+        if revoke_tokens {
+            self.store.delete_tokens(actor.id).await?;
+        }
+        let action = match revoke_tokens {
+            true => "password-change (tokens revoked)",
+            false => "password-change",
+        };
+        self.cut(actor, actor.id, action, &actor.name).await;
         Ok(())
     }
 
@@ -355,19 +387,58 @@ impl AuthService for AuthManager {
                 name: t.name,
                 created_at: t.created_at,
                 last_used_at: t.last_used_at,
+                scopes: t.grant.scopes,
+                expires_at: t.expires_at,
+                workspace: t.workspace,
             })
             .collect())
     }
 
-    async fn create_token(&self, actor: &Actor, name: &str) -> Result<NewToken, AppError> {
-        let secret = self.issue_token(&actor.name, name).await?;
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        request: TokenRequest,
+    ) -> Result<NewToken, AppError> {
+        // A token makes tokens only when it may do everything (and so never more than itself).
+        if !actor.grant.allows(Scope::Admin) {
+            return Err(AppError::Forbidden(
+                "This token may not make tokens: only a signed-in browser or a token with the admin scope can.".into(),
+            ));
+        }
+        // Limited to a workspace the actor may use, found as for any route.
+        let workspace = match &request.workspace {
+            Some(workspace) => Some(
+                crate::workspaces::Resolver::new(self.store.clone())
+                    .peek(actor, workspace, crate::auth::policy::Action::Use)
+                    .await?
+                    .record
+                    .id,
+            ),
+            None => actor.grant.workspace.clone(),
+        };
+        let grant = Grant {
+            scopes: request.scopes.clone(),
+            workspace,
+        };
+        let expires_at = request
+            .expires_in_days
+            .map(|days| unix_now() + i64::from(days.clamp(1, 3650)) * 86_400);
+        let secret = self
+            .issue_scoped_token(&actor.name, &request.name, &grant, expires_at)
+            .await?;
         let token = self
             .tokens(actor)
             .await?
             .pop()
             .ok_or_else(|| internal("a new token was not stored"))?;
+        let scopes: Vec<&str> = token.scopes.iter().map(|s| s.as_str()).collect();
+        let detail = format!("{} ({})", token.name, scopes.join(" "));
+        let workspace = token
+            .workspace
+            .as_deref()
+            .and_then(|w| app::auth::WorkspaceRef::parse(w).ok());
         self.audit
-            .record(actor, "token-create", None, Some(token.name.clone()))
+            .record(actor, "token-create", workspace.as_ref(), Some(detail))
             .await;
         Ok(NewToken { secret, token })
     }

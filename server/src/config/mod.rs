@@ -62,6 +62,13 @@ pub enum UserCommand {
         /// What the token is for, as it will be listed.
         #[arg(long, default_value = "command line")]
         label: String,
+        /// What it may do, repeated or comma-separated: read, workspaces, files, terminals,
+        /// agent, approvals, admin (everything the user may, the default).
+        #[arg(long, value_delimiter = ',', default_value = "admin", value_parser = parse_scope)]
+        scope: Vec<app::auth::Scope>,
+        /// Days until it stops working; until revoked when not given.
+        #[arg(long)]
+        days: Option<u32>,
     },
 }
 
@@ -304,6 +311,12 @@ fn parse_limits(text: &str) -> Result<LimitOverrides, String> {
         }
     }
     Ok(limits)
+}
+
+fn parse_scope(text: &str) -> Result<app::auth::Scope, String> {
+    app::auth::Scope::parse(text).ok_or_else(|| {
+        "use read, workspaces, files, terminals, agent, approvals or admin".to_owned()
+    })
 }
 
 fn parse_policy(text: &str) -> Result<ConfirmPolicy, String> {

@@ -223,7 +223,8 @@ impl Previews {
             id: user.id,
             name: user.name,
             role: user.role,
-            via: Via::Token,
+            via: Via::Session,
+            grant: app::auth::Grant::full(),
             address: None,
         };
         let resolved = self

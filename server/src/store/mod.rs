@@ -21,7 +21,7 @@ pub use audit::AuditEntry;
 pub use conversations::ConversationOwner;
 pub use preview_links::PreviewLinkRecord;
 pub use templates::{StoredTemplate, WorkspaceSetup};
-pub use users::{SessionUser, TokenRecord, UserRecord};
+pub use users::{NewTokenRecord, SessionUser, TokenRecord, TokenUser, UserRecord};
 
 use std::path::Path;
 use std::str::FromStr;

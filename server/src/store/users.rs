@@ -1,7 +1,7 @@
 //! Users, sessions and API tokens. Sessions and tokens are stored as SHA-256 hashes of the
 //! secrets the clients hold; the secrets themselves never reach the database.
 
-use app::auth::{Role, UserName};
+use app::auth::{Grant, Role, Scope, UserName};
 use sqlx::query::Query;
 use sqlx::sqlite::{Sqlite, SqliteArguments};
 use sqlx::Row;
@@ -32,6 +32,48 @@ pub struct TokenRecord {
     pub name: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    pub grant: Grant,
+    pub expires_at: Option<i64>,
+    /// `owner/name` of the workspace it is limited to.
+    pub workspace: Option<String>,
+}
+
+/// The user behind a valid token, the token's id and what it may do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenUser {
+    pub user: SessionUser,
+    pub id: i64,
+    pub grant: Grant,
+}
+
+/// A new token as stored: its owner, name, hash, what it may do and until when.
+pub struct NewTokenRecord<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub hash: &'a str,
+    pub grant: &'a Grant,
+    pub expires_at: Option<i64>,
+}
+
+/// Scopes as stored: space-separated names.
+fn scopes_text(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn parse_scopes(text: &str) -> Vec<Scope> {
+    text.split_whitespace().filter_map(Scope::parse).collect()
+}
+
+fn grant(row: &sqlx::sqlite::SqliteRow) -> Result<Grant, StoreError> {
+    let scopes: String = row.try_get("scopes")?;
+    Ok(Grant {
+        scopes: parse_scopes(&scopes),
+        workspace: row.try_get("workspace_id")?,
+    })
 }
 
 fn role_text(role: Role) -> &'static str {
@@ -227,50 +269,60 @@ impl Store {
 
     pub async fn insert_token(
         &self,
-        user_id: i64,
-        name: &str,
-        hash: &str,
+        token: &NewTokenRecord<'_>,
         now: i64,
     ) -> Result<i64, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO api_tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO api_tokens (user_id, name, hash, created_at, scopes, expires_at, workspace_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(user_id)
-        .bind(name)
-        .bind(hash)
+        .bind(token.user_id)
+        .bind(token.name)
+        .bind(token.hash)
         .bind(now)
+        .bind(scopes_text(&token.grant.scopes))
+        .bind(token.expires_at)
+        .bind(&token.grant.workspace)
         .execute(&self.pool)
         .await?;
         Ok(done.last_insert_rowid())
     }
 
-    /// The enabled owner of a token, noting its use.
-    pub async fn token_user(
-        &self,
-        hash: &str,
-        now: i64,
-    ) -> Result<Option<SessionUser>, StoreError> {
+    /// The enabled owner of a token that has not expired at `now`, noting its use.
+    pub async fn token_user(&self, hash: &str, now: i64) -> Result<Option<TokenUser>, StoreError> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.hash = ? AND u.disabled = 0",
+            "SELECT u.id, u.name, u.role, t.id AS token_id, t.scopes, t.workspace_id
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.hash = ? AND u.disabled = 0 AND (t.expires_at IS NULL OR t.expires_at > ?)",
         )
         .bind(hash)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(user) = row.as_ref().map(session_user).transpose()? else {
+        let Some(row) = row else {
             return Ok(None);
+        };
+        let found = TokenUser {
+            user: session_user(&row)?,
+            id: row.try_get("token_id")?,
+            grant: grant(&row)?,
         };
         sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE hash = ?")
             .bind(now)
             .bind(hash)
             .execute(&self.pool)
             .await?;
-        Ok(Some(user))
+        Ok(Some(found))
     }
 
     pub async fn tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = ? ORDER BY created_at, id",
+            "SELECT t.id, t.name, t.created_at, t.last_used_at, t.scopes, t.expires_at, t.workspace_id,
+                    o.name || '/' || w.name AS workspace
+             FROM api_tokens t
+             LEFT JOIN workspaces w ON w.id = t.workspace_id
+             LEFT JOIN users o ON o.id = w.owner_id
+             WHERE t.user_id = ? ORDER BY t.created_at, t.id",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -282,6 +334,9 @@ impl Store {
                     name: r.try_get("name")?,
                     created_at: r.try_get("created_at")?,
                     last_used_at: r.try_get("last_used_at")?,
+                    grant: grant(r)?,
+                    expires_at: r.try_get("expires_at")?,
+                    workspace: r.try_get("workspace")?,
                 })
             })
             .collect()

@@ -386,6 +386,11 @@ impl WorkspaceService for WorkspaceManager {
     }
 
     async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
+        if actor.grant.workspace.is_some() {
+            return Err(AppError::Forbidden(
+                "This token is limited to one workspace: it cannot make others.".into(),
+            ));
+        }
         spec.limits.within(&self.settings.limits.max)?;
         let template::Chosen {
             image,

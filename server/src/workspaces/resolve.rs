@@ -105,12 +105,21 @@ impl Resolver {
     }
 
     /// How the actor stands towards a stored workspace (shares are only looked up when
-    /// ownership and role do not already decide).
+    /// ownership and role do not already decide). A token limited to another workspace
+    /// has none: for it, this one does not exist.
     pub async fn access(
         &self,
         actor: &Actor,
         record: &WorkspaceRecord,
     ) -> Result<Option<Access>, AppError> {
+        if actor
+            .grant
+            .workspace
+            .as_ref()
+            .is_some_and(|only| *only != record.id)
+        {
+            return Ok(None);
+        }
         let owner = record.owner.as_ref().map(|o| o.id);
         let decided = owner == Some(actor.id) || actor.is_admin();
         let share = match decided {

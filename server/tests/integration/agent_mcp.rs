@@ -165,13 +165,17 @@ async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(pending["detail"], "rm -rf mcp");
-    let denied = app
-        .post_json(
-            "/api/agent/decide",
-            json!({ "workspace": ws, "run": run.id, "seq": pending["seq"],
+    // Answered with another credential: the one the client acts with never approves.
+    let approver = bearer_client(&app.auth.issue_token(&owner(), "approver").await.unwrap());
+    let denied = approver
+        .post(format!("{}/api/agent/decide", app.base))
+        .json(
+            &json!({ "workspace": ws, "run": run.id, "seq": pending["seq"],
                 "decision": { "decision": "deny", "reason": "not the folder" } }),
         )
-        .await;
+        .send()
+        .await
+        .unwrap();
     assert_eq!(denied.status(), 200);
     let refused = risky.await.unwrap().unwrap();
     assert_eq!(refused.is_error, Some(true));

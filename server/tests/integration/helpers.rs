@@ -230,6 +230,7 @@ pub async fn service_allowing(backend: Backend, image: &str, allowed: &[&str]) -
             name: owner(),
             role: Role::Admin,
             via: Via::Session,
+            grant: app::auth::Grant::full(),
             address: None,
         },
         _dir: dir,

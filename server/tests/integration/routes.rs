@@ -1,11 +1,13 @@
 //! The route-table test: every route the router serves — Leptos pages, server functions
 //! and the plain routes, all taken from where the router gets them — is called anonymously
-//! and as a signed-in user who has no business with the workspace it names. A route added
-//! without an entry below fails here, and so does one that answers either caller.
+//! and as a signed-in user who has no business with the workspace it names, and must name
+//! the scope an API token needs for it. A route added without an entry below, or without a
+//! scope, fails here, and so does one that answers either caller.
 
 use std::collections::HashMap;
 
 use aicockpit::auth::actor::is_public;
+use aicockpit::auth::scopes::required;
 use aicockpit::route_table::plain_routes;
 use app::error::AppError;
 use axum::http::Method;
@@ -98,6 +100,15 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
         ),
         ("/api/workspaces/images", (json!({}), Own)),
         ("/api/workspaces/limits", (json!({}), Own)),
+        ("/api/workspaces/network-bounds", (json!({}), Own)),
+        (
+            "/api/workspaces/network",
+            (json!({ "workspace": "W" }), NotFound),
+        ),
+        (
+            "/api/workspaces/set-network",
+            (json!({ "workspace": "W", "level": "Open" }), NotFound),
+        ),
         (
             "/api/workspaces/set-limits",
             (
@@ -193,7 +204,13 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             (json!({ "current": "x", "new": "y" }), Own),
         ),
         ("/api/auth/tokens", (json!({}), Own)),
-        ("/api/auth/create-token", (json!({ "name": "t" }), Own)),
+        (
+            "/api/auth/create-token",
+            (
+                json!({ "request": { "name": "t", "scopes": ["Read"], "workspace": "W" } }),
+                NotFound,
+            ),
+        ),
         ("/api/auth/revoke-token", (json!({ "id": 1 }), Own)),
         (
             "/api/auth/audit",
@@ -341,6 +358,10 @@ async fn every_route_refuses_strangers() {
             );
         };
         assert_eq!(method, Method::POST, "{path}");
+        assert!(
+            required(&method, path).is_some() || is_public(path),
+            "{path} needs a scope in auth::scopes"
+        );
         let body: Value = serde_json::from_str(
             &body
                 .to_string()
@@ -429,6 +450,12 @@ async fn every_route_refuses_strangers() {
                     route.path
                 );
             };
+            let filled = fill(route.path, &workspace);
+            assert!(
+                required(method, &filled).is_some() || is_public(route.path),
+                "{method} {} needs a scope in auth::scopes",
+                route.path
+            );
             let url = format!(
                 "{}{}?workspace={workspace}&path=a",
                 app.base,

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
 use super::agent_terminal::{AgentTerminal, AgentTerminalView};
+use super::mcp_connect::McpConnect;
 use super::state::Ide;
 use crate::agent::{run_page, transcript_path, AgentEvent, ConfirmPolicy, Decision, RunView};
 use crate::api::agent::{
@@ -264,6 +265,7 @@ pub fn AgentPanel() -> impl IntoView {
                         </Show>
                     </div>
                 </form>
+                <McpConnect />
             </Show>
         </aside>
     }

@@ -12,6 +12,7 @@ pub mod editors;
 pub mod file_tree;
 mod icons;
 mod js;
+mod mcp_connect;
 pub mod ports_panel;
 pub mod state;
 mod terminal_connection;

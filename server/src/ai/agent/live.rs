@@ -31,6 +31,9 @@ pub struct Live {
     answer: Mutex<Option<(u32, oneshot::Sender<Answer>)>>,
     pub stop: CancellationToken,
     pub user_id: i64,
+    /// The API token the run acts with (an outside agent's over MCP, or the one that
+    /// started it): never the one that answers its approvals.
+    pub token: Option<i64>,
     /// Why Stop was pressed, when it was not the user (the server stopping).
     stop_reason: Mutex<Option<String>>,
     /// When a call last began or ended (for an MCP run's idle end).
@@ -43,13 +46,17 @@ fn now_ms() -> i64 {
 }
 
 impl Live {
-    pub fn new(view: RunView, user_id: i64) -> Self {
+    pub fn new(view: RunView, actor: &app::auth::Actor) -> Self {
         Self {
             view: Mutex::new(view),
             events: broadcast::channel(256).0,
             answer: Mutex::new(None),
             stop: CancellationToken::new(),
-            user_id,
+            user_id: actor.id,
+            token: match actor.via {
+                app::auth::Via::Token(id) => Some(id),
+                app::auth::Via::Session => None,
+            },
             stop_reason: Mutex::new(None),
             active: Mutex::new(std::time::Instant::now()),
             ended: std::sync::atomic::AtomicBool::new(false),

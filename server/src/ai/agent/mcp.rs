@@ -203,7 +203,7 @@ impl AgentManager {
         client: &str,
         call: ToolCall,
     ) -> Result<(bool, String), AppError> {
-        let exec = match self.registry.mcp_of(workspace, actor.id) {
+        let exec = match self.registry.mcp_of(workspace, actor) {
             Some(exec) => exec,
             None => self.begin_mcp_run(actor, workspace, client).await?,
         };
@@ -233,7 +233,7 @@ impl AgentManager {
         client: &str,
     ) -> Result<Arc<Executor>, AppError> {
         let _one_at_a_time = self.changing.lock().await;
-        if let Some(exec) = self.registry.mcp_of(workspace, actor.id) {
+        if let Some(exec) = self.registry.mcp_of(workspace, actor) {
             return Ok(exec);
         }
         let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;

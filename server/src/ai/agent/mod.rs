@@ -218,7 +218,7 @@ impl AgentManager {
             pending: None,
             diff: None,
         };
-        Ok((id, Arc::new(Live::new(view, actor.id))))
+        Ok((id, Arc::new(Live::new(view, actor))))
     }
 
     fn executor(&self, id: &str, live: Arc<Live>, actor: &Actor, resolved: &Resolved) -> Executor {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::auth::WorkspaceRef;
+use app::auth::{Actor, Via, WorkspaceRef};
 
 use super::execute::Executor;
 use super::live::Live;
@@ -81,11 +81,18 @@ impl Registry {
         })
     }
 
-    /// The MCP run of a user in a workspace, if one is going on.
-    pub(super) fn mcp_of(&self, workspace: &WorkspaceRef, user_id: i64) -> Option<Arc<Executor>> {
+    /// The MCP run of a user's credential in a workspace, if one is going on and not
+    /// stopped: each token has a run of its own, so the token a waiting call comes from is
+    /// the run's, which never approves it.
+    pub(super) fn mcp_of(&self, workspace: &WorkspaceRef, actor: &Actor) -> Option<Arc<Executor>> {
+        let token = match actor.via {
+            Via::Token(id) => Some(id),
+            Via::Session => None,
+        };
         self.with(|runs| {
             runs.values()
-                .filter(|e| &e.workspace == workspace && e.live.user_id == user_id)
+                .filter(|e| &e.workspace == workspace && e.live.user_id == actor.id)
+                .filter(|e| e.live.token == token && !e.live.stop.is_cancelled())
                 .find_map(|e| e.mcp.clone())
         })
     }

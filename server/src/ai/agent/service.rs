@@ -2,7 +2,7 @@
 //! and the workspace's confirmation policy, each resolved for the actor first.
 
 use app::agent::{ConfirmPolicy, Decision, PolicyView, RunSummary, RunView};
-use app::auth::{Actor, WorkspaceRef};
+use app::auth::{Actor, Via, WorkspaceRef};
 use app::error::AppError;
 use app::service::AgentService;
 
@@ -122,6 +122,14 @@ impl AgentService for AgentManager {
         let live = self.registry.get(workspace, run).ok_or_else(|| {
             AppError::Busy("This run is over; there is nothing left to approve.".into())
         })?;
+        // What a run does is never approved by the credential it does it with.
+        if let (Via::Token(token), Some(acting)) = (actor.via, live.token) {
+            if token == acting {
+                return Err(AppError::Forbidden(
+                    "The token this run acts with cannot approve its own calls: answer in AiCockpit, or with another token that has the approvals scope.".into(),
+                ));
+            }
+        }
         let action = match &decision {
             Decision::Deny { .. } => "agent-deny",
             _ => "agent-approve",

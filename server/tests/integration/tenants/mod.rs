@@ -6,6 +6,7 @@
 mod builds;
 mod images;
 mod network;
+mod tokens;
 
 use app::auth::{Role, UserName};
 use app::model::WorkspaceName;
