@@ -227,7 +227,9 @@ impl Tools {
         Ok(format!("wrote {} ({lines} lines)", file.absolute()))
     }
 
-    /// Lines matching `pattern` under `path`, with file names and line numbers.
+    /// Lines matching `pattern` under `path`, with file names and line numbers. Symbolic
+    /// links are not followed: the folder searched is where it really is (refused when that
+    /// is outside /workspace), and what `find` walks it does not follow.
     async fn search(
         &self,
         actor: &Actor,
@@ -236,11 +238,12 @@ impl Tools {
         path: &str,
     ) -> Result<String, String> {
         let folder = WorkspacePath::parse(path).map_err(|e| e.to_string())?;
-        // Plain POSIX options, so BusyBox's grep does it too; .git is left out afterwards.
+        // Plain POSIX, so BusyBox does it too; .git is left out.
         let command = format!(
-            "grep -rn -e {} -- {} | grep -v '^[^:]*/\\.git/' | head -n {SEARCH_LINES}",
+            "t={}; p={}; if [ -d \"$t\" ]; then cd -- \"$t\" || exit 2; here=$(pwd -P); case \"$here\" in {MOUNT}|{MOUNT}/*) ;; *) echo \"$t leads out of {MOUNT}\" >&2; exit 3;; esac; find \"$here\" -type f ! -path '*/.git/*' -exec grep -Hn -e \"$p\" -- {{}} + 2>/dev/null | head -n {SEARCH_LINES}; elif [ -f \"$t\" ] && [ ! -L \"$t\" ]; then grep -Hn -e \"$p\" -- \"$t\" | head -n {SEARCH_LINES}; else echo \"$t is not a folder or a file of {MOUNT}\" >&2; exit 2; fi",
+            shell_word(&folder.absolute()),
             shell_word(pattern),
-            shell_word(&folder.absolute())
+            MOUNT = crate::workspaces::MOUNT_PATH,
         );
         self.run(actor, workspace, &command, None, None).await
     }

@@ -72,6 +72,17 @@ async fn tools_write_read_edit_search_list_and_run() {
 
     let found = run(call(r#"search {"pattern":"hello, world"}"#)).await;
     assert!(found.text.contains("/workspace/src/app.sh:2:"), "{found:?}");
+    // Symbolic links that lead out are not followed, named or met on the way.
+    let linked = run(call(
+        r#"run_command {"command":"ln -s /etc etc-link && ln -s /etc/passwd src/passwd"}"#,
+    ))
+    .await;
+    assert!(linked.ok, "{linked:?}");
+    let out = run(call(r#"search {"pattern":"root:","path":"etc-link"}"#)).await;
+    assert!(!out.text.contains("root:x:0"), "{out:?}");
+    assert!(out.text.contains("leads out of /workspace"), "{out:?}");
+    let walked = run(call(r#"search {"pattern":"root:"}"#)).await;
+    assert!(!walked.text.contains("root:x:0"), "{walked:?}");
 
     let listed = run(call(r#"list_dir {"path":""}"#)).await;
     assert!(listed.text.lines().any(|l| l == "src/"), "{listed:?}");

@@ -13,7 +13,7 @@ pub(super) fn has_flag(words: &[&str], short: char, long: &str) -> bool {
 /// Programs that run another: `sudo x`, `env A=1 x`, `timeout 9 x`, `nice -n 5 x`.
 const WRAPPERS: &[&str] = &[
     "sudo", "doas", "env", "nice", "ionice", "nohup", "time", "timeout", "stdbuf", "command",
-    "exec", "xargs", "watch", "chronic", "setsid",
+    "exec", "xargs", "watch", "chronic", "setsid", "busybox", "flock", "strace", "chroot",
 ];
 
 /// A wrapper's own argument: an option, an assignment, a number or a duration (`10s`).
@@ -43,7 +43,7 @@ pub(super) fn program<'a>(words: &[&'a str]) -> &'a str {
 }
 
 /// Shells whose `-c` script is judged as a line of its own.
-const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ash", "ksh"];
+pub(super) const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ash", "ksh"];
 
 /// The script of `sh -c '…'`, if that is what the words are.
 pub(super) fn shell_script<'a>(words: &[&'a str]) -> Option<&'a str> {
@@ -55,13 +55,19 @@ pub(super) fn shell_script<'a>(words: &[&'a str]) -> Option<&'a str> {
 /// Splits a line into simple commands, each as its words (quotes kept simple: a quoted
 /// string is one word, its quotes removed).
 pub(super) fn simple_commands(line: &str) -> Vec<Vec<String>> {
-    let mut commands = vec![Vec::new()];
+    pipelines(line).into_iter().flatten().collect()
+}
+
+/// Splits a line into pipelines (at `;`, `&&`, `||`, `&`, newlines and brackets), each as
+/// its simple commands in order (split at a single `|`), each as its words.
+pub(super) fn pipelines(line: &str) -> Vec<Vec<Vec<String>>> {
+    let mut pipelines: Vec<Vec<Vec<String>>> = vec![vec![Vec::new()]];
     let mut word = String::new();
     let mut quote = None;
     let mut chars = line.chars().peekable();
-    let end_word = |word: &mut String, commands: &mut Vec<Vec<String>>| {
+    let end_word = |word: &mut String, pipelines: &mut Vec<Vec<Vec<String>>>| {
         if !word.is_empty() {
-            if let Some(last) = commands.last_mut() {
+            if let Some(last) = pipelines.last_mut().and_then(|p| p.last_mut()) {
                 last.push(std::mem::take(word));
             }
         }
@@ -71,20 +77,30 @@ pub(super) fn simple_commands(line: &str) -> Vec<Vec<String>> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), c) => word.push(c),
             (None, '\'' | '"') => quote = Some(c),
-            (None, ' ' | '\t') => end_word(&mut word, &mut commands),
+            (None, ' ' | '\t') => end_word(&mut word, &mut pipelines),
+            // A single `|` carries one command's output to the next.
+            (None, '|') if chars.peek() != Some(&'|') => {
+                end_word(&mut word, &mut pipelines);
+                if let Some(last) = pipelines.last_mut() {
+                    last.push(Vec::new());
+                }
+            }
             (None, ';' | '|' | '&' | '\n' | '(' | ')' | '`') => {
-                end_word(&mut word, &mut commands);
+                end_word(&mut word, &mut pipelines);
                 if chars.peek() == Some(&c) {
                     chars.next();
                 }
-                commands.push(Vec::new());
+                pipelines.push(vec![Vec::new()]);
             }
             (None, c) => word.push(c),
         }
     }
-    end_word(&mut word, &mut commands);
-    commands.retain(|c| !c.is_empty());
-    commands
+    end_word(&mut word, &mut pipelines);
+    for pipeline in &mut pipelines {
+        pipeline.retain(|c| !c.is_empty());
+    }
+    pipelines.retain(|p| !p.is_empty());
+    pipelines
 }
 
 /// The files `>` and `>>` write to in a line.
