@@ -22,6 +22,7 @@ const outagePort = port - 1;
 // The scripted model server the main server's AI provider points at.
 const modelPort = port - 2;
 process.env.AICOCKPIT_E2E_OUTAGE_URL ??= `http://127.0.0.1:${outagePort}/`;
+process.env.AICOCKPIT_E2E_MODEL_PORT ??= String(modelPort);
 
 function server(listen: number, env: Record<string, string | undefined>) {
   return {
@@ -94,6 +95,8 @@ export default defineConfig({
       AICOCKPIT_LONGEST_SHARE_LINK: '4',
       // Each preview on a host of its own (Chromium sends *.localhost to this machine).
       AICOCKPIT_PREVIEW_DOMAIN: 'localhost',
+      // The scripted model server stands for a host workspaces on the allowlist may reach.
+      AICOCKPIT_EGRESS_ALLOW: `127.0.0.1:${modelPort}`,
     }),
     server(outagePort, {
       AICOCKPIT_DATABASE: `${process.env.AICOCKPIT_E2E_DB}.outage`,

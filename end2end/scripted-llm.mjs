@@ -11,6 +11,9 @@ const command = "```sh\necho assisted-''command\n```\nExplanation: prints a word
 const edited = "```python\none = 1\ntwo = 22\nthree = 3\nfour = 4\nfive = 5\nsix = 66\nseven = 7\n```";
 const explanation = "This file **assigns** seven numbers.";
 const answer = 'Here is a greeting:\n\n```python\nprint("hello from the model")\n```\n\nRun it with `python3`.';
+// What a prompt-injected answer would do: make the page fetch an address of the model's
+// choosing, as a Markdown image and as raw HTML.
+const picture = 'Here it is: ![the picture](/api/health?leak=markdown) and <img src="/api/health?leak=html">.';
 
 // The agent's script, in the text protocol (the probe finds no native tool calls): write a
 // script, run it, finish. The step is the number of results the conversation holds.
@@ -52,6 +55,7 @@ http
       else if (body.includes("You write shell commands")) text = command;
       else if (body.includes("Explain what this code does")) text = explanation;
       else if (body.includes("You edit code in the file")) text = edited;
+      else if (body.includes("Show me a picture")) text = picture;
       response.writeHead(200, { "content-type": "text/event-stream" });
       const pieces = text.match(/[\s\S]{1,6}/g).map((p) => chunk(p));
       pieces.push(chunk("", "stop"), "data: [DONE]\n\n");

@@ -175,7 +175,7 @@ pub trait AuthService: Send + Sync + 'static {
         previous: Option<&str>,
     ) -> Result<SignedIn, AppError>;
     /// Ends the session whose secret the cookie holds; returns the cookie that clears it.
-    async fn sign_out(&self, actor: &Actor, session: Option<&str>) -> String;
+    async fn sign_out(&self, actor: &Actor, session: Option<&str>, client: ClientInfo) -> String;
     /// True until the first user exists.
     async fn needs_setup(&self) -> Result<bool, AppError>;
     /// Creates the first admin with the one-time set-up token, and signs them in.

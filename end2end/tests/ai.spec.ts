@@ -100,3 +100,22 @@ test('a code action is reviewed hunk by hunk, applied, and undone in one step', 
   await expect(content).toContainText('two = 2');
   await expect(content).not.toContainText('two = 22');
 });
+
+test('an answer never loads what it shows: images become links', async ({ page }) => {
+  const leaks: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().includes('leak=')) leaks.push(request.url());
+  });
+  await openIde(page, created, 'ai-img');
+  await page.getByRole('button', { name: 'AI assistant' }).click();
+  const chat = page.getByTestId('chat');
+  await chat.getByLabel('Ask about this workspace').fill('Show me a picture');
+  await chat.getByRole('button', { name: 'Ask' }).click();
+  const answer = chat.getByTestId('chat-answer').last();
+  await expect(answer).toContainText('Here it is');
+  const link = answer.locator('a.answer-image');
+  await expect(link).toContainText('the picture');
+  await expect(link).toHaveAttribute('href', '/api/health?leak=markdown');
+  await expect(answer.locator('img')).toHaveCount(0);
+  expect(leaks).toEqual([]);
+});

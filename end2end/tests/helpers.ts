@@ -44,11 +44,11 @@ export async function addMember(page: Page, baseURL: string | undefined, label: 
 
 /** Creates a workspace from the dashboard (noting it in `created` for clean-up) and
  *  opens its IDE with the Open button; returns its name. */
-export async function openIde(page: Page, created: string[], label: string): Promise<string> {
+export async function openIde(page: Page, created: string[], label: string, network?: string): Promise<string> {
   const name = uniqueName(label);
   created.push(name);
   await openDashboard(page);
-  await createWorkspace(page, name);
+  await createWorkspace(page, name, network);
   await row(page, name).getByRole('link', { name: 'Open' }).click();
   await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
   await page.waitForSelector('body[data-hydrated="true"]');
@@ -74,17 +74,28 @@ export function status(page: Page, name: string): Locator {
   return row(page, name).getByTestId('status');
 }
 
-/** Fills and submits the create form with the keyboard, as a keyboard user would. */
-export async function createWorkspace(page: Page, name: string): Promise<void> {
+/** Fills and submits the create form with the keyboard, as a keyboard user would; with
+ *  `network`, that level chosen first. */
+export async function createWorkspace(page: Page, name: string, network?: string): Promise<void> {
+  if (network) await page.getByTestId('ws-network').selectOption(network);
   await page.getByLabel('Name').fill(name);
   await page.getByLabel('Name').press('Enter');
   await expect(status(page, name)).toHaveText('running');
 }
 
-/** Removes what a test left behind, whatever happened in the page. */
+/** Removes what a test left behind, whatever happened in the page: the container, its
+ *  network of its own, its volume. */
 export function removeWorkspace(name: string, owner = ADMIN): void {
   const id = container(name, owner);
-  for (const args of [['rm', '-f', id], ['volume', 'rm', '-f', `${id}-files`]]) {
+  let networks: string[] = [];
+  try {
+    networks = docker('inspect', '-f', '{{range $n, $_ := .NetworkSettings.Networks}}{{$n}} {{end}}', id)
+      .split(/\s+/)
+      .filter((n) => n.startsWith('aicockpit-'));
+  } catch {
+    // already gone
+  }
+  for (const args of [['rm', '-f', id], ...networks.map((n) => ['network', 'rm', n]), ['volume', 'rm', '-f', `${id}-files`]]) {
     try {
       execFileSync('docker', args, { stdio: 'ignore' });
     } catch {

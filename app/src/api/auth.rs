@@ -43,7 +43,7 @@ pub async fn set_up(
 #[server(prefix = "/api/auth", endpoint = "sign-out", input = Json)]
 pub async fn sign_out() -> Result<(), AppError> {
     let cookie = auth()?
-        .sign_out(&actor()?, session_secret().as_deref())
+        .sign_out(&actor()?, session_secret().as_deref(), client())
         .await;
     set_cookie(&cookie);
     Ok(())

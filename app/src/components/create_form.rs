@@ -7,9 +7,11 @@ use leptos::prelude::*;
 
 use super::template_choice::{TemplateChoice, TemplateField};
 use super::workspace_seed::{Seed, SeedFields};
-use crate::api::workspaces::{create_workspace, list_images, workspace_limits};
+use crate::api::workspaces::{
+    create_workspace, list_images, workspace_limits, workspace_network_bounds,
+};
 use crate::error::{AppError, Field};
-use crate::model::{format_memory, CreateWorkspaceRequest, Limits, WorkspaceName};
+use crate::model::{format_memory, CreateWorkspaceRequest, Limits, NetworkLevel, WorkspaceName};
 
 const MEMORY_CHOICES: [u64; 6] = [512, 1024, 2048, 4096, 8192, 16384];
 
@@ -20,8 +22,11 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     let cpus = RwSignal::new(Limits::DEFAULT.cpus.to_string());
     let memory = RwSignal::new(Limits::DEFAULT.memory_mib);
     let processes = RwSignal::new(None::<u32>);
+    // `None`: the template's level, else the server's default.
+    let network = RwSignal::new(None::<NetworkLevel>);
     // In the browser only: the page renders the same on both sides, then takes them up.
     let bounds = LocalResource::new(workspace_limits);
+    let network_bounds = LocalResource::new(workspace_network_bounds);
     let name_touched = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
     // What to say once created (and unpacked).
@@ -87,7 +92,7 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             memory_mib: memory.get_untracked(),
             processes: processes.get_untracked(),
             template: template.chosen.get_untracked().map(|t| t.id),
-            network: None,
+            network: network.get_untracked(),
         };
         match request.validate().and_then(|_| seed.check()) {
             Ok(_) => {
@@ -258,6 +263,28 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                         </select>
                         <p class="field-error" role="alert">{move || field_error(Field::Memory)}</p>
                     </div>
+                </div>
+                <div class="field">
+                    <label for="ws-network">"Network"</label>
+                    <select id="ws-network" name="network" data-testid="ws-network"
+                        on:change=move |ev| network.set(NetworkLevel::parse(&event_target_value(&ev)))>
+                        {move || network_bounds.get().and_then(Result::ok).map(|b| {
+                            let default = format!("default ({})", b.default.as_str());
+                            let options = NetworkLevel::ALL.into_iter().map(|level| {
+                                let unavailable = level > b.max
+                                    || level == NetworkLevel::Open && b.open_unavailable.is_some();
+                                view! { <option value=level.as_str() disabled=unavailable>{level.as_str()}</option> }
+                            }).collect_view();
+                            view! { <option value="" selected>{default}</option> {options} }
+                        })}
+                    </select>
+                    <small class="muted">
+                        {move || {
+                            let default = network_bounds.get().and_then(Result::ok).map(|b| b.default);
+                            network.get().or(default).map(NetworkLevel::describe)
+                        }}
+                    </small>
+                    <p class="field-error" role="alert">{move || field_error(Field::Network)}</p>
                 </div>
                 <SeedFields
                     seed

@@ -11,6 +11,7 @@ use crate::components::ide::agent_panel::AgentPanel;
 use crate::components::ide::chat::ChatPanel;
 use crate::components::ide::editors::EditorPanel;
 use crate::components::ide::file_tree::FileTree;
+use crate::components::ide::network_panel::NetworkPanel;
 use crate::components::ide::ports_panel::{watch_ports, PortsPanel};
 use crate::components::ide::state::Ide;
 use crate::components::ide::terminals::TerminalPanel;
@@ -46,6 +47,7 @@ enum Side {
     Chat,
     Agent,
     Ports,
+    Network,
 }
 
 #[component]
@@ -133,6 +135,11 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                         </Show>
                     </button>
                 </Show>
+                <button type="button" class="button-like" data-testid="network-button"
+                    aria-pressed=move || (side.get() == Some(Side::Network)).to_string()
+                    on:click=move |_| toggle(Side::Network)>
+                    "Network"
+                </button>
                 <button type="button" class="button-like" aria-pressed=move || (side.get() == Some(Side::Chat)).to_string()
                     on:click=move |_| toggle(Side::Chat)>
                     "AI assistant"
@@ -155,6 +162,9 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
             </Show>
             <Show when=move || side.get() == Some(Side::Ports)>
                 <PortsPanel ports />
+            </Show>
+            <Show when=move || side.get() == Some(Side::Network)>
+                <NetworkPanel />
             </Show>
         </div>
     }

@@ -233,6 +233,13 @@ function highlighted(code, lang) {
   return html;
 }
 
+// An image in an answer becomes a link to it: fetching it would send a request wherever a
+// (prompt-injected) model pointed — a share link, a workspace's server — with nobody asking.
+function imageAsLink(href, text) {
+  const label = escapeHtml(text || href || "image");
+  return `<a class="answer-image" href="${escapeHtml(href ?? "")}" rel="noopener noreferrer nofollow" target="_blank">🖼 ${label}</a>`;
+}
+
 const answerMarkdown = new Marked({
   gfm: true,
   renderer: {
@@ -240,13 +247,24 @@ const answerMarkdown = new Marked({
       const language = escapeHtml((lang ?? "").split(/\s/)[0]);
       return `<pre class="code-block" data-language="${language}"><code>${highlighted(text, lang)}</code></pre>`;
     },
+    image({ href, text }) {
+      return imageAsLink(href, text);
+    },
   },
 });
+
+// Nothing in an answer loads anything by itself: no images (in HTML either), media,
+// frames or styles (CSS can fetch too).
+const ANSWER_POLICY = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ["img", "picture", "source", "video", "audio", "iframe", "object", "embed", "image", "svg", "math", "link", "style", "form", "input"],
+  FORBID_ATTR: ["style", "srcset", "background", "poster", "formaction"],
+};
 
 // Renders a model's Markdown into `element`, sanitised (the model's text is not trusted),
 // with Copy and, when `canInsert`, "Insert at cursor" on each code block.
 function renderAnswer(element, markdown, canInsert) {
-  element.innerHTML = DOMPurify.sanitize(answerMarkdown.parse(markdown), { USE_PROFILES: { html: true } });
+  element.innerHTML = DOMPurify.sanitize(answerMarkdown.parse(markdown), ANSWER_POLICY);
   for (const pre of element.querySelectorAll("pre.code-block")) {
     const code = pre.querySelector("code")?.textContent ?? "";
     const bar = document.createElement("div");

@@ -46,7 +46,8 @@ impl AuthManager {
                 session: None,
             }));
         }
-        let Some(session) = cookie::session(headers).filter(|_| cookie_allowed) else {
+        let secure = self.settings.always_secure || client.https;
+        let Some(session) = cookie::session(headers, secure).filter(|_| cookie_allowed) else {
             return Ok(None);
         };
         let credential = Credential::Session(secret::hash(session));

@@ -295,7 +295,7 @@ impl AuthService for AuthManager {
         self.open_session(user, client).await
     }
 
-    async fn sign_out(&self, actor: &Actor, session: Option<&str>) -> String {
+    async fn sign_out(&self, actor: &Actor, session: Option<&str>, client: ClientInfo) -> String {
         if let Some(session) = session {
             if let Err(e) = self.store.delete_session(&secret::hash(session)).await {
                 tracing::warn!(error = %e, "could not end a session");
@@ -304,7 +304,7 @@ impl AuthService for AuthManager {
         self.events
             .send(AccessChange::Account { user_id: actor.id });
         self.audit.record(actor, "sign-out", None, None).await;
-        cookie::clear_session()
+        cookie::clear_session(self.settings.always_secure || client.https)
     }
 
     async fn needs_setup(&self) -> Result<bool, AppError> {

@@ -36,7 +36,7 @@ pub fn failure(code: i64, stderr: &[u8], limit: Option<u64>) -> AppError {
         NOT_FOUND => AppError::FileNotFound(path),
         EXISTS => AppError::FileExists(path),
         CHANGED => AppError::FileChanged(path),
-        NOT_CLONED => AppError::CloneFailed(detail.trim_start_matches("fatal: ").to_owned()),
+        NOT_CLONED => AppError::CloneFailed(clone_failure(detail)),
         NOT_UNPACKED => AppError::ArchiveRefused(detail.trim_start_matches("tar: ").to_owned()),
         OUTSIDE | NOT_A_FOLDER | IS_A_FOLDER | NOT_A_FILE | INTO_ITSELF => AppError::InvalidPath {
             path,
@@ -47,6 +47,18 @@ pub fn failure(code: i64, stderr: &[u8], limit: Option<u64>) -> AppError {
             Err(_) => AppError::FileRefused(format!("“{path}” is too large: {detail}")),
         },
         _ => AppError::FileRefused(format!("“{path}”: {detail}")),
+    }
+}
+
+/// git's reason, with what to do when AiCockpit's proxy refused the host (git says only
+/// that the proxy answered 403).
+fn clone_failure(detail: &str) -> String {
+    let detail = detail.trim_start_matches("fatal: ");
+    match detail.contains("403") && detail.to_ascii_lowercase().contains("proxy") {
+        true => format!(
+            "{detail} — the workspace's network level does not let it reach that host: its owner can open the network (the IDE's Network panel), or an admin can add the host to the allowlist"
+        ),
+        false => detail.to_owned(),
     }
 }
 
@@ -88,6 +100,19 @@ pub fn entries(folder: &WorkspacePath, output: &[u8]) -> Result<Vec<FileEntry>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clone_the_proxy_refused_says_what_to_do() {
+        let refused = clone_failure("fatal: unable to access 'https://x.example/r.git/': Received HTTP code 403 from proxy after CONNECT");
+        assert!(
+            refused.contains("Network panel") && !refused.starts_with("fatal"),
+            "{refused}"
+        );
+        assert_eq!(
+            clone_failure("fatal: repository 'x' not found"),
+            "repository 'x' not found"
+        );
+    }
 
     #[test]
     fn exit_codes_become_typed_errors() {

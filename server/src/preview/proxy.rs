@@ -157,7 +157,7 @@ fn request_headers(
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .map(str::trim)
-            .filter(|pair| !pair.is_empty() && !is_ours(pair))
+            .filter(|pair| !pair.is_empty() && !cookie::is_ours(pair))
             .collect();
         if let Ok(value) = HeaderValue::from_str(&theirs.join("; ")) {
             if !theirs.is_empty() {
@@ -177,11 +177,6 @@ fn request_headers(
         out.insert(header::UPGRADE, upgrade.clone());
     }
     out
-}
-
-/// Whether a `name=value` cookie pair (or a `Set-Cookie` value) is one of AiCockpit's.
-fn is_ours(cookie: &str) -> bool {
-    cookie.trim_start().starts_with("aicockpit_")
 }
 
 /// The workspace's answer headers, with its redirects kept inside the preview. On
@@ -207,7 +202,7 @@ fn response_headers(headers: &HeaderMap, port: u16, mode: Mode<'_>) -> HeaderMap
         Mode::Path { .. } => sandbox(&mut out),
         Mode::Host => {
             for cookie in headers.get_all(header::SET_COOKIE) {
-                if !cookie.to_str().is_ok_and(is_ours) {
+                if !cookie.to_str().is_ok_and(cookie::is_ours) {
                     out.append(header::SET_COOKIE, cookie.clone());
                 }
             }

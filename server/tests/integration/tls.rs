@@ -83,14 +83,19 @@ async fn https_is_served_with_secure_session_cookies() {
     );
     let response = https(addr, generated.cert.der().clone(), request).await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // Under HTTPS the session cookie carries the __Host- prefix: no other host sets it.
     let cookie = response
         .lines()
         .find(|line| {
             line.to_ascii_lowercase()
-                .starts_with("set-cookie: aicockpit_session=")
+                .starts_with("set-cookie: __host-aicockpit_session=")
         })
-        .expect("a session cookie");
-    assert!(cookie.contains("; Secure"), "{cookie}");
+        .expect("a __Host- session cookie");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     let hsts = response.lines().find(|line| {
         line.to_ascii_lowercase()

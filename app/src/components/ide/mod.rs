@@ -13,6 +13,7 @@ pub mod file_tree;
 mod icons;
 mod js;
 mod mcp_connect;
+pub mod network_panel;
 pub mod ports_panel;
 pub mod state;
 mod terminal_connection;

@@ -52,14 +52,9 @@ pub(super) fn shell_script<'a>(words: &[&'a str]) -> Option<&'a str> {
     shell.then(|| words.get(at + 1).copied()).flatten()
 }
 
-/// Splits a line into simple commands, each as its words (quotes kept simple: a quoted
-/// string is one word, its quotes removed).
-pub(super) fn simple_commands(line: &str) -> Vec<Vec<String>> {
-    pipelines(line).into_iter().flatten().collect()
-}
-
 /// Splits a line into pipelines (at `;`, `&&`, `||`, `&`, newlines and brackets), each as
-/// its simple commands in order (split at a single `|`), each as its words.
+/// its simple commands in order (split at a single `|`), each as its words (quotes kept
+/// simple: a quoted string is one word, its quotes removed).
 pub(super) fn pipelines(line: &str) -> Vec<Vec<Vec<String>>> {
     let mut pipelines: Vec<Vec<Vec<String>>> = vec![vec![Vec::new()]];
     let mut word = String::new();

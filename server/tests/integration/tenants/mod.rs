@@ -6,6 +6,7 @@
 mod builds;
 mod images;
 mod network;
+mod previews;
 mod tokens;
 
 use app::auth::{Role, UserName};
