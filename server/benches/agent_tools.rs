@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use aicockpit::ai::tools::{ToolCall, Tools};
 use aicockpit::auth::audit::AuditLog;
 use aicockpit::commands::{CommandRunner, CommandSettings};
+use aicockpit::egress::Egress;
 use aicockpit::files::{FileManager, FileSettings};
 use aicockpit::runtime::{ContainerRuntime, ExecSpec};
 use aicockpit::store::Store;
+use aicockpit::terminal::holder::Installer;
 use aicockpit::workspaces::{Resolver, WORKSPACE_USER};
 use app::auth::{Actor, Role, UserName, Via, WorkspaceRef};
 use futures::StreamExt;
@@ -55,11 +57,19 @@ async fn bare_exec(runtime: &dyn ContainerRuntime, container: &str) -> Result<Du
 async fn measure(app: &BenchApp, samples: usize) -> Result<(), Failure> {
     let store = Store::open(&app.database()).await?;
     let resolver = Resolver::new(store.clone());
+    // The tools measured here never reach out: the egress service only has to exist.
+    let egress = Egress::new(
+        app.runtime.clone(),
+        Installer::new(app.runtime.clone()),
+        store.clone(),
+        Default::default(),
+    );
     let files = Arc::new(FileManager::new(
         app.runtime.clone(),
         resolver.clone(),
         AuditLog::new(store),
         FileSettings::default(),
+        egress,
     ));
     let commands = CommandRunner::new(app.runtime.clone(), resolver, CommandSettings::default());
     let tools = Tools::new(files, commands);

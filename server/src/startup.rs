@@ -257,6 +257,7 @@ impl Application {
             manager.resolver(),
             audit.clone(),
             config.files.clone(),
+            manager.egress(),
         ));
         let ai = Arc::new(
             AiManager::new(

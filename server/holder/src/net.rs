@@ -160,20 +160,18 @@ fn hand_over(control: UnixListener, waiting: Arc<Mutex<Waiting>>) {
         if BufReader::new(&asker).read_line(&mut line).is_err() {
             continue;
         }
-        match line.trim().split_once(' ') {
-            Some(("take", id)) => {
-                let taken = id
-                    .parse::<u64>()
-                    .ok()
-                    .and_then(|id| lock(&waiting).connections.remove(&id));
-                if let Some((stream, _)) = taken {
-                    let fd = OwnedFd::from(stream);
-                    let _ = sys::send_fd(asker.as_raw_fd(), fd.as_raw_fd());
-                }
-                // Dropping the asker without a descriptor tells it there was none.
-            }
-            _ => {}
+        let Some(("take", id)) = line.trim().split_once(' ') else {
+            continue;
+        };
+        let taken = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| lock(&waiting).connections.remove(&id));
+        if let Some((stream, _)) = taken {
+            let fd = OwnedFd::from(stream);
+            let _ = sys::send_fd(asker.as_raw_fd(), fd.as_raw_fd());
         }
+        // Dropping the asker without a descriptor tells it there was none.
     }
 }
 

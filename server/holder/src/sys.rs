@@ -238,30 +238,39 @@ pub fn uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
-/// Sends the descriptor `fd` over the Unix socket `socket` (with one byte of data, which
-/// `SCM_RIGHTS` needs to travel).
+/// Room for one control message holding one descriptor.
+fn control_space() -> usize {
+    // SAFETY: CMSG_SPACE is arithmetic on its argument.
+    unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize }
+}
+
+/// A message of one byte (`SCM_RIGHTS` needs one to travel) and the control buffer
+/// `control`; the pointers in it stay valid while `byte` and `control` live.
+fn message(iov: &mut libc::iovec, control: &mut [u8]) -> libc::msghdr {
+    // SAFETY: an all-zero msghdr is valid; the fields set below point at the caller's buffers.
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_iov = iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.as_mut_ptr().cast();
+    message.msg_controllen = control.len() as _;
+    message
+}
+
+/// Sends the descriptor `fd` over the Unix socket `socket`.
 pub fn send_fd(socket: RawFd, fd: RawFd) -> io::Result<()> {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec {
         iov_base: byte.as_mut_ptr().cast(),
         iov_len: 1,
     };
-    let fd_size = std::mem::size_of::<RawFd>() as u32;
-    // SAFETY: CMSG_SPACE is arithmetic on its argument.
-    let space = unsafe { libc::CMSG_SPACE(fd_size) } as usize;
-    let mut control = vec![0u8; space];
-    // SAFETY: an all-zero msghdr is valid; the fields set below point at live locals.
-    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
-    message.msg_iov = &mut iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.as_mut_ptr().cast();
-    message.msg_controllen = space as _;
+    let mut control = vec![0u8; control_space()];
+    let message = message(&mut iov, &mut control);
     // SAFETY: the control buffer has room for one header and one descriptor.
     unsafe {
         let header = libc::CMSG_FIRSTHDR(&message);
         (*header).cmsg_level = libc::SOL_SOCKET;
         (*header).cmsg_type = libc::SCM_RIGHTS;
-        (*header).cmsg_len = libc::CMSG_LEN(fd_size) as _;
+        (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
         std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd);
     }
     // SAFETY: the message describes live buffers.
@@ -279,16 +288,8 @@ pub fn receive_fd(socket: RawFd) -> io::Result<Option<OwnedFd>> {
         iov_base: byte.as_mut_ptr().cast(),
         iov_len: 1,
     };
-    let fd_size = std::mem::size_of::<RawFd>() as u32;
-    // SAFETY: CMSG_SPACE is arithmetic on its argument.
-    let space = unsafe { libc::CMSG_SPACE(fd_size) } as usize;
-    let mut control = vec![0u8; space];
-    // SAFETY: an all-zero msghdr is valid; the fields set below point at live locals.
-    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
-    message.msg_iov = &mut iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.as_mut_ptr().cast();
-    message.msg_controllen = space as _;
+    let mut control = vec![0u8; control_space()];
+    let mut message = message(&mut iov, &mut control);
     // SAFETY: the message describes live buffers.
     let received = unsafe { libc::recvmsg(socket, &mut message, libc::MSG_CMSG_CLOEXEC) };
     if received < 0 {

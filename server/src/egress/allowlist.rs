@@ -277,7 +277,7 @@ mod tests {
             Some("10.0.0.5".parse().unwrap())
         );
         // A name never matches an address entry, nor an address a name entry.
-        assert!(!list(&["localhost"]).entry_for("127.0.0.1", 80).is_some());
+        assert!(list(&["localhost"]).entry_for("127.0.0.1", 80).is_none());
     }
 
     #[test]

@@ -57,10 +57,17 @@ impl Egress {
         }
     }
 
-    /// Serves `container` (of the workspace `workspace`), which just started, and returns
-    /// once its proxy listens, so that what runs next (a clone, a set-up command) can reach
-    /// out at once. A proxy that does not come up is logged; the relay keeps trying.
-    pub async fn serve(self: &Arc<Self>, container: &str, workspace: &str) {
+    /// Starts serving `container` (of the workspace `workspace`), which just started,
+    /// without waiting: a workspace starts at the engine's speed, and what reaches out at
+    /// once waits with [`Egress::ready`].
+    pub fn serve(self: &Arc<Self>, container: &str, workspace: &str) {
+        drop(self.relay_for(container, workspace));
+    }
+
+    /// Returns once `container`'s proxy listens (starting its relay if it has none), so that
+    /// what runs next (a clone, a set-up command) can reach out. A proxy that does not come
+    /// up in time is logged; the relay keeps trying.
+    pub async fn ready(self: &Arc<Self>, container: &str, workspace: &str) {
         let mut listening = self.relay_for(container, workspace);
         let ready = tokio::time::timeout(READY_WAIT, listening.wait_for(|up| *up)).await;
         if !matches!(ready, Ok(Ok(_))) {

@@ -23,6 +23,7 @@ use futures::StreamExt;
 
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
+use crate::egress::Egress;
 use crate::runtime::{
     ByteStream, ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, ExitStatus, RuntimeError,
     EXIT_STATUS_WAIT,
@@ -63,6 +64,7 @@ pub struct FileManager {
     resolver: Resolver,
     audit: AuditLog,
     settings: FileSettings,
+    egress: Arc<Egress>,
     /// Which workspace's files just changed through this service, for open IDEs.
     changes: tokio::sync::broadcast::Sender<WorkspaceRef>,
 }
@@ -74,17 +76,20 @@ struct Target<'a> {
 }
 
 impl FileManager {
+    /// File operations on `runtime`'s containers; a clone reaches out through `egress`.
     pub fn new(
         runtime: Arc<dyn ContainerRuntime>,
         resolver: Resolver,
         audit: AuditLog,
         settings: FileSettings,
+        egress: Arc<Egress>,
     ) -> Self {
         Self {
             runtime,
             resolver,
             audit,
             settings,
+            egress,
             changes: tokio::sync::broadcast::channel(64).0,
         }
     }
@@ -388,6 +393,12 @@ impl FileService for FileManager {
         workspace: &WorkspaceRef,
         source: &GitSource,
     ) -> Result<(), AppError> {
+        // The clone reaches out through the workspace's proxy, which a workspace just
+        // created may still be starting.
+        let resolved = self.resolver.resolve(actor, workspace, Action::Use).await?;
+        self.egress
+            .ready(resolved.container()?, &resolved.record.id)
+            .await;
         let target = Target { actor, workspace };
         let branch = source.branch.clone().unwrap_or_else(|| "-".into());
         self.run(&target, "clone", vec![source.url.clone(), branch], None)

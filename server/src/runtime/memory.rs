@@ -92,6 +92,11 @@ impl MemoryRuntime {
         });
     }
 
+    /// What the container `id` was made from.
+    pub fn spec_of(&self, id: &str) -> Option<ContainerSpec> {
+        self.lock().containers.get(id).map(|c| c.spec.clone())
+    }
+
     /// The volumes that exist, by name.
     pub fn volumes(&self) -> Vec<String> {
         self.lock().volumes.iter().cloned().collect()
@@ -246,9 +251,11 @@ impl ContainerRuntime for MemoryRuntime {
     async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError> {
         self.reachable()?;
         let state = self.lock();
-        let container = state
+        // By id or, as Docker does, by name.
+        let (id, container) = state
             .containers
-            .get(id)
+            .iter()
+            .find(|(key, c)| *key == id || c.spec.name == id)
             .ok_or_else(|| RuntimeError::NotFound(format!("no container {id}")))?;
         let running = container.state == ContainerState::Running;
         Ok(ContainerDetails {

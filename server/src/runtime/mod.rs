@@ -331,6 +331,7 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError>;
     /// All containers carrying the `io.aicockpit.managed` label, running or not.
     async fn list_managed(&self) -> Result<Vec<ContainerInfo>, RuntimeError>;
+    /// The container with this id or, where the engine allows, this name.
     async fn inspect(&self, id: &str) -> Result<ContainerDetails, RuntimeError>;
     /// Brings an existing container's changeable settings (limits, restart policy, network)
     /// in line with `spec`, without recreating it; `InvalidLimits` when the machine has less.

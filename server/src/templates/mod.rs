@@ -352,6 +352,10 @@ impl TemplateService for Templates {
             exit_code: None,
             output: String::new(),
         };
+        let egress = self.workspaces.egress();
+        egress
+            .ready(resolved.container()?, &resolved.record.id)
+            .await;
         if let Some(command) = setup.post_create {
             let outcome = self
                 .commands

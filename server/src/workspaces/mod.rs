@@ -256,6 +256,13 @@ impl WorkspaceManager {
         }
     }
 
+    /// The container named `name`, if it is this workspace's own: a create cut short by a
+    /// kill, which the engine finished after the server was gone.
+    async fn made_already(&self, name: &str, record: &WorkspaceRecord) -> Option<String> {
+        let found = self.runtime.inspect(name).await.ok()?.info;
+        (found.labels.get(labels::WORKSPACE) == Some(&record.id)).then_some(found.id)
+    }
+
     /// Creates and starts the container of a stored workspace; removes it again if it
     /// cannot start, so a failed attempt leaves nothing behind.
     async fn launch(
@@ -267,9 +274,10 @@ impl WorkspaceManager {
         let container_id = match self.runtime.create_container(&spec).await {
             Ok(id) => id,
             Err(RuntimeError::NotFound(_)) => return Err(self.image_missing(&record.image)),
-            Err(RuntimeError::NameTaken(_)) => {
-                return Err(AppError::NameTaken(workspace.to_string()))
-            }
+            Err(RuntimeError::NameTaken(_)) => match self.made_already(&spec.name, record).await {
+                Some(id) => id,
+                None => return Err(AppError::NameTaken(workspace.to_string())),
+            },
             Err(e) => return Err(e.into()),
         };
         self.store.set_container(&record.id, &container_id).await?;
@@ -279,7 +287,7 @@ impl WorkspaceManager {
             }
             return Err(e.into());
         }
-        self.egress.serve(&container_id, &record.id).await;
+        self.egress.serve(&container_id, &record.id);
         Ok(self.shown(
             record.clone(),
             workspace.owner.clone(),
@@ -462,7 +470,7 @@ impl WorkspaceService for WorkspaceManager {
             // The container was removed behind our back: recreate it on the same volume.
             (Err(RuntimeError::NotFound(_)), _) => self.launch(&record, workspace).await.map(drop),
             (Ok(()), Some(container)) => {
-                self.egress.serve(container, &record.id).await;
+                self.egress.serve(container, &record.id);
                 Ok(())
             }
             (other, _) => other.map_err(AppError::from),

@@ -106,6 +106,7 @@ impl WorkspaceManager {
             return;
         };
         if let (Some(command), Some(container)) = (&setup.post_start, &record.container_id) {
+            self.egress.ready(container, &record.id).await;
             post_start(self.runtime.as_ref(), container, command).await;
         }
     }

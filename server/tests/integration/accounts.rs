@@ -71,7 +71,7 @@ async fn whoami(app: &TestApp, cookie: &str) -> u16 {
         .as_u16()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn sign_in_sets_a_strict_cookie_and_fixation_gets_nowhere() {
     let app = spawn_app().await;
     let wrong = sign_in(&app, OWNER, "not the password", None).await;
@@ -143,7 +143,7 @@ async fn sign_in_sets_a_strict_cookie_and_fixation_gets_nowhere() {
     assert!(session_cookie(&proxied).1.ends_with("; Secure"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn repeated_failures_lock_the_account_until_the_window_passes() {
     let app = spawn_app_with(AuthSettings {
         limiter: LimiterSettings {
@@ -170,7 +170,7 @@ async fn repeated_failures_lock_the_account_until_the_window_passes() {
     assert_eq!(sign_in(&app, OWNER, PASSWORD, None).await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn tokens_work_until_revoked_and_are_stored_hashed() {
     let app = spawn_app().await;
     let signed_in = sign_in(&app, OWNER, PASSWORD, None).await;
@@ -179,7 +179,7 @@ async fn tokens_work_until_revoked_and_are_stored_hashed() {
         .post(format!("{}/api/auth/create-token", app.base))
         .header(COOKIE, &cookie)
         .header(ORIGIN, &app.base)
-        .json(&json!({ "name": "ci" }))
+        .json(&json!({ "request": { "name": "ci", "scopes": ["Read", "Admin"] } }))
         .send()
         .await
         .unwrap()
@@ -233,7 +233,7 @@ async fn tokens_work_until_revoked_and_are_stored_hashed() {
     assert_eq!(forged.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_disabled_users_open_terminal_closes_at_once() {
     let app = spawn_app().await;
     app.auth
@@ -331,7 +331,7 @@ async fn a_disabled_users_open_terminal_closes_at_once() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_new_server_is_set_up_once_with_its_link() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("fresh.db");

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use aicockpit::ai::agent::AgentSettings;
 use app::agent::{AgentEvent, RunStatus, RunView, StepKind};
+use app::auth::{Grant, Scope};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
@@ -33,6 +34,26 @@ pub(crate) async fn agent_app(llm: &ScriptedLlm, agent: AgentSettings) -> TestAp
 
 pub(crate) async fn post(app: &TestApp, action: &str, body: Value) -> reqwest::Response {
     app.post_json(&format!("/api/agent/{action}"), body).await
+}
+
+/// Answers a waiting call as the owner, with a token that may only approve: the token a
+/// run was started with never answers its calls.
+pub(crate) async fn decide(app: &TestApp, body: Value) -> reqwest::Response {
+    let grant = Grant {
+        scopes: vec![Scope::Approvals],
+        workspace: None,
+    };
+    let token = app
+        .auth
+        .issue_scoped_token(&owner(), "approver", &grant, None)
+        .await
+        .unwrap();
+    bearer_client(&token)
+        .post(format!("{}/api/agent/decide", app.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
 
 pub(crate) async fn start(app: &TestApp, workspace: &str, model: &str, task: &str) -> String {
@@ -185,17 +206,17 @@ async fn fixes_a_script(model: &str, protocol: &str) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_task_is_done_with_native_tool_calls() {
     fixes_a_script("agent-native", "native").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_task_is_done_with_the_text_protocol() {
     fixes_a_script("agent-text", "text").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_looping_model_is_stopped_by_the_stuck_detector_and_the_step_limit() {
     let llm = ScriptedLlm::start().await;
     let limits = AgentSettings {
@@ -235,7 +256,7 @@ async fn a_looping_model_is_stopped_by_the_stuck_detector_and_the_step_limit() {
         .contains("no tool call 3 times"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn stop_ends_a_running_command_within_a_second() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -267,7 +288,7 @@ async fn stop_ends_a_running_command_within_a_second() {
     assert!(done.diff.is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_run_is_followed_live_and_kept_as_a_transcript() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -341,7 +362,7 @@ async fn a_run_is_followed_live_and_kept_as_a_transcript() {
     assert_eq!(other.status(), 400);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn one_run_per_workspace_and_an_empty_task_is_refused() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;

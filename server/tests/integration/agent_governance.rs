@@ -10,12 +10,12 @@ use app::agent::{ConfirmPolicy, RunStatus, StepKind};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use crate::agent::{agent_app, ended, post, read, start, until, view};
+use crate::agent::{agent_app, decide, ended, post, read, start, until, view};
 use crate::ai::{shared_with, workspace};
 use crate::helpers::*;
 use crate::scripted_llm::ScriptedLlm;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_risky_command_waits_and_a_denied_one_never_runs() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -35,11 +35,13 @@ async fn a_risky_command_waits_and_a_denied_one_never_runs() {
     );
 
     // An answer to another step lands nowhere.
-    let wrong = post(&app, "decide", json!({ "workspace": ws, "run": run, "seq": pending.seq + 7, "decision": { "decision": "approve" } })).await;
+    let wrong = decide(&app, json!({ "workspace": ws, "run": run, "seq": pending.seq + 7, "decision": { "decision": "approve" } })).await;
     assert_eq!(wrong.status(), 409);
-    let denied = post(
+    // Nor does the token that started the run answer it.
+    let own = post(&app, "decide", json!({ "workspace": ws, "run": run, "seq": pending.seq, "decision": { "decision": "approve" } })).await;
+    assert_eq!(own.status(), 403);
+    let denied = decide(
         &app,
-        "decide",
         json!({ "workspace": ws, "run": run, "seq": pending.seq,
         "decision": { "decision": "deny", "reason": "keep the build folder" } }),
     )
@@ -63,7 +65,7 @@ async fn a_risky_command_waits_and_a_denied_one_never_runs() {
         StepKind::Decision { approved: false, by, .. } if by == OWNER)));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_edited_command_runs_as_edited_and_undo_puts_the_files_back() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -81,9 +83,8 @@ async fn an_edited_command_runs_as_edited_and_undo_puts_the_files_back() {
         .pending
         .unwrap();
     let edited = "echo edited > edited.txt && echo changed > notes.txt";
-    let approved = post(
+    let approved = decide(
         &app,
-        "decide",
         json!({ "workspace": ws, "run": run, "seq": pending.seq,
         "decision": { "decision": "approve_edited", "value": edited } }),
     )
@@ -114,7 +115,7 @@ async fn an_edited_command_runs_as_edited_and_undo_puts_the_files_back() {
     assert!(view(&app, &ws, &run).await.summary.undone_at.is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_policy_decides_what_waits_and_only_the_owner_changes_it() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -185,7 +186,7 @@ async fn the_policy_decides_what_waits_and_only_the_owner_changes_it() {
     assert_eq!(refused.status(), 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_floor_from_the_server_tightens_every_workspace() {
     let llm = ScriptedLlm::start().await;
     let floor = AgentSettings {
@@ -211,7 +212,7 @@ async fn a_floor_from_the_server_tightens_every_workspace() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_run_ends_when_its_user_loses_access() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -232,9 +233,8 @@ async fn a_run_ends_when_its_user_loses_access() {
 
     // The share goes while the command waits; approving it now runs nothing.
     assert_eq!(app.share(&ws, "erin", Value::Null).await.status(), 200);
-    let approved = post(
+    let approved = decide(
         &app,
-        "decide",
         json!({ "workspace": ws, "run": run, "seq": pending.seq,
         "decision": { "decision": "approve" } }),
     )
@@ -254,7 +254,7 @@ async fn a_run_ends_when_its_user_loses_access() {
     assert_eq!(read(&app, &ws, "removed.txt").await, None);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn only_the_newest_checkpoints_are_kept_and_older_runs_say_so() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -284,7 +284,7 @@ async fn only_the_newest_checkpoints_are_kept_and_older_runs_say_so() {
     assert_eq!(undo.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_watcher_who_loses_access_stops_receiving_the_run() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -322,7 +322,7 @@ async fn a_watcher_who_loses_access_stops_receiving_the_run() {
     ended(&app, &ws, &run).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_run_never_acts_on_a_new_workspace_that_took_the_name_of_its_own() {
     let llm = ScriptedLlm::start().await;
     let app = agent_app(&llm, AgentSettings::default()).await;
@@ -339,9 +339,8 @@ async fn a_run_never_acts_on_a_new_workspace_that_took_the_name_of_its_own() {
     assert_eq!(deleted.status(), 200);
     let created = app.call("create", app.create_request(&name)).await;
     assert_eq!(created.status(), 200);
-    let approved = post(
+    let approved = decide(
         &app,
-        "decide",
         json!({ "workspace": ws, "run": run, "seq": pending.seq,
         "decision": { "decision": "approve" } }),
     )

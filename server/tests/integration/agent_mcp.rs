@@ -37,7 +37,7 @@ async fn runs(app: &TestApp, ws: &str) -> Vec<RunSummary> {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_mcp_client_works_in_the_workspace_under_the_policy() {
     let llm = ScriptedLlm::start().await;
     let mut ai = settings(&llm.url, &["agent-sleep"], Duration::from_secs(10));

@@ -10,7 +10,7 @@ use aicockpit::files::{FileManager, FileSettings};
 
 use crate::helpers::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn tools_write_read_edit_search_list_and_run() {
     let (service, name, _cleanup) = running_workspace("tools").await;
     let files = Arc::new(FileManager::new(
@@ -18,6 +18,7 @@ async fn tools_write_read_edit_search_list_and_run() {
         service.manager.resolver(),
         AuditLog::new(service.store.clone()),
         FileSettings::default(),
+        service.manager.egress(),
     ));
     let tools = Tools::new(
         files,

@@ -98,7 +98,7 @@ pub(crate) fn error_of(body: &str) -> AiError {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_answer_streams_with_the_context_it_was_sent() {
     let llm = ScriptedLlm::start().await;
     let app = spawn_app_with_ai(settings(&llm.url, &["stream-ok"], Duration::from_secs(20))).await;
@@ -187,7 +187,7 @@ async fn an_answer_streams_with_the_context_it_was_sent() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn each_failure_says_what_to_do() {
     let llm = ScriptedLlm::start().await;
     let models = [
@@ -278,7 +278,7 @@ async fn each_failure_says_what_to_do() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn with_no_provider_ai_is_off_and_says_how_to_turn_it_on() {
     let app = spawn_app().await;
     let (workspace, _cleanup) = workspace(&app).await;
@@ -300,7 +300,7 @@ async fn with_no_provider_ai_is_off_and_says_how_to_turn_it_on() {
     assert_eq!(providers, json!([]));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn stop_closes_the_providers_connection_at_once() {
     let mut llm = ScriptedLlm::start().await;
     let app = spawn_app_with_ai(settings(&llm.url, &["hang"], Duration::from_secs(60))).await;
@@ -330,7 +330,7 @@ async fn stop_closes_the_providers_connection_at_once() {
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_key_stays_on_the_server() {
     let logs = capture_logs();
     let llm = ScriptedLlm::start().await;

@@ -10,7 +10,7 @@ use crate::ai::{chat, error_of, question, settings, shared_with, workspace};
 use crate::helpers::*;
 use crate::scripted_llm::{ScriptedLlm, ANSWER};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_probe_finds_what_the_model_can_do_and_admins_pick_the_default() {
     let llm = ScriptedLlm::start().await;
     let app = spawn_app_with_ai(settings(
@@ -74,7 +74,7 @@ async fn a_probe_finds_what_the_model_can_do_and_admins_pick_the_default() {
     assert_eq!(providers[0]["is_default"], false);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_terminal_assistant_proposes_a_command_labelled_by_the_rules() {
     let llm = ScriptedLlm::start().await;
     let app = spawn_app_with_ai(settings(&llm.url, &["commands"], Duration::from_secs(20))).await;
@@ -103,7 +103,7 @@ async fn the_terminal_assistant_proposes_a_command_labelled_by_the_rules() {
     assert_eq!(refused.status(), 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn code_actions_propose_the_whole_file_and_explain_for_viewers_too() {
     let llm = ScriptedLlm::start().await;
     let app = spawn_app_with_ai(settings(&llm.url, &["coder"], Duration::from_secs(20))).await;
@@ -140,7 +140,7 @@ async fn code_actions_propose_the_whole_file_and_explain_for_viewers_too() {
     assert_eq!(action(&viewer, "Refactor").await.unwrap().status(), 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn conversations_are_saved_per_user_and_can_be_renamed_and_deleted() {
     let llm = ScriptedLlm::start().await;
     let app = spawn_app_with_ai(settings(&llm.url, &["stream-ok"], Duration::from_secs(20))).await;
@@ -270,7 +270,7 @@ async fn conversations_are_saved_per_user_and_can_be_renamed_and_deleted() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn with_a_keeping_time_of_zero_no_conversation_is_saved() {
     let llm = ScriptedLlm::start().await;
     let mut ai = settings(&llm.url, &["stream-ok"], Duration::from_secs(20));

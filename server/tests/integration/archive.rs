@@ -64,7 +64,7 @@ fn entries(gzip: &[u8]) -> Vec<String> {
     names
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn export_then_create_from_the_archive() {
     let (app, source, _cleanup) = app_with_workspace("export").await;
     sh(
@@ -121,7 +121,7 @@ async fn export_then_create_from_the_archive() {
     assert_eq!(sh(&target, "cat d/a.txt"), "mine\n");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn unpacking_takes_plain_tar_and_explains_what_it_cannot_take() {
     let (app, name, _cleanup) = app_with_workspace("unpack").await;
 

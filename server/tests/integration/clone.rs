@@ -90,7 +90,7 @@ fn source(url: String, branch: Option<&str>) -> GitSource {
 }
 
 /// Needs the Debian dev image (it has git), built if absent: run with `--include-ignored`.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow: needs the Debian dev image; the test script runs it"]
 async fn a_repository_is_cloned_into_a_new_workspace_as_its_user() {
     let image = dev_image().await;
@@ -157,7 +157,7 @@ async fn a_repository_is_cloned_into_a_new_workspace_as_its_user() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_image_without_git_says_so() {
     let (svc, name, _cleanup) = running_workspace("clone-nogit").await;
     let files = svc.files(FileSettings::default());

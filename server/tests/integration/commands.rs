@@ -26,7 +26,7 @@ async fn runs(name: &app::model::WorkspaceName, marker: &str) -> bool {
     found.trim() != "0"
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_command_gives_its_status_and_all_its_output() {
     let (service, name, _cleanup) = running_workspace("cmd").await;
     let commands = runner(&service, CommandSettings::default());
@@ -49,7 +49,7 @@ async fn a_command_gives_its_status_and_all_its_output() {
     assert!(done.output.contains("/workspace"), "{}", done.output);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_deadline_ends_the_command_and_what_it_started() {
     let (service, name, _cleanup) = running_workspace("cmd-deadline").await;
     let commands = runner(&service, CommandSettings::default());
@@ -78,7 +78,7 @@ async fn the_deadline_ends_the_command_and_what_it_started() {
     assert!(gone, "the command's processes outlived the deadline");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn long_output_is_clipped_with_a_marker() {
     let (service, name, _cleanup) = running_workspace("cmd-clip").await;
     let settings = CommandSettings {
@@ -102,7 +102,7 @@ async fn long_output_is_clipped_with_a_marker() {
     assert!(done.output.lines().count() <= 52);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_caller_that_stops_waiting_ends_the_command() {
     let (service, name, _cleanup) = running_workspace("cmd-stop").await;
     let commands = runner(&service, CommandSettings::default());

@@ -28,7 +28,7 @@ async fn names(files: &TestFiles, ws: &WorkspaceName, folder: &str) -> Vec<Strin
     entries.iter().map(|e| e.name().to_owned()).collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn create_write_read_rename_and_delete_round_trip() {
     let (svc, ws, _cleanup) = running_workspace("files").await;
     let files = svc.files(FileSettings::default());
@@ -83,7 +83,7 @@ async fn create_write_read_rename_and_delete_round_trip() {
     assert!(files.delete(&ws, &path("")).await.is_err());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn written_files_belong_to_the_workspace_user_and_keep_their_mode() {
     let (svc, ws, _cleanup) = running_workspace("owner").await;
     let files = svc.files(FileSettings::default());
@@ -123,7 +123,7 @@ fn outside<T>(result: Result<T, AppError>) -> bool {
         if reason.contains("outside") || reason.contains("levels"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn symbolic_links_cannot_leave_the_workspace() {
     let (svc, ws, _cleanup) = running_workspace("links").await;
     let files = svc.files(FileSettings::default());
@@ -173,7 +173,7 @@ async fn symbolic_links_cannot_leave_the_workspace() {
     assert_eq!(ok.kind, EntryKind::File);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn large_binary_and_incomplete_files_are_handled_without_loss() {
     let (svc, ws, _cleanup) = running_workspace("limits").await;
     let files = svc.files(FileSettings {
@@ -223,7 +223,7 @@ async fn large_binary_and_incomplete_files_are_handled_without_loss() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_workspace_is_named_in_the_error() {
     let (svc, ws, _cleanup) = running_workspace("stopped").await;
     svc.stop(&ws).await.unwrap();
@@ -233,7 +233,7 @@ async fn a_stopped_workspace_is_named_in_the_error() {
     assert!(error.to_string().contains("Start it from the dashboard"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_save_over_a_change_made_elsewhere_is_refused_until_confirmed() {
     let (svc, ws, _cleanup) = running_workspace("conflict").await;
     let files = svc.files(FileSettings::default());

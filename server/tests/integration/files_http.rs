@@ -25,7 +25,7 @@ async fn upload(
         .expect("the server answers")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn upload_then_download_a_file_and_a_folder() {
     let (app, ws, _cleanup) = app_with_workspace("http-files").await;
     let w = reference(&ws).to_string();
@@ -81,7 +81,7 @@ async fn upload_then_download_a_file_and_a_folder() {
     assert_eq!(found, bytes);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn errors_carry_their_status_and_a_message() {
     let (app, ws, _cleanup) = app_with_workspace("http-errors").await;
     let w = reference(&ws).to_string();
@@ -133,7 +133,7 @@ async fn errors_carry_their_status_and_a_message() {
     assert_eq!(chunked.status(), 411);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn pages_and_json_are_compressed_for_browsers_that_accept_it() {
     let (app, ws, _cleanup) = app_with_workspace("http-gzip").await;
     let w = reference(&ws).to_string();

@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 
 use crate::helpers::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_foreign_origin_cannot_open_a_terminal() {
     let (app, name, _cleanup) = app_with_workspace("xorigin").await;
     let mut request = app
@@ -33,7 +33,7 @@ async fn a_foreign_origin_cannot_open_a_terminal() {
     assert_eq!(sessions.trim(), "0", "a shell was started: {sessions}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_foreign_origin_cannot_call_the_api_and_changes_nothing() {
     let app = spawn_app().await;
     let name = unique_name("xpost");
@@ -63,7 +63,7 @@ async fn a_foreign_origin_cannot_call_the_api_and_changes_nothing() {
     assert_eq!(own.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_rebinding_host_name_is_not_answered() {
     let app = spawn_app().await;
     for path in ["/", "/api/health", "/pkg/aicockpit.css"] {
@@ -86,7 +86,7 @@ async fn a_rebinding_host_name_is_not_answered() {
     assert_eq!(page.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn pages_carry_a_policy_that_names_their_hydration_script() {
     let app = spawn_app().await;
     let page = app.get("/").await;

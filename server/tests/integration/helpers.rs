@@ -162,7 +162,7 @@ impl TestService {
         let resolver = self.manager.resolver();
         let audit = AuditLog::new(self.store.clone());
         TestFiles {
-            manager: FileManager::new(runtime(), resolver, audit, settings),
+            manager: FileManager::new(runtime(), resolver, audit, settings, self.manager.egress()),
             actor: self.actor.clone(),
         }
     }
@@ -341,12 +341,18 @@ impl TestFiles {
     }
 }
 
-/// Runs a command in a workspace container through the raw Docker API; returns stdout.
+/// Runs a command in a test workspace's container through the raw Docker API; returns
+/// stdout and stderr.
 pub async fn exec(name: &WorkspaceName, command: &[&str]) -> String {
+    exec_in(&container(name), command).await
+}
+
+/// Runs a command in the container `container`, as its user, through the raw Docker API.
+pub async fn exec_in(container: &str, command: &[&str]) -> String {
     let docker = bollard::Docker::connect_with_unix_defaults().unwrap();
     let exec = docker
         .create_exec(
-            &container(name),
+            container,
             CreateExecOptions {
                 cmd: Some(command.iter().map(|s| s.to_string()).collect()),
                 attach_stdout: Some(true),

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn server_functions_drive_the_whole_lifecycle() {
     let app = spawn_app().await;
     let name = unique_name("http");
@@ -38,7 +38,7 @@ async fn server_functions_drive_the_whole_lifecycle() {
     assert_eq!(app.call("stop", app.target(&name)).await.status(), 404);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn invalid_input_is_rejected_with_a_field_error() {
     let app = spawn_app().await;
     let bad = json!({ "request": { "name": "Bad_Name", "image": app.image, "cpus": 1.0, "memory_mib": 512 } });
@@ -73,7 +73,7 @@ async fn invalid_input_is_rejected_with_a_field_error() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn unreadable_requests_are_the_clients_mistake() {
     let app = spawn_app().await;
     let not_json = app
@@ -92,7 +92,7 @@ async fn unreadable_requests_are_the_clients_mistake() {
     assert_eq!(missing_argument.status(), 400);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_is_server_rendered() {
     let (app, name, _cleanup) = app_with_workspace("ssr").await;
 
@@ -108,7 +108,7 @@ async fn the_dashboard_is_server_rendered() {
     assert_eq!(missing.status(), 404);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn docker_down_gives_503_with_the_address_and_the_fix() {
     let address = "unix:///nonexistent/docker.sock";
     let app = spawn_app_on(docker_backend(address), "img".into()).await;
@@ -144,7 +144,7 @@ async fn docker_down_gives_503_with_the_address_and_the_fix() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn health_is_ok_when_docker_answers() {
     let app = spawn_app().await;
     let health = app.get("/api/health").await;

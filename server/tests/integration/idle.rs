@@ -35,7 +35,7 @@ async fn create(app: &TestApp, label: &str) -> WorkspaceName {
     name
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn unused_workspaces_stop_by_themselves_and_used_ones_do_not() {
     let app = idle_app(AiSettings::default()).await;
     // Each made in use, or kept from stopping, at once: these times are short.
@@ -86,7 +86,7 @@ async fn unused_workspaces_stop_by_themselves_and_used_ones_do_not() {
     assert_eq!(app.entry(&never).await["status"], "Running");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_running_agent_keeps_its_workspace_from_stopping() {
     let llm = ScriptedLlm::start().await;
     let ai = settings(&llm.url, &["agent-sleep"], Duration::from_secs(10));

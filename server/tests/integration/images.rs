@@ -8,7 +8,7 @@ use app::workspace_path::WorkspacePath;
 
 use crate::helpers::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_busybox_image_is_content_addressed_and_built_once() {
     let first = test_image().await;
     let again = busybox::ensure(&docker_runtime()).await.unwrap();
@@ -18,7 +18,7 @@ async fn the_busybox_image_is_content_addressed_and_built_once() {
 
 /// Builds the Debian dev image with debootstrap (about a minute, needs root and Debian's
 /// mirror): run by the test script with `--include-ignored`.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow: builds the Debian dev image; the test script runs it"]
 async fn the_dev_image_has_the_tools_a_developer_expects_and_a_dev_user() {
     let reference = dev_image().await;

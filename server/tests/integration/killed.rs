@@ -106,7 +106,7 @@ async fn kill_during(server: &mut Child, request: reqwest::RequestBuilder, after
     let _ = sent.await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("app.db");
@@ -149,7 +149,7 @@ async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     until(&mut socket, "mark-is-still-42").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("app.db");

@@ -45,7 +45,7 @@ async fn cluster(test: &str) -> Option<(Arc<KubernetesRuntime>, String)> {
     Some((Arc::new(runtime), image))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_workspace_lives_its_whole_life_on_the_cluster() {
     let Some((cluster, image)) = cluster("kubernetes lifecycle").await else {
         return;
@@ -62,7 +62,7 @@ async fn a_workspace_lives_its_whole_life_on_the_cluster() {
     assert!(svc.list().await.unwrap().workspaces.is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn files_and_terminals_work_on_the_cluster() {
     let Some((cluster, image)) = cluster("kubernetes files and terminals").await else {
         return;
@@ -75,6 +75,7 @@ async fn files_and_terminals_work_on_the_cluster() {
         svc.manager.resolver(),
         AuditLog::new(svc.store.clone()),
         FileSettings::default(),
+        svc.manager.egress(),
     );
     let path = WorkspacePath::parse("notes.txt").unwrap();
     files

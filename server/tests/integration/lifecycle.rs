@@ -24,7 +24,7 @@ async fn status_of(svc: &TestService, name: &app::model::WorkspaceName) -> Works
         .status
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn create_stop_start_delete_with_state_from_docker() {
     let svc = service().await;
     let name = unique_name("life");
@@ -60,7 +60,7 @@ async fn create_stop_start_delete_with_state_from_docker() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn containers_are_labelled_and_locked_down() {
     let svc = service().await;
     let name = unique_name("sec");
@@ -130,7 +130,7 @@ async fn containers_are_labelled_and_locked_down() {
     assert!(status.contains('1'), "{status}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn files_in_workspace_survive_stop_and_start() {
     let (svc, name, _cleanup) = running_workspace("persist").await;
     exec(&name, &["sh", "-c", "echo kept > /workspace/note.txt"]).await;
@@ -149,7 +149,7 @@ async fn files_in_workspace_survive_stop_and_start() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_kept_volume_comes_back_with_the_same_name() {
     let (svc, name, _cleanup) = running_workspace("keep").await;
     exec(&name, &["sh", "-c", "echo mine > /workspace/data"]).await;
@@ -166,7 +166,7 @@ async fn a_kept_volume_comes_back_with_the_same_name() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn taken_names_missing_images_and_unknown_workspaces_are_clear_errors() {
     let (svc, name, _cleanup) = running_workspace("dup").await;
     let again = svc.create(spec(&name, &svc.image)).await.unwrap_err();
@@ -194,7 +194,7 @@ async fn taken_names_missing_images_and_unknown_workspaces_are_clear_errors() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_container_removed_outside_shows_missing_and_start_recreates_it() {
     let (svc, name, _cleanup) = running_workspace("gone").await;
     exec(&name, &["sh", "-c", "echo still-here > /workspace/f"]).await;
@@ -212,7 +212,7 @@ async fn a_container_removed_outside_shows_missing_and_start_recreates_it() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
     let (svc, name, _cleanup) = running_workspace("adopt").await;
 
@@ -229,7 +229,7 @@ async fn reconcile_adopts_labelled_containers_a_new_database_does_not_know() {
     assert_eq!(adopted.limits.memory_mib, 256);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn docker_down_is_a_clear_error_naming_the_address() {
     let address = "unix:///nonexistent/docker.sock";
     let down = Backend::docker(address, Duration::from_secs(2), Default::default());
@@ -242,7 +242,7 @@ async fn docker_down_is_a_clear_error_naming_the_address() {
     assert!(error.to_string().contains("Start the Docker engine"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_missing_default_image_names_the_build_command() {
     let absent = "aicockpit/dev:absent000000";
     let svc = service_on(docker_backend(DOCKER_HOST), absent).await;
@@ -256,7 +256,7 @@ async fn a_missing_default_image_names_the_build_command() {
     assert!(error.to_string().contains(absent));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn more_cpus_than_the_host_has_is_a_cpu_field_error() {
     let svc = service().await;
     let name = unique_name("cpus");

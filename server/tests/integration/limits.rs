@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::test_app::app_with_workspace;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn limits_change_while_it_runs_without_a_restart() {
     let (svc, name, _cleanup) = running_workspace("limits").await;
     let before = raw_docker()
@@ -61,7 +61,7 @@ async fn limits_change_while_it_runs_without_a_restart() {
     assert_eq!(entry.limits, limits, "kept in the store");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_servers_maxima_hold_for_new_and_changed_limits() {
     let (svc, name, _cleanup) = running_workspace("max").await;
     let bounds = LimitBounds {
@@ -103,7 +103,7 @@ async fn the_servers_maxima_hold_for_new_and_changed_limits() {
     assert_eq!(host.nano_cpus, Some(500_000_000), "unchanged");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn editors_use_a_workspace_but_cannot_change_its_limits() {
     let (app, name, _cleanup) = app_with_workspace("limits-role").await;
     let editor = app.member("limits-editor").await;

@@ -7,7 +7,7 @@ use futures::StreamExt;
 
 use crate::helpers::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
     let (app, name, _cleanup) = app_with_workspace("sse").await;
 
@@ -39,7 +39,7 @@ async fn an_outside_docker_stop_is_announced_on_the_event_stream() {
     assert_eq!(app.status_of(&name).await, "Stopped");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn shutdown_ends_open_event_streams() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = spawn_app_until(async move {
@@ -81,7 +81,7 @@ async fn heard(
     seen
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_file_changed_through_aicockpit_is_announced_to_those_who_may_see_it() {
     let (app, name, _cleanup) = app_with_workspace("sse-files").await;
     let nosy = app.member("nosy").await;

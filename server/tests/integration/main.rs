@@ -1,5 +1,9 @@
 //! Integration tests against a real Docker engine and real SQLite files: one test binary,
 //! modules by subject. Docker must be reachable (`.ci/run` starts it).
+//!
+//! Every test runs on a multi-thread runtime, so the server's tasks go on while a test's
+//! cleanup blocks on the Docker CLI: the engine holds a container's lock while a copy into
+//! it is under way, and a copy stalled with its runtime would make the cleanup wait forever.
 
 mod accounts;
 mod agent;

@@ -37,7 +37,7 @@ async fn container_id(runtime: &MemoryRuntime, name: &app::model::WorkspaceName)
         .id
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_workspace_lives_its_whole_life_on_the_in_memory_runtime() {
     let (runtime, svc) = on_memory().await;
     let name = unique_name("mem");
@@ -65,7 +65,7 @@ async fn a_workspace_lives_its_whole_life_on_the_in_memory_runtime() {
     assert!(runtime.list_managed().await.unwrap().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_container_removed_behind_its_back_is_made_again_on_start() {
     let (runtime, svc) = on_memory().await;
     let name = unique_name("mem-gone");
@@ -79,7 +79,37 @@ async fn a_container_removed_behind_its_back_is_made_again_on_start() {
     assert_eq!(runtime.volumes(), [volume(&name)], "on the same volume");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_container_the_engine_made_after_a_cut_short_create_is_taken_on() {
+    let (runtime, svc) = on_memory().await;
+    let name = unique_name("mem-late");
+    svc.create(spec(&name, IMAGE)).await.unwrap();
+    let first = container_id(&runtime, &name).await;
+    let made = runtime.spec_of(&first).unwrap();
+    runtime.remove_container(&first).await.unwrap();
+    // The engine finishes a create whose server was killed before it heard the answer.
+    let late = runtime.create_container(&made).await.unwrap();
+    svc.start(&name).await.unwrap();
+    assert_eq!(container_id(&runtime, &name).await, late);
+    assert_eq!(svc.status_of(&name).await, WorkspaceStatus::Running);
+
+    // A container of that name made for another workspace is never taken.
+    let other = unique_name("mem-late-other");
+    svc.create(spec(&other, IMAGE)).await.unwrap();
+    let theirs = container_id(&runtime, &other).await;
+    let mut squatter = runtime.spec_of(&theirs).unwrap();
+    runtime.remove_container(&theirs).await.unwrap();
+    squatter
+        .labels
+        .insert(labels::WORKSPACE.into(), "someone-else".into());
+    runtime.create_container(&squatter).await.unwrap();
+    assert!(matches!(
+        svc.start(&other).await,
+        Err(AppError::NameTaken(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_runtimes_refusals_become_the_forms_errors() {
     let (runtime, svc) = on_memory().await;
 
@@ -127,7 +157,7 @@ async fn the_runtimes_refusals_become_the_forms_errors() {
     assert_eq!(refused.field(), Some(Field::Cpus), "{refused}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_runtime_is_an_outage_that_names_it() {
     let (runtime, svc) = on_memory().await;
     runtime.set_reachable(false);
@@ -142,7 +172,7 @@ async fn an_unreachable_runtime_is_an_outage_that_names_it() {
     svc.list().await.expect("back once it is");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_new_database_adopts_what_the_runtime_runs() {
     let (runtime, svc) = on_memory().await;
     let name = unique_name("mem-adopt");
@@ -153,7 +183,7 @@ async fn a_new_database_adopts_what_the_runtime_runs() {
     assert_eq!(fresh.status_of(&name).await, WorkspaceStatus::Running);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn processes_report_their_exit_status_and_need_a_running_container() {
     let runtime = Arc::new(MemoryRuntime::answering(
         &[IMAGE],
@@ -169,6 +199,7 @@ async fn processes_report_their_exit_status_and_need_a_running_container() {
         svc.manager.resolver(),
         AuditLog::new(svc.store.clone()),
         FileSettings::default(),
+        svc.manager.egress(),
     );
     let name = unique_name("mem-files");
     svc.create(spec(&name, IMAGE)).await.unwrap();
@@ -195,7 +226,7 @@ async fn processes_report_their_exit_status_and_need_a_running_container() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_lost_container_is_started_again_if_it_should_run() {
     let runtime = Arc::new(MemoryRuntime::new(&[IMAGE]));
     let app = spawn_app_on(Backend::of(runtime.clone()), IMAGE.into()).await;
@@ -220,7 +251,7 @@ async fn a_lost_container_is_started_again_if_it_should_run() {
     assert!(left["notice"].is_null(), "{left}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_server_runs_on_the_runtime_it_is_handed() {
     let runtime = Arc::new(MemoryRuntime::new(&[IMAGE]));
     let app = spawn_app_on(Backend::of(runtime.clone()), IMAGE.into()).await;

@@ -18,7 +18,7 @@ fn sample(text: &str, metric: &str, labels: &[&str]) -> Option<f64> {
         .and_then(|line| line.rsplit(' ').next()?.parse().ok())
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn metrics_show_workspaces_requests_docker_and_ai_to_admins_only() {
     let llm = ScriptedLlm::start().await;
     let app = spawn_app_with_ai(settings(&llm.url, &["stream-ok"], Duration::from_secs(20))).await;
@@ -86,7 +86,7 @@ async fn metrics_show_workspaces_requests_docker_and_ai_to_admins_only() {
     assert_eq!(anonymous.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn every_answer_names_its_request() {
     let app = spawn_app().await;
     let first = app.get("/api/health").await;

@@ -83,7 +83,7 @@ async fn ports(app: &TestApp, workspace: &str) -> Vec<Value> {
     response.json().await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn servers_in_a_workspace_are_reached_through_grants_only() {
     let app = spawn_app_on(docker_backend(DOCKER_HOST), dev_image().await).await;
     let name = unique_name("preview");
@@ -334,7 +334,7 @@ class Echo(BaseHTTPRequestHandler):
 HTTPServer(("0.0.0.0", 8000), Echo).serve_forever()
 "#;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn with_a_preview_domain_each_port_has_a_host_of_its_own() {
     let dev = dev_image().await;
     let app =

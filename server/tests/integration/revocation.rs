@@ -47,7 +47,7 @@ async fn revoke(app: &TestApp, name: &str) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_demoted_admin_loses_an_open_terminal_on_anothers_workspace() {
     let (app, name, _cleanup) = app_with_workspace("demote").await;
     app.auth
@@ -73,7 +73,7 @@ async fn a_demoted_admin_loses_an_open_terminal_on_anothers_workspace() {
     until(&mut owners, "still-here").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_token_closes_its_terminal_and_only_that_one() {
     let (app, name, _cleanup) = app_with_workspace("revoke").await;
     let second = app.auth.issue_token(&owner(), "second").await.unwrap();
@@ -89,7 +89,7 @@ async fn a_revoked_token_closes_its_terminal_and_only_that_one() {
     until(&mut kept, "kept-open").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_password_reset_ends_the_users_tokens_and_is_not_for_oneself() {
     let app = spawn_app().await;
     app.auth
@@ -115,7 +115,7 @@ async fn a_password_reset_ends_the_users_tokens_and_is_not_for_oneself() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_burst_of_parallel_guesses_is_limited_like_one_at_a_time() {
     let app = spawn_app_with(AuthSettings {
         limiter: LimiterSettings {
@@ -146,7 +146,7 @@ async fn a_burst_of_parallel_guesses_is_limited_like_one_at_a_time() {
     assert_eq!((checked, refused), (3, 9), "{statuses:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_event_stream_ends_with_the_token_it_was_opened_with() {
     use futures::StreamExt;
     let app = spawn_app().await;

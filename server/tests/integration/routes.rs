@@ -337,7 +337,7 @@ fn is_unauthenticated(body: &str) -> bool {
     serde_json::from_str::<AppError>(body).is_ok_and(|e| e == AppError::Unauthenticated)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn every_route_refuses_strangers() {
     let (app, name, _cleanup) = app_with_workspace("routes").await;
     let workspace = reference(&name).to_string();

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_viewer_watches_an_editor_types_and_a_revoked_user_is_cut_off() {
     let (app, name, _cleanup) = app_with_workspace("share").await;
     let workspace = reference(&name).to_string();
@@ -156,7 +156,7 @@ async fn a_viewer_watches_an_editor_types_and_a_revoked_user_is_cut_off() {
     until(&mut owners, "still-mine").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn sharing_names_a_real_other_user() {
     let (app, name, _cleanup) = app_with_workspace("share-bad").await;
     let workspace = reference(&name).to_string();

@@ -16,7 +16,7 @@ use crate::ai::{settings, workspace};
 use crate::helpers::*;
 use crate::scripted_llm::ScriptedLlm;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn stopping_closes_terminals_with_a_reason_and_ends_agent_runs() {
     let llm = ScriptedLlm::start().await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -33,7 +33,7 @@ async fn restart_policy(name: &app::model::WorkspaceName) -> Option<RestartPolic
     inspected.host_config?.restart_policy?.name
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_out_of_memory_kill_is_shown_with_what_to_do() {
     let app = spawn_app().await;
     let name = unique_name("oom");
@@ -65,7 +65,7 @@ async fn an_out_of_memory_kill_is_shown_with_what_to_do() {
     assert!(app.entry(&name).await["notice"].is_null());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn workspaces_that_should_run_are_started_again_and_stopped_ones_stay_stopped() {
     let svc = service().await;
     let (running, stopped) = (unique_name("want-run"), unique_name("want-stop"));
@@ -91,7 +91,7 @@ async fn workspaces_that_should_run_are_started_again_and_stopped_ones_stay_stop
     assert_eq!(status(&stopped).status, WorkspaceStatus::Stopped);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_create_cut_short_before_its_container_is_finished_at_the_next_start() {
     let svc = service().await;
     let name = unique_name("cut-short");
@@ -119,7 +119,7 @@ async fn a_create_cut_short_before_its_container_is_finished_at_the_next_start()
     assert_eq!(running.len(), 1, "one container for one workspace");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_delete_cut_short_is_finished_at_the_next_start() {
     let svc = service().await;
     let (gone, kept) = (unique_name("cut-delete"), unique_name("cut-keep"));
@@ -156,7 +156,7 @@ async fn a_delete_cut_short_is_finished_at_the_next_start() {
     assert!(!listed.iter().any(|w| w.name == gone || w.name == kept));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_stop_cut_short_is_finished_at_the_next_start() {
     let (svc, name, _cleanup) = running_workspace("cut-stop").await;
     let id = svc.store.find(&owner(), &name).await.unwrap().unwrap().id;
@@ -170,7 +170,7 @@ async fn a_stop_cut_short_is_finished_at_the_next_start() {
     assert_eq!(entry.status, WorkspaceStatus::Stopped);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn after_an_outage_a_missing_container_is_not_made_behind_a_create() {
     let svc = service().await;
     let name = unique_name("no-remake");
@@ -185,7 +185,7 @@ async fn after_an_outage_a_missing_container_is_not_made_behind_a_create() {
     assert_eq!(entry.status, WorkspaceStatus::Missing);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn start_up_gives_older_containers_the_restart_policy() {
     let (svc, name, _cleanup) = running_workspace("policy").await;
     assert_eq!(
@@ -213,7 +213,7 @@ async fn start_up_gives_older_containers_the_restart_policy() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn after_an_engine_restart_running_workspaces_run_again_and_say_so() {
     if std::env::var_os("AICOCKPIT_TEST_RESTART_ENGINE").is_none() {
         eprintln!(
@@ -287,7 +287,7 @@ async fn after_an_engine_restart_running_workspaces_run_again_and_say_so() {
     assert!(announced.is_ok(), "events after the restart arrive too");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_restart_outside_shows_its_new_start_time() {
     let (app, name, _cleanup) = crate::test_app::app_with_workspace("new-start").await;
     let first = app.entry(&name).await["started_at"].as_i64().unwrap();

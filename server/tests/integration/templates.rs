@@ -45,7 +45,7 @@ async fn build(app: &TestApp, template: &str) {
     assert_eq!(started.status(), 200, "{:?}", started.text().await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_failing_step_is_reported_with_its_output() {
     let app = spawn_app().await;
     let id = format!("broken-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
@@ -88,7 +88,7 @@ async fn a_failing_step_is_reported_with_its_output() {
     assert!(refused.text().await.unwrap().contains("Build the template"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_and_ports() {
     let app = spawn_app().await;
     let id = format!("good-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
@@ -208,7 +208,7 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
     assert_eq!(built_in.status(), 403);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn sudo_is_opt_in_per_template_and_admins_can_forbid_it() {
     let dev = dev_image().await;
     let app = spawn_app().await;
@@ -260,7 +260,7 @@ async fn sudo_is_opt_in_per_template_and_admins_can_forbid_it() {
     assert!(refused.text().await.unwrap().contains("--forbid-sudo"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_repositorys_own_devcontainer_json_remakes_its_workspace_with_its_files_kept() {
     let (app, name, _cleanup) = app_with_workspace("repo-dc").await;
     let workspace = reference(&name).to_string();
@@ -337,7 +337,7 @@ async fn a_repositorys_own_devcontainer_json_remakes_its_workspace_with_its_file
     assert_eq!(refused.status(), 404);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow: builds the built-in templates from Debian's mirror; the test script runs it"]
 async fn every_built_in_template_builds_on_the_dev_image_with_its_tools() {
     dev_image().await;

@@ -42,7 +42,7 @@ async fn type_line(attachment: &Attachment, line: &str) {
     assert!(attachment.input.keys(format!("{line}\n").as_bytes()).await);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn two_viewers_share_a_session_and_a_reattach_replays_its_output() {
     let (_svc, name, _cleanup) = running_workspace("term").await;
     let hub = hub(Duration::from_secs(30));
@@ -69,7 +69,7 @@ async fn two_viewers_share_a_session_and_a_reattach_replays_its_output() {
     expect_output(&mut again, "still-here").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_session_without_viewers_ends_after_the_idle_timeout() {
     let (_svc, name, _cleanup) = running_workspace("idle").await;
     let hub = hub(Duration::from_millis(200));
@@ -102,7 +102,7 @@ async fn a_session_without_viewers_ends_after_the_idle_timeout() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_end_of_the_process_closes_the_output() {
     let (_svc, name, _cleanup) = running_workspace("exit").await;
     let hub = hub(Duration::from_secs(30));
@@ -123,7 +123,7 @@ async fn the_end_of_the_process_closes_the_output() {
     assert_eq!(hub.session_count(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_new_hub_finds_the_same_shell_with_its_output() {
     let (_svc, name, _cleanup) = running_workspace("rehub").await;
     let container = container(&name);
@@ -154,7 +154,7 @@ async fn a_new_hub_finds_the_same_shell_with_its_output() {
     expect_output(&mut other, "other-unset").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn how_the_shell_ended_is_told_and_a_resize_reaches_it() {
     let (_svc, name, _cleanup) = running_workspace("status").await;
     let hub = hub(Duration::from_secs(30));

@@ -57,7 +57,7 @@ async fn expect(socket: &mut Socket, wanted: &str) -> String {
     seen
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_browser_terminal_types_resizes_and_reattaches() {
     let (app, name, _cleanup) = app_with_workspace("ws").await;
     let path = app.terminal_url(&name, "main");
@@ -90,7 +90,7 @@ async fn a_browser_terminal_types_resizes_and_reattaches() {
     expect(&mut again, r#"{"type":"exit"}"#).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_workspace_is_explained_in_the_terminal() {
     let (app, name, _cleanup) = app_with_workspace("wsstop").await;
     let mut socket = open(&app, &app.terminal_url(&name, "main")).await;
@@ -109,7 +109,7 @@ async fn a_stopped_workspace_is_explained_in_the_terminal() {
     expect(&mut reopened, "is not running. Start it from the dashboard").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_names_are_refused_before_upgrading() {
     let app = spawn_app().await;
     for (path, status) in [
@@ -127,7 +127,7 @@ async fn bad_names_are_refused_before_upgrading() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_slow_viewer_is_redrawn_while_others_keep_up() {
     let (app, name, _cleanup) = app_with_workspace("wsslow").await;
     let path = app.terminal_url(&name, "flood");
@@ -148,7 +148,7 @@ async fn a_slow_viewer_is_redrawn_while_others_keep_up() {
     expect(&mut slow, "flood-done").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn closing_a_terminal_ends_its_session() {
     let (app, name, _cleanup) = app_with_workspace("wsclose").await;
     let path = app.terminal_url(&name, "tab2");

@@ -37,7 +37,7 @@ async fn https(
     String::from_utf8_lossy(&response).into_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn https_is_served_with_secure_session_cookies() {
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();

@@ -53,7 +53,7 @@ async fn read_until(session: &mut TtySession, wanted: &[u8]) -> Vec<u8> {
     seen
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn input_reaches_the_shell_and_output_comes_back_raw() {
     let (_svc, name, _cleanup) = running_workspace("tty").await;
     let mut session = shell(&name).await;
@@ -75,7 +75,7 @@ async fn input_reaches_the_shell_and_output_comes_back_raw() {
     read_until(&mut session, b"\x00\x01\x02raw").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn resizing_is_seen_by_the_shell() {
     let (_svc, name, _cleanup) = running_workspace("resize").await;
     let mut session = shell(&name).await;
@@ -84,7 +84,7 @@ async fn resizing_is_seen_by_the_shell() {
     read_until(&mut session, b"37 111").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_exit_status_comes_with_the_session() {
     let (_svc, name, _cleanup) = running_workspace("tty-exit").await;
     let mut session = shell(&name).await;
@@ -97,7 +97,7 @@ async fn the_exit_status_comes_with_the_session() {
     assert_eq!(status.unwrap(), 7);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_container_is_not_running() {
     let (svc, name, _cleanup) = running_workspace("tty-stopped").await;
     svc.stop(&name).await.unwrap();
@@ -112,7 +112,7 @@ async fn a_stopped_container_is_not_running() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_missing_container_is_a_clear_error() {
     let missing = docker_runtime()
         .open_tty("aicockpit-no-such-workspace", &sh())

@@ -51,7 +51,7 @@ async fn next_samples(
     .expect("usage samples arrive")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_running_workspace_reports_what_it_uses() {
     let (app, name, _cleanup) = app_with_workspace("usage").await;
     let workspace = reference(&name).to_string();
@@ -128,7 +128,7 @@ async fn a_running_workspace_reports_what_it_uses() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_stream_shows_only_what_the_user_may_see() {
     let (app, name, _cleanup) = app_with_workspace("usage-who").await;
     let workspace = reference(&name).to_string();

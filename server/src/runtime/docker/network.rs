@@ -56,7 +56,7 @@ impl std::str::FromStr for AddressPool {
         let prefix: u8 = prefix
             .parse()
             .ok()
-            .filter(|p| *p <= BLOCK_PREFIX - 1)
+            .filter(|p| *p < BLOCK_PREFIX)
             .ok_or_else(|| format!("/{prefix}: use a prefix of /27 or less"))?;
         let mask = u32::MAX << (32 - prefix);
         if u32::from(base) & !mask != 0 {

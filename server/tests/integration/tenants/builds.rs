@@ -49,7 +49,7 @@ async fn templates(
         .await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_repository_fetches_nothing_from_this_host_and_gives_itself_no_root() {
     let (port, visits) = counting_server();
     let mut tenants = Tenants::new(|_| {}).await;
@@ -95,14 +95,7 @@ async fn a_repository_fetches_nothing_from_this_host_and_gives_itself_no_root() 
     );
 
     // An editor may neither build it nor apply it.
-    let share = json!({ "workspace": made.reference, "user": "bob", "role": "Editor" });
-    assert_eq!(
-        tenants
-            .call(&alice, "/api/workspaces/share", share)
-            .await
-            .status(),
-        200
-    );
+    tenants.share(&alice, &made, "bob", json!("Editor")).await;
     assert_eq!(
         templates(&tenants, &bob, "build-repository", &made)
             .await

@@ -40,7 +40,7 @@ async fn create_from(tenants: &Tenants, who: &Member, image: &str) -> reqwest::R
     tenants.create(who, body).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn one_users_images_and_builds_are_not_anothers() {
     let mut tenants = Tenants::new(|_| {}).await;
     let (alice, bob) = (tenants.alice.clone(), tenants.bob.clone());
@@ -127,7 +127,7 @@ async fn one_users_images_and_builds_are_not_anothers() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn what_an_admin_allows_members_may_use() {
     // A second name for the test image stands for an image an admin allows by pattern.
     let allowed = format!(

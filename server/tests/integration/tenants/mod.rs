@@ -11,8 +11,6 @@ mod tokens;
 
 use app::auth::{Role, UserName};
 use app::model::WorkspaceName;
-use bollard::exec::{CreateExecOptions, StartExecResults};
-use futures::StreamExt;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -97,6 +95,14 @@ impl Tenants {
         self.call(who, "/api/workspaces/create", body).await
     }
 
+    /// `owner` shares `made` with `user` as `role` (`"Editor"`, `"Viewer"`, or `null` to end
+    /// it); the answer must be a success.
+    pub async fn share(&self, owner: &Member, made: &Made, user: &str, role: Value) {
+        let body = json!({ "workspace": made.reference, "user": user, "role": role });
+        let shared = self.call(owner, "/api/workspaces/share", body).await;
+        assert_eq!(shared.status(), 200, "{:?}", shared.text().await);
+    }
+
     /// `POST <path>` with JSON as `who`.
     pub async fn call(&self, who: &Member, path: &str, body: Value) -> reqwest::Response {
         who.client
@@ -124,26 +130,5 @@ async fn member(app: &TestApp, name: &str) -> Member {
 
 /// Runs `script` with `sh -c` in `container` as its user; stdout and stderr together.
 pub async fn run_in(container: &str, script: &str) -> String {
-    let docker = raw_docker();
-    let exec = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()]),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut text = String::new();
-    if let StartExecResults::Attached { mut output, .. } =
-        docker.start_exec(&exec.id, None).await.unwrap()
-    {
-        while let Some(Ok(chunk)) = output.next().await {
-            text.push_str(&chunk.to_string());
-        }
-    }
-    text
+    exec_in(container, &["sh", "-c", script]).await
 }

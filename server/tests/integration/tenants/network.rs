@@ -158,7 +158,7 @@ async fn set_level(tenants: &Tenants, who: &Member, made: &Made, level: &str) ->
     tenants.call(who, "/api/workspaces/set-network", body).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn no_workspace_reaches_another_workspace_or_this_host() {
     let secret = host_server();
     let outside = Outside::start();
@@ -229,7 +229,7 @@ async fn no_workspace_reaches_another_workspace_or_this_host() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn each_level_reaches_what_it_should_and_every_try_is_recorded() {
     let allowed = host_server();
     let refused = host_server();
@@ -295,14 +295,7 @@ async fn each_level_reaches_what_it_should_and_every_try_is_recorded() {
         set_level(&tenants, &bob, &listed, "Open").await.status(),
         404
     );
-    let share = json!({ "workspace": listed.reference, "user": "bob", "role": "Editor" });
-    assert_eq!(
-        tenants
-            .call(&alice, "/api/workspaces/share", share)
-            .await
-            .status(),
-        200
-    );
+    tenants.share(&alice, &listed, "bob", json!("Editor")).await;
     assert_eq!(
         set_level(&tenants, &bob, &listed, "Open").await.status(),
         403
@@ -333,7 +326,7 @@ async fn each_level_reaches_what_it_should_and_every_try_is_recorded() {
     assert!(closed_now.contains("403"), "{closed_now}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn the_maximum_bounds_every_choice() {
     let mut tenants = Tenants::new(|config| {
         config.network.max = app::model::NetworkLevel::Allowlist;

@@ -42,7 +42,7 @@ fn not_following(token: &str) -> reqwest::Client {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn a_preview_host_takes_no_websocket_or_change_from_another_hosts_page() {
     let mut tenants = Tenants::new(|config| {
         config.previews.domain = Some("localhost".into());
@@ -119,7 +119,7 @@ async fn a_preview_host_takes_no_websocket_or_change_from_another_hosts_page() {
 }
 
 /// Needs the Debian dev image (python3 serves the WebSocket): run with `--include-ignored`.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow: needs the Debian dev image; the test script runs it"]
 async fn a_previews_websocket_closes_when_its_users_access_ends() {
     let image = dev_image().await;
@@ -136,14 +136,7 @@ async fn a_previews_websocket_closes_when_its_users_access_ends() {
         ),
     )
     .await;
-    let share = json!({ "workspace": made.reference, "user": "bob", "role": "Editor" });
-    assert_eq!(
-        tenants
-            .call(&alice, "/api/workspaces/share", share)
-            .await
-            .status(),
-        200
-    );
+    tenants.share(&alice, &made, "bob", json!("Editor")).await;
 
     // Bob opens the port: a grant of his own, a WebSocket through it.
     let opened = not_following(&bob.token)
@@ -170,14 +163,7 @@ async fn a_previews_websocket_closes_when_its_users_access_ends() {
     );
 
     // Alice ends the share: bob's open WebSocket ends with it.
-    let revoke = json!({ "workspace": made.reference, "user": "bob", "role": null });
-    assert_eq!(
-        tenants
-            .call(&alice, "/api/workspaces/share", revoke)
-            .await
-            .status(),
-        200
-    );
+    tenants.share(&alice, &made, "bob", json!(null)).await;
     let ended = tokio::time::timeout(Duration::from_secs(15), async {
         loop {
             match socket.next().await {

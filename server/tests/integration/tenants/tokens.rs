@@ -73,6 +73,20 @@ async fn waiting(tenants: &Tenants, who: &Member, workspace: &str) -> (String, V
     }
 }
 
+/// Calls `run_command` with `command` over MCP, in the background: it waits for approval.
+fn call_in_background(
+    client: &rmcp::service::Peer<RoleClient>,
+    command: &str,
+) -> tokio::task::JoinHandle<Result<rmcp::model::CallToolResult, rmcp::ServiceError>> {
+    let (client, command) = (client.clone(), command.to_owned());
+    tokio::spawn(async move {
+        let arguments = json!({ "command": command }).as_object().cloned().unwrap();
+        client
+            .call_tool(CallToolRequestParams::new("run_command").with_arguments(arguments))
+            .await
+    })
+}
+
 async fn decide(
     tenants: &Tenants,
     who: &Member,
@@ -85,7 +99,7 @@ async fn decide(
     tenants.call(who, "/api/agent/decide", body).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn an_outside_agent_reaches_its_workspace_only_and_never_approves_itself() {
     let mut tenants = Tenants::new(|_| {}).await;
     let (alice, bob) = (tenants.alice.clone(), tenants.bob.clone());
@@ -160,18 +174,7 @@ async fn an_outside_agent_reaches_its_workspace_only_and_never_approves_itself()
     // Its call waits under "always"; it may not answer it, nor may a stranger.
     let url = format!("{}/mcp/{}", tenants.app.base, one.reference);
     let client = mcp_client(&url, &agent.token).await;
-    let call = {
-        let client = client.clone();
-        tokio::spawn(async move {
-            let arguments = json!({ "command": "echo approved" })
-                .as_object()
-                .cloned()
-                .unwrap();
-            client
-                .call_tool(CallToolRequestParams::new("run_command").with_arguments(arguments))
-                .await
-        })
-    };
+    let call = call_in_background(&client, "echo approved");
     let (run, seq) = waiting(&tenants, &alice, &one.reference).await;
     let refused = decide(&tenants, &agent, &one.reference, &run, &seq).await;
     assert_eq!(refused.status(), 403);
@@ -201,18 +204,7 @@ async fn an_outside_agent_reaches_its_workspace_only_and_never_approves_itself()
     .await;
     let both = as_token("alice", &secret_of(both).await);
     let client = mcp_client(&url, &both.token).await;
-    let call = {
-        let client = client.clone();
-        tokio::spawn(async move {
-            let arguments = json!({ "command": "echo again" })
-                .as_object()
-                .cloned()
-                .unwrap();
-            client
-                .call_tool(CallToolRequestParams::new("run_command").with_arguments(arguments))
-                .await
-        })
-    };
+    let call = call_in_background(&client, "echo again");
     let (run, seq) = waiting(&tenants, &alice, &one.reference).await;
     let own = decide(&tenants, &both, &one.reference, &run, &seq).await;
     assert_eq!(own.status(), 403);
@@ -227,7 +219,7 @@ async fn an_outside_agent_reaches_its_workspace_only_and_never_approves_itself()
     client.cancel().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn tokens_make_tokens_only_when_allowed_expire_and_end_with_a_new_password() {
     let tenants = Tenants::new(|_| {}).await;
     let alice = tenants.alice.clone();
