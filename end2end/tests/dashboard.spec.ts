@@ -41,7 +41,16 @@ test('create, stop, start and delete a workspace from the page', async ({ page }
   await confirm.getByRole('button', { name: 'Delete workspace' }).click();
   await expect(row(page, name)).toHaveCount(0);
   expect(() => docker('inspect', container(name))).toThrow();
-  expect(() => docker('volume', 'inspect', `${container(name)}-files`)).toThrow();
+  // The row goes with the container; its network and files go a moment later.
+  const volumeLeft = () => {
+    try {
+      docker('volume', 'inspect', `${container(name)}-files`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await expect.poll(volumeLeft).toBe(false);
 });
 
 test('an invalid name is explained in the browser and by the server', async ({ page }) => {
