@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aicockpit::access::{Resolver, WORKSPACE_USER};
 use aicockpit::ai::tools::{ToolCall, Tools};
 use aicockpit::auth::audit::AuditLog;
 use aicockpit::commands::{CommandRunner, CommandSettings};
@@ -17,7 +18,6 @@ use aicockpit::files::{FileManager, FileSettings};
 use aicockpit::runtime::{ContainerRuntime, ExecSpec};
 use aicockpit::store::Store;
 use aicockpit::terminal::holder::Installer;
-use aicockpit::workspaces::{Resolver, WORKSPACE_USER};
 use app::auth::{Actor, Role, UserName, Via, WorkspaceRef};
 use futures::StreamExt;
 

@@ -11,9 +11,9 @@
 
 use std::time::{Duration, Instant};
 
+use aicockpit::access::WORKSPACE_USER;
 use aicockpit::runtime::docker::{DockerRuntime, TtyIo};
-use aicockpit::terminal::websocket::shell_spec;
-use aicockpit::workspaces::WORKSPACE_USER;
+use aicockpit::terminal::shell_spec;
 use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
 use bollard::Docker;
 use bytes::Bytes;

@@ -11,10 +11,10 @@ use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use futures::StreamExt;
 
+use crate::access::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::policy::Action;
 use crate::runtime::{ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, EXIT_STATUS_WAIT};
 use crate::terminal::hangup;
-use crate::workspaces::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 
 /// Someone following a command's output as it comes.
 pub type Watch<'a> = &'a (dyn Fn(&[u8]) + Sync);

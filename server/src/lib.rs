@@ -4,6 +4,7 @@
 // Leptos view types nest deeply; release builds (no type erasure) need the headroom.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod ai;
 pub mod auth;
 pub mod commands;
@@ -11,15 +12,12 @@ pub mod config;
 pub mod egress;
 pub mod error;
 pub mod files;
+pub mod http;
 pub mod images;
 pub mod metrics;
 pub mod preview;
-pub mod request_id;
-pub mod route_table;
-pub mod routes;
 pub mod runtime;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod templates;
 pub mod terminal;

@@ -8,40 +8,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::LimitBounds;
-use app::service::{
-    SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
-    SharedPreviewService, SharedTemplateService, SharedWorkspaceService,
-};
-use app::{shell, App};
-use axum::http::{Extensions, HeaderMap, StatusCode, Version};
-use axum::middleware;
+use app::service::SharedWorkspaceService;
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use leptos::config::{get_configuration, LeptosOptions};
-use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
-use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::ai::agent::AgentManager;
-use crate::ai::{self, AiManager, AiSettings};
-use crate::auth::actor::{self, Authenticator};
+use crate::ai::{AiManager, AiSettings};
 use crate::auth::audit::AuditLog;
-use crate::auth::{headers, origin, AccessEvents, AuthManager, AuthSettings, SiteOrigins};
+use crate::auth::{AccessEvents, AuthManager, AuthSettings};
 use crate::commands::{CommandRunner, CommandSettings};
 use crate::egress::NetworkSettings;
 use crate::files::{FileManager, FileSettings};
-use crate::preview::proxy::PassedThrough;
+use crate::http::actor::Authenticator;
+use crate::http::origin::SiteOrigins;
+use crate::http::state::AppState;
+use crate::http::{self, mcp};
 use crate::preview::{PreviewParts, PreviewSettings, Previews};
-use crate::request_id;
 use crate::runtime::Backend;
-use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::templates::catalog::Catalog;
 use crate::templates::{TemplateSettings, Templates, SET_UP_DEADLINE};
@@ -323,7 +311,7 @@ impl Application {
             ),
             audit.clone(),
         ));
-        let mcp = ai::agent::mcp::service(agents.clone(), shutdown.child_token());
+        let mcp = mcp::service(agents.clone(), shutdown.child_token());
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
             workspaces: manager.clone() as SharedWorkspaceService,
@@ -351,7 +339,7 @@ impl Application {
         Ok(Self {
             listener,
             tls,
-            router: router(state, origins, authenticator),
+            router: http::router(state, origins, authenticator),
             shutdown,
             tasks,
             addr,
@@ -428,96 +416,4 @@ fn leptos_options(config: &ServeConfig, addr: SocketAddr) -> Result<LeptosOption
     options.site_addr = addr;
     options.site_root = config.site_root.to_string_lossy().as_ref().into();
     Ok(options)
-}
-
-/// The pages the router serves, in axum's path syntax (`/workspaces/{owner}/{name}`).
-pub fn page_paths() -> Vec<String> {
-    generate_route_list(App)
-        .iter()
-        .map(|route| route.path().to_owned())
-        .collect()
-}
-
-fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -> Router {
-    let transport = headers::Transport {
-        https: authenticator.tls || origins.public_is_https(),
-    };
-    let routes = generate_route_list(App);
-    let workspaces = state.workspaces.clone();
-    let files = state.files.clone() as SharedFileService;
-    let auth = state.auth.clone() as SharedAuthService;
-    let ai = state.ai.clone() as SharedAiService;
-    let agents = state.agents.clone() as SharedAgentService;
-    let previews_for_hosts = state.previews.clone();
-    let previews = state.previews.clone() as SharedPreviewService;
-    let templates = state.templates.clone() as SharedTemplateService;
-    let context = move || {
-        provide_context(workspaces.clone());
-        provide_context(files.clone());
-        provide_context(auth.clone());
-        provide_context(ai.clone());
-        provide_context(agents.clone());
-        provide_context(previews.clone());
-        provide_context(templates.clone());
-        headers::provide_page_policy();
-    };
-    let options = state.leptos_options.clone();
-    let plain = crate::route_table::plain_routes()
-        .into_iter()
-        .fold(Router::new(), |router, route| {
-            router.route(route.path, route.handler)
-        });
-    plain
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
-        .layer(compression())
-        // Outermost first: security headers on every answer, refusals included; then
-        // foreign hosts and origins refused before anything runs; then who is asking.
-        .layer(middleware::from_fn_with_state(
-            authenticator,
-            actor::authenticate,
-        ))
-        .layer(middleware::from_fn_with_state(origins, origin::guard))
-        .layer(middleware::from_fn_with_state(
-            transport,
-            headers::security_headers,
-        ))
-        // Outermost: refusals are timed too, and every log line of a request names it.
-        .layer(middleware::from_fn(crate::metrics::track_requests))
-        // A preview host is another site: none of the above is for it.
-        .layer(middleware::from_fn_with_state(
-            previews_for_hosts,
-            crate::preview::host::route,
-        ))
-        // Handlers log their own failures, with what went wrong.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_id::span)
-                .on_failure(()),
-        )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(middleware::from_fn(request_id::drop_unusual))
-        .with_state(state)
-}
-
-/// Gzip for pages, scripts, styles, WASM and JSON (the IDE's bundle shrinks to a third);
-/// never for event streams, AI answers, images, or file downloads, which stream as they are.
-fn compression() -> CompressionLayer<impl Predicate> {
-    let predicate = DefaultPredicate::new()
-        .and(NotForContentType::const_new("application/octet-stream"))
-        .and(NotForContentType::const_new("application/x-tar"))
-        // AI answers stream line by line; gzip would hold them back.
-        .and(NotForContentType::const_new("application/x-ndjson"))
-        .and(
-            |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
-                extensions.get::<PassedThrough>().is_none()
-            },
-        );
-    CompressionLayer::new().compress_when(predicate)
 }

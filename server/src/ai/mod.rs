@@ -18,7 +18,6 @@ mod probe;
 pub mod protocol;
 mod records;
 pub mod risk;
-pub mod routes;
 pub mod tools;
 
 use std::collections::HashMap;
@@ -34,10 +33,10 @@ use app::service::{AiService, SharedFileService};
 use app::workspace_path::WorkspacePath;
 use futures::{Stream, StreamExt};
 
+use crate::access::Resolver;
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::{may_manage_users, Action};
 use crate::store::{ConversationOwner, Store};
-use crate::workspaces::Resolver;
 use client::{Piece, Provider};
 pub use config::{AiSettings, ProviderSpec};
 use records::{conversation_gone, purge_old_conversations, ChatRecord, Saving};

@@ -243,7 +243,7 @@ impl Tools {
             "t={}; p={}; if [ -d \"$t\" ]; then cd -- \"$t\" || exit 2; here=$(pwd -P); case \"$here\" in {MOUNT}|{MOUNT}/*) ;; *) echo \"$t leads out of {MOUNT}\" >&2; exit 3;; esac; find \"$here\" -type f ! -path '*/.git/*' -exec grep -Hn -e \"$p\" -- {{}} + 2>/dev/null | head -n {SEARCH_LINES}; elif [ -f \"$t\" ] && [ ! -L \"$t\" ]; then grep -Hn -e \"$p\" -- \"$t\" | head -n {SEARCH_LINES}; else echo \"$t is not a folder or a file of {MOUNT}\" >&2; exit 2; fi",
             shell_word(&folder.absolute()),
             shell_word(pattern),
-            MOUNT = crate::workspaces::MOUNT_PATH,
+            MOUNT = crate::access::MOUNT_PATH,
         );
         self.run(actor, workspace, &command, None, None).await
     }

@@ -1,19 +1,15 @@
-//! Who may do what. Every request passes, in this order: the Host/Origin guard (`origin`),
-//! the security headers (`headers`), and authentication (`actor`), which puts the acting
-//! user on the request. Workspace decisions are made in one place (`policy`), asked by the
-//! workspace resolver; accounts, sessions and tokens live in `service`.
+//! Who may do what. Workspace decisions are made in one place (`policy`), asked by the
+//! workspace resolver (`access`); accounts, sessions and tokens live in `service`, and the
+//! credential a request carries is looked up in `credentials`. The HTTP layers that apply
+//! them to every request (the Host/Origin guard, authentication) are in `http`.
 
-pub mod actor;
 pub mod audit;
 pub(crate) mod cookie;
 mod credentials;
 pub mod events;
-pub mod headers;
 mod limiter;
-pub mod origin;
 mod password;
 pub mod policy;
-pub mod scopes;
 pub(crate) mod secret;
 pub mod service;
 mod setup;
@@ -21,5 +17,4 @@ mod setup;
 pub use credentials::{Authenticated, Credential};
 pub use events::{AccessChange, AccessEvents};
 pub use limiter::LimiterSettings;
-pub use origin::SiteOrigins;
 pub use service::{AuthManager, AuthSettings};

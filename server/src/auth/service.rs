@@ -408,7 +408,7 @@ impl AuthService for AuthManager {
         // Limited to a workspace the actor may use, found as for any route.
         let workspace = match &request.workspace {
             Some(workspace) => Some(
-                crate::workspaces::Resolver::new(self.store.clone())
+                crate::access::Resolver::new(self.store.clone())
                     .peek(actor, workspace, crate::auth::policy::Action::Use)
                     .await?
                     .record

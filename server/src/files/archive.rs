@@ -13,9 +13,9 @@ use futures::StreamExt;
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::{Download, FileManager, Target};
+use crate::access::MOUNT_PATH;
 use crate::auth::policy::Action;
 use crate::runtime::ByteStream;
-use crate::workspaces::MOUNT_PATH;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZIP_MAGIC: [u8; 4] = *b"PK\x03\x04";

@@ -6,7 +6,6 @@
 
 mod archive;
 mod outcome;
-pub mod routes;
 mod transfer;
 
 use std::sync::Arc;
@@ -21,6 +20,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
+use crate::access::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::egress::Egress;
@@ -28,7 +28,6 @@ use crate::runtime::{
     ByteStream, ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, ExitStatus, RuntimeError,
     EXIT_STATUS_WAIT,
 };
-use crate::workspaces::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 
 const SCRIPT: &str = include_str!("files.sh");
 /// Enough for any message `files.sh` prints; more is dropped.

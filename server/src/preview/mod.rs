@@ -8,10 +8,7 @@
 //! never act with the viewer's AiCockpit session, even though it comes from the same host.
 
 pub mod grant;
-pub mod host;
 pub mod ports;
-pub mod proxy;
-pub mod routes;
 pub mod tunnel;
 
 use std::sync::Arc;
@@ -25,13 +22,13 @@ use futures::StreamExt;
 
 use self::grant::{Bearer, Grant, GrantError, Signer};
 use self::tunnel::{TunnelClient, Tunnels};
+use crate::access::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::auth::AccessEvents;
 use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec};
 use crate::store::{unix_now, Store, StoreError};
 use crate::terminal::holder::Installer;
-use crate::workspaces::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
 
 /// How long the grant a signed-in user gets when opening a preview lasts: a working day.
 pub const USER_GRANT_SECS: i64 = 8 * 3_600;

@@ -12,7 +12,6 @@ pub mod devcontainer;
 pub mod dockerfile;
 pub mod jsonc;
 pub mod repository;
-pub mod routes;
 
 use std::time::Duration;
 
@@ -23,12 +22,13 @@ use app::service::TemplateService;
 
 use self::builds::Builds;
 use self::catalog::{Catalog, Template};
+use crate::access::{Resolved, Resolver};
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
 use crate::runtime::{Backend, ContainerRuntime, ImageStore};
 use crate::store::{unix_now, Store, StoredTemplate};
-use crate::workspaces::{post_start, Resolved, Resolver, WorkspaceManager};
+use crate::workspaces::{post_start, WorkspaceManager};
 use std::sync::Arc;
 
 /// How the server offers templates.

@@ -12,9 +12,9 @@ use super::catalog::{Template, DEV_IMAGE_ARG};
 use super::context::build_paths;
 use super::devcontainer::Source;
 use super::dockerfile;
+use crate::access::MOUNT_PATH;
 use crate::images::content_tag;
 use crate::runtime::{ContainerRuntime, ImageBuild};
-use crate::workspaces::MOUNT_PATH;
 
 /// Where a repository keeps it, relative to `/workspace`.
 pub const DEVCONTAINER_DIR: &str = ".devcontainer";

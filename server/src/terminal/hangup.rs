@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
+use crate::access::MOUNT_PATH;
 use crate::runtime::{ContainerRuntime, ExecSpec};
-use crate::workspaces::MOUNT_PATH;
 
 /// The environment variable that tags a session's processes.
 pub const TAG_VARIABLE: &str = "AICOCKPIT_TERMINAL";

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 
 use super::TerminalSettings;
+use crate::access::{MOUNT_PATH, WORKSPACE_USER};
 use crate::runtime::{ContainerRuntime, ExecSpec, RuntimeError};
-use crate::workspaces::{MOUNT_PATH, WORKSPACE_USER};
 
 /// Where the holder lives in every workspace container (outside the user's volume).
 pub const PATH: &str = "/.aicockpit/holder";

@@ -12,7 +12,6 @@ pub(crate) mod hangup;
 pub mod holder;
 pub mod presence;
 mod reader;
-pub mod websocket;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -26,6 +25,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::access::MOUNT_PATH;
 use crate::runtime::{ContainerRuntime, ExecSpec, RuntimeError};
 use reader::HolderReader;
 
@@ -46,7 +46,7 @@ impl Default for TerminalSettings {
         Self {
             scrollback_bytes: 256 * 1024,
             idle_timeout: Duration::from_secs(10 * 60),
-            user: crate::workspaces::WORKSPACE_USER.into(),
+            user: crate::access::WORKSPACE_USER.into(),
         }
     }
 }
@@ -372,4 +372,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Starts bash when the image has it, else sh; a login shell in the workspace.
+pub fn shell_spec(user: &str) -> ExecSpec {
+    ExecSpec {
+        command: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi".into(),
+        ],
+        user: user.to_owned(),
+        working_dir: MOUNT_PATH.to_owned(),
+        env: vec!["TERM=xterm-256color".into(), "LANG=C.UTF-8".into()],
+    }
 }

@@ -2,7 +2,6 @@
 //! the runtime) only while some page watches it, and its last samples are kept so a page
 //! that opens gets a chart at once. Watching is not using: it never keeps a workspace awake.
 
-mod routes;
 mod sample;
 
 use std::collections::{HashMap, VecDeque};
@@ -14,8 +13,6 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use crate::runtime::ContainerRuntime;
-
-pub use routes::stream;
 
 /// A new sample of the workspace with this id.
 pub type Sampled = (String, UsageSample);

@@ -2,7 +2,6 @@
 //! truth for run state; the store keeps what Docker does not know. Every call names the
 //! actor and goes through the resolver, which applies the policy.
 
-mod activity;
 mod events;
 mod idle;
 mod images;
@@ -11,7 +10,6 @@ mod limits;
 mod network;
 mod reconcile;
 mod recover;
-mod resolve;
 mod sharing;
 mod start_times;
 mod template;
@@ -28,6 +26,7 @@ use app::model::{
 };
 use app::service::WorkspaceService;
 
+use crate::access::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::auth::AccessEvents;
@@ -39,18 +38,12 @@ use crate::runtime::{
 use crate::store::{unix_now, Owner, Store, WorkspaceRecord};
 use crate::terminal::holder::Installer;
 
-pub use activity::{Activity, Hold};
 pub use events::relay_lifecycle_events;
 pub use idle::stop_idle_workspaces;
 pub use images::ImageSettings;
 pub use reconcile::Reconciled;
-pub use resolve::{Resolved, Resolver};
 pub use template::{post_start, POST_START_LOG};
 
-/// `uid:gid` workspaces run as: the images' non-root `dev` user.
-pub const WORKSPACE_USER: &str = "1000:1000";
-/// Where the workspace volume is mounted, and the directory shells start in.
-pub const MOUNT_PATH: &str = "/workspace";
 /// Capabilities a development shell may need (file ownership, switching user in
 /// `sudo`-less images, signals); everything else is dropped.
 pub const CAPABILITIES: [&str; 7] = [

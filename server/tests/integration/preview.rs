@@ -166,7 +166,7 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .collect();
-    assert_eq!(policies, [aicockpit::preview::proxy::SANDBOX]);
+    assert_eq!(policies, [aicockpit::http::preview::proxy::SANDBOX]);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     assert!(page.text().await.unwrap().contains("hello preview"));
 

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use aicockpit::auth::actor::is_public;
-use aicockpit::auth::scopes::required;
-use aicockpit::route_table::plain_routes;
+use aicockpit::http::actor::is_public;
+use aicockpit::http::route_table::plain_routes;
+use aicockpit::http::scopes::required;
 use app::error::AppError;
 use axum::http::Method;
 use serde_json::{json, Value};
@@ -308,7 +308,7 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
     .into_iter()
     .chain(
         // A preview answers any method; a grant that is not one is no preview.
-        aicockpit::route_table::ANY_METHOD
+        aicockpit::http::route_table::ANY_METHOD
             .iter()
             .map(|method| (("/previews/{*grant}", method.clone()), NotFound)),
     )
@@ -360,7 +360,7 @@ async fn every_route_refuses_strangers() {
         assert_eq!(method, Method::POST, "{path}");
         assert!(
             required(&method, path).is_some() || is_public(path),
-            "{path} needs a scope in auth::scopes"
+            "{path} needs a scope in http::scopes"
         );
         let body: Value = serde_json::from_str(
             &body
@@ -406,7 +406,7 @@ async fn every_route_refuses_strangers() {
     );
 
     // Pages, from the same list the router gets.
-    let listed = aicockpit::startup::page_paths();
+    let listed = aicockpit::http::page_paths();
     let pages = pages();
     for path in &listed {
         let Some(outcome) = pages.get(path.as_str()) else {
@@ -453,7 +453,7 @@ async fn every_route_refuses_strangers() {
             let filled = fill(route.path, &workspace);
             assert!(
                 required(method, &filled).is_some() || is_public(route.path),
-                "{method} {} needs a scope in auth::scopes",
+                "{method} {} needs a scope in http::scopes",
                 route.path
             );
             let url = format!(

@@ -8,11 +8,10 @@ mod checkpoint;
 mod dialogue;
 mod execute;
 mod live;
-pub mod mcp;
+mod outside;
 mod policy;
 mod preview;
 mod registry;
-pub mod routes;
 mod run;
 mod service;
 
@@ -26,12 +25,12 @@ use app::error::AppError;
 
 use super::tools::Tools;
 use super::AiManager;
+use crate::access::{Resolved, Resolver};
 use crate::auth::audit::AuditLog;
 use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
 use crate::files::FileManager;
 use crate::store::{unix_now, Store};
-use crate::workspaces::{Resolved, Resolver};
 pub use checkpoint::FOLDER as CHECKPOINTS;
 use execute::Executor;
 pub use live::Live;

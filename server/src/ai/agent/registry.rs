@@ -8,7 +8,7 @@ use app::auth::{Actor, Via, WorkspaceRef};
 
 use super::execute::Executor;
 use super::live::Live;
-use crate::workspaces::Hold;
+use crate::access::Hold;
 
 /// A run going on.
 struct Entry {

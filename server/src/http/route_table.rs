@@ -4,8 +4,8 @@
 use axum::http::Method;
 use axum::routing::{any, get, post, put, MethodRouter};
 
-use crate::state::AppState;
-use crate::{ai, files, preview, routes, templates, terminal, usage};
+use super::state::AppState;
+use super::{agent, ai, events, files, health, mcp, metrics, preview, templates, terminal, usage};
 
 /// What a preview may be asked: whatever its server answers.
 pub const ANY_METHOD: &[Method] = &[
@@ -31,7 +31,7 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         PlainRoute {
             path: app::components::live_updates::EVENTS_PATH,
             methods: &[Method::GET],
-            handler: get(routes::events),
+            handler: get(events::events),
         },
         PlainRoute {
             path: app::model::USAGE_PATH,
@@ -41,76 +41,74 @@ pub fn plain_routes() -> Vec<PlainRoute> {
         PlainRoute {
             path: app::model::TEMPLATE_BUILD_PATH,
             methods: &[Method::GET],
-            handler: get(templates::routes::follow),
+            handler: get(templates::follow),
         },
         PlainRoute {
-            path: crate::metrics::PATH,
+            path: metrics::PATH,
             methods: &[Method::GET],
-            handler: get(crate::metrics::serve),
+            handler: get(metrics::serve),
         },
         PlainRoute {
             path: "/api/health",
             methods: &[Method::GET],
-            handler: get(routes::health),
+            handler: get(health::health),
         },
         PlainRoute {
             path: "/api/files/download",
             methods: &[Method::GET],
-            handler: get(files::routes::download),
+            handler: get(files::download),
         },
         PlainRoute {
             path: "/api/files/upload",
             methods: &[Method::PUT],
-            handler: put(files::routes::upload),
+            handler: put(files::upload),
         },
         PlainRoute {
             path: "/api/files/export",
             methods: &[Method::GET],
-            handler: get(files::routes::export),
+            handler: get(files::export),
         },
         PlainRoute {
             path: "/api/files/unpack",
             methods: &[Method::PUT],
-            handler: put(files::routes::unpack),
+            handler: put(files::unpack),
         },
         PlainRoute {
             path: app::ai::CHAT_PATH,
             methods: &[Method::POST],
-            handler: post(ai::routes::chat),
+            handler: post(ai::chat),
         },
         PlainRoute {
             path: "/api/agent/{owner}/{workspace}/{run}/events",
             methods: &[Method::GET],
-            handler: get(ai::agent::routes::events),
+            handler: get(agent::events),
         },
         PlainRoute {
             path: "/api/agent/{owner}/{workspace}/{run}/transcript",
             methods: &[Method::GET],
-            handler: get(ai::agent::routes::transcript),
+            handler: get(agent::transcript),
         },
         PlainRoute {
-            path: ai::agent::mcp::PATH,
+            path: mcp::PATH,
             methods: &[Method::GET, Method::POST, Method::DELETE],
-            handler: get(ai::agent::mcp::serve)
-                .post(ai::agent::mcp::serve)
-                .delete(ai::agent::mcp::serve),
+            handler: get(mcp::serve).post(mcp::serve).delete(mcp::serve),
         },
         PlainRoute {
             // `{port}` and what follows it, if anything.
             path: "/workspaces/{owner}/{name}/ports/{*port}",
             methods: &[Method::GET],
-            handler: get(preview::routes::open),
+            handler: get(preview::open),
         },
         PlainRoute {
             // `{grant}` and what follows it, if anything.
             path: "/previews/{*grant}",
             methods: ANY_METHOD,
-            handler: any(preview::routes::serve),
+            handler: any(preview::serve),
         },
         PlainRoute {
             path: "/ws/terminal/{owner}/{workspace}/{terminal}",
             methods: &[Method::GET, Method::DELETE],
-            handler: get(terminal::websocket::terminal).delete(terminal::websocket::close),
+            handler: get(terminal::terminal).delete(terminal::close),
         },
     ]
 }

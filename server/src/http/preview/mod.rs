@@ -1,5 +1,8 @@
 //! The preview routes: opening a port as a signed-in user, and the previews themselves.
 
+pub mod host;
+pub mod proxy;
+
 use std::sync::Arc;
 
 use app::auth::{Actor, WorkspaceRef};
@@ -9,11 +12,10 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::grant::GrantError;
-use super::host;
-use super::proxy::{self, Mode, ProxyError};
-use super::{Previews, Refusal, Target};
-use crate::auth::origin::{named_host, split_host};
+use crate::http::origin::{named_host, split_host};
+use crate::preview::grant::GrantError;
+use crate::preview::{Previews, Refusal, Target};
+use proxy::{Mode, ProxyError};
 
 /// `GET /workspaces/{owner}/{name}/ports/{port}[/…]`: for someone who may use the
 /// workspace, a grant of their own for the port, and on to the same place in the preview.

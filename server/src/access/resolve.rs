@@ -7,7 +7,7 @@
 use app::auth::{Access, Actor, WorkspaceRef};
 use app::error::AppError;
 
-use super::activity::Activity;
+use super::Activity;
 use crate::auth::policy::{access_of, may, Action, Denied};
 use crate::store::{Store, WorkspaceRecord};
 

@@ -15,11 +15,11 @@ use futures::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::Watching;
+use crate::access::Resolved;
+use crate::ai::agent::Watching;
 use crate::auth::policy::Action;
 use crate::auth::Credential;
-use crate::state::AppState;
-use crate::workspaces::Resolved;
+use crate::http::state::AppState;
 
 fn event(event: &AgentEvent) -> Result<Event, Infallible> {
     Ok(Event::default().data(serde_json::to_string(event).unwrap_or_default()))

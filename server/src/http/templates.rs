@@ -15,7 +15,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::Templates;
+use crate::templates::Templates;
 use app::service::TemplateService;
 
 #[derive(serde::Deserialize)]

@@ -19,10 +19,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::proxy::Mode;
-use super::routes::{pass_on, refused};
-use super::{Previews, Refusal, Target};
+use super::{pass_on, refused};
 use crate::auth::cookie;
-use crate::auth::origin::{changes_state, named_host, split_host, SiteOrigins};
+use crate::http::origin::{changes_state, named_host, split_host, SiteOrigins};
+use crate::preview::{Previews, Refusal, Target};
 
 /// Where a preview host takes the grant it is opened with.
 pub const GRANT_PATH: &str = "/__aicockpit/grant";
@@ -172,7 +172,7 @@ async fn serve(previews: &Arc<Previews>, port: u16, rest: &str, request: Request
         }
     }
     match refusal {
-        Some(Refusal::Grant(super::grant::GrantError::Expired)) | Some(Refusal::NotRunning(_)) => {
+        Some(Refusal::Grant(crate::preview::grant::GrantError::Expired)) | Some(Refusal::NotRunning(_)) => {
             refusal.map(IntoResponse::into_response).unwrap_or_default()
         }
         _ => refused(

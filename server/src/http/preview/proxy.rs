@@ -11,8 +11,8 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use hyper_util::rt::TokioIo;
 
-use super::tunnel::{self, TunnelClient};
 use crate::auth::{cookie, secret};
+use crate::preview::tunnel::{self, TunnelClient};
 use crate::runtime::channel::ChannelError;
 use crate::runtime::RuntimeError;
 

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 pub async fn chat(
     actor: Actor,

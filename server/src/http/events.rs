@@ -1,25 +1,20 @@
-//! Plain HTTP routes beside the Leptos ones: the live-update event stream and health.
+//! The live-update event stream (`EVENTS_PATH`): what changed, sent to whoever may see it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use app::auth::Actor;
-use app::error::AppError;
 use axum::extract::{Extension, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures::{Stream, StreamExt};
-use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::Resolver;
 use crate::auth::policy::Action;
 use crate::auth::{AuthManager, Credential};
 use crate::files::FileManager;
-use crate::runtime::ContainerRuntime;
-use crate::workspaces::Resolver;
 
 /// Server-sent events: one `changed` message per workspace change (a receiver that lagged
 /// gets one too; it refetches everything anyway), and a `files` event naming a workspace
@@ -60,28 +55,4 @@ pub async fn events(
     };
     let stream = futures::stream::select(lifecycle, file_changes).take_until(ended);
     Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-/// 200 when Docker answers, 503 otherwise. Anyone may ask (a load balancer, a monitor);
-/// where Docker is and what went wrong are for signed-in users only.
-pub async fn health(
-    actor: Option<Extension<Actor>>,
-    State(runtime): State<Arc<dyn ContainerRuntime>>,
-) -> Response {
-    let signed_in = actor.is_some();
-    match runtime.ping().await {
-        Ok(()) if signed_in => {
-            Json(json!({ "status": "ok", "docker": runtime.address() })).into_response()
-        }
-        Ok(()) => Json(json!({ "status": "ok" })).into_response(),
-        Err(e) => {
-            let error = AppError::from(e);
-            let body = if signed_in {
-                json!({ "status": "unavailable", "error": error.to_string() })
-            } else {
-                json!({ "status": "unavailable" })
-            };
-            (error.status_code(), Json(body)).into_response()
-        }
-    }
 }

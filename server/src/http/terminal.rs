@@ -23,26 +23,12 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::{Ending, TerminalHub};
+use crate::access::{Resolved, Resolver};
 use crate::auth::policy::Action;
 use crate::auth::{AccessChange, AuthManager, Credential};
-use crate::runtime::{ExecSpec, RuntimeError};
-use crate::state::AppState;
-use crate::workspaces::{Resolved, Resolver, MOUNT_PATH};
-
-/// Starts bash when the image has it, else sh; a login shell in the workspace.
-pub fn shell_spec(user: &str) -> ExecSpec {
-    ExecSpec {
-        command: vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi".into(),
-        ],
-        user: user.to_owned(),
-        working_dir: MOUNT_PATH.to_owned(),
-        env: vec!["TERM=xterm-256color".into(), "LANG=C.UTF-8".into()],
-    }
-}
+use crate::http::state::AppState;
+use crate::runtime::RuntimeError;
+use crate::terminal::{shell_spec, Ending, TerminalHub};
 
 fn valid_terminal_id(id: &str) -> bool {
     (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')

@@ -20,11 +20,11 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
-use super::{UsageMonitor, Watch};
+use crate::access::{Resolved, Resolver};
 use crate::auth::policy::Action;
 use crate::auth::{AuthManager, Credential};
 use crate::runtime::{labels, ContainerRuntime, ContainerState};
-use crate::workspaces::{Resolved, Resolver};
+use crate::usage::{UsageMonitor, Watch};
 
 /// How often the followed set may be checked after changes.
 const TICK: Duration = Duration::from_secs(1);

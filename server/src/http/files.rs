@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use serde::Deserialize;
 
-use super::FileManager;
+use crate::files::FileManager;
 
 #[derive(Debug, Deserialize)]
 pub struct Target {
@@ -70,7 +70,7 @@ pub async fn export(
 }
 
 /// A download as an attachment: a file with its size, or an archive streamed as it is made.
-fn send(download: super::Download) -> Response {
+fn send(download: crate::files::Download) -> Response {
     let mut headers = HeaderMap::new();
     let content_type = match download.size {
         Some(_) => "application/octet-stream",

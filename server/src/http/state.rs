@@ -9,19 +9,19 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::ai::agent::mcp::McpService;
+use crate::access::Resolver;
 use crate::ai::agent::AgentManager;
 use crate::ai::AiManager;
 use crate::auth::audit::AuditLog;
 use crate::auth::service::AuthManager;
 use crate::auth::AccessEvents;
 use crate::files::FileManager;
+use crate::http::mcp::McpService;
 use crate::preview::Previews;
 use crate::runtime::ContainerRuntime;
 use crate::templates::Templates;
 use crate::terminal::TerminalHub;
 use crate::usage::UsageMonitor;
-use crate::workspaces::Resolver;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {

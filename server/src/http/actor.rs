@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::origin::changes_state;
-use super::service::AuthManager;
+use crate::auth::service::AuthManager;
 
 /// Routes that answer without a signed-in user.
 pub const PUBLIC_PATHS: [&str; 6] = [
@@ -105,7 +105,7 @@ fn forwarded_https(headers: &HeaderMap) -> bool {
 /// Pages send people to sign in (or to set-up on a new server) and back; the rest is 401.
 async fn refuse(auth: &AuthManager, method: &Method, uri: &Uri) -> Response {
     let path = uri.path();
-    let for_programs = path == crate::metrics::PATH
+    let for_programs = path == super::metrics::PATH
         || ["/api/", "/ws/", "/mcp/"]
             .iter()
             .any(|p| path.starts_with(p));

@@ -1,0 +1,139 @@
+//! The HTTP edge: the shared state, the route table, every handler and middleware, and the
+//! router that puts them together. The only module that names `AppState` or takes axum
+//! types; below it the services know nothing of HTTP.
+//!
+//! Outside in, a request meets: request ids and tracing, the preview-host switch (a preview
+//! host is another site), timing, security headers, the Host/Origin guard (`origin`), the
+//! authentication layer (`actor`, with `scopes` for tokens), then a Leptos page, a server
+//! function or a route of `route_table`.
+
+pub mod actor;
+pub mod agent;
+pub mod ai;
+pub mod events;
+pub mod files;
+pub mod headers;
+pub mod health;
+pub mod mcp;
+pub mod metrics;
+pub mod origin;
+pub mod preview;
+pub mod request_id;
+pub mod route_table;
+pub mod scopes;
+pub mod state;
+pub mod templates;
+pub mod terminal;
+pub mod usage;
+
+use app::service::{
+    SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
+    SharedPreviewService, SharedTemplateService,
+};
+use app::{shell, App};
+use axum::http::{Extensions, HeaderMap, StatusCode, Version};
+use axum::middleware;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use actor::Authenticator;
+use origin::SiteOrigins;
+use preview::proxy::PassedThrough;
+use state::AppState;
+
+/// The pages the router serves, in axum's path syntax (`/workspaces/{owner}/{name}`).
+pub fn page_paths() -> Vec<String> {
+    generate_route_list(App)
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect()
+}
+
+pub fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticator) -> Router {
+    let transport = headers::Transport {
+        https: authenticator.tls || origins.public_is_https(),
+    };
+    let routes = generate_route_list(App);
+    let workspaces = state.workspaces.clone();
+    let files = state.files.clone() as SharedFileService;
+    let auth = state.auth.clone() as SharedAuthService;
+    let ai = state.ai.clone() as SharedAiService;
+    let agents = state.agents.clone() as SharedAgentService;
+    let previews_for_hosts = state.previews.clone();
+    let previews = state.previews.clone() as SharedPreviewService;
+    let templates = state.templates.clone() as SharedTemplateService;
+    let context = move || {
+        provide_context(workspaces.clone());
+        provide_context(files.clone());
+        provide_context(auth.clone());
+        provide_context(ai.clone());
+        provide_context(agents.clone());
+        provide_context(previews.clone());
+        provide_context(templates.clone());
+        headers::provide_page_policy();
+    };
+    let options = state.leptos_options.clone();
+    let plain = crate::http::route_table::plain_routes()
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            router.route(route.path, route.handler)
+        });
+    plain
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(compression())
+        // Outermost first: security headers on every answer, refusals included; then
+        // foreign hosts and origins refused before anything runs; then who is asking.
+        .layer(middleware::from_fn_with_state(
+            authenticator,
+            actor::authenticate,
+        ))
+        .layer(middleware::from_fn_with_state(origins, origin::guard))
+        .layer(middleware::from_fn_with_state(
+            transport,
+            headers::security_headers,
+        ))
+        // Outermost: refusals are timed too, and every log line of a request names it.
+        .layer(middleware::from_fn(metrics::track_requests))
+        // A preview host is another site: none of the above is for it.
+        .layer(middleware::from_fn_with_state(
+            previews_for_hosts,
+            preview::host::route,
+        ))
+        // Handlers log their own failures, with what went wrong.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(request_id::drop_unusual))
+        .with_state(state)
+}
+
+/// Gzip for pages, scripts, styles, WASM and JSON (the IDE's bundle shrinks to a third);
+/// never for event streams, AI answers, images, or file downloads, which stream as they are.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/octet-stream"))
+        .and(NotForContentType::const_new("application/x-tar"))
+        // AI answers stream line by line; gzip would hold them back.
+        .and(NotForContentType::const_new("application/x-ndjson"))
+        .and(
+            |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
+                extensions.get::<PassedThrough>().is_none()
+            },
+        );
+    CompressionLayer::new().compress_when(predicate)
+}
