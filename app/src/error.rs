@@ -208,7 +208,7 @@ impl FromServerFnError for AppError {
         | ServerFnErrorErr::MissingArg(detail)
         | ServerFnErrorErr::Deserialization(detail) = &value
         {
-            return crate::api::respond(Self::BadRequest(detail.clone()));
+            return Self::BadRequest(detail.clone());
         }
         Self::ServerFn(value)
     }

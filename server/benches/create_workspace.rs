@@ -46,7 +46,12 @@ async fn main() -> Result<(), Failure> {
         grant: app::auth::Grant::full(),
         address: None,
     };
-    let service = WorkspaceManager::new(&backend, store, WorkspaceSettings::new(image.clone()));
+    let service = WorkspaceManager::new(
+        &backend,
+        store,
+        WorkspaceSettings::new(image.clone()),
+        Default::default(),
+    );
     let docker = Docker::connect_with_unix_defaults()?;
 
     let (mut ours, mut raw, mut apart) = (Vec::new(), Vec::new(), Vec::new());

@@ -5,21 +5,14 @@
 #![recursion_limit = "256"]
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use aicockpit::ai::agent::AgentSettings;
-use aicockpit::ai::{AiSettings, ProviderSpec};
 use aicockpit::auth::{AccessEvents, AuthManager, AuthSettings};
 use aicockpit::config::{Cli, Command, ImageCommand, ServeArgs, UserCommand};
-use aicockpit::files::FileSettings;
 use aicockpit::images::{busybox, dev};
-use aicockpit::preview::PreviewSettings;
 use aicockpit::runtime::Backend;
-use aicockpit::startup::{setup_file, Application, ServeConfig, TlsFiles};
+use aicockpit::startup::{setup_file, Application};
 use aicockpit::store::unix_now as store_now;
 use aicockpit::store::Store;
-use aicockpit::templates::TemplateSettings;
-use aicockpit::terminal::TerminalSettings;
 use app::auth::{Grant, Role, UserName};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -50,21 +43,27 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         command,
         ..
     } = cli;
-    let backend = runtime.backend().await?;
-    let images = backend.images.as_ref();
     match command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(serve_args, backend).await,
+        Command::Serve => serve(serve_args, runtime.backend().await?).await,
+        Command::Image(command) => image(command, runtime.backend().await?).await,
+        // Accounts are the database's alone: no runtime is made (nor a cluster reached).
         Command::User(command) => user(serve_args, command).await,
-        Command::Image(ImageCommand::Build { mirror, force }) => {
+    }
+}
+
+async fn image(command: ImageCommand, backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
+    let images = backend.images.as_ref();
+    match command {
+        ImageCommand::Build { mirror, force } => {
             let options = dev::BuildOptions { mirror, force };
             dev::build(images, &options, &|line| println!("{line}")).await?;
             Ok(())
         }
-        Command::Image(ImageCommand::Busybox) => {
+        ImageCommand::Busybox => {
             println!("{}", busybox::ensure(images).await?);
             Ok(())
         }
-        Command::Image(ImageCommand::Pull { reference }) => {
+        ImageCommand::Pull { reference } => {
             images
                 .pull_image(&reference, &|p| {
                     let layer = p.layer.map(|l| format!("{l}: ")).unwrap_or_default();
@@ -74,7 +73,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("pulled {reference}");
             Ok(())
         }
-        Command::Image(ImageCommand::Reference) => {
+        ImageCommand::Reference => {
             println!("{}", dev::reference());
             Ok(())
         }
@@ -82,54 +81,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(args: ServeArgs, backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
-    let ai = ai_settings(&args)?;
-    let limits = args
-        .limit_bounds()
-        .map_err(|e| format!("workspace limits: {e}"))?;
-    let network = args
-        .tenancy
-        .network()
-        .map_err(|e| format!("network levels: {e}"))?;
-    let config = ServeConfig {
-        bind: args.bind,
-        database: args.database,
-        default_image: args.default_image.unwrap_or_else(dev::reference),
-        limits,
-        idle_minute: std::time::Duration::from_secs(60),
-        site_root: args.site_root,
-        terminals: TerminalSettings {
-            idle_timeout: std::time::Duration::from_secs(args.terminal_idle_secs),
-            ..TerminalSettings::default()
-        },
-        files: FileSettings {
-            upload_limit: args.upload_limit_mib.saturating_mul(1 << 20),
-            ..FileSettings::default()
-        },
-        public_url: args.public_url.clone(),
-        tls: args
-            .tls_cert
-            .zip(args.tls_key)
-            .map(|(cert, key)| TlsFiles { cert, key }),
-        auth: AuthSettings::default(),
-        ai,
-        templates: TemplateSettings {
-            folder: args.templates_dir.clone(),
-            sudo: !args.forbid_sudo,
-        },
-        previews: PreviewSettings {
-            longest_link: std::time::Duration::from_secs(args.longest_share_link),
-            domain: args.preview_domain.clone(),
-            https: false,
-        },
-        network,
-        images: args.tenancy.images(),
-    };
+    let config = args.serve_config(dev::reference)?;
     let engine = backend.containers.engine().name();
     let address = backend.containers.address().to_owned();
     let app = Application::build(config.clone(), backend).await?;
     tracing::info!(database = %config.database.display(), engine, address, "AiCockpit is ready");
     let scheme = if app.serves_tls() { "https" } else { "http" };
-    let public = args
+    let public = config
         .public_url
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{}", app.addr));
@@ -152,33 +110,6 @@ async fn serve(args: ServeArgs, backend: Backend) -> Result<(), Box<dyn std::err
     }
     app.run(shutdown_signal()).await?;
     Ok(())
-}
-
-/// The providers with their keys read (a key that cannot be read stops the start), and
-/// the agent's limits.
-fn ai_settings(args: &ServeArgs) -> Result<AiSettings, Box<dyn std::error::Error>> {
-    let providers = args
-        .ai_providers
-        .iter()
-        .cloned()
-        .map(ProviderSpec::resolve)
-        .collect::<Result<Vec<_>, String>>()?;
-    for provider in &providers {
-        tracing::info!(name = %provider.name, url = %provider.url, model = %provider.model, "AI provider");
-    }
-    Ok(AiSettings {
-        providers,
-        answer_timeout: Duration::from_secs(args.ai_timeout_secs),
-        keep_conversations: Duration::from_secs(args.ai_keep_days.saturating_mul(24 * 3600)),
-        agent: AgentSettings {
-            max_steps: args.agent_max_steps,
-            max_time: Duration::from_secs(args.agent_max_minutes.saturating_mul(60)),
-            max_tokens: args.agent_max_tokens,
-            runs_per_user: args.agent_runs_per_user,
-            floor: args.agent_policy_floor,
-            ..AgentSettings::default()
-        },
-    })
 }
 
 async fn user(args: ServeArgs, command: UserCommand) -> Result<(), Box<dyn std::error::Error>> {

@@ -10,7 +10,7 @@ use crate::auth::WorkspaceRef;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{actor, agent, respond};
+use super::ssr::{actor, agent};
 
 #[server(prefix = "/api/agent", endpoint = "start", input = Json)]
 pub async fn start_agent(
@@ -21,20 +21,16 @@ pub async fn start_agent(
     agent()?
         .start(&actor()?, &workspace, &task, provider.as_deref())
         .await
-        .map_err(respond)
 }
 
 #[server(prefix = "/api/agent", endpoint = "runs", input = Json)]
 pub async fn agent_runs(workspace: WorkspaceRef) -> Result<Vec<RunSummary>, AppError> {
-    agent()?.runs(&actor()?, &workspace).await.map_err(respond)
+    agent()?.runs(&actor()?, &workspace).await
 }
 
 #[server(prefix = "/api/agent", endpoint = "run", input = Json)]
 pub async fn agent_run(workspace: WorkspaceRef, run: String) -> Result<RunView, AppError> {
-    agent()?
-        .run(&actor()?, &workspace, &run)
-        .await
-        .map_err(respond)
+    agent()?.run(&actor()?, &workspace, &run).await
 }
 
 #[server(prefix = "/api/agent", endpoint = "decide", input = Json)]
@@ -47,31 +43,21 @@ pub async fn decide_agent(
     agent()?
         .decide(&actor()?, &workspace, &run, seq, decision)
         .await
-        .map_err(respond)
 }
 
 #[server(prefix = "/api/agent", endpoint = "stop", input = Json)]
 pub async fn stop_agent(workspace: WorkspaceRef, run: String) -> Result<(), AppError> {
-    agent()?
-        .stop(&actor()?, &workspace, &run)
-        .await
-        .map_err(respond)
+    agent()?.stop(&actor()?, &workspace, &run).await
 }
 
 #[server(prefix = "/api/agent", endpoint = "undo", input = Json)]
 pub async fn undo_agent(workspace: WorkspaceRef, run: String) -> Result<(), AppError> {
-    agent()?
-        .undo(&actor()?, &workspace, &run)
-        .await
-        .map_err(respond)
+    agent()?.undo(&actor()?, &workspace, &run).await
 }
 
 #[server(prefix = "/api/agent", endpoint = "policy", input = Json)]
 pub async fn agent_policy(workspace: WorkspaceRef) -> Result<PolicyView, AppError> {
-    agent()?
-        .policy(&actor()?, &workspace)
-        .await
-        .map_err(respond)
+    agent()?.policy(&actor()?, &workspace).await
 }
 
 #[server(prefix = "/api/agent", endpoint = "set-policy", input = Json)]
@@ -79,8 +65,5 @@ pub async fn set_agent_policy(
     workspace: WorkspaceRef,
     policy: ConfirmPolicy,
 ) -> Result<PolicyView, AppError> {
-    agent()?
-        .set_policy(&actor()?, &workspace, policy)
-        .await
-        .map_err(respond)
+    agent()?.set_policy(&actor()?, &workspace, policy).await
 }

@@ -12,16 +12,16 @@ use crate::auth::WorkspaceRef;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{actor, ai, respond};
+use super::ssr::{actor, ai};
 
 #[server(prefix = "/api/ai", endpoint = "providers", input = Json)]
 pub async fn ai_providers() -> Result<Vec<ProviderInfo>, AppError> {
-    ai()?.providers(&actor()?).await.map_err(respond)
+    ai()?.providers(&actor()?).await
 }
 
 #[server(prefix = "/api/ai", endpoint = "probe", input = Json)]
 pub async fn probe_provider(provider: String) -> Result<Capabilities, AppError> {
-    ai()?.probe(&actor()?, &provider).await.map_err(respond)
+    ai()?.probe(&actor()?, &provider).await
 }
 
 /// The terminal assistant's proposal; typing it is the user's decision.
@@ -41,23 +41,19 @@ pub async fn suggest_command(
             output.as_deref(),
         )
         .await
-        .map_err(respond)
 }
 
 /// A code action; an edit comes back as the proposed file, applied only by the user.
 #[server(prefix = "/api/ai", endpoint = "code-action", input = Json)]
 pub async fn code_action(request: CodeActionRequest) -> Result<CodeActionResult, AppError> {
-    ai()?.code_action(&actor()?, request).await.map_err(respond)
+    ai()?.code_action(&actor()?, request).await
 }
 
 #[server(prefix = "/api/ai", endpoint = "conversations", input = Json)]
 pub async fn list_conversations(
     workspace: WorkspaceRef,
 ) -> Result<Vec<ConversationSummary>, AppError> {
-    ai()?
-        .conversations(&actor()?, &workspace)
-        .await
-        .map_err(respond)
+    ai()?.conversations(&actor()?, &workspace).await
 }
 
 #[server(prefix = "/api/ai", endpoint = "conversation", input = Json)]
@@ -65,10 +61,7 @@ pub async fn open_conversation(
     workspace: WorkspaceRef,
     id: String,
 ) -> Result<Vec<ChatMessage>, AppError> {
-    ai()?
-        .conversation(&actor()?, &workspace, &id)
-        .await
-        .map_err(respond)
+    ai()?.conversation(&actor()?, &workspace, &id).await
 }
 
 /// Renames a conversation, or deletes it when `title` is absent.
@@ -81,13 +74,9 @@ pub async fn change_conversation(
     ai()?
         .change_conversation(&actor()?, &workspace, &id, title.as_deref())
         .await
-        .map_err(respond)
 }
 
 #[server(prefix = "/api/ai", endpoint = "set-default", input = Json)]
 pub async fn set_default_provider(provider: String) -> Result<(), AppError> {
-    ai()?
-        .set_default(&actor()?, &provider)
-        .await
-        .map_err(respond)
+    ai()?.set_default(&actor()?, &provider).await
 }

@@ -12,15 +12,14 @@ use crate::auth::{
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{actor, auth, client, respond, session_secret, set_cookie};
+use super::ssr::{actor, auth, client, session_secret, set_cookie};
 
 /// Signs in and sets the session cookie; the page then goes where it was headed.
 #[server(prefix = "/api/auth", endpoint = "sign-in", input = Json)]
 pub async fn sign_in(name: String, password: String) -> Result<CurrentUser, AppError> {
     let signed_in = auth()?
         .sign_in(&name, &password, client(), session_secret().as_deref())
-        .await
-        .map_err(respond)?;
+        .await?;
     set_cookie(&signed_in.cookie);
     Ok(signed_in.user)
 }
@@ -32,10 +31,7 @@ pub async fn set_up(
     name: String,
     password: String,
 ) -> Result<CurrentUser, AppError> {
-    let signed_in = auth()?
-        .set_up(&token, &name, &password, client())
-        .await
-        .map_err(respond)?;
+    let signed_in = auth()?.set_up(&token, &name, &password, client()).await?;
     set_cookie(&signed_in.cookie);
     Ok(signed_in.user)
 }
@@ -65,67 +61,51 @@ pub async fn change_password(
     auth()?
         .change_password(&actor()?, &current, &new, revoke_tokens)
         .await
-        .map_err(respond)
 }
 
 #[server(prefix = "/api/auth", endpoint = "tokens", input = Json)]
 pub async fn list_tokens() -> Result<Vec<ApiToken>, AppError> {
-    auth()?.tokens(&actor()?).await.map_err(respond)
+    auth()?.tokens(&actor()?).await
 }
 
 /// A new API token that may do what the request's scopes say (limited to one workspace,
 /// expiring, when asked); its secret is shown this once.
 #[server(prefix = "/api/auth", endpoint = "create-token", input = Json)]
 pub async fn create_token(request: TokenRequest) -> Result<NewToken, AppError> {
-    auth()?
-        .create_token(&actor()?, request)
-        .await
-        .map_err(respond)
+    auth()?.create_token(&actor()?, request).await
 }
 
 #[server(prefix = "/api/auth", endpoint = "revoke-token", input = Json)]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
-    auth()?.revoke_token(&actor()?, id).await.map_err(respond)
+    auth()?.revoke_token(&actor()?, id).await
 }
 
 #[server(prefix = "/api/auth", endpoint = "users", input = Json)]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
-    auth()?.users(&actor()?).await.map_err(respond)
+    auth()?.users(&actor()?).await
 }
 
 #[server(prefix = "/api/auth", endpoint = "create-user", input = Json)]
 pub async fn create_user(name: String, password: String, role: Role) -> Result<(), AppError> {
-    auth()?
-        .create_user(&actor()?, &name, &password, role)
-        .await
-        .map_err(respond)
+    auth()?.create_user(&actor()?, &name, &password, role).await
 }
 
 #[server(prefix = "/api/auth", endpoint = "disable-user", input = Json)]
 pub async fn set_user_disabled(name: UserName, disabled: bool) -> Result<(), AppError> {
-    auth()?
-        .set_disabled(&actor()?, &name, disabled)
-        .await
-        .map_err(respond)
+    auth()?.set_disabled(&actor()?, &name, disabled).await
 }
 
 #[server(prefix = "/api/auth", endpoint = "reset-password", input = Json)]
 pub async fn reset_password(name: UserName, password: String) -> Result<(), AppError> {
-    auth()?
-        .reset_password(&actor()?, &name, &password)
-        .await
-        .map_err(respond)
+    auth()?.reset_password(&actor()?, &name, &password).await
 }
 
 #[server(prefix = "/api/auth", endpoint = "set-role", input = Json)]
 pub async fn set_role(name: UserName, role: Role) -> Result<(), AppError> {
-    auth()?
-        .set_role(&actor()?, &name, role)
-        .await
-        .map_err(respond)
+    auth()?.set_role(&actor()?, &name, role).await
 }
 
 #[server(prefix = "/api/auth", endpoint = "audit", input = Json)]
 pub async fn audit_log(filter: AuditFilter) -> Result<Vec<AuditRecord>, AppError> {
-    auth()?.audit(&actor()?, filter).await.map_err(respond)
+    auth()?.audit(&actor()?, filter).await
 }

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{actor, files, respond};
+use super::ssr::{actor, files};
 #[cfg(feature = "ssr")]
 use crate::{auth::Actor, auth::WorkspaceRef, workspace_path::WorkspacePath};
 
@@ -19,27 +19,21 @@ use crate::{auth::Actor, auth::WorkspaceRef, workspace_path::WorkspacePath};
 #[cfg(feature = "ssr")]
 fn parse(workspace: &str, path: &str) -> Result<(Actor, WorkspaceRef, WorkspacePath), AppError> {
     let actor = actor()?;
-    let workspace = WorkspaceRef::parse(workspace).map_err(respond)?;
-    let path = WorkspacePath::parse(path).map_err(respond)?;
+    let workspace = WorkspaceRef::parse(workspace)?;
+    let path = WorkspacePath::parse(path)?;
     Ok((actor, workspace, path))
 }
 
 #[server(prefix = "/api/files", endpoint = "list", input = Json)]
 pub async fn list_folder(workspace: String, folder: String) -> Result<Vec<FileEntry>, AppError> {
     let (actor, workspace, folder) = parse(&workspace, &folder)?;
-    files()?
-        .list(&actor, &workspace, &folder)
-        .await
-        .map_err(respond)
+    files()?.list(&actor, &workspace, &folder).await
 }
 
 #[server(prefix = "/api/files", endpoint = "read", input = Json)]
 pub async fn read_file(workspace: String, file: String) -> Result<TextFile, AppError> {
     let (actor, workspace, file) = parse(&workspace, &file)?;
-    files()?
-        .read_text(&actor, &workspace, &file)
-        .await
-        .map_err(respond)
+    files()?.read_text(&actor, &workspace, &file).await
 }
 
 /// Saves `text`; with `base` (the version it was opened with) only if nobody changed the
@@ -55,44 +49,31 @@ pub async fn write_file(
     files()?
         .write_text(&actor, &workspace, &file, text, base)
         .await
-        .map_err(respond)
 }
 
 #[server(prefix = "/api/files", endpoint = "create-file", input = Json)]
 pub async fn create_file(workspace: String, file: String) -> Result<(), AppError> {
     let (actor, workspace, file) = parse(&workspace, &file)?;
-    files()?
-        .create_file(&actor, &workspace, &file)
-        .await
-        .map_err(respond)
+    files()?.create_file(&actor, &workspace, &file).await
 }
 
 #[server(prefix = "/api/files", endpoint = "create-folder", input = Json)]
 pub async fn create_folder(workspace: String, folder: String) -> Result<(), AppError> {
     let (actor, workspace, folder) = parse(&workspace, &folder)?;
-    files()?
-        .create_folder(&actor, &workspace, &folder)
-        .await
-        .map_err(respond)
+    files()?.create_folder(&actor, &workspace, &folder).await
 }
 
 #[server(prefix = "/api/files", endpoint = "rename", input = Json)]
 pub async fn rename_path(workspace: String, from: String, to: String) -> Result<(), AppError> {
     let (actor, workspace, from) = parse(&workspace, &from)?;
-    let to = WorkspacePath::parse(&to).map_err(respond)?;
-    files()?
-        .rename(&actor, &workspace, &from, &to)
-        .await
-        .map_err(respond)
+    let to = WorkspacePath::parse(&to)?;
+    files()?.rename(&actor, &workspace, &from, &to).await
 }
 
 #[server(prefix = "/api/files", endpoint = "delete", input = Json)]
 pub async fn delete_path(workspace: String, path: String) -> Result<(), AppError> {
     let (actor, workspace, path) = parse(&workspace, &path)?;
-    files()?
-        .delete(&actor, &workspace, &path)
-        .await
-        .map_err(respond)
+    files()?.delete(&actor, &workspace, &path).await
 }
 
 /// Clones a repository into the workspace's `/workspace`, which must be empty (a new
@@ -106,14 +87,10 @@ pub async fn clone_repository(
     use crate::error::Field;
     use crate::model::GitSource;
     let actor = actor()?;
-    let workspace = WorkspaceRef::parse(&workspace).map_err(respond)?;
-    let source = GitSource::parse(&url, branch.as_deref().unwrap_or_default())
-        .and_then(|source| {
+    let workspace = WorkspaceRef::parse(&workspace)?;
+    let source =
+        GitSource::parse(&url, branch.as_deref().unwrap_or_default()).and_then(|source| {
             source.ok_or_else(|| AppError::invalid(Field::Repository, "Give the repository's URL."))
-        })
-        .map_err(respond)?;
-    files()?
-        .clone_repository(&actor, &workspace, &source)
-        .await
-        .map_err(respond)
+        })?;
+    files()?.clone_repository(&actor, &workspace, &source).await
 }

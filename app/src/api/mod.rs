@@ -1,6 +1,6 @@
 //! Server functions, one file per resource. Each takes the actor the request was
-//! authenticated as, makes one call into a service taken from Leptos context and maps the
-//! typed error onto the HTTP status.
+//! authenticated as and makes one call into a service taken from Leptos context; the HTTP
+//! edge gives a failed call its error's status (`status_code`), in one place.
 
 pub mod agent;
 pub mod ai;
@@ -11,8 +11,6 @@ pub mod templates;
 pub mod workspaces;
 
 #[cfg(feature = "ssr")]
-pub(crate) use ssr::respond;
-
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::auth::{Actor, ClientInfo};
@@ -67,7 +65,7 @@ mod ssr {
 
     /// The user this request acts for; refused with 401 when nobody signed in.
     pub fn actor() -> Result<Actor, AppError> {
-        from_request::<Actor>().ok_or_else(|| respond(AppError::Unauthenticated))
+        from_request::<Actor>().ok_or(AppError::Unauthenticated)
     }
 
     pub fn client() -> ClientInfo {
@@ -87,21 +85,5 @@ mod ssr {
         ) {
             response.append_header(http::header::SET_COOKIE, value);
         }
-    }
-
-    /// Sets the response status for the error (503 for Docker down, 409 for a taken name…)
-    /// when answering a server-function request. A page rendered on the server that calls
-    /// the same function keeps its 200: it shows the error itself, and a proxy could
-    /// replace a 5xx page with its own.
-    pub fn respond(error: AppError) -> AppError {
-        let is_api_call = use_context::<http::request::Parts>()
-            .is_some_and(|request| request.uri.path().starts_with("/api/"));
-        if let Some(response) = use_context::<ResponseOptions>().filter(|_| is_api_call) {
-            response.set_status(error.status_code());
-            if let AppError::TooManyAttempts { retry_after_secs } = error {
-                response.insert_header(http::header::RETRY_AFTER, retry_after_secs.into());
-            }
-        }
-        error
     }
 }

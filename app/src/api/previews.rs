@@ -8,27 +8,27 @@ use crate::error::AppError;
 use crate::model::{PreviewLink, WorkspacePort};
 
 #[cfg(feature = "ssr")]
-use super::ssr::{actor, previews, respond};
+use super::ssr::{actor, previews};
 #[cfg(feature = "ssr")]
 use crate::{auth::Actor, auth::WorkspaceRef};
 
 #[cfg(feature = "ssr")]
 fn parse(workspace: &str) -> Result<(Actor, WorkspaceRef), AppError> {
     let actor = actor()?;
-    let workspace = WorkspaceRef::parse(workspace).map_err(respond)?;
+    let workspace = WorkspaceRef::parse(workspace)?;
     Ok((actor, workspace))
 }
 
 #[server(prefix = "/api/previews", endpoint = "ports", input = Json)]
 pub async fn workspace_ports(workspace: String) -> Result<Vec<WorkspacePort>, AppError> {
     let (actor, workspace) = parse(&workspace)?;
-    previews()?.ports(&actor, &workspace).await.map_err(respond)
+    previews()?.ports(&actor, &workspace).await
 }
 
 #[server(prefix = "/api/previews", endpoint = "links", input = Json)]
 pub async fn preview_links(workspace: String) -> Result<Vec<PreviewLink>, AppError> {
     let (actor, workspace) = parse(&workspace)?;
-    previews()?.links(&actor, &workspace).await.map_err(respond)
+    previews()?.links(&actor, &workspace).await
 }
 
 /// A share link for `port`, lasting `lifetime` (a [`LinkLifetime`](crate::model::LinkLifetime) label).
@@ -41,24 +41,16 @@ pub async fn share_port(
     use crate::error::Field;
     use crate::model::{parse_port, LinkLifetime};
     let (actor, workspace) = parse(&workspace)?;
-    let port = parse_port(&port).map_err(respond)?;
-    let lifetime = LinkLifetime::parse(&lifetime).ok_or_else(|| {
-        respond(AppError::invalid(
-            Field::Port,
-            "Choose how long the link lasts.",
-        ))
-    })?;
+    let port = parse_port(&port)?;
+    let lifetime = LinkLifetime::parse(&lifetime)
+        .ok_or_else(|| AppError::invalid(Field::Port, "Choose how long the link lasts."))?;
     previews()?
         .create_link(&actor, &workspace, port, lifetime)
         .await
-        .map_err(respond)
 }
 
 #[server(prefix = "/api/previews", endpoint = "revoke", input = Json)]
 pub async fn revoke_preview_link(workspace: String, id: i64) -> Result<(), AppError> {
     let (actor, workspace) = parse(&workspace)?;
-    previews()?
-        .revoke_link(&actor, &workspace, id)
-        .await
-        .map_err(respond)
+    previews()?.revoke_link(&actor, &workspace, id).await
 }

@@ -14,16 +14,16 @@ use crate::model::{
 };
 
 #[cfg(feature = "ssr")]
-use super::ssr::{actor, respond, workspaces};
+use super::ssr::{actor, workspaces};
 
 #[server(prefix = "/api/workspaces", endpoint = "list", input = Json)]
 pub async fn list_workspaces() -> Result<WorkspaceList, AppError> {
-    workspaces()?.list(&actor()?).await.map_err(respond)
+    workspaces()?.list(&actor()?).await
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "images", input = Json)]
 pub async fn list_images() -> Result<Vec<ImageChoice>, AppError> {
-    workspaces()?.images(&actor()?).await.map_err(respond)
+    workspaces()?.images(&actor()?).await
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "create", input = Json)]
@@ -33,24 +33,18 @@ pub async fn create_workspace(request: CreateWorkspaceRequest) -> Result<Workspa
     let workspaces = workspaces()?;
     let default = workspaces.limit_bounds().default;
     request.processes.get_or_insert(default.processes);
-    let spec = request.validate().map_err(respond)?;
-    workspaces.create(&actor, spec).await.map_err(respond)
+    let spec = request.validate()?;
+    workspaces.create(&actor, spec).await
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "start", input = Json)]
 pub async fn start_workspace(workspace: WorkspaceRef) -> Result<(), AppError> {
-    workspaces()?
-        .start(&actor()?, &workspace)
-        .await
-        .map_err(respond)
+    workspaces()?.start(&actor()?, &workspace).await
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "stop", input = Json)]
 pub async fn stop_workspace(workspace: WorkspaceRef) -> Result<(), AppError> {
-    workspaces()?
-        .stop(&actor()?, &workspace)
-        .await
-        .map_err(respond)
+    workspaces()?.stop(&actor()?, &workspace).await
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "delete", input = Json)]
@@ -58,7 +52,6 @@ pub async fn delete_workspace(workspace: WorkspaceRef, keep_volume: bool) -> Res
     workspaces()?
         .delete(&actor()?, &workspace, keep_volume)
         .await
-        .map_err(respond)
 }
 
 /// The limits a new workspace gets and the most any may have on this server.
@@ -76,11 +69,10 @@ pub async fn set_workspace_limits(
     memory_mib: u64,
     processes: u32,
 ) -> Result<Workspace, AppError> {
-    let limits = crate::model::Limits::parse(cpus, memory_mib, processes).map_err(respond)?;
+    let limits = crate::model::Limits::parse(cpus, memory_mib, processes)?;
     workspaces()?
         .set_limits(&actor()?, &workspace, limits)
         .await
-        .map_err(respond)
 }
 
 /// Sets how long a workspace may go unused before it stops (minutes; 0: never; none: the
@@ -93,24 +85,17 @@ pub async fn set_workspace_idle_stop(
     workspaces()?
         .set_idle_stop(&actor()?, &workspace, minutes)
         .await
-        .map_err(respond)
 }
 
 /// One workspace as the signed-in user sees it, with what they may do.
 #[server(prefix = "/api/workspaces", endpoint = "describe", input = Json)]
 pub async fn describe_workspace(workspace: WorkspaceRef) -> Result<Workspace, AppError> {
-    workspaces()?
-        .describe(&actor()?, &workspace)
-        .await
-        .map_err(respond)
+    workspaces()?.describe(&actor()?, &workspace).await
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "shares", input = Json)]
 pub async fn workspace_shares(workspace: WorkspaceRef) -> Result<Vec<Share>, AppError> {
-    workspaces()?
-        .shares(&actor()?, &workspace)
-        .await
-        .map_err(respond)
+    workspaces()?.shares(&actor()?, &workspace).await
 }
 
 /// Shares with `user` as `role`; without a role, revokes the share.
@@ -123,7 +108,6 @@ pub async fn share_workspace(
     workspaces()?
         .share(&actor()?, &workspace, &user, role)
         .await
-        .map_err(respond)
 }
 
 /// The server's network levels: the default, the most allowed, whether open can be given,
@@ -137,10 +121,7 @@ pub async fn workspace_network_bounds() -> Result<NetworkBounds, AppError> {
 /// A workspace's network: its level, allowlist and the destinations its processes asked for.
 #[server(prefix = "/api/workspaces", endpoint = "network", input = Json)]
 pub async fn workspace_network(workspace: WorkspaceRef) -> Result<NetworkView, AppError> {
-    workspaces()?
-        .network(&actor()?, &workspace)
-        .await
-        .map_err(respond)
+    workspaces()?.network(&actor()?, &workspace).await
 }
 
 /// Changes a workspace's network level (its owner or an admin), live.
@@ -152,5 +133,4 @@ pub async fn set_workspace_network(
     workspaces()?
         .set_network(&actor()?, &workspace, level)
         .await
-        .map_err(respond)
 }

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aicockpit::ai::AiSettings;
+use aicockpit::config::ServeConfig;
 use aicockpit::images::busybox;
 use aicockpit::runtime::Backend;
 use aicockpit::runtime::ContainerRuntime;
-use aicockpit::startup::{Application, ServeConfig};
+use aicockpit::startup::Application;
 use aicockpit::workspaces::container_name;
 use app::auth::{Role, UserName};
 use app::model::WorkspaceName;

@@ -39,7 +39,7 @@ use crate::auth::policy::{may_manage_users, Action};
 use crate::store::{ConversationOwner, Store};
 use client::{Piece, Provider};
 pub use config::{AiSettings, ProviderSpec};
-use records::{conversation_gone, purge_old_conversations, ChatRecord, Saving};
+use records::{conversation_gone, purge_every_hour, ChatRecord, Saving};
 
 const DEFAULT_PROVIDER: &str = "ai.default_provider";
 
@@ -70,12 +70,6 @@ impl AiManager {
             .collect();
         let chosen = store.setting(DEFAULT_PROVIDER).await.ok().flatten();
         let default = chosen.filter(|name| providers.iter().any(|p| p.name() == name));
-        if !settings.keep_conversations.is_zero() {
-            tokio::spawn(purge_old_conversations(
-                store.clone(),
-                settings.keep_conversations,
-            ));
-        }
         Self {
             keep_conversations: settings.keep_conversations,
             providers,
@@ -85,6 +79,14 @@ impl AiManager {
             files,
             audit,
             store,
+        }
+    }
+
+    /// Deletes conversations past their keeping time, every hour, for as long as it runs;
+    /// at once done when they are kept for ever.
+    pub async fn purge_old_conversations(&self) {
+        if !self.keep_conversations.is_zero() {
+            purge_every_hour(self.store.clone(), self.keep_conversations).await
         }
     }
 

@@ -54,7 +54,7 @@ impl Saving {
 }
 
 /// Deletes conversations older than `keep`, now and every hour.
-pub(super) async fn purge_old_conversations(store: Store, keep: std::time::Duration) {
+pub(super) async fn purge_every_hour(store: Store, keep: std::time::Duration) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;

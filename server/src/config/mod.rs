@@ -10,9 +10,11 @@ use app::model::{IdleBounds, LimitBounds, Limits};
 use clap::{Args, Parser, Subcommand};
 
 mod runtime;
+mod serve;
 mod tenancy;
 
 pub use runtime::{RuntimeArgs, RuntimeKind};
+pub use serve::{ServeConfig, TlsFiles};
 pub use tenancy::TenancyArgs;
 
 #[derive(Debug, Parser)]

@@ -5,7 +5,8 @@
 use std::convert::Infallible;
 
 use app::agent::AgentEvent;
-use app::auth::{Actor, ClientInfo, WorkspaceRef};
+use app::auth::ClientInfo;
+use app::error::AppError;
 use axum::extract::{Extension, Path, State};
 use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -15,11 +16,12 @@ use futures::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
+use super::state::AppState;
+use super::workspace::{InWorkspace, ToView};
 use crate::access::Resolved;
 use crate::ai::agent::Watching;
 use crate::auth::policy::Action;
 use crate::auth::Credential;
-use crate::http::state::AppState;
 
 fn event(event: &AgentEvent) -> Result<Event, Infallible> {
     Ok(Event::default().data(serde_json::to_string(event).unwrap_or_default()))
@@ -30,28 +32,16 @@ fn is_end(event: &AgentEvent) -> bool {
 }
 
 pub async fn events(
-    actor: Actor,
+    InWorkspace {
+        resolved, actor, ..
+    }: InWorkspace<ToView>,
     Extension(credential): Extension<Credential>,
-    Path((owner, workspace, run)): Path<(String, String, String)>,
+    Path((_, _, run)): Path<(String, String, String)>,
     State(state): State<AppState>,
-) -> Response {
-    let resolved = match WorkspaceRef::parse(&format!("{owner}/{workspace}")) {
-        Ok(workspace) => {
-            state
-                .resolver
-                .resolve(&actor, &workspace, Action::View)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    let resolved = match resolved {
-        Ok(resolved) => resolved,
-        Err(e) => return e.into_response(),
-    };
-    let (view, events) = match state.agents.watch(&resolved, &run).await {
-        Err(e) => return e.into_response(),
-        Ok(Watching::Over(view)) => (view, None),
-        Ok(Watching::Live(view, events)) => (view, Some(events)),
+) -> Result<Response, AppError> {
+    let (view, events) = match state.agents.watch(&resolved, &run).await? {
+        Watching::Over(view) => (view, None),
+        Watching::Live(view, events) => (view, Some(events)),
     };
     let snapshot = futures::stream::once(async move {
         AgentEvent::Snapshot {
@@ -83,9 +73,9 @@ pub async fn events(
         })
         .map(|e| event(&e))
         .take_until(ended);
-    Sse::new(stream)
+    Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
-        .into_response()
+        .into_response())
 }
 
 /// Ends when the watcher may no longer see the workspace (a share removed, a role lost),
@@ -114,22 +104,14 @@ async fn access_lost(state: AppState, credential: Credential, user_id: i64, watc
 
 /// The run with every step, as a JSON file to download.
 pub async fn transcript(
-    actor: Actor,
-    Path((owner, workspace, run)): Path<(String, String, String)>,
+    InWorkspace { resolved, .. }: InWorkspace<ToView>,
+    Path((_, _, run)): Path<(String, String, String)>,
     State(state): State<AppState>,
-) -> Response {
-    let view = match WorkspaceRef::parse(&format!("{owner}/{workspace}")) {
-        Ok(workspace) => state.agents.view(&actor, &workspace, &run).await,
-        Err(e) => Err(e),
-    };
-    match view {
-        Ok(view) => {
-            let name = format!(
-                "attachment; filename=\"agent-run-{}.json\"",
-                view.summary.id
-            );
-            ([(header::CONTENT_DISPOSITION, name)], Json(view)).into_response()
-        }
-        Err(e) => e.into_response(),
-    }
+) -> Result<Response, AppError> {
+    let view = state.agents.view_of(&resolved, &run).await?;
+    let name = format!(
+        "attachment; filename=\"agent-run-{}.json\"",
+        view.summary.id
+    );
+    Ok(([(header::CONTENT_DISPOSITION, name)], Json(view)).into_response())
 }

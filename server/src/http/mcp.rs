@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use app::auth::{Actor, WorkspaceRef};
-use axum::extract::{Path, Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Request, State};
+use axum::response::Response;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, JsonObject,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -19,11 +19,11 @@ use rmcp::{ErrorData, ServerHandler};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::state::AppState;
+use super::workspace::{InWorkspace, ToUse};
 use crate::ai::agent::AgentManager;
 use crate::ai::protocol::{tool_definitions, EditFormat};
 use crate::ai::tools::ToolCall;
-use crate::auth::policy::Action;
-use crate::http::state::AppState;
 
 /// The MCP endpoint of a workspace.
 pub const PATH: &str = "/mcp/{owner}/{workspace}";
@@ -55,29 +55,14 @@ pub fn service(agents: Arc<AgentManager>, shutdown: CancellationToken) -> McpSer
 /// `/mcp/{owner}/{workspace}`: resolved for the signed-in actor (404 for a stranger, 403
 /// for a viewer) before the MCP transport sees the request.
 pub async fn serve(
-    actor: Actor,
-    Path((owner, workspace)): Path<(String, String)>,
+    InWorkspace { resolved, .. }: InWorkspace<ToUse>,
     State(state): State<AppState>,
     mut request: Request,
 ) -> Response {
-    let resolved = match WorkspaceRef::parse(&format!("{owner}/{workspace}")) {
-        Ok(workspace) => {
-            state
-                .resolver
-                .resolve(&actor, &workspace, Action::Use)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match resolved {
-        Ok(resolved) => {
-            request.extensions_mut().insert(Target(resolved.reference));
-            match state.mcp.clone().oneshot(request).await {
-                Ok(response) => response.map(axum::body::Body::new),
-                Err(never) => match never {},
-            }
-        }
-        Err(e) => e.into_response(),
+    request.extensions_mut().insert(Target(resolved.reference));
+    match state.mcp.clone().oneshot(request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod actor;
 pub mod agent;
 pub mod ai;
+pub mod errors;
 pub mod events;
 pub mod files;
 pub mod headers;
@@ -25,6 +26,7 @@ pub mod state;
 pub mod templates;
 pub mod terminal;
 pub mod usage;
+pub mod workspace;
 
 use app::service::{
     SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
@@ -91,6 +93,8 @@ pub fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticato
             AppState,
             _,
         >(context, shell))
+        // Inside compression, so that it reads a failed server function's error as written.
+        .layer(middleware::from_fn(errors::server_fn_status))
         .layer(compression())
         // Outermost first: security headers on every answer, refusals included; then
         // foreign hosts and origins refused before anything runs; then who is asking.

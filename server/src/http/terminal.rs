@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::auth::{Actor, ClientInfo, WorkspaceRef};
+use app::auth::{Actor, ClientInfo};
 use app::error::AppError;
 use app::terminal::Control;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -23,10 +23,11 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
+use super::state::AppState;
+use super::workspace::{InWorkspace, ToUse, ToView};
 use crate::access::{Resolved, Resolver};
 use crate::auth::policy::Action;
 use crate::auth::{AccessChange, AuthManager, Credential};
-use crate::http::state::AppState;
 use crate::runtime::RuntimeError;
 use crate::terminal::{shell_spec, Ending, TerminalHub};
 
@@ -34,22 +35,15 @@ fn valid_terminal_id(id: &str) -> bool {
     (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// The workspace and terminal a path names, resolved for the actor.
-async fn target(
-    state: &AppState,
-    actor: &Actor,
-    (owner, workspace, terminal): (String, String, String),
-    action: Action,
-) -> Result<(Resolved, String), AppError> {
-    let workspace = WorkspaceRef::parse(&format!("{owner}/{workspace}"))?;
-    if !valid_terminal_id(&terminal) {
-        return Err(AppError::invalid(
+/// The terminal a path names (after its workspace).
+fn terminal_id((_, _, terminal): (String, String, String)) -> Result<String, AppError> {
+    match valid_terminal_id(&terminal) {
+        true => Ok(terminal),
+        false => Err(AppError::invalid(
             app::error::Field::Name,
             "A terminal id has 1 to 32 letters, digits or hyphens.",
-        ));
+        )),
     }
-    let resolved = state.resolver.resolve(actor, &workspace, action).await?;
-    Ok((resolved, terminal))
 }
 
 /// The hub's key of a terminal: workspace ids, unlike names, are never reused.
@@ -60,19 +54,18 @@ fn session_key(resolved: &Resolved, terminal: &str) -> String {
 /// Resolves before looking at the upgrade: whoever may not see the workspace gets 404,
 /// whatever else their request says.
 pub async fn terminal(
-    actor: Actor,
+    InWorkspace {
+        resolved, actor, ..
+    }: InWorkspace<ToView>,
     Extension(credential): Extension<Credential>,
     Path(path): Path<(String, String, String)>,
     State(state): State<AppState>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response {
-    let (resolved, terminal) = match target(&state, &actor, path, Action::View).await {
-        Ok(found) => found,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, AppError> {
+    let terminal = terminal_id(path)?;
     let ws = match ws {
         Ok(ws) => ws,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => return Ok(rejection.into_response()),
     };
     let detail = Some(format!("terminal {terminal}"));
     state
@@ -88,7 +81,7 @@ pub async fn terminal(
         actor,
     };
     let (tasks, shutdown) = (state.tasks.clone(), state.shutdown.clone());
-    ws.on_upgrade(move |socket| {
+    Ok(ws.on_upgrade(move |socket| {
         tasks.track_future(serve(
             socket,
             state.terminals,
@@ -97,27 +90,25 @@ pub async fn terminal(
             viewer,
             shutdown,
         ))
-    })
+    }))
 }
 
 /// Ends a terminal session; `204` whether or not it was still running.
 pub async fn close(
-    actor: Actor,
+    InWorkspace {
+        resolved, actor, ..
+    }: InWorkspace<ToUse>,
     Path(path): Path<(String, String, String)>,
     State(state): State<AppState>,
-) -> Response {
-    match target(&state, &actor, path, Action::Use).await {
-        Ok((resolved, terminal)) => {
-            state.terminals.close(&session_key(&resolved, &terminal));
-            let detail = Some(format!("terminal {terminal}"));
-            state
-                .audit
-                .record(&actor, "terminal-close", Some(&resolved.reference), detail)
-                .await;
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => e.into_response(),
-    }
+) -> Result<StatusCode, AppError> {
+    let terminal = terminal_id(path)?;
+    state.terminals.close(&session_key(&resolved, &terminal));
+    let detail = Some(format!("terminal {terminal}"));
+    state
+        .audit
+        .record(&actor, "terminal-close", Some(&resolved.reference), detail)
+        .await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who is at the other end, what they may do, and how they learn that it changed.
@@ -353,17 +344,9 @@ fn control(message: &Control) -> Message {
     Message::Text(serde_json::to_string(message).unwrap_or_default().into())
 }
 
-/// What the terminal shows when it cannot open.
+/// What the terminal shows when it cannot open: the error every other route gives.
 fn explain(name: &str, error: RuntimeError) -> String {
-    match error {
-        RuntimeError::NotRunning(_) => {
-            format!("Workspace {name} is not running. Start it from the dashboard, then reopen this terminal.")
-        }
-        RuntimeError::NotFound(_) => {
-            format!("Workspace {name} has no container. It may have been deleted.")
-        }
-        other => AppError::from(other).to_string(),
-    }
+    crate::error::exec_failed(&name)(error).to_string()
 }
 
 #[cfg(test)]

@@ -101,9 +101,20 @@ pub struct Previews {
     settings: PreviewSettings,
 }
 
+/// The key grants are signed with: made once, kept in the store, so grants outlive restarts.
+pub async fn signing_key(store: &Store) -> Result<String, StoreError> {
+    if let Some(key) = store.setting(KEY_SETTING).await? {
+        return Ok(key);
+    }
+    let key = crate::auth::secret::random_secret()
+        .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+    store.set_setting(KEY_SETTING, &key).await?;
+    Ok(key)
+}
+
 impl Previews {
-    /// Uses the server's preview key, making one on first start.
-    pub async fn new(parts: PreviewParts, settings: PreviewSettings) -> Result<Self, StoreError> {
+    /// Previews signed with `key` (see [`signing_key`]).
+    pub fn new(parts: PreviewParts, settings: PreviewSettings, key: &str) -> Self {
         let PreviewParts {
             store,
             resolver,
@@ -112,16 +123,7 @@ impl Previews {
             audit,
             events,
         } = parts;
-        let key = match store.setting(KEY_SETTING).await? {
-            Some(key) => key,
-            None => {
-                let key = crate::auth::secret::random_secret()
-                    .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
-                store.set_setting(KEY_SETTING, &key).await?;
-                key
-            }
-        };
-        Ok(Self {
+        Self {
             signer: Signer::new(key.as_bytes()),
             client: Tunnels::client(runtime.clone(), holder),
             store,
@@ -130,7 +132,7 @@ impl Previews {
             audit,
             events,
             settings,
-        })
+        }
     }
 
     pub fn client(&self) -> &TunnelClient {

@@ -12,6 +12,7 @@ pub mod devcontainer;
 pub mod dockerfile;
 pub mod jsonc;
 pub mod repository;
+mod source;
 
 use std::time::Duration;
 

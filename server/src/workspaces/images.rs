@@ -44,15 +44,8 @@ impl WorkspaceManager {
     /// included.
     async fn usable(&self, actor: &Actor) -> Result<Vec<String>, AppError> {
         let mut usable = vec![self.settings.default_image.clone()];
-        if let Some(catalog) = &self.templates {
-            usable.push(catalog.dev_image.clone());
-            usable.extend(
-                catalog
-                    .all()
-                    .await?
-                    .iter()
-                    .map(|t| t.image(&catalog.dev_image)),
-            );
+        if let Some(templates) = &self.templates {
+            usable.extend(templates.images().await?);
         }
         usable.extend(self.store.built_images(actor.id).await?);
         let patterns = &self.settings.images.allowed;

@@ -42,7 +42,7 @@ pub use events::relay_lifecycle_events;
 pub use idle::stop_idle_workspaces;
 pub use images::ImageSettings;
 pub use reconcile::Reconciled;
-pub use template::{post_start, POST_START_LOG};
+pub use template::{post_start, TemplateChoice, TemplateSource, POST_START_LOG};
 
 /// Capabilities a development shell may need (file ownership, switching user in
 /// `sudo`-less images, signals); everything else is dropped.
@@ -114,7 +114,7 @@ pub struct WorkspaceManager {
     settings: WorkspaceSettings,
     started: start_times::StartTimes,
     /// Where `WorkspaceSpec::template` is looked up; none: templates are not offered.
-    templates: Option<crate::templates::catalog::Catalog>,
+    templates: Option<Arc<dyn TemplateSource>>,
 }
 
 /// The name a new container gets. Neither part may contain a dot, so owner and name cannot
@@ -129,8 +129,22 @@ pub fn volume_name(owner: &UserName, name: &WorkspaceName) -> String {
     format!("aicockpit-{owner}.{name}-files")
 }
 
+/// What a workspace manager works with besides its backend, store and settings.
+#[derive(Default)]
+pub struct WorkspaceParts {
+    /// Where share changes are announced, for the connections open on a workspace.
+    pub events: AccessEvents,
+    /// Where templates are found; none: templates are not offered.
+    pub templates: Option<Arc<dyn TemplateSource>>,
+}
+
 impl WorkspaceManager {
-    pub fn new(backend: &Backend, store: Store, settings: WorkspaceSettings) -> Self {
+    pub fn new(
+        backend: &Backend,
+        store: Store,
+        settings: WorkspaceSettings,
+        parts: WorkspaceParts,
+    ) -> Self {
         let holder = Installer::new(backend.containers.clone());
         let egress = Egress::new(
             backend.containers.clone(),
@@ -145,24 +159,12 @@ impl WorkspaceManager {
             egress,
             resolver: Resolver::new(store.clone()),
             audit: AuditLog::new(store.clone()),
-            events: AccessEvents::default(),
+            events: parts.events,
             store,
             settings,
             started: Default::default(),
-            templates: None,
+            templates: parts.templates,
         }
-    }
-
-    /// Makes workspaces from the templates in `catalog` when asked to.
-    pub fn with_templates(mut self, catalog: crate::templates::catalog::Catalog) -> Self {
-        self.templates = Some(catalog);
-        self
-    }
-
-    /// Announces share changes on `events`, which open connections listen to.
-    pub fn announcing(mut self, events: AccessEvents) -> Self {
-        self.events = events;
-        self
     }
 
     /// The resolver every other route uses to find a workspace for an actor.

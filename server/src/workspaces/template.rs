@@ -14,6 +14,26 @@ use crate::store::{WorkspaceRecord, WorkspaceSetup};
 /// Where a `postStartCommand`'s output goes, inside the workspace.
 pub const POST_START_LOG: &str = "/tmp/aicockpit-post-start.log";
 
+/// Where `WorkspaceSpec::template` is looked up: the templates service's catalogue, as
+/// workspaces see it (a port, so that workspaces need nothing of how templates are kept).
+#[async_trait::async_trait]
+pub trait TemplateSource: Send + Sync {
+    /// What a workspace made from template `id` takes from it; not found if there is none.
+    async fn template(&self, id: &str) -> Result<TemplateChoice, AppError>;
+    /// Every image a template may start a workspace from, the dev image included.
+    async fn images(&self) -> Result<Vec<String>, AppError>;
+}
+
+/// A template, as a new workspace takes it.
+pub struct TemplateChoice {
+    /// Shown in messages about it.
+    pub name: String,
+    pub image: String,
+    pub setup: WorkspaceSetup,
+    pub idle_minutes: Option<u32>,
+    pub network: Option<app::model::NetworkLevel>,
+}
+
 /// What a new workspace takes from its template, or its own image without one.
 pub(super) struct Chosen {
     pub image: String,
@@ -34,26 +54,23 @@ impl WorkspaceManager {
                 network: None,
             });
         };
-        let catalog = self.templates.as_ref().ok_or_else(|| {
+        let templates = self.templates.as_ref().ok_or_else(|| {
             AppError::invalid(Field::Template, "This server offers no templates.")
         })?;
-        let template = catalog.find(id).await?;
-        let image = template.image(&catalog.dev_image);
-        if !self.images.image_exists(&image).await? {
+        let template = templates.template(id).await?;
+        if !self.images.image_exists(&template.image).await? {
             return Err(AppError::ImageMissing {
-                image,
-                hint: format!("Build the template “{}” first.", template.name()),
+                image: template.image,
+                hint: format!("Build the template “{}” first.", template.name),
             });
         }
-        let setup = template.setup();
-        self.sudo_allowed(&setup, &template.name())?;
+        self.sudo_allowed(&template.setup, &template.name)?;
         // Capped by the server's bounds when applied, as any choice is.
-        let defaults = &template.parsed.defaults;
         Ok(Chosen {
-            image,
-            setup: Some(setup),
-            idle_minutes: defaults.idle_minutes,
-            network: defaults.network,
+            image: template.image,
+            setup: Some(template.setup),
+            idle_minutes: template.idle_minutes,
+            network: template.network,
         })
     }
 

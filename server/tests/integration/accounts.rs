@@ -73,7 +73,7 @@ async fn whoami(app: &TestApp, cookie: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_sets_a_strict_cookie_and_fixation_gets_nowhere() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let wrong = sign_in(&app, OWNER, "not the password", None).await;
     assert_eq!(wrong.status(), 401);
     let error: Value = wrong.json().await.unwrap();
@@ -145,7 +145,7 @@ async fn sign_in_sets_a_strict_cookie_and_fixation_gets_nowhere() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn repeated_failures_lock_the_account_until_the_window_passes() {
-    let app = spawn_app_with(AuthSettings {
+    let app = spawn_memory_app_with(AuthSettings {
         limiter: LimiterSettings {
             window: Duration::from_secs(3),
             per_account: 3,
@@ -172,7 +172,7 @@ async fn repeated_failures_lock_the_account_until_the_window_passes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tokens_work_until_revoked_and_are_stored_hashed() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let signed_in = sign_in(&app, OWNER, PASSWORD, None).await;
     let (cookie, _) = session_cookie(&signed_in);
     let created: Value = browser()
@@ -336,8 +336,8 @@ async fn a_new_server_is_set_up_once_with_its_link() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("fresh.db");
     let app = aicockpit::startup::Application::build(
-        aicockpit::startup::ServeConfig::local(database.clone(), test_image().await),
-        docker_backend(DOCKER_HOST),
+        aicockpit::config::ServeConfig::local(database.clone(), MEMORY_IMAGE),
+        memory_backend(),
     )
     .await
     .unwrap();

@@ -101,12 +101,15 @@ pub(crate) async fn ended(app: &TestApp, workspace: &str, run: &str) -> RunView 
     .await
 }
 
+/// The text of a file; `None` when it is not there (404), a failure otherwise.
 pub(crate) async fn read(app: &TestApp, workspace: &str, path: &str) -> Option<String> {
     let answer = app
         .files("read", json!({ "workspace": workspace, "file": path }))
         .await;
-    if answer.status() != 200 {
-        return None;
+    match answer.status().as_u16() {
+        200 => {}
+        404 => return None,
+        other => panic!("reading {path}: {other} {}", answer.text().await.unwrap()),
     }
     let file: Value = answer.json().await.unwrap();
     file["text"].as_str().map(str::to_owned)
@@ -267,8 +270,13 @@ async fn stop_ends_a_running_command_within_a_second() {
         v.summary.status == RunStatus::RunningTool
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(exec(&name, &["ps"]).await.contains("sleep 30"));
+    eventually("the command's start", Duration::from_secs(5), || async {
+        exec(&name, &["ps"])
+            .await
+            .contains("sleep 30")
+            .then_some(())
+    })
+    .await;
 
     let pressed = Instant::now();
     let stopped = post(&app, "stop", json!({ "workspace": ws, "run": run })).await;

@@ -170,21 +170,22 @@ async fn an_answer_streams_with_the_context_it_was_sent() {
     assert_eq!(seen[0].body["stream"], true);
 
     // The audit log has who asked which model, and the tokens.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let audit = app
-        .client
-        .post(format!("{}/api/auth/audit", app.base))
-        .json(&json!({ "filter": { "actor": "", "action": "ai-chat", "workspace": "" } }))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        audit.contains("stream-ok/stream-ok, 21 + 9 tokens: answered"),
-        "{audit}"
-    );
+    eventually("the chat's audit entry", Duration::from_secs(5), || async {
+        let audit = app
+            .client
+            .post(format!("{}/api/auth/audit", app.base))
+            .json(&json!({ "filter": { "actor": "", "action": "ai-chat", "workspace": "" } }))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        audit
+            .contains("stream-ok/stream-ok, 21 + 9 tokens: answered")
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

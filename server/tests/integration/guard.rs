@@ -35,7 +35,7 @@ async fn a_foreign_origin_cannot_open_a_terminal() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_foreign_origin_cannot_call_the_api_and_changes_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let name = unique_name("xpost");
     let _cleanup = Cleanup(vec![name.clone()]);
     let refused = app
@@ -65,7 +65,7 @@ async fn a_foreign_origin_cannot_call_the_api_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rebinding_host_name_is_not_answered() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     for path in ["/", "/api/health", "/pkg/aicockpit.css"] {
         let response = app
             .client
@@ -88,7 +88,7 @@ async fn a_rebinding_host_name_is_not_answered() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pages_carry_a_policy_that_names_their_hydration_script() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let page = app.get("/").await;
     let headers = page.headers().clone();
     let policy = headers[CONTENT_SECURITY_POLICY]

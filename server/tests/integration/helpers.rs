@@ -222,7 +222,7 @@ pub async fn service_allowing(backend: Backend, image: &str, allowed: &[&str]) -
     settings.network.allowlist =
         aicockpit::egress::allowlist::Allowlist::parse_lenient(allowed.iter().copied());
     TestService {
-        manager: WorkspaceManager::new(&backend, store.clone(), settings),
+        manager: WorkspaceManager::new(&backend, store.clone(), settings, Default::default()),
         store,
         image: image.to_owned(),
         actor: Actor {
@@ -375,4 +375,22 @@ pub async fn exec_in(container: &str, command: &[&str]) -> String {
 
 pub fn raw_docker() -> bollard::Docker {
     bollard::Docker::connect_with_unix_defaults().expect("Docker socket")
+}
+
+/// Polls `check` until it gives `Some`, for at most `within`; fails naming `what` after.
+pub async fn eventually<T, F>(what: &str, within: Duration, mut check: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -7,7 +7,7 @@ use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_functions_drive_the_whole_lifecycle() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let name = unique_name("http");
     let _cleanup = Cleanup(vec![name.clone()]);
     let request = app.create_request(&name);
@@ -40,7 +40,7 @@ async fn server_functions_drive_the_whole_lifecycle() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_input_is_rejected_with_a_field_error() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let bad = json!({ "request": { "name": "Bad_Name", "image": app.image, "cpus": 1.0, "memory_mib": 512 } });
     let response = app.call("create", bad).await;
     assert_eq!(response.status(), 422);
@@ -75,7 +75,7 @@ async fn invalid_input_is_rejected_with_a_field_error() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreadable_requests_are_the_clients_mistake() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let not_json = app
         .client
         .post(format!("{}/api/workspaces/create", app.base))
@@ -94,7 +94,7 @@ async fn unreadable_requests_are_the_clients_mistake() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dashboard_is_server_rendered() {
-    let (app, name, _cleanup) = app_with_workspace("ssr").await;
+    let (app, name) = memory_app_with_workspace("ssr").await;
 
     let page = app.get("/").await;
     assert_eq!(page.status(), 200);

@@ -73,7 +73,12 @@ async fn the_servers_maxima_hold_for_new_and_changed_limits() {
         limits: bounds,
         ..WorkspaceSettings::new(svc.image.clone())
     };
-    let strict = WorkspaceManager::new(&docker_backend(DOCKER_HOST), svc.store.clone(), settings);
+    let strict = WorkspaceManager::new(
+        &docker_backend(DOCKER_HOST),
+        svc.store.clone(),
+        settings,
+        Default::default(),
+    );
     assert_eq!(strict.limit_bounds(), bounds);
 
     let too_many_cpus = Limits::parse(2.0, 256, 256).unwrap();

@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::test_app::spawn_app_on;
 
-const IMAGE: &str = "memory/dev:1";
+const IMAGE: &str = crate::test_app::MEMORY_IMAGE;
 
 async fn on_memory() -> (Arc<MemoryRuntime>, TestService) {
     let runtime = Arc::new(MemoryRuntime::new(&[IMAGE]));

@@ -88,7 +88,7 @@ async fn metrics_show_workspaces_requests_docker_and_ai_to_admins_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_answer_names_its_request() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let first = app.get("/api/health").await;
     let id = first.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(id.len(), 36, "a new UUID: {id}");

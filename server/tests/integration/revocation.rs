@@ -91,7 +91,7 @@ async fn a_revoked_token_closes_its_terminal_and_only_that_one() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_password_reset_ends_the_users_tokens_and_is_not_for_oneself() {
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     app.auth
         .add_user("dave", PASSWORD, Role::Member)
         .await
@@ -117,7 +117,7 @@ async fn a_password_reset_ends_the_users_tokens_and_is_not_for_oneself() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_burst_of_parallel_guesses_is_limited_like_one_at_a_time() {
-    let app = spawn_app_with(AuthSettings {
+    let app = spawn_memory_app_with(AuthSettings {
         limiter: LimiterSettings {
             window: Duration::from_secs(600),
             per_account: 3,
@@ -149,7 +149,7 @@ async fn a_burst_of_parallel_guesses_is_limited_like_one_at_a_time() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_event_stream_ends_with_the_token_it_was_opened_with() {
     use futures::StreamExt;
-    let app = spawn_app().await;
+    let app = spawn_memory_app().await;
     let second = app.auth.issue_token(&owner(), "stream").await.unwrap();
     let mut stream = bearer_client(&second)
         .get(format!("{}/api/events", app.base))

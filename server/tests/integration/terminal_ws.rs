@@ -111,11 +111,13 @@ async fn a_stopped_workspace_is_explained_in_the_terminal() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_names_are_refused_before_upgrading() {
-    let app = spawn_app().await;
+    let (app, name) = memory_app_with_workspace("names").await;
+    let bad_terminal = format!("/ws/terminal/tester/{name}/..%2Fx");
     for (path, status) in [
         ("/ws/terminal/tester/Bad_Name/main", 422),
-        ("/ws/terminal/tester/fine/..%2Fx", 422),
-        ("/ws/terminal/tester/absent/main", 404),
+        (bad_terminal.as_str(), 422),
+        // Whoever may not see a workspace learns nothing else of the request.
+        ("/ws/terminal/tester/absent/..%2Fx", 404),
     ] {
         let url = format!("{}{path}", app.base.replacen("http://", "ws://", 1));
         match connect_async(request(&app, &url)).await {

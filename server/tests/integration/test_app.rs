@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use aicockpit::ai::AiSettings;
 use aicockpit::auth::AuthSettings;
+use aicockpit::config::ServeConfig;
+use aicockpit::runtime::memory::MemoryRuntime;
 use aicockpit::runtime::Backend;
-use aicockpit::startup::{Application, ServeConfig};
+use aicockpit::startup::Application;
 use app::auth::Role;
 use app::model::WorkspaceName;
 use futures::{SinkExt, StreamExt};
@@ -156,6 +158,30 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(docker_backend(DOCKER_HOST), test_image().await).await
 }
 
+/// The image the in-memory runtime holds: a workspace made from it is a record, with no
+/// process behind it.
+pub const MEMORY_IMAGE: &str = "memory/dev:1";
+
+/// The in-memory runtime, holding [`MEMORY_IMAGE`].
+pub fn memory_backend() -> Backend {
+    Backend::of(std::sync::Arc::new(MemoryRuntime::new(&[MEMORY_IMAGE])))
+}
+
+/// A server on the in-memory runtime, for what happens above the containers (HTTP, the
+/// guards, accounts, the API's rules): no engine needed, and quick.
+pub async fn spawn_memory_app() -> TestApp {
+    spawn_app_on(memory_backend(), MEMORY_IMAGE.into()).await
+}
+
+/// [`spawn_memory_app`] with one workspace created through its API.
+pub async fn memory_app_with_workspace(label: &str) -> (TestApp, WorkspaceName) {
+    let app = spawn_memory_app().await;
+    let name = unique_name(label);
+    let created = app.call("create", app.create_request(&name)).await;
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    (app, name)
+}
+
 pub async fn spawn_app_on(backend: Backend, image: String) -> TestApp {
     let mut app = start(
         backend,
@@ -170,11 +196,12 @@ pub async fn spawn_app_on(backend: Backend, image: String) -> TestApp {
     app
 }
 
-/// A server with its own account settings (e.g. a short sign-in lock-out).
-pub async fn spawn_app_with(auth: AuthSettings) -> TestApp {
+/// A server on the in-memory runtime with its own account settings (a short sign-in
+/// lock-out, say).
+pub async fn spawn_memory_app_with(auth: AuthSettings) -> TestApp {
     let mut app = start(
-        docker_backend(DOCKER_HOST),
-        test_image().await,
+        memory_backend(),
+        MEMORY_IMAGE.into(),
         std::future::pending(),
         auth,
         AiSettings::default(),

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aicockpit::startup::{Application, ServeConfig, TlsFiles};
+use aicockpit::config::{ServeConfig, TlsFiles};
+use aicockpit::startup::Application;
 use app::auth::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -48,14 +49,14 @@ async fn https_is_served_with_secure_session_cookies() {
 
     let config = |tls: TlsFiles| ServeConfig {
         tls: Some(tls),
-        ..ServeConfig::local(dir.path().join("app.db"), "busybox")
+        ..ServeConfig::local(dir.path().join("app.db"), MEMORY_IMAGE)
     };
     let unreadable = Application::build(
         config(TlsFiles {
             cert: cert.clone(),
             key: dir.path().join("missing.pem"),
         }),
-        docker_backend(DOCKER_HOST),
+        memory_backend(),
     )
     .await;
     let Err(error) = unreadable else {
@@ -63,7 +64,7 @@ async fn https_is_served_with_secure_session_cookies() {
     };
     assert!(error.to_string().contains("missing.pem"), "{error}");
 
-    let app = Application::build(config(TlsFiles { cert, key }), docker_backend(DOCKER_HOST))
+    let app = Application::build(config(TlsFiles { cert, key }), memory_backend())
         .await
         .unwrap();
     assert!(app.serves_tls());

@@ -101,8 +101,9 @@ fn run_gone(run: &str) -> AppError {
 }
 
 impl AgentManager {
+    /// Runs are spawned on `tasks`, which the server waits for when it stops.
     #[allow(clippy::too_many_arguments)]
-    pub async fn new(
+    pub fn new(
         ai: Arc<AiManager>,
         files: Arc<FileManager>,
         commands: CommandRunner,
@@ -110,23 +111,9 @@ impl AgentManager {
         store: Store,
         audit: AuditLog,
         settings: AgentSettings,
-        shutdown: CancellationToken,
         tasks: TaskTracker,
     ) -> Self {
-        match store.end_interrupted_runs().await {
-            Ok(0) => {}
-            Ok(ended) => {
-                tracing::warn!(ended, "agent runs ended by the last shutdown marked failed")
-            }
-            Err(e) => tracing::warn!(error = %e, "could not mark interrupted agent runs"),
-        }
         let registry = Registry::default();
-        // A server told to stop stops its runs, which record how they ended.
-        let stopping = registry.clone();
-        tokio::spawn(async move {
-            shutdown.cancelled().await;
-            stopping.stop_all("the server stopped");
-        });
         Self {
             tools: Tools::new(files.clone(), commands.clone()),
             ai,
@@ -140,6 +127,23 @@ impl AgentManager {
             tasks,
             changing: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Marks the runs the last server left going as failed: none of them goes on.
+    pub async fn end_interrupted_runs(&self) {
+        match self.store.end_interrupted_runs().await {
+            Ok(0) => {}
+            Ok(ended) => {
+                tracing::warn!(ended, "agent runs ended by the last shutdown marked failed")
+            }
+            Err(e) => tracing::warn!(error = %e, "could not mark interrupted agent runs"),
+        }
+    }
+
+    /// Stops every run once `shutdown` is cancelled; each records how it ended.
+    pub async fn stop_all_on(&self, shutdown: CancellationToken) {
+        shutdown.cancelled().await;
+        self.registry.stop_all("the server stopped");
     }
 
     /// A run the actor may see: going on, or stored.
@@ -156,7 +160,8 @@ impl AgentManager {
         self.view_of(&resolved, run).await
     }
 
-    async fn view_of(&self, resolved: &Resolved, run: &str) -> Result<RunView, AppError> {
+    /// A run of a workspace already resolved for whoever asks.
+    pub async fn view_of(&self, resolved: &Resolved, run: &str) -> Result<RunView, AppError> {
         if let Some(live) = self.registry.get(&resolved.reference, run) {
             return Ok(live.view());
         }

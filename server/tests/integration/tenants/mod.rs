@@ -47,7 +47,7 @@ pub struct Made {
 }
 
 impl Tenants {
-    pub async fn new(configure: impl FnOnce(&mut aicockpit::startup::ServeConfig)) -> Self {
+    pub async fn new(configure: impl FnOnce(&mut aicockpit::config::ServeConfig)) -> Self {
         let app = spawn_app_configured(configure).await;
         let alice = member(&app, "alice").await;
         let bob = member(&app, "bob").await;

@@ -1,0 +1,43 @@
+//! Every loop the server runs in the background, started here and nowhere else, each
+//! ending when the server shuts down.
+
+use std::future::Future;
+
+use tokio_util::sync::CancellationToken;
+
+use super::services::Services;
+use crate::workspaces::{relay_lifecycle_events, stop_idle_workspaces};
+
+/// Starts the loops of `services`, all of them ended by `shutdown`.
+pub fn start(services: &Services, shutdown: &CancellationToken) {
+    let workspaces = services.workspaces.clone();
+    // Docker's events become the dashboards' `changed`.
+    until(
+        shutdown,
+        relay_lifecycle_events(workspaces.clone(), services.changes.clone()),
+    );
+    let ai = services.ai.clone();
+    until(shutdown, async move { ai.purge_old_conversations().await });
+    // These end themselves on `shutdown`, after their own tidying up.
+    tokio::spawn(stop_idle_workspaces(
+        workspaces.clone(),
+        services.changes.clone(),
+        shutdown.clone(),
+    ));
+    // Each running workspace's outbound relay, begun and ended with its container.
+    tokio::spawn(workspaces.egress().follow_containers(shutdown.clone()));
+    // Agent runs are stopped, not dropped: each records how it ended.
+    let (agents, stopping) = (services.agents.clone(), shutdown.clone());
+    tokio::spawn(async move { agents.stop_all_on(stopping).await });
+}
+
+/// Runs `work` until it ends or `shutdown` is cancelled.
+fn until(shutdown: &CancellationToken, work: impl Future<Output = ()> + Send + 'static) {
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = work => {}
+        }
+    });
+}

@@ -1,0 +1,187 @@
+//! The services, made from the configuration: each constructor only constructs (nothing
+//! runs in the background, nothing is written); what must happen once before serving is in
+//! `prepare`, and the loops that run while serving are started in `background`.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+use tokio_util::task::TaskTracker;
+
+use super::StartupError;
+use crate::ai::agent::AgentManager;
+use crate::ai::AiManager;
+use crate::auth::audit::AuditLog;
+use crate::auth::{AccessEvents, AuthManager, AuthSettings};
+use crate::commands::{CommandRunner, CommandSettings};
+use crate::config::ServeConfig;
+use crate::files::FileManager;
+use crate::preview::{self, PreviewParts, PreviewSettings, Previews};
+use crate::runtime::{Backend, ContainerRuntime};
+use crate::store::Store;
+use crate::templates::catalog::Catalog;
+use crate::templates::{Templates, SET_UP_DEADLINE};
+use crate::terminal::TerminalHub;
+use crate::usage::UsageMonitor;
+use crate::workspaces::{WorkspaceManager, WorkspaceParts, WorkspaceSettings};
+
+/// Every service of a running server.
+pub struct Services {
+    pub runtime: Arc<dyn ContainerRuntime>,
+    pub events: AccessEvents,
+    pub audit: AuditLog,
+    /// A unit message each time a workspace container changes.
+    pub changes: broadcast::Sender<()>,
+    pub auth: Arc<AuthManager>,
+    pub workspaces: Arc<WorkspaceManager>,
+    pub terminals: TerminalHub,
+    pub usage: Arc<UsageMonitor>,
+    pub files: Arc<FileManager>,
+    pub ai: Arc<AiManager>,
+    pub agents: Arc<AgentManager>,
+    pub previews: Arc<Previews>,
+    pub templates: Arc<Templates>,
+}
+
+impl Services {
+    /// The services `config` describes on `backend` and `store`; `https` when browsers
+    /// reach the server over TLS; agent runs are spawned on `tasks`.
+    pub async fn new(
+        config: &ServeConfig,
+        backend: &Backend,
+        store: Store,
+        auth: AuthSettings,
+        https: bool,
+        tasks: TaskTracker,
+    ) -> Result<Self, StartupError> {
+        let runtime = backend.containers.clone();
+        let events = AccessEvents::default();
+        let audit = AuditLog::new(store.clone());
+        let auth = Arc::new(AuthManager::new(store.clone(), auth, events.clone()));
+        let catalog = Catalog::new(
+            store.clone(),
+            config.templates.folder.clone(),
+            crate::images::dev::reference(),
+        );
+        let workspaces = Arc::new(WorkspaceManager::new(
+            backend,
+            store.clone(),
+            WorkspaceSettings {
+                limits: config.limits,
+                idle_minute: config.idle_minute,
+                sudo: config.templates.sudo,
+                network: config.network.clone(),
+                images: config.images.clone(),
+                ..WorkspaceSettings::new(config.default_image.clone())
+            },
+            WorkspaceParts {
+                events: events.clone(),
+                templates: Some(Arc::new(catalog.clone())),
+            },
+        ));
+        let resolver = workspaces.resolver();
+        let terminals = TerminalHub::new(
+            runtime.clone(),
+            config.terminals.clone(),
+            workspaces.holder(),
+        );
+        let files = Arc::new(FileManager::new(
+            runtime.clone(),
+            resolver.clone(),
+            audit.clone(),
+            config.files.clone(),
+            workspaces.egress(),
+        ));
+        let ai = Arc::new(
+            AiManager::new(
+                config.ai.clone(),
+                resolver.clone(),
+                files.clone(),
+                audit.clone(),
+                store.clone(),
+            )
+            .await,
+        );
+        let commands = |deadline| {
+            CommandRunner::new(
+                runtime.clone(),
+                resolver.clone(),
+                CommandSettings {
+                    deadline,
+                    ..CommandSettings::default()
+                },
+            )
+        };
+        let agents = Arc::new(AgentManager::new(
+            ai.clone(),
+            files.clone(),
+            commands(CommandSettings::default().deadline),
+            resolver.clone(),
+            store.clone(),
+            audit.clone(),
+            config.ai.agent.clone(),
+            tasks,
+        ));
+        let previews = Arc::new(Previews::new(
+            PreviewParts {
+                store: store.clone(),
+                resolver: resolver.clone(),
+                runtime: runtime.clone(),
+                holder: workspaces.holder(),
+                audit: audit.clone(),
+                events: events.clone(),
+            },
+            PreviewSettings {
+                https,
+                ..config.previews.clone()
+            },
+            &preview::signing_key(&store).await?,
+        ));
+        let templates = Arc::new(Templates::new(
+            catalog,
+            workspaces.clone(),
+            config.templates.clone(),
+            backend,
+            store,
+            resolver.clone(),
+            commands(SET_UP_DEADLINE),
+            audit.clone(),
+        ));
+        Ok(Self {
+            usage: UsageMonitor::new(runtime.clone()),
+            changes: broadcast::channel(64).0,
+            runtime,
+            events,
+            audit,
+            auth,
+            workspaces,
+            terminals,
+            files,
+            ai,
+            agents,
+            previews,
+            templates,
+        })
+    }
+
+    /// What must happen once before serving: the workspaces brought in line with the
+    /// runtime (containers adopted, creates and stops cut short finished), and the agent
+    /// runs the last server left going marked as ended.
+    pub async fn prepare(&self) {
+        match self.workspaces.reconcile().await {
+            Ok(done) => tracing::info!(
+                deleted = done.deleted,
+                adopted = done.adopted,
+                relinked = done.relinked,
+                updated = done.updated,
+                "reconciled with the runtime"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not reconcile with the runtime; continuing")
+            }
+        }
+        if let Err(e) = self.workspaces.recover(None).await {
+            tracing::warn!(error = %e, "could not start the workspaces that should be running");
+        }
+        self.agents.end_interrupted_runs().await;
+    }
+}
