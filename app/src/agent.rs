@@ -7,20 +7,14 @@ use serde::{Deserialize, Serialize};
 use crate::ai::{Risk, Usage};
 use crate::auth::WorkspaceRef;
 
-/// The live events of one run: `/api/agent/{owner}/{workspace}/{run}/events`.
+/// The live events of one run.
 pub fn events_path(workspace: &WorkspaceRef, run: &str) -> String {
-    format!(
-        "/api/agent/{}/{}/{run}/events",
-        workspace.owner, workspace.name
-    )
+    crate::wire::fill(crate::wire::AGENT_EVENTS, workspace, &[("run", run)])
 }
 
-/// The whole transcript as JSON, for keeping: `/api/agent/{owner}/{workspace}/{run}/transcript`.
+/// The whole transcript as JSON, for keeping.
 pub fn transcript_path(workspace: &WorkspaceRef, run: &str) -> String {
-    format!(
-        "/api/agent/{}/{}/{run}/transcript",
-        workspace.owner, workspace.name
-    )
+    crate::wire::fill(crate::wire::AGENT_TRANSCRIPT, workspace, &[("run", run)])
 }
 
 /// The page showing a run: `/workspaces/{owner}/{workspace}/agent/{run}`.

@@ -6,9 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::WorkspaceRef;
 
-/// Where the browser posts a chat request; the answer streams back as JSON lines.
-pub const CHAT_PATH: &str = "/api/ai/chat";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -17,6 +17,7 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod terminal;
+pub mod wire;
 pub mod workspace_path;
 
 use leptos::prelude::*;

@@ -384,7 +384,7 @@ pub type SharedPreviewService = Arc<dyn PreviewService>;
 pub trait TemplateService: Send + Sync + 'static {
     async fn templates(&self, actor: &Actor) -> Result<Vec<TemplateInfo>, AppError>;
     /// Starts building the template's image, unless it is built or being built; the build
-    /// is followed on [`TEMPLATE_BUILD_PATH`](crate::model::TEMPLATE_BUILD_PATH).
+    /// is followed on [`crate::wire::TEMPLATE_BUILD`].
     async fn build(&self, actor: &Actor, template: &str) -> Result<(), AppError>;
     /// Admins only: a devcontainer.json, and the Dockerfile it builds when it has one.
     async fn add(

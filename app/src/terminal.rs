@@ -25,10 +25,7 @@ pub enum Control {
 
 /// The path of one terminal of a workspace.
 pub fn terminal_path(workspace: &WorkspaceRef, terminal: &str) -> String {
-    format!(
-        "/ws/terminal/{}/{}/{terminal}",
-        workspace.owner, workspace.name
-    )
+    crate::wire::fill(crate::wire::TERMINAL, workspace, &[("terminal", terminal)])
 }
 
 #[cfg(test)]

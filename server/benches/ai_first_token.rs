@@ -119,7 +119,7 @@ async fn measure(
         "messages": [{ "role": "user", "content": "hi" }],
     });
     let direct_url = format!("{provider_url}/chat/completions");
-    let through_url = format!("{base}{}", app::ai::CHAT_PATH);
+    let through_url = format!("{base}{}", app::wire::CHAT);
     // Warm both paths (connections, the first database reads).
     for _ in 0..10 {
         first_piece(&direct_client, &direct_url, &direct_body, "Hello").await?;

@@ -7,7 +7,8 @@
 //! - the dashboard rendered (server-side, as a browser's first load) meanwhile, and then
 //!   with `AICOCKPIT_LOAD_DASHBOARD` workspaces (default 100) listed.
 //!
-//! Prints errors, p50/p95/max latencies and the server process's memory. Removes what it made.
+//! Prints errors, p50/p95/max latencies and the server process's memory, at each stage and
+//! once the work is over. Removes what it made.
 //!
 //! `cargo bench -p server --bench load`
 
@@ -35,6 +36,9 @@ async fn main() -> Result<(), Failure> {
     let mut names = vec!["load-0".to_owned()];
     let result = run(&app, &mut names, workspaces, terminals, keys, listed).await;
     remove(&names);
+    // The server goes on, idle: what it holds once the work is over.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    println!("memory once the work is over: {}", memory());
     result
 }
 

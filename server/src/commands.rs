@@ -11,8 +11,8 @@ use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 use futures::StreamExt;
 
+use crate::access::policy::Action;
 use crate::access::{Resolver, MOUNT_PATH, WORKSPACE_USER};
-use crate::auth::policy::Action;
 use crate::runtime::{ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, EXIT_STATUS_WAIT};
 use crate::terminal::hangup;
 

@@ -1,5 +1,5 @@
 //! AI server functions: the providers a user may pick, "Test connection", and the default
-//! provider (admins). Answers stream over `app::ai::CHAT_PATH`, not through these.
+//! provider (admins). Answers stream over `crate::wire::CHAT`, not through these.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;

@@ -1,5 +1,5 @@
 //! Template server functions: `POST /api/templates/<action>`. A build is followed on the
-//! event stream at [`TEMPLATE_BUILD_PATH`](crate::model::TEMPLATE_BUILD_PATH).
+//! event stream at [`crate::wire::TEMPLATE_BUILD`].
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;

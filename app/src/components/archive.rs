@@ -6,7 +6,11 @@ use crate::error::AppError;
 
 /// Downloads all of `/workspace` of `workspace` (`owner/name`) as `.tar.gz`.
 pub fn export_url(workspace: &str) -> String {
-    format!("/api/files/export?workspace={}", encode(workspace))
+    format!(
+        "{}?workspace={}",
+        crate::wire::FILES_EXPORT,
+        encode(workspace)
+    )
 }
 
 /// Sends `file` (a `.tar` or `.tar.gz`) to be unpacked into `/workspace` of `workspace`;
@@ -16,7 +20,8 @@ pub async fn unpack(workspace: &str, file: &web_sys::File) -> Result<(), String>
     use wasm_bindgen_futures::JsFuture;
 
     let url = format!(
-        "/api/files/unpack?workspace={}&path=%2Fworkspace",
+        "{}?workspace={}&path=%2Fworkspace",
+        crate::wire::FILES_UNPACK,
         encode(workspace)
     );
     let lost = || "The connection to the server was lost while sending the archive.".to_owned();

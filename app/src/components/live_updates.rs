@@ -5,9 +5,6 @@
 
 use leptos::prelude::*;
 
-/// Where the server publishes workspace change notifications (server-sent events).
-pub const EVENTS_PATH: &str = "/api/events";
-
 /// Calls `on_change` whenever the server says `workspace`'s files changed through it (an
 /// edit in another window, an agent's write). The stream closes when the result is dropped.
 pub fn follow_file_changes(
@@ -15,7 +12,7 @@ pub fn follow_file_changes(
     on_change: impl Fn() + 'static,
 ) -> Option<send_wrapper::SendWrapper<FileChanges>> {
     use wasm_bindgen::JsCast;
-    let source = web_sys::EventSource::new(EVENTS_PATH).ok()?;
+    let source = web_sys::EventSource::new(crate::wire::EVENTS).ok()?;
     let handler = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
         move |event: web_sys::MessageEvent| {
             if event.data().as_string().as_deref() == Some(workspace.as_str()) {
@@ -65,7 +62,7 @@ mod browser {
 
     pub fn subscribe(refresh: RwSignal<u32>) {
         let bump = move || refresh.update(|n| *n = n.wrapping_add(1));
-        if let Ok(source) = EventSource::new(super::EVENTS_PATH) {
+        if let Ok(source) = EventSource::new(crate::wire::EVENTS) {
             let on_event = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| bump());
             source.set_onmessage(Some(on_event.as_ref().unchecked_ref()));
             source.set_onopen(Some(on_event.as_ref().unchecked_ref()));

@@ -10,7 +10,8 @@ use crate::api::templates::{
     set_up_workspace,
 };
 use crate::error::{AppError, Field};
-use crate::model::{BuildEvent, TemplateInfo, TEMPLATE_BUILD_PATH};
+use crate::model::{BuildEvent, TemplateInfo};
+use crate::wire::TEMPLATE_BUILD;
 
 /// A build as the form shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,7 +88,7 @@ impl TemplateChoice {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
         let url = format!(
-            "{TEMPLATE_BUILD_PATH}?template={}",
+            "{TEMPLATE_BUILD}?template={}",
             crate::components::navigation::encode(id)
         );
         let Ok(source) = web_sys::EventSource::new(&url) else {

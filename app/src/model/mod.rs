@@ -24,12 +24,11 @@ pub use network::{EgressRecord, NetworkBounds, NetworkLevel, NetworkView};
 pub use notice::{format_clock, Notice, NoticeKind};
 pub use preview::{
     format_expiry, parse_port, preview_path, LinkLifetime, PreviewLink, WorkspacePort,
-    PREVIEW_PREFIX,
 };
-pub use template::{BuildEvent, SetupOutcome, TemplateInfo, TemplateOrigin, TEMPLATE_BUILD_PATH};
+pub use template::{BuildEvent, SetupOutcome, TemplateInfo, TemplateOrigin};
 pub use usage::{
     format_bytes, format_cores, format_disk, format_rate, ServerCapacity, UsageSample, UsageUpdate,
-    HISTORY, USAGE_PATH,
+    HISTORY,
 };
 
 /// A workspace name: a DNS label (RFC 1123), so it can become a container name, a volume

@@ -1,20 +1,18 @@
 //! Preview URLs: what runs inside a workspace, reached through AiCockpit. A signed-in user
 //! opens `/workspaces/<owner>/<name>/ports/<port>/`, which sends them on to a grant of their
-//! own under [`PREVIEW_PREFIX`]; share links are grants the owner makes for anyone.
+//! own under [`crate::wire::PREVIEW_PREFIX`]; share links are grants the owner makes for anyone.
 
 use serde::{Deserialize, Serialize};
 
 use crate::auth::WorkspaceRef;
 use crate::error::{AppError, Field};
 
-/// Where previews are served, each under a grant of its own.
-pub const PREVIEW_PREFIX: &str = "/previews/";
-
 /// The address that opens `port` of `workspace` for whoever is signed in.
 pub fn preview_path(workspace: &WorkspaceRef, port: u16) -> String {
-    format!(
-        "/workspaces/{}/{}/ports/{port}/",
-        workspace.owner, workspace.name
+    crate::wire::fill(
+        crate::wire::PORTS,
+        workspace,
+        &[("port", &format!("{port}/"))],
     )
 }
 

@@ -4,9 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Server-sent events following one template's build: `line`, then `done` or `failed`.
-pub const TEMPLATE_BUILD_PATH: &str = "/api/templates/build";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TemplateOrigin {
     BuiltIn,

@@ -1,11 +1,8 @@
-//! Live resource use of a workspace, as the server streams it on [`USAGE_PATH`]: one sample
+//! Live resource use of a workspace, as the server streams it on [`crate::wire::USAGE`]: one sample
 //! about every second per running workspace, rates already worked out.
 
 use serde::{Deserialize, Serialize};
 
-/// Server-sent events: `usage` carries a [`UsageUpdate`]; admins first get `capacity`,
-/// a [`ServerCapacity`]. `?workspace=owner/name` follows that workspace only.
-pub const USAGE_PATH: &str = "/api/usage";
 /// How many samples a chart shows (and the server keeps): the last minute or two.
 pub const HISTORY: usize = 90;
 

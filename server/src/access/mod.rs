@@ -1,8 +1,10 @@
-//! Reaching a workspace: the resolver every route that names one goes through, the
-//! activity it records for idle stop, and where and as whom a workspace's files live. A
-//! leaf: services depend on it, it depends on nothing above the store and the policy.
+//! Reaching a workspace: the one authorisation decision (`policy`), the resolver every
+//! route that names a workspace goes through, the activity it records for idle stop, and
+//! where and as whom a workspace's files live. A leaf: services depend on it, it depends on
+//! nothing but the store.
 
 mod activity;
+pub mod policy;
 mod resolve;
 
 pub use activity::{Activity, Hold};

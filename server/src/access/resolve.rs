@@ -7,8 +7,8 @@
 use app::auth::{Access, Actor, WorkspaceRef};
 use app::error::AppError;
 
+use super::policy::{access_of, may, Action, Denied};
 use super::Activity;
-use crate::auth::policy::{access_of, may, Action, Denied};
 use crate::store::{Store, WorkspaceRecord};
 
 #[derive(Clone)]

@@ -33,9 +33,9 @@ use app::service::{AiService, SharedFileService};
 use app::workspace_path::WorkspacePath;
 use futures::{Stream, StreamExt};
 
+use crate::access::policy::{may_manage_users, Action};
 use crate::access::Resolver;
 use crate::auth::audit::AuditLog;
-use crate::auth::policy::{may_manage_users, Action};
 use crate::store::{ConversationOwner, Store};
 use client::{Piece, Provider};
 pub use config::{AiSettings, ProviderSpec};

@@ -1,7 +1,7 @@
-//! Who may do what. Workspace decisions are made in one place (`policy`), asked by the
-//! workspace resolver (`access`); accounts, sessions and tokens live in `service`, and the
-//! credential a request carries is looked up in `credentials`. The HTTP layers that apply
-//! them to every request (the Host/Origin guard, authentication) are in `http`.
+//! Who is asking: accounts, sessions and tokens live in `service`, and the credential a
+//! request carries is looked up in `credentials`. What they may do to a workspace is decided
+//! in one place, `access::policy`. The HTTP layers that apply both to every request (the
+//! Host/Origin guard, authentication) are in `http`.
 
 pub mod audit;
 pub(crate) mod cookie;
@@ -9,7 +9,6 @@ mod credentials;
 pub mod events;
 mod limiter;
 mod password;
-pub mod policy;
 pub(crate) mod secret;
 pub mod service;
 mod setup;

@@ -17,7 +17,7 @@ use super::audit::AuditLog;
 use super::credentials::actor;
 use super::events::{AccessChange, AccessEvents};
 use super::limiter::{LimiterSettings, SignInLimiter};
-use super::policy::may_manage_users;
+use crate::access::policy::may_manage_users;
 use super::{cookie, password, secret};
 use crate::store::{unix_now, AuditEntry, NewTokenRecord, SessionUser, Store, StoreError};
 
@@ -409,7 +409,7 @@ impl AuthService for AuthManager {
         let workspace = match &request.workspace {
             Some(workspace) => Some(
                 crate::access::Resolver::new(self.store.clone())
-                    .peek(actor, workspace, crate::auth::policy::Action::Use)
+                    .peek(actor, workspace, crate::access::policy::Action::Use)
                     .await?
                     .record
                     .id,

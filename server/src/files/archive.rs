@@ -13,8 +13,8 @@ use futures::StreamExt;
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::{Download, FileManager, Target};
+use crate::access::policy::Action;
 use crate::access::MOUNT_PATH;
-use crate::auth::policy::Action;
 use crate::runtime::ByteStream;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];

@@ -20,9 +20,9 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 
+use crate::access::policy::Action;
 use crate::access::{Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::audit::AuditLog;
-use crate::auth::policy::Action;
 use crate::egress::Egress;
 use crate::runtime::{
     ByteStream, ContainerRuntime, ExecChunk, ExecProcess, ExecSpec, ExitStatus, RuntimeError,

@@ -26,12 +26,12 @@ pub const PUBLIC_PATHS: [&str; 6] = [
     "/setup",
     "/api/auth/sign-in",
     "/api/auth/set-up",
-    "/api/health",
+    app::wire::HEALTH,
     "/favicon.svg",
 ];
 /// The built site's scripts, styles and WASM (the sign-in page needs them too), and the
 /// previews, which their grant authorises instead of a session (see `preview`).
-pub const PUBLIC_PREFIXES: [&str; 3] = ["/pkg/", "/ide/", app::model::PREVIEW_PREFIX];
+pub const PUBLIC_PREFIXES: [&str; 3] = ["/pkg/", "/ide/", app::wire::PREVIEW_PREFIX];
 
 pub fn is_public(path: &str) -> bool {
     let dotted = path.split('/').any(|s| s == ".." || s == ".");
@@ -105,7 +105,7 @@ fn forwarded_https(headers: &HeaderMap) -> bool {
 /// Pages send people to sign in (or to set-up on a new server) and back; the rest is 401.
 async fn refuse(auth: &AuthManager, method: &Method, uri: &Uri) -> Response {
     let path = uri.path();
-    let for_programs = path == super::metrics::PATH
+    let for_programs = path == app::wire::METRICS
         || ["/api/", "/ws/", "/mcp/"]
             .iter()
             .any(|p| path.starts_with(p));

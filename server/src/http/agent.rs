@@ -18,9 +18,9 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::state::AppState;
 use super::workspace::{InWorkspace, ToView};
+use crate::access::policy::Action;
 use crate::access::Resolved;
 use crate::ai::agent::Watching;
-use crate::auth::policy::Action;
 use crate::auth::Credential;
 
 fn event(event: &AgentEvent) -> Result<Event, Infallible> {

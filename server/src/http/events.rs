@@ -1,4 +1,4 @@
-//! The live-update event stream (`EVENTS_PATH`): what changed, sent to whoever may see it.
+//! The live-update event stream (`wire::EVENTS`): what changed, sent to whoever may see it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -11,8 +11,8 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::policy::Action;
 use crate::access::Resolver;
-use crate::auth::policy::Action;
 use crate::auth::{AuthManager, Credential};
 use crate::files::FileManager;
 

@@ -25,9 +25,6 @@ use crate::ai::agent::AgentManager;
 use crate::ai::protocol::{tool_definitions, EditFormat};
 use crate::ai::tools::ToolCall;
 
-/// The MCP endpoint of a workspace.
-pub const PATH: &str = "/mcp/{owner}/{workspace}";
-
 /// The workspace a request was resolved to, put on the request for the handler.
 #[derive(Clone)]
 struct Target(WorkspaceRef);

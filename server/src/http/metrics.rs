@@ -16,10 +16,6 @@ use app::model::WorkspaceStatus;
 use super::state::AppState;
 use crate::metrics::handle;
 
-/// Where scrapers find the metrics: Prometheus' default, a route for programs (401, never a
-/// sign-in redirect).
-pub const PATH: &str = "/metrics";
-
 /// Times every request under its route pattern (never the raw path, which would let any
 /// client add series).
 pub async fn track_requests(request: Request, next: Next) -> Response {

@@ -170,7 +170,7 @@ impl SiteOrigins {
         }
         // A preview's pages run on an opaque origin (`Origin: null`) and carry no
         // AiCockpit credential: the grant in the path authorises them, not a cookie.
-        let preview = uri.path().starts_with(app::model::PREVIEW_PREFIX);
+        let preview = uri.path().starts_with(app::wire::PREVIEW_PREFIX);
         if !changes_state(method, headers) || preview {
             return Ok(());
         }

@@ -1,6 +1,7 @@
 //! The plain routes beside the Leptos pages and server functions, in one table: the router
 //! is built from it and the route-table test walks it, so no plain route escapes that test.
 
+use app::wire;
 use axum::http::Method;
 use axum::routing::{any, get, post, put, MethodRouter};
 
@@ -29,84 +30,82 @@ pub struct PlainRoute {
 pub fn plain_routes() -> Vec<PlainRoute> {
     vec![
         PlainRoute {
-            path: app::components::live_updates::EVENTS_PATH,
+            path: wire::EVENTS,
             methods: &[Method::GET],
             handler: get(events::events),
         },
         PlainRoute {
-            path: app::model::USAGE_PATH,
+            path: wire::USAGE,
             methods: &[Method::GET],
             handler: get(usage::stream),
         },
         PlainRoute {
-            path: app::model::TEMPLATE_BUILD_PATH,
+            path: wire::TEMPLATE_BUILD,
             methods: &[Method::GET],
             handler: get(templates::follow),
         },
         PlainRoute {
-            path: metrics::PATH,
+            path: wire::METRICS,
             methods: &[Method::GET],
             handler: get(metrics::serve),
         },
         PlainRoute {
-            path: "/api/health",
+            path: wire::HEALTH,
             methods: &[Method::GET],
             handler: get(health::health),
         },
         PlainRoute {
-            path: "/api/files/download",
+            path: wire::FILES_DOWNLOAD,
             methods: &[Method::GET],
             handler: get(files::download),
         },
         PlainRoute {
-            path: "/api/files/upload",
+            path: wire::FILES_UPLOAD,
             methods: &[Method::PUT],
             handler: put(files::upload),
         },
         PlainRoute {
-            path: "/api/files/export",
+            path: wire::FILES_EXPORT,
             methods: &[Method::GET],
             handler: get(files::export),
         },
         PlainRoute {
-            path: "/api/files/unpack",
+            path: wire::FILES_UNPACK,
             methods: &[Method::PUT],
             handler: put(files::unpack),
         },
         PlainRoute {
-            path: app::ai::CHAT_PATH,
+            path: wire::CHAT,
             methods: &[Method::POST],
             handler: post(ai::chat),
         },
         PlainRoute {
-            path: "/api/agent/{owner}/{workspace}/{run}/events",
+            path: wire::AGENT_EVENTS,
             methods: &[Method::GET],
             handler: get(agent::events),
         },
         PlainRoute {
-            path: "/api/agent/{owner}/{workspace}/{run}/transcript",
+            path: wire::AGENT_TRANSCRIPT,
             methods: &[Method::GET],
             handler: get(agent::transcript),
         },
         PlainRoute {
-            path: mcp::PATH,
+            path: wire::MCP,
             methods: &[Method::GET, Method::POST, Method::DELETE],
             handler: get(mcp::serve).post(mcp::serve).delete(mcp::serve),
         },
         PlainRoute {
-            // `{port}` and what follows it, if anything.
-            path: "/workspaces/{owner}/{name}/ports/{*port}",
+            path: wire::PORTS,
             methods: &[Method::GET],
             handler: get(preview::open),
         },
         PlainRoute {
-            // `{grant}` and what follows it, if anything.
-            path: "/previews/{*grant}",
+            path: wire::PREVIEWS,
             methods: ANY_METHOD,
             handler: any(preview::serve),
         },
         PlainRoute {
-            path: "/ws/terminal/{owner}/{workspace}/{terminal}",
+            path: wire::TERMINAL,
             methods: &[Method::GET, Method::DELETE],
             handler: get(terminal::terminal).delete(terminal::close),
         },

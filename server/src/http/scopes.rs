@@ -53,7 +53,7 @@ pub fn required(method: &Method, path: &str) -> Option<Scope> {
     if READING.contains(&path) {
         return Some(Scope::Read);
     }
-    if ADMINISTERING.contains(&path) || path == super::metrics::PATH {
+    if ADMINISTERING.contains(&path) || path == app::wire::METRICS {
         return Some(Scope::Admin);
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();

@@ -25,8 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::state::AppState;
 use super::workspace::{InWorkspace, ToUse, ToView};
+use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver};
-use crate::auth::policy::Action;
 use crate::auth::{AccessChange, AuthManager, Credential};
 use crate::runtime::RuntimeError;
 use crate::terminal::{shell_spec, Ending, TerminalHub};
@@ -197,8 +197,7 @@ async fn serve(
     // Take the receiver positioned right after the replay; the attachment stays alive (and
     // the viewer counted) until this function returns.
     let replay = std::mem::take(&mut attachment.replay);
-    let fresh = attachment.output.resubscribe();
-    let mut output = std::mem::replace(&mut attachment.output, fresh);
+    let mut output = attachment.take_output();
 
     let (resync_hub, resync_key) = (hub.clone(), key.clone());
     let container = workspace.record.container_id.clone().unwrap_or_default();

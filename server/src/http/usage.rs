@@ -20,8 +20,8 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver};
-use crate::auth::policy::Action;
 use crate::auth::{AuthManager, Credential};
 use crate::runtime::{labels, ContainerRuntime, ContainerState};
 use crate::usage::{UsageMonitor, Watch};

@@ -12,8 +12,8 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 
 use super::state::AppState;
+use crate::access::policy::Action;
 use crate::access::Resolved;
-use crate::auth::policy::Action;
 
 /// The action a route takes on the workspace its path names.
 pub trait Needs: Send + Sync {

@@ -16,15 +16,16 @@ use std::time::Duration;
 
 use app::auth::{Actor, Via, WorkspaceRef};
 use app::error::AppError;
-use app::model::{LinkLifetime, PreviewLink, WorkspacePort, PREVIEW_PREFIX};
+use app::model::{LinkLifetime, PreviewLink, WorkspacePort};
 use app::service::PreviewService;
+use app::wire::PREVIEW_PREFIX;
 use futures::StreamExt;
 
 use self::grant::{Bearer, Grant, GrantError, Signer};
 use self::tunnel::{TunnelClient, Tunnels};
+use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::audit::AuditLog;
-use crate::auth::policy::Action;
 use crate::auth::AccessEvents;
 use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec};
 use crate::store::{unix_now, Store, StoreError};

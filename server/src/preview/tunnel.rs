@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::http::Uri;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
 use crate::runtime::channel::{self, ChannelError, ExecChannel};
 use crate::runtime::ContainerRuntime;
@@ -22,6 +22,8 @@ use crate::terminal::holder::{self, Installer};
 
 /// How long an idle connection into a workspace is kept for the next request.
 const IDLE: Duration = Duration::from_secs(30);
+/// Idle connections kept per preview port (a browser opens about six at once).
+const IDLE_PER_PORT: usize = 8;
 
 /// The address a preview request is sent to: the container as the host, the port as the
 /// port (never resolved: the connector below reads them back).
@@ -41,8 +43,11 @@ pub type TunnelClient = Client<Tunnels, Body>;
 
 impl Tunnels {
     pub fn client(runtime: Arc<dyn ContainerRuntime>, holder: Installer) -> TunnelClient {
+        // Without a timer the pool never closes idle connections, each a running exec.
         Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
             .pool_idle_timeout(IDLE)
+            .pool_max_idle_per_host(IDLE_PER_PORT)
             .build(Self { runtime, holder })
     }
 }

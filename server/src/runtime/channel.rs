@@ -86,6 +86,10 @@ impl AsyncRead for ExecChannel {
                 let n = self.pending.len().min(buf.remaining());
                 buf.put_slice(&self.pending[..n]);
                 self.pending.advance(n);
+                if self.pending.is_empty() {
+                    // An emptied slice still holds its whole chunk: let the chunk go.
+                    self.pending = Bytes::new();
+                }
                 return Poll::Ready(Ok(()));
             }
             match ready!(self.output.poll_next_unpin(cx)) {

@@ -161,7 +161,9 @@ impl MemoryRuntime {
 }
 
 fn now() -> i64 {
-    crate::store::unix_now()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 #[async_trait::async_trait]

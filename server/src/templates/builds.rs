@@ -1,9 +1,11 @@
 //! Template builds running on the server: one at a time per template, followed by any number
 //! of pages (a page that opens late, or again, gets the output so far first). A build goes on
-//! when its pages close; the last one stays on record until the next.
+//! when its pages close; once over it stays on record for [`KEPT_FOR`], then goes when the
+//! next build starts (repository builds are one per workspace, so the records would grow).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use app::model::BuildEvent;
 use bytes::Bytes;
@@ -13,12 +15,15 @@ use crate::runtime::{BuildLine, ImageBuild, ImageStore, RuntimeError};
 
 /// Lines kept for a page that starts following late.
 const KEPT_LINES: usize = 2_000;
+/// How long a build that is over stays on record, for a page that follows it late.
+pub const KEPT_FOR: Duration = Duration::from_secs(600);
 
 #[derive(Default)]
 struct Record {
     lines: VecDeque<BuildEvent>,
-    /// `Done` or `Failed`, once it ended.
+    /// `Done` or `Failed`, once it ended, and when.
     end: Option<BuildEvent>,
+    ended_at: Option<Instant>,
     /// The step that ran last ("Step 3/7 : RUN make"), for the failure.
     step: Option<String>,
 }
@@ -55,7 +60,10 @@ impl Build {
                 }
                 record.lines.push_back(event.clone());
             }
-            _ => record.end = Some(event.clone()),
+            _ => {
+                record.end = Some(event.clone());
+                record.ended_at = Some(Instant::now());
+            }
         }
         // Sent under the lock, so a page starting to follow sees each event once.
         let _ = self.events.send(event);
@@ -71,6 +79,11 @@ impl Build {
 
     pub fn is_over(&self) -> bool {
         self.record().end.is_some()
+    }
+
+    /// Whether it ended longer than `kept` ago.
+    fn is_stale(&self, kept: Duration) -> bool {
+        self.record().ended_at.is_some_and(|at| at.elapsed() > kept)
     }
 
     /// The events so far, and the ones to come.
@@ -118,6 +131,7 @@ impl Builds {
         if let Some(running) = builds.get(template).filter(|b| !b.is_over()) {
             return running.clone();
         }
+        builds.retain(|_, build| !build.is_stale(KEPT_FOR));
         let job = Arc::new(Build::new(workspace));
         builds.insert(template.to_owned(), job.clone());
         let (images, running) = (self.images.clone(), job.clone());
@@ -184,6 +198,16 @@ mod tests {
                 message: "exit 3".into()
             })
         );
+    }
+
+    #[test]
+    fn only_running_and_recent_builds_stay_on_record() {
+        let (running, over) = (Build::new(None), Build::new(None));
+        over.push(BuildEvent::Done { image: "x".into() });
+        assert!(!running.is_stale(Duration::ZERO));
+        assert!(!over.is_stale(KEPT_FOR));
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(over.is_stale(Duration::from_millis(1)));
     }
 
     #[test]

@@ -23,9 +23,9 @@ use app::service::TemplateService;
 
 use self::builds::Builds;
 use self::catalog::{Catalog, Template};
+use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver};
 use crate::auth::audit::AuditLog;
-use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
 use crate::runtime::{Backend, ContainerRuntime, ImageStore};
 use crate::store::{unix_now, Store, StoredTemplate};

@@ -125,6 +125,15 @@ struct Detach {
     key: String,
 }
 
+impl Attachment {
+    /// The live output, for the one reader that follows it. The attachment keeps no
+    /// receiver of its own: one never read would hold every chunk the reader has read.
+    pub fn take_output(&mut self) -> broadcast::Receiver<Bytes> {
+        let (_, none) = broadcast::channel(1);
+        std::mem::replace(&mut self.output, none)
+    }
+}
+
 impl Drop for Attachment {
     fn drop(&mut self) {
         if let Some(Detach { hub, key }) = self.detach.take() {

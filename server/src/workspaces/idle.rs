@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::interrupted::of_workspace;
 use super::{Resolved, WorkspaceManager};
-use crate::auth::policy::Action;
+use crate::access::policy::Action;
 use crate::runtime::{ContainerState, RuntimeError};
 use crate::store::{unix_now, WorkspaceRecord};
 

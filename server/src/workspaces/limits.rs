@@ -7,7 +7,7 @@ use app::model::{format_memory, Limits, Workspace};
 use app::service::WorkspaceService;
 
 use super::{Resolved, WorkspaceManager};
-use crate::auth::policy::Action;
+use crate::access::policy::Action;
 use crate::runtime::RuntimeError;
 use crate::store::WorkspaceRecord;
 

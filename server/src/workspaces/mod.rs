@@ -26,9 +26,9 @@ use app::model::{
 };
 use app::service::WorkspaceService;
 
+use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::audit::AuditLog;
-use crate::auth::policy::Action;
 use crate::auth::AccessEvents;
 use crate::egress::Egress;
 use crate::runtime::{

@@ -7,7 +7,7 @@ use app::error::{AppError, Field};
 use app::model::{NetworkBounds, NetworkLevel, NetworkView};
 
 use super::{Resolved, WorkspaceManager};
-use crate::auth::policy::Action;
+use crate::access::policy::Action;
 use crate::runtime::{NetworkMode, RuntimeError};
 use crate::store::WorkspaceRecord;
 

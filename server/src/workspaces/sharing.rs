@@ -5,7 +5,7 @@ use app::auth::{Actor, Share, ShareRole, UserName, WorkspaceRef};
 use app::error::{AppError, Field};
 
 use super::WorkspaceManager;
-use crate::auth::policy::Action;
+use crate::access::policy::Action;
 use crate::auth::AccessChange;
 
 impl WorkspaceManager {

@@ -7,7 +7,7 @@ use app::model::WorkspaceSpec;
 use app::auth::{Actor, WorkspaceRef};
 
 use super::{Resolved, WorkspaceManager, MOUNT_PATH, WORKSPACE_USER};
-use crate::auth::policy::Action;
+use crate::access::policy::Action;
 use crate::runtime::{ExecSpec, RuntimeError};
 use crate::store::{WorkspaceRecord, WorkspaceSetup};
 

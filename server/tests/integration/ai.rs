@@ -47,7 +47,7 @@ pub(crate) async fn workspace(app: &TestApp) -> (String, Cleanup) {
 pub(crate) async fn chat(app: &TestApp, body: Value) -> (u16, Result<Vec<ChatEvent>, String>) {
     let response = app
         .client
-        .post(format!("{}{}", app.base, app::ai::CHAT_PATH))
+        .post(format!("{}{}", app.base, app::wire::CHAT))
         .json(&body)
         .send()
         .await
@@ -308,7 +308,7 @@ async fn stop_closes_the_providers_connection_at_once() {
     let (workspace, _cleanup) = workspace(&app).await;
     let response = app
         .client
-        .post(format!("{}{}", app.base, app::ai::CHAT_PATH))
+        .post(format!("{}{}", app.base, app::wire::CHAT))
         .json(&question(&workspace, "hang"))
         .send()
         .await

@@ -227,7 +227,7 @@ async fn conversations_are_saved_per_user_and_can_be_renamed_and_deleted() {
         422
     );
     let hijack = eddie
-        .post(format!("{}{}", app.base, app::ai::CHAT_PATH))
+        .post(format!("{}{}", app.base, app::wire::CHAT))
         .json(&follow_up)
         .send()
         .await

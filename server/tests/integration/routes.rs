@@ -289,12 +289,12 @@ fn pages() -> HashMap<&'static str, Stranger> {
 fn plain() -> HashMap<(&'static str, Method), Stranger> {
     use Stranger::*;
     HashMap::from([
-        ((app::ai::CHAT_PATH, Method::POST), NotFound),
+        ((app::wire::CHAT, Method::POST), NotFound),
         (("/api/events", Method::GET), Answers(200)),
         (("/api/health", Method::GET), Answers(200)),
         (("/api/usage", Method::GET), NotFound),
         // Which template's build to follow is missing.
-        ((app::model::TEMPLATE_BUILD_PATH, Method::GET), Answers(400)),
+        ((app::wire::TEMPLATE_BUILD, Method::GET), Answers(400)),
         (("/metrics", Method::GET), Forbidden),
         (("/api/files/download", Method::GET), NotFound),
         (("/api/files/upload", Method::PUT), NotFound),
@@ -342,7 +342,7 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
 
 /// The body a plain route reads, naming the workspace.
 fn plain_body(path: &str, workspace: &str) -> Option<Value> {
-    (path == app::ai::CHAT_PATH).then(
+    (path == app::wire::CHAT).then(
         || json!({ "workspace": workspace, "messages": [{ "role": "user", "content": "hi" }] }),
     )
 }

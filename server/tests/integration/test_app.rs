@@ -381,7 +381,7 @@ pub async fn build_events(
     let response = client
         .get(format!(
             "{base}{}?template={template}",
-            app::model::TEMPLATE_BUILD_PATH
+            app::wire::TEMPLATE_BUILD
         ))
         .send()
         .await

@@ -1,4 +1,4 @@
-//! Reads a chat answer from `app::ai::CHAT_PATH` as it streams: one JSON event per line,
+//! Reads a chat answer from `crate::wire::CHAT` as it streams: one JSON event per line,
 //! handed on as each line completes (a line may arrive in pieces, a character split
 //! between them). Aborting the request (Stop) ends the read and, on the server, the
 //! model's request.
@@ -8,8 +8,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader, RequestInit, Response};
 
-use crate::ai::{ChatEvent, ChatRequest, CHAT_PATH};
+use crate::ai::{ChatEvent, ChatRequest};
 use crate::error::AppError;
+use crate::wire::CHAT;
 
 fn failed(what: &str, error: JsValue) -> AppError {
     let detail = error
@@ -37,7 +38,7 @@ pub async fn stream_chat(
         .map_err(|e| failed("headers", e))?;
     init.set_headers(&headers);
     let window = web_sys::window().ok_or_else(|| AppError::Internal("no window".into()))?;
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(CHAT_PATH, &init))
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(CHAT, &init))
         .await
         .map_err(|e| failed("the AI request failed", e))?
         .unchecked_into();

@@ -150,17 +150,17 @@ impl Ide {
 
     /// `/api/files/download?…` for a file or folder.
     pub fn download_url(&self, path: &WorkspacePath) -> String {
-        self.file_url("download", path)
+        self.file_url(crate::wire::FILES_DOWNLOAD, path)
     }
 
     /// `/api/files/upload?…` for a file.
     pub fn upload_url(&self, path: &WorkspacePath) -> String {
-        self.file_url("upload", path)
+        self.file_url(crate::wire::FILES_UPLOAD, path)
     }
 
     fn file_url(&self, route: &str, path: &WorkspacePath) -> String {
         format!(
-            "/api/files/{route}?workspace={}&path={}",
+            "{route}?workspace={}&path={}",
             encode(&self.workspace()),
             encode(&path.absolute())
         )

@@ -1,5 +1,5 @@
 //! Live resource charts. A page opens one [`UsageBoard`], which follows the server's usage
-//! stream (`USAGE_PATH`) and keeps one signal per workspace, so a new sample redraws that
+//! stream (`wire::USAGE`) and keeps one signal per workspace, so a new sample redraws that
 //! workspace's charts only; the dashboard's table can re-render without losing them.
 
 mod charts;
@@ -127,14 +127,15 @@ mod browser {
 
     use super::UsageBoard;
     use crate::components::navigation::encode;
-    use crate::model::{ServerCapacity, UsageUpdate, USAGE_PATH};
+    use crate::model::{ServerCapacity, UsageUpdate};
+    use crate::wire::USAGE;
 
     type Handler = Closure<dyn FnMut(MessageEvent)>;
 
     pub fn subscribe(board: UsageBoard, workspace: Option<String>) {
         let url = match &workspace {
-            Some(workspace) => format!("{USAGE_PATH}?workspace={}", encode(workspace)),
-            None => USAGE_PATH.to_owned(),
+            Some(workspace) => format!("{USAGE}?workspace={}", encode(workspace)),
+            None => USAGE.to_owned(),
         };
         let Ok(source) = EventSource::new(&url) else {
             return;

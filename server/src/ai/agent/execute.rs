@@ -13,10 +13,10 @@ use serde_json::Value;
 
 use super::live::Live;
 use super::{checkpoint, policy, preview, Registry};
+use crate::access::policy::Action;
 use crate::access::Resolver;
 use crate::ai::tools::{ToolCall, Tools};
 use crate::auth::audit::AuditLog;
-use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
 use crate::files::FileManager;
 use crate::store::{unix_now, Store};

@@ -25,9 +25,9 @@ use app::error::AppError;
 
 use super::tools::Tools;
 use super::AiManager;
+use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver};
 use crate::auth::audit::AuditLog;
-use crate::auth::policy::Action;
 use crate::commands::CommandRunner;
 use crate::files::FileManager;
 use crate::store::{unix_now, Store};

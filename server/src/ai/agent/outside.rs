@@ -11,8 +11,8 @@ use app::error::AppError;
 
 use super::execute::Executor;
 use super::AgentManager;
+use crate::access::policy::Action;
 use crate::ai::tools::ToolCall;
-use crate::auth::policy::Action;
 
 impl AgentManager {
     /// Runs an outside agent's call in its run for this user and workspace (begun now if

@@ -7,8 +7,8 @@ use app::error::AppError;
 use app::service::AgentService;
 
 use super::{checkpoint, dialogue, live, run, AgentManager, MAX_TASK_CHARS};
+use crate::access::policy::Action;
 use crate::ai::protocol::EditFormat;
-use crate::auth::policy::Action;
 use crate::store::unix_now;
 
 #[async_trait::async_trait]

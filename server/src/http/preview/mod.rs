@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
-use app::model::{parse_port, PREVIEW_PREFIX};
+use app::model::parse_port;
+use app::wire::PREVIEW_PREFIX;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};

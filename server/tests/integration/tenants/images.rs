@@ -98,7 +98,7 @@ async fn one_users_images_and_builds_are_not_anothers() {
         .get(format!(
             "{}{}?template={build_id}",
             tenants.app.base,
-            app::model::TEMPLATE_BUILD_PATH
+            app::wire::TEMPLATE_BUILD
         ))
         .send()
         .await
