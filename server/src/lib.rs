@@ -4,11 +4,6 @@
 // Leptos view types nest deeply; release builds (no type erasure) need the headroom.
 #![recursion_limit = "256"]
 
-/// An allocator that gives what was freed back to the system: glibc's keeps it in arenas per
-/// thread, and a server that had been busy never came back down from its peak.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod access;
 pub mod ai;
 pub mod auth;
@@ -19,6 +14,7 @@ pub mod error;
 pub mod files;
 pub mod http;
 pub mod images;
+pub mod memory;
 pub mod metrics;
 pub mod preview;
 pub mod runtime;

@@ -17,8 +17,8 @@ use super::audit::AuditLog;
 use super::credentials::actor;
 use super::events::{AccessChange, AccessEvents};
 use super::limiter::{LimiterSettings, SignInLimiter};
-use crate::access::policy::may_manage_users;
 use super::{cookie, password, secret};
+use crate::access::policy::may_manage_users;
 use crate::store::{unix_now, AuditEntry, NewTokenRecord, SessionUser, Store, StoreError};
 
 #[derive(Debug, Clone)]

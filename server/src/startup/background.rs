@@ -17,6 +17,7 @@ pub fn start(services: &Services, shutdown: &CancellationToken) {
         relay_lifecycle_events(workspaces.clone(), services.changes.clone()),
     );
     until(shutdown, crate::metrics::fold_samples());
+    until(shutdown, crate::memory::give_back_freed());
     let ai = services.ai.clone();
     until(shutdown, async move { ai.purge_old_conversations().await });
     // These end themselves on `shutdown`, after their own tidying up.
