@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod image_reference;
 pub mod model;
+pub mod names;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;

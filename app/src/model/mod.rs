@@ -3,7 +3,6 @@
 //! validates the same way again.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 use crate::auth::{Access, UserName, WorkspaceRef};
 use crate::error::{AppError, Field};
@@ -31,65 +30,7 @@ pub use usage::{
     HISTORY,
 };
 
-/// A workspace name: a DNS label (RFC 1123), so it can become a container name, a volume
-/// name and, later, a host name for preview URLs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct WorkspaceName(String);
-
-impl WorkspaceName {
-    pub const MAX_LEN: usize = 63;
-
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
-        let invalid = |message: &str| AppError::invalid(Field::Name, message);
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(invalid("Give the workspace a name."));
-        }
-        if name.len() > Self::MAX_LEN {
-            return Err(invalid("A name has at most 63 characters."));
-        }
-        if let Some(c) = name
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-        {
-            return Err(AppError::invalid(
-                Field::Name,
-                format!("“{c}” is not allowed: use lowercase letters, digits and hyphens."),
-            ));
-        }
-        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err(invalid("A name starts with a lowercase letter."));
-        }
-        if name.ends_with('-') {
-            return Err(invalid("A name cannot end with a hyphen."));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for WorkspaceName {
-    type Error = AppError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<WorkspaceName> for String {
-    fn from(value: WorkspaceName) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for WorkspaceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::names::WorkspaceName;
 
 /// What the create form sends, validated into a [`WorkspaceSpec`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,10 @@
 //! The error every server function returns: serializable so the browser gets the typed
 //! variant back, and precise enough for the UI to put a message next to the right field.
 
+mod ai;
+
+pub use ai::AiError;
+
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -86,7 +90,7 @@ pub enum AppError {
     #[error("The request could not be read: {0}")]
     BadRequest(String),
     #[error(transparent)]
-    Ai(#[from] crate::ai::AiError),
+    Ai(#[from] AiError),
     #[error("{engine} refused the request: {message}")]
     EngineRefused { engine: String, message: String },
     #[error("Something went wrong on the server: {0}")]
@@ -171,8 +175,7 @@ impl axum::response::IntoResponse for AppError {
 }
 
 #[cfg(feature = "ssr")]
-fn ai_status(error: &crate::ai::AiError) -> http::StatusCode {
-    use crate::ai::AiError;
+fn ai_status(error: &AiError) -> http::StatusCode {
     use http::StatusCode;
     match error {
         AiError::Off => StatusCode::SERVICE_UNAVAILABLE,
