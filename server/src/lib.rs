@@ -20,6 +20,7 @@ pub mod preview;
 pub mod runtime;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod templates;
 pub mod terminal;
 pub mod usage;

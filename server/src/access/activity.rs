@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::sync::Unpoisoned;
+
 #[derive(Default)]
 struct Uses {
     last: HashMap<String, Instant>,
@@ -52,7 +54,7 @@ impl Drop for Hold {
 
 impl Activity {
     fn lock(&self) -> std::sync::MutexGuard<'_, Uses> {
-        self.uses.lock().unwrap_or_else(|p| p.into_inner())
+        self.uses.locked()
     }
 
     /// The workspace `id` was used just now.

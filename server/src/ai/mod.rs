@@ -37,6 +37,7 @@ use crate::access::policy::{may_manage_users, Action};
 use crate::access::Resolver;
 use crate::auth::audit::AuditLog;
 use crate::store::{ConversationOwner, Store};
+use crate::sync::UnpoisonedRw;
 use client::{Piece, Provider};
 pub use config::{AiSettings, ProviderSpec};
 use records::{conversation_gone, purge_every_hour, ChatRecord, Saving};
@@ -91,11 +92,7 @@ impl AiManager {
     }
 
     fn default_name(&self) -> Option<String> {
-        let chosen = self
-            .default
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let chosen = self.default.read_locked().clone();
         chosen.or_else(|| self.providers.first().map(|p| p.name().to_owned()))
     }
 
@@ -354,7 +351,7 @@ impl AiService for AiManager {
         may_manage_users(actor)?;
         let name = self.provider(Some(provider))?.name().to_owned();
         self.store.set_setting(DEFAULT_PROVIDER, &name).await?;
-        *self.default.write().unwrap_or_else(|p| p.into_inner()) = Some(name.clone());
+        *self.default.write_locked() = Some(name.clone());
         self.audit
             .record(actor, "ai-default", None, Some(name))
             .await;

@@ -8,22 +8,18 @@ use serde_json::{json, Value};
 
 use super::client::Provider;
 use super::AiManager;
+use crate::sync::Unpoisoned;
 
 /// What probes found, per provider, kept while the server runs.
 impl AiManager {
     /// What the last probe of `provider` found, for the agent to choose its protocol.
     pub fn capabilities(&self, provider: &str) -> Option<Capabilities> {
-        self.probes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(provider)
-            .cloned()
+        self.probes.locked().get(provider).cloned()
     }
 
     pub(super) fn remember(&self, provider: &str, found: &Capabilities) {
         self.probes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .locked()
             .insert(provider.to_owned(), found.clone());
     }
 

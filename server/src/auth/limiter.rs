@@ -12,6 +12,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::sync::Unpoisoned;
+
 #[derive(Debug, Clone)]
 pub struct LimiterSettings {
     pub window: Duration,
@@ -74,7 +76,7 @@ impl SignInLimiter {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, VecDeque<Instant>>> {
-        self.attempts.lock().unwrap_or_else(|p| p.into_inner())
+        self.attempts.locked()
     }
 
     /// Lets one attempt through and counts it, or `Err(wait)` while the account or the

@@ -20,6 +20,7 @@ use super::limiter::{LimiterSettings, SignInLimiter};
 use super::{cookie, password, secret};
 use crate::access::policy::may_manage_users;
 use crate::store::{unix_now, AuditEntry, NewTokenRecord, SessionUser, Store, StoreError};
+use crate::sync::Unpoisoned;
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -233,7 +234,7 @@ impl AuthManager {
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
+    mutex.locked()
 }
 
 fn token_name(name: &str) -> Result<String, AppError> {

@@ -19,6 +19,7 @@ use self::allowlist::Allowlist;
 use self::verdict::Verdict;
 use crate::runtime::ContainerRuntime;
 use crate::store::{unix_now, Store, WorkspaceRecord};
+use crate::sync::Unpoisoned;
 use crate::terminal::holder::Installer;
 
 /// Where the proxy listens inside every workspace.
@@ -142,6 +143,6 @@ impl Egress {
     }
 
     fn relays(&self) -> std::sync::MutexGuard<'_, HashMap<String, relay::Relay>> {
-        self.relays.lock().unwrap_or_else(|p| p.into_inner())
+        self.relays.locked()
     }
 }

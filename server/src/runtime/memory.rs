@@ -18,6 +18,7 @@ use super::{
     ImageBuild, ImageStore, LifecycleEvent, LifecycleKind, PullProgress, ResourceReading,
     RuntimeError,
 };
+use crate::sync::Unpoisoned;
 
 /// What an exec answers: its output and exit status, from the command it was given.
 pub type ExecAnswer = dyn Fn(&ExecSpec) -> (Vec<u8>, i64) + Send + Sync;
@@ -103,7 +104,7 @@ impl MemoryRuntime {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.locked()
     }
 
     fn reachable(&self) -> Result<(), RuntimeError> {

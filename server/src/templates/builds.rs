@@ -12,6 +12,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use crate::runtime::{BuildLine, ImageBuild, ImageStore, RuntimeError};
+use crate::sync::Unpoisoned;
 
 /// Lines kept for a page that starts following late.
 const KEPT_LINES: usize = 2_000;
@@ -45,7 +46,7 @@ impl Build {
     }
 
     fn record(&self) -> std::sync::MutexGuard<'_, Record> {
-        self.record.lock().unwrap_or_else(|p| p.into_inner())
+        self.record.locked()
     }
 
     fn push(&self, event: BuildEvent) {
@@ -110,7 +111,7 @@ impl Builds {
     }
 
     fn builds(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Build>>> {
-        self.builds.lock().unwrap_or_else(|p| p.into_inner())
+        self.builds.locked()
     }
 
     /// The template's build now or last, if any.

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use super::TerminalSettings;
 use crate::access::{MOUNT_PATH, WORKSPACE_USER};
 use crate::runtime::{ContainerRuntime, ExecSpec, RuntimeError};
+use crate::sync::Unpoisoned;
 
 /// Where the holder lives in every workspace container (outside the user's volume).
 pub const PATH: &str = "/.aicockpit/holder";
@@ -77,7 +78,7 @@ impl Installer {
     }
 
     fn installed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.installed.lock().unwrap_or_else(|p| p.into_inner())
+        self.installed.locked()
     }
 }
 

@@ -27,6 +27,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::access::MOUNT_PATH;
 use crate::runtime::{ContainerRuntime, ExecSpec, RuntimeError};
+use crate::sync::Unpoisoned;
 use reader::HolderReader;
 
 /// Chunks kept in flight per session before slow viewers are told they lagged.
@@ -378,9 +379,7 @@ impl HubInner {
 
 /// Poisoning only means another thread panicked mid-update of plain data; keep going.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.locked()
 }
 
 /// Starts bash when the image has it, else sh; a login shell in the workspace.

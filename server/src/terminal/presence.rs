@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
+use crate::sync::Unpoisoned;
+
 struct Room {
     /// User name → open connections.
     users: BTreeMap<String, usize>,
@@ -31,7 +33,7 @@ pub struct Here {
 
 impl Presence {
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<String, Room>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.locked()
     }
 
     /// Marks `user` present in `room`; returns the guard and a feed of who is there, whose

@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use crate::runtime::ContainerRuntime;
+use crate::sync::Unpoisoned;
 
 /// A new sample of the workspace with this id.
 pub type Sampled = (String, UsageSample);
@@ -110,7 +111,7 @@ impl UsageMonitor {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Followed>> {
-        self.followed.lock().unwrap_or_else(|p| p.into_inner())
+        self.followed.locked()
     }
 }
 

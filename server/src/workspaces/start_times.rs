@@ -10,6 +10,7 @@ use futures::future::join_all;
 
 use super::WorkspaceManager;
 use crate::runtime::{labels, ContainerInfo, ContainerState};
+use crate::sync::Unpoisoned;
 
 /// Workspace id → (its container, when that started, Unix seconds).
 #[derive(Default)]
@@ -17,7 +18,7 @@ pub(super) struct StartTimes(Mutex<HashMap<String, (String, i64)>>);
 
 impl StartTimes {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, i64)>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.locked()
     }
 }
 

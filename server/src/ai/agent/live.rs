@@ -10,6 +10,8 @@ use app::ai::Usage;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::sync::Unpoisoned;
+
 /// Takes the question back when the wait for its answer ends.
 struct Asked<'a>(&'a Live);
 
@@ -64,7 +66,7 @@ impl Live {
     }
 
     fn with_view<T>(&self, f: impl FnOnce(&mut RunView) -> T) -> T {
-        f(&mut self.view.lock().unwrap_or_else(|p| p.into_inner()))
+        f(&mut self.view.locked())
     }
 
     /// Applies `event` to the view and tells the watchers.
@@ -87,28 +89,24 @@ impl Live {
 
     /// Stops the run for `reason` (the user's Stop is `stop.cancel()`).
     pub fn stop_because(&self, reason: &str) {
-        *self.stop_reason.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_owned());
+        *self.stop_reason.locked() = Some(reason.to_owned());
         self.stop.cancel();
     }
 
     /// Why the run was stopped.
     pub fn stop_reason(&self) -> String {
         self.stop_reason
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .locked()
             .clone()
             .unwrap_or_else(|| "stopped by the user".to_owned())
     }
 
     pub fn touch(&self) {
-        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+        *self.active.locked() = std::time::Instant::now();
     }
 
     pub fn idle_for(&self) -> std::time::Duration {
-        self.active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .elapsed()
+        self.active.locked().elapsed()
     }
 
     pub fn status(&self) -> RunStatus {
@@ -173,7 +171,7 @@ impl Live {
     /// Waits for a person's answer to `pending`; `None` when the run was stopped first.
     pub async fn ask(&self, pending: Pending) -> Option<Answer> {
         let (tell, told) = oneshot::channel();
-        *self.answer.lock().unwrap_or_else(|p| p.into_inner()) = Some((pending.seq, tell));
+        *self.answer.locked() = Some((pending.seq, tell));
         self.publish(AgentEvent::Pending {
             pending: Some(pending),
         });
@@ -187,7 +185,7 @@ impl Live {
 
     /// Takes back the question of a run that ended while it waited.
     pub fn clear_pending(&self) {
-        self.answer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.answer.locked().take();
         if self.with_view(|view| view.pending.is_some()) {
             self.publish(AgentEvent::Pending { pending: None });
         }
@@ -195,7 +193,7 @@ impl Live {
 
     /// Hands a person's answer to the call `seq` waits on; false when nothing waits on it.
     pub fn answer(&self, seq: u32, answer: Answer) -> bool {
-        let mut slot = self.answer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.answer.locked();
         match slot.take() {
             Some((waiting, tell)) if waiting == seq => tell.send(answer).is_ok(),
             other => {

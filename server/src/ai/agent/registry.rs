@@ -9,6 +9,7 @@ use app::auth::{Actor, Via, WorkspaceRef};
 use super::execute::Executor;
 use super::live::Live;
 use crate::access::Hold;
+use crate::sync::Unpoisoned;
 
 /// A run going on.
 struct Entry {
@@ -26,7 +27,7 @@ pub struct Registry(Arc<Mutex<HashMap<String, Entry>>>);
 
 impl Registry {
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Entry>) -> T) -> T {
-        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+        f(&mut self.0.locked())
     }
 
     pub(super) fn list(

@@ -27,6 +27,7 @@ use super::{
     Engine, ExecProcess, ExecSpec, HostCapacity, ImageBuild, ImageStore, LifecycleEvent,
     PullProgress, ResourceReading, RuntimeError,
 };
+use crate::sync::Unpoisoned;
 pub use network::AddressPool;
 pub use tty::{TtyIo, TtySession, TtySize};
 
@@ -82,7 +83,7 @@ impl DockerRuntime {
     }
 
     fn client(&self) -> Result<Docker, RuntimeError> {
-        let mut slot = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.client.locked();
         if let Some(docker) = slot.as_ref() {
             return Ok(docker.clone());
         }

@@ -14,6 +14,7 @@ use kube::Api;
 use super::api::map_error;
 use super::spec;
 use crate::runtime::{labels, LifecycleEvent, LifecycleKind, RuntimeError};
+use crate::sync::Unpoisoned;
 
 /// The Pods AiCockpit is deleting, so that their going away is not taken for a loss.
 #[derive(Clone, Default)]
@@ -34,7 +35,7 @@ impl Deleting {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.locked()
     }
 }
 

@@ -16,6 +16,7 @@ use crate::runtime::{
     ByteStream, ContainerState, Engine, ExecChunk, ExecProcess, ExecSpec, ExitStatus, RuntimeError,
     EXIT_STATUS_WAIT,
 };
+use crate::sync::Unpoisoned;
 
 /// Output is read in chunks of this size at most; the exec loop waits while a pipe is full.
 const PIPE: usize = 64 * 1024;
@@ -231,7 +232,7 @@ fn packed(spec: ExecSpec, process: ExecProcess) -> ByteStream {
         let item = match chunk {
             Ok(ExecChunk::Stdout(bytes)) => Some(Ok(bytes)),
             Ok(ExecChunk::Stderr(bytes)) => {
-                let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
+                let mut kept = kept.locked();
                 kept.extend_from_slice(&bytes[..bytes.len().min(64 * 1024)]);
                 None
             }
@@ -241,7 +242,7 @@ fn packed(spec: ExecSpec, process: ExecProcess) -> ByteStream {
     });
     let exit = process.exit;
     let end = stream::once(async move {
-        let stderr = stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let stderr = stderr.locked().clone();
         succeeded(&spec, exit, &stderr)
             .await
             .err()

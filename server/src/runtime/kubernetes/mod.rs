@@ -4,6 +4,8 @@
 //! run through the exec WebSocket (`exec`); lifecycle events come from a watch on the
 //! Pods (`events`). Images are pulled by the cluster from a registry (`images`).
 
+use crate::sync::Unpoisoned;
+
 mod api;
 mod events;
 mod exec;
@@ -71,7 +73,7 @@ impl PodNames {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.locked()
     }
 }
 
