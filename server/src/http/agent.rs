@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 
 use app::agent::AgentEvent;
-use app::auth::ClientInfo;
 use app::error::AppError;
 use axum::extract::{Extension, Path, State};
 use axum::http::header;
@@ -13,13 +12,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
-use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::BroadcastStream;
 
+use super::access_watch::AccessWatch;
 use super::state::AppState;
 use super::workspace::{InWorkspace, ToView};
-use crate::access::policy::Action;
-use crate::access::Resolved;
 use crate::ai::agent::Watching;
 use crate::auth::Credential;
 
@@ -54,7 +51,7 @@ pub async fn events(
         .take_while(|event| std::future::ready(event.is_ok()))
         .filter_map(|event| std::future::ready(event.ok()));
     let (auth, shutdown, user_id) = (state.auth.clone(), state.shutdown.clone(), actor.id);
-    let lost = access_lost(state.clone(), credential.clone(), actor.id, resolved);
+    let lost = AccessWatch::new(&state, actor, credential.clone()).lost(resolved);
     let ended = async move {
         tokio::select! {
             _ = shutdown.cancelled_owned() => {}
@@ -76,30 +73,6 @@ pub async fn events(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
-}
-
-/// Ends when the watcher may no longer see the workspace (a share removed, a role lost),
-/// checked as such changes are announced.
-async fn access_lost(state: AppState, credential: Credential, user_id: i64, watched: Resolved) {
-    let mut changes = state.access_events.subscribe();
-    loop {
-        match changes.recv().await {
-            Ok(change) if !change.concerns(user_id, &watched.record.id) => continue,
-            Err(RecvError::Closed) => return std::future::pending().await,
-            // A change that concerns this watcher, or ones missed: check again.
-            _ => {}
-        }
-        let Ok(Some(now)) = state.auth.recheck(&credential, ClientInfo::default()).await else {
-            return;
-        };
-        let still = state
-            .resolver
-            .resolve(&now, &watched.reference, Action::View)
-            .await;
-        if still.is_err() {
-            return;
-        }
-    }
 }
 
 /// The run with every step, as a JSON file to download.

@@ -7,6 +7,7 @@
 //! authentication layer (`actor`, with `scopes` for tokens), then a Leptos page, a server
 //! function or a route of `route_table`.
 
+pub mod access_watch;
 pub mod actor;
 pub mod agent;
 pub mod ai;

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::auth::{Actor, ClientInfo};
 use app::error::AppError;
 use app::terminal::Control;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -19,15 +18,14 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
-use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
+use super::access_watch::AccessWatch;
 use super::state::AppState;
 use super::workspace::{InWorkspace, ToUse, ToView};
-use crate::access::policy::Action;
-use crate::access::{Resolved, Resolver};
-use crate::auth::{AccessChange, AuthManager, Credential};
+use crate::access::{Hold, Resolved};
+use crate::auth::Credential;
 use crate::runtime::RuntimeError;
 use crate::terminal::{shell_spec, Ending, TerminalHub};
 
@@ -74,11 +72,8 @@ pub async fn terminal(
         .await;
     let viewer = Viewer {
         can_type: Arc::new(AtomicBool::new(resolved.access.can_use())),
-        changes: state.access_events.subscribe(),
-        resolver: state.resolver.clone(),
-        auth: state.auth.clone(),
-        credential,
-        actor,
+        watch: AccessWatch::new(&state, actor, credential),
+        in_use: state.resolver.activity().hold(&resolved.record.id),
     };
     let (tasks, shutdown) = (state.tasks.clone(), state.shutdown.clone());
     Ok(ws.on_upgrade(move |socket| {
@@ -113,55 +108,11 @@ pub async fn close(
 
 /// Who is at the other end, what they may do, and how they learn that it changed.
 struct Viewer {
-    actor: Actor,
-    /// What the connection was opened with: checked again when the account changes.
-    credential: Credential,
     /// Read by the receiving half for every key; changed when a share changes.
     can_type: Arc<AtomicBool>,
-    changes: broadcast::Receiver<AccessChange>,
-    resolver: Resolver,
-    auth: Arc<AuthManager>,
-}
-
-impl Viewer {
-    /// Waits for a change of this viewer's access and applies it; returns the reason to
-    /// close the terminal, if it must close.
-    async fn lost_access(&mut self, workspace: &Resolved) -> String {
-        let id = &workspace.record.id;
-        loop {
-            let account_changed = match self.changes.recv().await {
-                Ok(change) if change.concerns(self.actor.id, id) => {
-                    matches!(change, AccessChange::Account { .. })
-                }
-                Ok(_) => continue,
-                // Missed changes: check everything again rather than trust a stale right.
-                Err(RecvError::Lagged(_)) => true,
-                Err(RecvError::Closed) => std::future::pending().await,
-            };
-            if account_changed {
-                let client = ClientInfo {
-                    address: self.actor.address,
-                    https: false,
-                };
-                match self.auth.recheck(&self.credential, client).await {
-                    // The role may have changed too: decide with the fresh actor.
-                    Ok(Some(actor)) => self.actor = actor,
-                    _ => return "Your session ended (signed out, token revoked, password changed or account disabled). Sign in again to go on.".into(),
-                }
-            }
-            match self
-                .resolver
-                .resolve(&self.actor, &workspace.reference, Action::View)
-                .await
-            {
-                Ok(now) => self.can_type.store(now.access.can_use(), Ordering::Relaxed),
-                Err(_) => {
-                    let by = if account_changed { "" } else { " by its owner" };
-                    return format!("Your access to {} was removed{by}.", workspace.reference);
-                }
-            }
-        }
-    }
+    watch: AccessWatch,
+    /// An open terminal keeps the workspace from stopping for want of use.
+    in_use: Hold,
 }
 
 async fn serve(
@@ -169,7 +120,7 @@ async fn serve(
     hub: TerminalHub,
     workspace: Resolved,
     terminal: String,
-    mut viewer: Viewer,
+    viewer: Viewer,
     shutdown: CancellationToken,
 ) {
     let key = session_key(&workspace, &terminal);
@@ -202,17 +153,28 @@ async fn serve(
     let (resync_hub, resync_key) = (hub.clone(), key.clone());
     let container = workspace.record.container_id.clone().unwrap_or_default();
     let (end_hub, ending) = (hub.clone(), attachment.ending.clone());
-    let can_type = viewer.can_type.clone();
-    let user = viewer.actor.name.as_str();
+    let Viewer {
+        can_type,
+        mut watch,
+        in_use,
+    } = viewer;
+    let user = watch.actor().name.clone();
+    let user = user.as_str();
     let (in_workspace, mut present) = hub.presence().join(&workspace.record.id, user);
     let (in_terminal, mut attached) = hub.presence().join(&key, user);
-    // An open terminal keeps the workspace from stopping for want of use.
-    let in_use = viewer.resolver.activity().hold(&workspace.record.id);
+    let typing = can_type.clone();
     let mut sending = tokio::spawn(async move {
         // One future for the whole connection: made again on every turn of the loop, it
         // would drop an access change it had already taken from the channel whenever
         // output arrived while it rechecked the account.
-        let lost_access = viewer.lost_access(&workspace);
+        let lost_access = async move {
+            loop {
+                match watch.changed(&workspace).await {
+                    Ok(access) => typing.store(access.can_use(), Ordering::Relaxed),
+                    Err(why) => return why,
+                }
+            }
+        };
         tokio::pin!(lost_access);
         if !replay.is_empty()
             && to_browser
