@@ -118,7 +118,7 @@ async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
 
     let (mut server, base) = serve(&database, &image).await;
     let created = post(&client, &base, "create", create_body(&name, &image)).await;
-    assert!(created.status().is_success(), "{:?}", created.text().await);
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
     exec(&name, &["sh", "-c", "echo kept > /workspace/note"]).await;
     let terminal_url = |base: &str| {
         let path = app::terminal::terminal_path(&reference(&name), "main");
@@ -160,7 +160,7 @@ async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
 
     let (mut server, base) = serve(&database, &image).await;
     let created = post(&client, &base, "create", create_body(&stopping, &image)).await;
-    assert!(created.status().is_success());
+    assert_eq!(created.status(), 200);
     // Killed while it creates.
     let create = client.post(format!("{base}/api/workspaces/create"));
     let create = create.json(&create_body(&made, &image));
