@@ -142,3 +142,48 @@ fn compression() -> CompressionLayer<impl Predicate> {
         );
     CompressionLayer::new().compress_when(predicate)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// Every Rust file under `dir`.
+    fn sources(dir: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("the source folder reads") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                found.extend(sources(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+        found
+    }
+
+    /// Below the edge nothing knows of it: the services name neither the state nor a handler.
+    #[test]
+    fn only_the_edge_and_the_wiring_know_the_http_layer() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let above = [root.join("http"), root.join("startup"), root.join("lib.rs")];
+        let mut reaching_up = Vec::new();
+        for file in sources(&root) {
+            if above.iter().any(|a| file.starts_with(a)) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).expect("a source file reads");
+            if text.contains("crate::http") || text.contains("AppState") {
+                reaching_up.push(
+                    file.strip_prefix(&root)
+                        .unwrap_or(&file)
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+        assert!(
+            reaching_up.is_empty(),
+            "these reach up into http: {reaching_up:?}"
+        );
+    }
+}
