@@ -1,6 +1,7 @@
 //! The HTTP edge: the shared state, the route table, every handler and middleware, and the
-//! router that puts them together. The only module that names `AppState` or takes axum
-//! types; below it the services know nothing of HTTP.
+//! router that puts them together. The only module that names `AppState`; below it the
+//! services know no route, handler or extractor (the proxies that speak HTTP to a
+//! workspace's servers use its message types, nothing more). A test below holds this.
 //!
 //! Outside in, a request meets: request ids and tracing, the preview-host switch (a preview
 //! host is another site), timing, security headers, the Host/Origin guard (`origin`), the
