@@ -62,6 +62,11 @@ impl Activity {
         self.lock().last.insert(id.to_owned(), Instant::now());
     }
 
+    /// Forgets the workspace `id`, which is gone (ids are never reused).
+    pub fn forget(&self, id: &str) {
+        self.lock().last.remove(id);
+    }
+
     /// Holds the workspace `id` in use until the returned guard drops.
     pub fn hold(&self, id: &str) -> Hold {
         *self.lock().holds.entry(id.to_owned()).or_default() += 1;
@@ -97,6 +102,14 @@ mod tests {
         drop(second);
         assert!(activity.unused_for("w").unwrap() < Duration::from_millis(20));
         assert!(activity.unused_for("other").unwrap() >= Duration::from_millis(20));
+    }
+
+    #[test]
+    fn a_deleted_workspace_is_forgotten() {
+        let activity = Activity::default();
+        activity.touch("w");
+        activity.forget("w");
+        assert!(activity.lock().last.is_empty());
     }
 
     #[test]

@@ -25,6 +25,7 @@ impl WorkspaceManager {
             tolerate(self.runtime.remove_volume(&record.volume).await, gone)?;
         }
         self.store.delete(&record.id).await?;
+        self.resolver.activity().forget(&record.id);
         Ok(())
     }
 
