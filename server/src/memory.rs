@@ -3,22 +3,9 @@
 //! that had been busy never came back down from its peak; asking it to trim now and then
 //! hands the free pages back.
 
-use std::time::Duration;
-
-/// How often the allocator is asked to give free memory back.
-const EVERY: Duration = Duration::from_secs(5);
-
-/// Asks the allocator to give free memory back, every few seconds, for as long as it runs.
-pub async fn give_back_freed() {
-    let mut every = tokio::time::interval(EVERY);
-    loop {
-        every.tick().await;
-        trim();
-    }
-}
-
+/// Asks the allocator to give free memory back; called now and then.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn trim() {
+pub fn give_back_freed() {
     // SAFETY: malloc_trim only walks glibc's own heaps, under their locks, and takes no
     // pointer from us.
     unsafe {
@@ -28,4 +15,4 @@ fn trim() {
 
 /// Other allocators (musl's) give freed memory back by themselves.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}
+pub fn give_back_freed() {}

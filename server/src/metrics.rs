@@ -77,12 +77,8 @@ pub fn record_docker_call<T, E: std::fmt::Debug>(
     }
 }
 
-/// Folds the samples recorded since the last time into their histograms, every few seconds,
-/// as a scrape does: a server nobody scrapes would otherwise keep every sample.
-pub async fn fold_samples() {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
-    loop {
-        every.tick().await;
-        handle().run_upkeep();
-    }
+/// Folds the samples recorded since the last time into their histograms, as a scrape
+/// does: called now and then, so that a server nobody scrapes keeps no samples.
+pub fn fold_samples() {
+    handle().run_upkeep();
 }

@@ -158,8 +158,7 @@ async fn serve(
         mut watch,
         in_use,
     } = viewer;
-    let user = watch.actor().name.clone();
-    let user = user.as_str();
+    let user = watch.actor().name.as_str();
     let (in_workspace, mut present) = hub.presence().join(&workspace.record.id, user);
     let (in_terminal, mut attached) = hub.presence().join(&key, user);
     let typing = can_type.clone();

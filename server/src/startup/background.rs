@@ -2,11 +2,15 @@
 //! ending when the server shuts down.
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::services::Services;
 use crate::workspaces::{relay_lifecycle_events, stop_idle_workspaces};
+
+/// How often metrics samples are folded and freed memory given back.
+const TIDY: Duration = Duration::from_secs(5);
 
 /// Starts the loops of `services`, all of them ended by `shutdown`.
 pub fn start(services: &Services, shutdown: &CancellationToken) {
@@ -16,8 +20,8 @@ pub fn start(services: &Services, shutdown: &CancellationToken) {
         shutdown,
         relay_lifecycle_events(workspaces.clone(), services.changes.clone()),
     );
-    until(shutdown, crate::metrics::fold_samples());
-    until(shutdown, crate::memory::give_back_freed());
+    until(shutdown, every(TIDY, crate::metrics::fold_samples));
+    until(shutdown, every(TIDY, crate::memory::give_back_freed));
     let ai = services.ai.clone();
     until(shutdown, async move { ai.purge_old_conversations().await });
     // These end themselves on `shutdown`, after their own tidying up.
@@ -42,4 +46,13 @@ fn until(shutdown: &CancellationToken, work: impl Future<Output = ()> + Send + '
             _ = work => {}
         }
     });
+}
+
+/// Calls `tidy` every `period`, for as long as it runs.
+async fn every(period: Duration, tidy: fn()) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        tidy();
+    }
 }
