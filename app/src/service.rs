@@ -15,9 +15,9 @@ use crate::auth::{
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
 use crate::model::{
-    GitSource, ImageChoice, LimitBounds, Limits, LinkLifetime, NetworkBounds, NetworkLevel,
-    NetworkView, PreviewLink, SetupOutcome, TemplateInfo, Workspace, WorkspaceList, WorkspacePort,
-    WorkspaceSpec,
+    CreateWorkspaceRequest, CreationView, CreationWait, GitSource, ImageChoice, LimitBounds,
+    Limits, LinkLifetime, NetworkBounds, NetworkLevel, NetworkView, PreviewLink, SetupOutcome,
+    TemplateInfo, Workspace, WorkspaceList, WorkspacePort, WorkspaceSpec,
 };
 use crate::workspace_path::WorkspacePath;
 
@@ -93,6 +93,32 @@ pub trait WorkspaceService: Send + Sync + 'static {
 }
 
 pub type SharedWorkspaceService = Arc<dyn WorkspaceService>;
+
+/// Making a workspace as one job on the server (see [`crate::model::CreationView`]). A
+/// creation is its user's alone: anyone else is told it does not exist.
+#[async_trait::async_trait]
+pub trait CreationService: Send + Sync + 'static {
+    /// Starts making the workspace `request` describes; answers at `wait`. What can be
+    /// checked before anything is made is refused at once.
+    async fn create(
+        &self,
+        actor: &Actor,
+        request: CreateWorkspaceRequest,
+        wait: CreationWait,
+    ) -> Result<CreationView, AppError>;
+    async fn creation(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError>;
+    /// The actor's creations that did not finish (running, failed, cancelled,
+    /// interrupted), newest first.
+    async fn unfinished(&self, actor: &Actor) -> Result<Vec<CreationView>, AppError>;
+    /// Stops a running creation after the step it is in (what was made stays).
+    async fn cancel(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError>;
+    /// Runs what is left of a creation that failed, was cancelled or was interrupted.
+    async fn resume(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError>;
+    /// Forgets a creation that is over (the workspace it made stays).
+    async fn dismiss(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+}
+
+pub type SharedCreationService = Arc<dyn CreationService>;
 
 /// Files inside a running workspace, as its user sees them. Every path is confined to
 /// `/workspace`, symbolic links included.

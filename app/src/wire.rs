@@ -11,6 +11,10 @@ pub const EVENTS: &str = "/api/events";
 pub const USAGE: &str = "/api/usage";
 /// Server-sent events of a template's image build (`?template=<id>`).
 pub const TEMPLATE_BUILD: &str = "/api/templates/build";
+/// A workspace's creation as server-sent events (`view`, `line`), and an archive sent
+/// ahead of a creation that starts with it.
+pub const CREATION_EVENTS: &str = "/api/workspaces/creations/{creation}/events";
+pub const CREATION_UPLOADS: &str = "/api/workspaces/uploads";
 /// An AI chat answer, streamed as JSON lines.
 pub const CHAT: &str = "/api/ai/chat";
 /// Whether the container engine answers.

@@ -42,6 +42,14 @@ test('export a workspace, then create another from its archive', async ({ page }
   await page.getByRole('button', { name: 'Create workspace' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'The archive could not be unpacked' })).toContainText('ZIP archive');
   await expect(status(page, broken)).toHaveText('running');
+  // What is left of it waits on the dashboard, until dismissed.
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  const unfinished = page.getByTestId('unfinished-creations');
+  await expect(unfinished).toContainText(broken);
+  await expect(unfinished.locator('li[data-state="failed"]')).toContainText('Put the files in');
+  await unfinished.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(unfinished).toHaveCount(0);
 });
 
 test('a repository to start from: checked before anything is made, and an image without git says so', async ({ page }) => {

@@ -21,11 +21,11 @@ test('Python template, a preview of its server, refused to others, a share link 
   await page.getByRole('button', { name: 'Create workspace' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Workspace ${name} is running.` })).toBeVisible({ timeout: 300_000 });
   await expect(status(page, name)).toHaveText('running');
-  const build = page.getByTestId('template-build');
-  if (await build.isVisible()) {
-    // Built here: the log is there to expand, ending with the last step.
-    await build.getByText('Build log').click();
-    await expect(build.locator('.build-log')).toContainText('Step');
+  const creation = page.getByTestId('creation');
+  if (await creation.locator('li', { hasText: "Build the template's image" }).count()) {
+    // Built here: the log is there to expand, with the build's steps.
+    await creation.locator('summary', { hasText: 'Log' }).click();
+    await expect(creation.locator('.creation-log')).toContainText('Step');
   }
 
   // In its terminal, a server; the IDE lists the port and opens it.

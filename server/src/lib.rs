@@ -9,6 +9,7 @@ pub mod ai;
 pub mod auth;
 pub mod commands;
 pub mod config;
+pub mod creation;
 pub mod egress;
 pub mod error;
 pub mod files;

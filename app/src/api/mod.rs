@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod ai;
 pub mod auth;
+pub mod creations;
 pub mod files;
 pub mod previews;
 pub mod templates;
@@ -16,8 +17,8 @@ mod ssr {
     use crate::auth::{Actor, ClientInfo};
     use crate::error::AppError;
     use crate::service::{
-        SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
-        SharedPreviewService, SharedTemplateService, SharedWorkspaceService,
+        SharedAgentService, SharedAiService, SharedAuthService, SharedCreationService,
+        SharedFileService, SharedPreviewService, SharedTemplateService, SharedWorkspaceService,
     };
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
@@ -29,6 +30,10 @@ mod ssr {
 
     pub fn workspaces() -> Result<SharedWorkspaceService, AppError> {
         service("workspace service")
+    }
+
+    pub fn creations() -> Result<SharedCreationService, AppError> {
+        service("creation service")
     }
 
     pub fn files() -> Result<SharedFileService, AppError> {

@@ -1,5 +1,5 @@
-//! Workspace server functions: list, create, start, stop, delete, limits, idle stop, and the image
-//! choices.
+//! Workspace server functions: list, start, stop, delete, limits, idle stop, and the image
+//! choices (creating one is in `creations`).
 //! Each is `POST /api/workspaces/<action>` with a JSON body, so scripts can call them too
 //! (with an API token). Workspaces are named `owner/name`.
 
@@ -9,8 +9,7 @@ use leptos::server_fn::codec::Json;
 use crate::auth::{Share, ShareRole, WorkspaceRef};
 use crate::error::AppError;
 use crate::model::{
-    CreateWorkspaceRequest, ImageChoice, LimitBounds, NetworkBounds, NetworkLevel, NetworkView,
-    Workspace, WorkspaceList,
+    ImageChoice, LimitBounds, NetworkBounds, NetworkLevel, NetworkView, Workspace, WorkspaceList,
 };
 
 #[cfg(feature = "ssr")]
@@ -24,17 +23,6 @@ pub async fn list_workspaces() -> Result<WorkspaceList, AppError> {
 #[server(prefix = "/api/workspaces", endpoint = "images", input = Json)]
 pub async fn list_images() -> Result<Vec<ImageChoice>, AppError> {
     workspaces()?.images(&actor()?).await
-}
-
-#[server(prefix = "/api/workspaces", endpoint = "create", input = Json)]
-pub async fn create_workspace(request: CreateWorkspaceRequest) -> Result<Workspace, AppError> {
-    let mut request = request;
-    let actor = actor()?;
-    let workspaces = workspaces()?;
-    let default = workspaces.limit_bounds().default;
-    request.processes.get_or_insert(default.processes);
-    let spec = request.validate()?;
-    workspaces.create(&actor, spec).await
 }
 
 #[server(prefix = "/api/workspaces", endpoint = "start", input = Json)]

@@ -1,17 +1,21 @@
 //! The "New workspace" form: validates in the browser as the user types (with the same
 //! rules the server applies again) and shows server errors next to the field they concern.
 //! What the new workspace starts with (an archive or a repository) is a [`Seed`]; the
-//! template it is made from, a [`TemplateChoice`].
+//! template it is made from, a [`TemplateChoice`]. Submitting starts one creation on the
+//! server, which the form then shows as it runs ([`CreationProgress`]).
 
 use leptos::prelude::*;
 
+use super::creation_progress::CreationProgress;
 use super::template_choice::{TemplateChoice, TemplateField};
 use super::workspace_seed::{Seed, SeedFields};
-use crate::api::workspaces::{
-    create_workspace, list_images, workspace_limits, workspace_network_bounds,
-};
+use crate::api::creations::create_workspace;
+use crate::api::workspaces::{list_images, workspace_limits, workspace_network_bounds};
 use crate::error::{AppError, Field};
-use crate::model::{format_memory, CreateWorkspaceRequest, Limits, NetworkLevel, WorkspaceName};
+use crate::model::{
+    format_memory, CreateWorkspaceRequest, CreationState, CreationView, CreationWait, Limits,
+    NetworkLevel, WorkspaceName,
+};
 
 const MEMORY_CHOICES: [u64; 6] = [512, 1024, 2048, 4096, 8192, 16384];
 
@@ -29,8 +33,11 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
     let network_bounds = LocalResource::new(workspace_network_bounds);
     let name_touched = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
-    // What to say once created (and unpacked).
+    // What to say once the creation ended well.
     let created = RwSignal::new(None::<String>);
+    // The creation the form shows, and whether it (or the call starting it) runs.
+    let creation = RwSignal::new(None::<CreationView>);
+    let running = RwSignal::new(false);
     let seed = Seed::default();
     let template = TemplateChoice::load();
     let images = Resource::new(|| (), |_| list_images());
@@ -56,30 +63,44 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             .map(|e| e.to_string())
     };
 
-    let create = Action::new(|request: &CreateWorkspaceRequest| create_workspace(request.clone()));
-    Effect::new(move |_| match create.value().get() {
-        Some(Ok(workspace)) => {
-            server_error.set(None);
-            name.set(String::new());
-            name_touched.set(false);
-            on_change.run(());
-            let reference = workspace.reference().to_string();
-            seed.fill(&workspace, move |outcome| match outcome {
-                Ok(said) => {
-                    template.finish(reference.clone(), said, move |outcome| match outcome {
-                        Ok(said) => created.set(Some(said)),
-                        Err(error) => server_error.set(Some(error)),
-                    })
-                }
-                Err(error) => server_error.set(Some(error)),
-            });
+    let pending = Signal::derive(move || running.get());
+    let on_end = move |view: CreationView| {
+        running.set(false);
+        on_change.run(());
+        match view.state {
+            CreationState::Failed if !view.workspace_made() => server_error.set(view.error),
+            CreationState::Failed => server_error.set(Some(AppError::FileRefused(view.summary()))),
+            _ => created.set(Some(view.summary())),
         }
-        Some(Err(e)) => server_error.set(Some(e)),
-        None => {}
-    });
-    let pending = Signal::derive(move || {
-        create.pending().get() || seed.busy.with(Option::is_some) || template.running()
-    });
+    };
+    let start = move |request: CreateWorkspaceRequest| {
+        running.set(true);
+        leptos::task::spawn_local(async move {
+            let started = match seed.prepare().await {
+                Ok(chosen) => {
+                    let request = CreateWorkspaceRequest {
+                        seed: chosen,
+                        ..request
+                    };
+                    create_workspace(request, CreationWait::Started).await
+                }
+                Err(error) => Err(error),
+            };
+            match started {
+                Ok(view) => {
+                    name.set(String::new());
+                    name_touched.set(false);
+                    seed.clear();
+                    on_change.run(());
+                    creation.set(Some(view));
+                }
+                Err(error) => {
+                    running.set(false);
+                    server_error.set(Some(error));
+                }
+            }
+        });
+    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -93,17 +114,13 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             processes: processes.get_untracked(),
             template: template.chosen.get_untracked().map(|t| t.id),
             network: network.get_untracked(),
+            seed: None,
         };
         match request.validate().and_then(|_| seed.check()) {
             Ok(_) => {
                 server_error.set(None);
-                // A template's image is built first, unless it is there.
-                template.ensure_built(move |built| match built {
-                    Ok(()) => {
-                        create.dispatch(request.clone());
-                    }
-                    Err(e) => server_error.set(Some(e)),
-                });
+                creation.set(None);
+                start(request);
             }
             Err(e) => server_error.set(Some(e)),
         }
@@ -296,17 +313,10 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                     <button class="button primary" type="submit" disabled=move || pending.get()>
                         {move || if pending.get() { "Creating…" } else { "Create workspace" }}
                     </button>
-                    <Show when=move || pending.get()>
+                    <Show when=move || seed.sending.get()>
                         <span class="progress" role="status">
                             <span class="spinner" aria-hidden="true"></span>
-                            {move || {
-                                seed.busy.get().or(template.busy.get()).unwrap_or(
-                                    match template.build.with(|b| b.running) {
-                                        true => "Building the template's image first…",
-                                        false => "Creating the volume and container, then starting it…",
-                                    },
-                                )
-                            }}
+                            "Sending the archive…"
                         </span>
                     </Show>
                     <Show when=move || created.get().is_some()>
@@ -314,6 +324,9 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                     </Show>
                 </div>
                 <p class="form-error" role="alert">{form_error}</p>
+                {move || creation.get().map(|view| view! {
+                    <CreationProgress view on_end on_dismiss=move |()| creation.set(None) />
+                })}
             </form>
         </section>
     }

@@ -3,6 +3,7 @@
 pub mod agent;
 pub mod archive;
 pub mod create_form;
+pub mod creation_progress;
 pub mod header;
 pub mod ide;
 pub mod limits_panel;

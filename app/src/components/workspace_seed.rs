@@ -1,21 +1,20 @@
 //! What a new workspace starts with, chosen in the create form: an archive (an export, say)
-//! unpacked into `/workspace`, or a git repository cloned there. It is put in once the
-//! workspace runs; if that fails the workspace stays, and the form says what went wrong.
+//! unpacked into `/workspace`, or a git repository cloned there. The creation puts it in
+//! once the workspace runs; an archive is sent to the server first.
 
 use leptos::prelude::*;
 
 use super::archive;
-use crate::api::files::clone_repository;
 use crate::error::{AppError, Field};
-use crate::model::{GitSource, Workspace};
+use crate::model::{self, GitSource};
 
 #[derive(Clone, Copy, Default)]
 pub struct Seed {
     archive: NodeRef<leptos::html::Input>,
     repository: RwSignal<String>,
     branch: RwSignal<String>,
-    /// What is being put in, while it is.
-    pub busy: RwSignal<Option<&'static str>>,
+    /// While the archive is being sent.
+    pub sending: RwSignal<bool>,
 }
 
 enum Chosen {
@@ -51,44 +50,25 @@ impl Seed {
         }
     }
 
-    /// Puts the chosen content into the new `workspace`, then reports what to say:
-    /// `running` with what was put in, or an error that still says the workspace runs.
-    pub fn fill(self, workspace: &Workspace, report: impl Fn(Result<String, AppError>) + 'static) {
-        let running = format!("Workspace {} is running.", workspace.name);
-        let chosen = match self.chosen() {
-            Ok(Chosen::Nothing) | Err(_) => return report(Ok(running)),
-            Ok(chosen) => chosen,
-        };
-        self.clear();
-        let reference = workspace.reference().to_string();
-        leptos::task::spawn_local(async move {
-            let outcome = match chosen {
-                Chosen::Nothing => Ok(String::new()),
-                Chosen::Archive(file) => {
-                    self.busy
-                        .set(Some("Unpacking the archive into /workspace…"));
-                    archive::unpack(&reference, &file)
-                        .await
-                        .map(|()| format!("The files of {} are in it.", file.name()))
-                }
-                Chosen::Repository(source) => {
-                    self.busy
-                        .set(Some("Cloning the repository into /workspace…"));
-                    clone_repository(reference, source.url.clone(), source.branch)
-                        .await
-                        .map(|()| format!("{} is cloned into /workspace.", source.url))
-                        .map_err(|error| error.to_string())
-                }
-            };
-            self.busy.set(None);
-            report(match outcome {
-                Ok(done) => Ok(format!("{running} {done}")),
-                Err(failed) => Err(AppError::FileRefused(format!("{running} {failed}"))),
-            });
-        });
+    /// The choice as a creation takes it; a chosen archive is sent to the server first.
+    pub async fn prepare(self) -> Result<Option<model::Seed>, AppError> {
+        match self.chosen()? {
+            Chosen::Nothing => Ok(None),
+            Chosen::Repository(source) => Ok(Some(model::Seed::Repository(source))),
+            Chosen::Archive(file) => {
+                self.sending.set(true);
+                let sent = archive::send_ahead(&file).await;
+                self.sending.set(false);
+                Ok(Some(model::Seed::Archive {
+                    upload: sent?.upload,
+                    name: file.name(),
+                }))
+            }
+        }
     }
 
-    fn clear(self) {
+    /// Empties the fields, once a creation took the choice.
+    pub fn clear(self) {
         if let Some(input) = self.archive.get_untracked() {
             input.set_value("");
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{Access, UserName, WorkspaceRef};
 use crate::error::{AppError, Field};
 
+mod creation;
 mod git_source;
 mod idle;
 mod limits;
@@ -16,6 +17,10 @@ mod preview;
 mod template;
 mod usage;
 
+pub use creation::{
+    is_upload_id, CreationEvent, CreationState, CreationStep, CreationView, CreationWait, Seed,
+    StepState, StepView, Upload,
+};
 pub use git_source::GitSource;
 pub use idle::{IdleBounds, IdleStop};
 pub use limits::{LimitBounds, Limits};
@@ -48,6 +53,9 @@ pub struct CreateWorkspaceRequest {
     /// Its outbound network; the template's, or the server's default, when absent.
     #[serde(default)]
     pub network: Option<NetworkLevel>,
+    /// What it starts with in `/workspace`; empty when absent.
+    #[serde(default)]
+    pub seed: Option<Seed>,
 }
 
 /// A validated request to create a workspace.
@@ -78,6 +86,9 @@ impl CreateWorkspaceRequest {
         }
         let processes = self.processes.unwrap_or(Limits::DEFAULT.processes);
         let limits = Limits::parse(self.cpus, self.memory_mib, processes)?;
+        if let Some(seed) = &self.seed {
+            seed.validate()?;
+        }
         Ok(WorkspaceSpec {
             name,
             image: image.to_owned(),
@@ -277,6 +288,7 @@ mod tests {
             processes: None,
             template: Some(String::new()),
             network: None,
+            seed: None,
         };
         assert_eq!(ok.validate().unwrap().limits.memory_mib, 2048);
         // An empty template choice is none.

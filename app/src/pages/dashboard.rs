@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::api::workspaces::list_workspaces;
 use crate::components::create_form::CreateForm;
+use crate::components::creation_progress::UnfinishedCreations;
 use crate::components::header::Header;
 use crate::components::live_updates::follow_changes;
 use crate::components::usage::{ServerTotals, UsageBoard};
@@ -36,6 +37,7 @@ pub fn Dashboard() -> impl IntoView {
                         })
                 }}
             </Transition>
+            <UnfinishedCreations on_change />
             <CreateForm on_change />
         </main>
     }

@@ -63,7 +63,7 @@ impl FileManager {
         size: u64,
         body: ByteStream,
     ) -> Result<(), AppError> {
-        self.within_upload_limit(size)?;
+        self.settings.within_upload_limit(size)?;
         let mut reader = StreamReader::new(body);
         let head = tokio::io::AsyncBufReadExt::fill_buf(&mut reader)
             .await

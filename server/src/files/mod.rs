@@ -50,6 +50,19 @@ impl Default for FileSettings {
     }
 }
 
+impl FileSettings {
+    /// `Ok` when an upload of `size` bytes is accepted.
+    pub fn within_upload_limit(&self, size: u64) -> Result<(), AppError> {
+        match size > self.upload_limit {
+            true => Err(AppError::UploadTooLarge {
+                size: app::files::format_bytes(size),
+                limit: app::files::format_bytes(self.upload_limit),
+            }),
+            false => Ok(()),
+        }
+    }
+}
+
 /// A download in progress: a file's bytes or a folder's tar archive.
 pub struct Download {
     pub file_name: String,

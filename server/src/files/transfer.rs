@@ -3,7 +3,6 @@
 
 use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
-use app::files::format_bytes;
 use app::workspace_path::WorkspacePath;
 
 use super::{Download, FileManager, Target};
@@ -45,21 +44,11 @@ impl FileManager {
         size: u64,
         body: ByteStream,
     ) -> Result<(), AppError> {
-        self.within_upload_limit(size)?;
+        self.settings.within_upload_limit(size)?;
         let target = Target { actor, workspace };
         self.write(&target, file, size, body, "replace", None)
             .await?;
         self.changed(&target, "file-upload", file).await;
         Ok(())
-    }
-
-    pub(super) fn within_upload_limit(&self, size: u64) -> Result<(), AppError> {
-        match size > self.settings.upload_limit {
-            true => Err(AppError::UploadTooLarge {
-                size: format_bytes(size),
-                limit: format_bytes(self.settings.upload_limit),
-            }),
-            false => Ok(()),
-        }
     }
 }

@@ -96,7 +96,8 @@ pub async fn upload(
 ) -> Response {
     receive(headers, body, |size, body| async move {
         let (workspace, path) = target.parse()?;
-        files.upload(&actor, &workspace, &path, size, body).await
+        files.upload(&actor, &workspace, &path, size, body).await?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }
@@ -110,16 +111,20 @@ pub async fn unpack(
 ) -> Response {
     receive(headers, body, |size, body| async move {
         let (workspace, folder) = target.parse()?;
-        files.unpack(&actor, &workspace, &folder, size, body).await
+        files
+            .unpack(&actor, &workspace, &folder, size, body)
+            .await?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }
 
-/// Hands a request body of known size to `handle`: 204 when it succeeds.
-async fn receive<F, Fut>(headers: HeaderMap, body: Body, handle: F) -> Response
+/// Hands a request body of known size to `handle`, and answers what it does.
+pub(super) async fn receive<F, Fut, T>(headers: HeaderMap, body: Body, handle: F) -> Response
 where
     F: FnOnce(u64, crate::runtime::ByteStream) -> Fut,
-    Fut: std::future::Future<Output = Result<(), AppError>>,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+    T: IntoResponse,
 {
     let size = headers
         .get(header::CONTENT_LENGTH)
@@ -134,7 +139,7 @@ where
     };
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     match handle(size, Box::pin(stream)).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(answer) => answer.into_response(),
         Err(e) => unread_body(e.into_response()),
     }
 }

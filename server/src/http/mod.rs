@@ -12,6 +12,7 @@ pub mod access_watch;
 pub mod actor;
 pub mod agent;
 pub mod ai;
+pub mod creations;
 pub mod errors;
 pub mod events;
 pub mod files;
@@ -31,8 +32,8 @@ pub mod usage;
 pub mod workspace;
 
 use app::service::{
-    SharedAgentService, SharedAiService, SharedAuthService, SharedFileService,
-    SharedPreviewService, SharedTemplateService,
+    SharedAgentService, SharedAiService, SharedAuthService, SharedCreationService,
+    SharedFileService, SharedPreviewService, SharedTemplateService,
 };
 use app::{shell, App};
 use axum::http::{Extensions, HeaderMap, StatusCode, Version};
@@ -64,6 +65,7 @@ pub fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticato
     };
     let routes = generate_route_list(App);
     let workspaces = state.workspaces.clone();
+    let creations = state.creations.clone() as SharedCreationService;
     let files = state.files.clone() as SharedFileService;
     let auth = state.auth.clone() as SharedAuthService;
     let ai = state.ai.clone() as SharedAiService;
@@ -73,6 +75,7 @@ pub fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticato
     let templates = state.templates.clone() as SharedTemplateService;
     let context = move || {
         provide_context(workspaces.clone());
+        provide_context(creations.clone());
         provide_context(files.clone());
         provide_context(auth.clone());
         provide_context(ai.clone());

@@ -6,7 +6,9 @@ use axum::http::Method;
 use axum::routing::{any, get, post, put, MethodRouter};
 
 use super::state::AppState;
-use super::{agent, ai, events, files, health, mcp, metrics, preview, templates, terminal, usage};
+use super::{
+    agent, ai, creations, events, files, health, mcp, metrics, preview, templates, terminal, usage,
+};
 
 /// What a preview may be asked: whatever its server answers.
 pub const ANY_METHOD: &[Method] = &[
@@ -73,6 +75,16 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             path: wire::FILES_UNPACK,
             methods: &[Method::PUT],
             handler: put(files::unpack),
+        },
+        PlainRoute {
+            path: wire::CREATION_EVENTS,
+            methods: &[Method::GET],
+            handler: get(creations::follow),
+        },
+        PlainRoute {
+            path: wire::CREATION_UPLOADS,
+            methods: &[Method::PUT],
+            handler: put(creations::upload),
         },
         PlainRoute {
             path: wire::CHAT,

@@ -15,6 +15,8 @@ const READING: &[&str] = &[
     "/api/workspaces/limits",
     "/api/workspaces/network-bounds",
     "/api/workspaces/network",
+    "/api/workspaces/creation",
+    "/api/workspaces/creations",
     "/api/files/list",
     "/api/files/read",
     "/api/previews/ports",
@@ -61,6 +63,7 @@ pub fn required(method: &Method, path: &str) -> Option<Scope> {
         ["api", "health" | "events" | "usage"] => Scope::Read,
         // Following a build's log; starting one is a POST to the same path.
         ["api", "templates", "build"] if method == Method::GET => Scope::Read,
+        ["api", "workspaces", "creations", _, "events"] => Scope::Read,
         ["api", "workspaces", _] | ["api", "previews", _] | ["api", "templates", _] => {
             Scope::Workspaces
         }

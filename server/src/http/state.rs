@@ -15,6 +15,7 @@ use crate::ai::AiManager;
 use crate::auth::audit::AuditLog;
 use crate::auth::service::AuthManager;
 use crate::auth::AccessEvents;
+use crate::creation::Creations;
 use crate::files::FileManager;
 use crate::http::mcp::McpService;
 use crate::preview::Previews;
@@ -27,6 +28,8 @@ use crate::usage::UsageMonitor;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub workspaces: SharedWorkspaceService,
+    /// Workspaces being made, as jobs.
+    pub creations: Arc<Creations>,
     /// Finds a workspace for an actor, applying the policy: every route that names one.
     pub resolver: Resolver,
     pub auth: Arc<AuthManager>,

@@ -22,6 +22,10 @@ pub fn start(services: &Services, shutdown: &CancellationToken) {
     );
     until(shutdown, every(TIDY, crate::metrics::fold_samples));
     until(shutdown, every(TIDY, crate::memory::give_back_freed));
+    until(
+        shutdown,
+        services.creations.as_ref().clone().tidy_periodically(),
+    );
     let ai = services.ai.clone();
     until(shutdown, async move { ai.purge_old_conversations().await });
     // These end themselves on `shutdown`, after their own tidying up.
@@ -35,6 +39,9 @@ pub fn start(services: &Services, shutdown: &CancellationToken) {
     // Agent runs are stopped, not dropped: each records how it ended.
     let (agents, stopping) = (services.agents.clone(), shutdown.clone());
     tokio::spawn(async move { agents.stop_all_on(stopping).await });
+    // So are creations, each recording where it stopped.
+    let (creations, stopping) = (services.creations.clone(), shutdown.clone());
+    tokio::spawn(async move { creations.interrupt_all_on(stopping).await });
 }
 
 /// Runs `work` until it ends or `shutdown` is cancelled.

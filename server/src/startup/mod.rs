@@ -107,6 +107,7 @@ impl Application {
             changes,
             auth,
             workspaces,
+            creations,
             terminals,
             usage,
             files,
@@ -118,6 +119,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
             workspaces: workspaces.clone() as SharedWorkspaceService,
+            creations,
             resolver: workspaces.resolver(),
             auth: auth.clone(),
             access_events: events,

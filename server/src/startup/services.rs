@@ -14,6 +14,7 @@ use crate::auth::audit::AuditLog;
 use crate::auth::{AccessEvents, AuthManager, AuthSettings};
 use crate::commands::{CommandRunner, CommandSettings};
 use crate::config::ServeConfig;
+use crate::creation::{CreationParts, Creations, Uploads};
 use crate::files::FileManager;
 use crate::preview::{self, PreviewParts, PreviewSettings, Previews};
 use crate::runtime::{Backend, ContainerRuntime};
@@ -33,6 +34,7 @@ pub struct Services {
     pub changes: broadcast::Sender<()>,
     pub auth: Arc<AuthManager>,
     pub workspaces: Arc<WorkspaceManager>,
+    pub creations: Arc<Creations>,
     pub terminals: TerminalHub,
     pub usage: Arc<UsageMonitor>,
     pub files: Arc<FileManager>,
@@ -119,7 +121,7 @@ impl Services {
             store.clone(),
             audit.clone(),
             config.ai.agent.clone(),
-            tasks,
+            tasks.clone(),
         ));
         let previews = Arc::new(Previews::new(
             PreviewParts {
@@ -141,10 +143,20 @@ impl Services {
             workspaces.clone(),
             config.templates.clone(),
             backend,
-            store,
+            store.clone(),
             resolver.clone(),
             commands(SET_UP_DEADLINE),
             audit.clone(),
+        ));
+        let creations = Arc::new(Creations::new(
+            CreationParts {
+                workspaces: workspaces.clone(),
+                templates: templates.clone(),
+                files: files.clone(),
+                uploads: Uploads::new(Uploads::beside(&config.database), config.files.clone()),
+                store: store.creations(),
+            },
+            tasks,
         ));
         Ok(Self {
             usage: UsageMonitor::new(runtime.clone()),
@@ -154,6 +166,7 @@ impl Services {
             audit,
             auth,
             workspaces,
+            creations,
             terminals,
             files,
             ai,
@@ -164,8 +177,8 @@ impl Services {
     }
 
     /// What must happen once before serving: the workspaces brought in line with the
-    /// runtime (containers adopted, creates and stops cut short finished), and the agent
-    /// runs the last server left going marked as ended.
+    /// runtime (containers adopted, creates and stops cut short finished), the agent
+    /// runs the last server left going marked as ended, its creations as interrupted.
     pub async fn prepare(&self) {
         match self.workspaces.reconcile().await {
             Ok(done) => tracing::info!(
@@ -183,5 +196,6 @@ impl Services {
             tracing::warn!(error = %e, "could not start the workspaces that should be running");
         }
         self.agents.end_interrupted_runs().await;
+        self.creations.interrupt_left_running().await;
     }
 }

@@ -21,7 +21,7 @@ use app::error::{AppError, Field};
 use app::model::{SetupOutcome, TemplateInfo, TemplateOrigin};
 use app::service::TemplateService;
 
-use self::builds::Builds;
+use self::builds::{Build, Builds};
 use self::catalog::{Catalog, Template};
 use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver};
@@ -175,6 +175,28 @@ impl Templates {
         }
     }
 
+    /// Starts building `template`'s image unless it is on this machine: the build now
+    /// running, or `None` when there is nothing to build.
+    pub async fn ensure_built(&self, template: &str) -> Result<Option<Arc<Build>>, AppError> {
+        let template = self.catalog.find(template).await?;
+        let info = self.info(&template).await?;
+        if info.ready {
+            return Ok(None);
+        }
+        match template.build(&self.catalog.dev_image)? {
+            Some((context, build)) => {
+                Ok(Some(self.builds.start(&template.id, context, build, None)))
+            }
+            None => Err(AppError::ImageMissing {
+                image: info.image.clone(),
+                hint: format!(
+                    "The template “{}” names it; pull it with `aicockpit image pull {}`.",
+                    info.name, info.image
+                ),
+            }),
+        }
+    }
+
     fn admin_only(actor: &Actor, what: &str) -> Result<(), AppError> {
         match actor.is_admin() {
             true => Ok(()),
@@ -194,24 +216,7 @@ impl TemplateService for Templates {
     }
 
     async fn build(&self, _actor: &Actor, template: &str) -> Result<(), AppError> {
-        let template = self.catalog.find(template).await?;
-        let info = self.info(&template).await?;
-        if info.ready {
-            return Ok(());
-        }
-        match template.build(&self.catalog.dev_image)? {
-            Some((context, build)) => {
-                self.builds.start(&template.id, context, build, None);
-                Ok(())
-            }
-            None => Err(AppError::ImageMissing {
-                image: info.image.clone(),
-                hint: format!(
-                    "The template “{}” names it; pull it with `aicockpit image pull {}`.",
-                    info.name, info.image
-                ),
-            }),
-        }
+        self.ensure_built(template).await.map(drop)
     }
 
     async fn add(

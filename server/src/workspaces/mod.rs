@@ -2,6 +2,7 @@
 //! truth for run state; the store keeps what Docker does not know. Every call names the
 //! actor and goes through the resolver, which applies the policy.
 
+mod admission;
 mod events;
 mod idle;
 mod images;
@@ -269,21 +270,13 @@ impl WorkspaceService for WorkspaceManager {
     }
 
     async fn create(&self, actor: &Actor, spec: WorkspaceSpec) -> Result<Workspace, AppError> {
-        if actor.grant.workspace.is_some() {
-            return Err(AppError::Forbidden(
-                "This token is limited to one workspace: it cannot make others.".into(),
-            ));
-        }
-        spec.limits.within(&self.settings.limits.max)?;
+        self.may_create(actor, &spec).await?;
         let template::Chosen {
             image,
             setup,
             idle_minutes,
             network,
         } = self.image_and_setup(&spec).await?;
-        if spec.template.is_none() {
-            self.may_use_image(actor, &image).await?;
-        }
         let network = spec
             .network
             .or(network)

@@ -54,17 +54,13 @@ impl WorkspaceManager {
                 network: None,
             });
         };
-        let templates = self.templates.as_ref().ok_or_else(|| {
-            AppError::invalid(Field::Template, "This server offers no templates.")
-        })?;
-        let template = templates.template(id).await?;
+        let template = self.template(id).await?;
         if !self.images.image_exists(&template.image).await? {
             return Err(AppError::ImageMissing {
                 image: template.image,
                 hint: format!("Build the template “{}” first.", template.name),
             });
         }
-        self.sudo_allowed(&template.setup, &template.name)?;
         // Capped by the server's bounds when applied, as any choice is.
         Ok(Chosen {
             image: template.image,
@@ -72,6 +68,17 @@ impl WorkspaceManager {
             idle_minutes: template.idle_minutes,
             network: template.network,
         })
+    }
+
+    /// Template `id`, if this server offers it and its settings are allowed here (its image
+    /// may not be built yet).
+    pub(super) async fn template(&self, id: &str) -> Result<TemplateChoice, AppError> {
+        let templates = self.templates.as_ref().ok_or_else(|| {
+            AppError::invalid(Field::Template, "This server offers no templates.")
+        })?;
+        let template = templates.template(id).await?;
+        self.sudo_allowed(&template.setup, &template.name)?;
+        Ok(template)
     }
 
     fn sudo_allowed(&self, setup: &WorkspaceSetup, template: &str) -> Result<(), AppError> {

@@ -14,8 +14,13 @@ async fn server_functions_drive_the_whole_lifecycle() {
 
     let created = app.call("create", request.clone()).await;
     assert_eq!(created.status(), 200);
-    let workspace: Value = created.json().await.unwrap();
-    assert_eq!(workspace["status"], "Running");
+    let creation: Value = created.json().await.unwrap();
+    assert_eq!(creation["workspace"], reference(&name).to_string());
+    assert_eq!(
+        app.status_of(&name).await,
+        "Running",
+        "running when answered"
+    );
 
     let taken = app.call("create", request).await;
     assert_eq!(taken.status(), 409);

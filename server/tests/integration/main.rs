@@ -15,6 +15,7 @@ mod ai_features;
 mod archive;
 mod clone;
 mod commands;
+mod creation;
 mod files;
 mod files_http;
 mod guard;

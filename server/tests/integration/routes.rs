@@ -41,8 +41,8 @@ impl Stranger {
     }
 }
 
-/// Every server function with a body naming the test workspace `W` (replaced below), and
-/// what a stranger gets.
+/// Every server function with a body naming the test workspace `W` or the owner's creation
+/// `C` (replaced below), and what a stranger gets.
 fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
     use Stranger::*;
     let file = |extra: Value| {
@@ -144,6 +144,20 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
                 json!({ "request": { "name": "mine", "image": "none", "cpus": 1.0, "memory_mib": 256 } }),
                 Answers(422),
             ),
+        ),
+        ("/api/workspaces/creation", (json!({ "id": "C" }), NotFound)),
+        ("/api/workspaces/creations", (json!({}), Own)),
+        (
+            "/api/workspaces/cancel-creation",
+            (json!({ "id": "C" }), NotFound),
+        ),
+        (
+            "/api/workspaces/resume-creation",
+            (json!({ "id": "C" }), NotFound),
+        ),
+        (
+            "/api/workspaces/dismiss-creation",
+            (json!({ "id": "C" }), NotFound),
         ),
         (
             "/api/workspaces/start",
@@ -300,6 +314,9 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
         (("/api/files/upload", Method::PUT), NotFound),
         (("/api/files/export", Method::GET), NotFound),
         (("/api/files/unpack", Method::PUT), NotFound),
+        ((app::wire::CREATION_EVENTS, Method::GET), NotFound),
+        // Their own upload, of nothing: refused as no archive.
+        ((app::wire::CREATION_UPLOADS, Method::PUT), Answers(422)),
         (("/mcp/{owner}/{workspace}", Method::GET), NotFound),
         (("/mcp/{owner}/{workspace}", Method::POST), NotFound),
         (("/mcp/{owner}/{workspace}", Method::DELETE), NotFound),
@@ -347,9 +364,10 @@ fn plain_body(path: &str, workspace: &str) -> Option<Value> {
     )
 }
 
-fn fill(path: &str, workspace: &str) -> String {
+fn fill(path: &str, workspace: &str, creation: &str) -> String {
     let name = workspace.split_once('/').map_or(workspace, |(_, n)| n);
-    path.replace("{owner}", OWNER)
+    path.replace("{creation}", creation)
+        .replace("{owner}", OWNER)
         .replace("{name}", name)
         .replace("{workspace}", name)
         .replace("{terminal}", "main")
@@ -366,6 +384,13 @@ fn is_unauthenticated(body: &str) -> bool {
 async fn every_route_refuses_strangers() {
     let (app, name) = memory_app_with_workspace("routes").await;
     let workspace = reference(&name).to_string();
+    let made = app
+        .call("create", app.create_request(&unique_name("made")))
+        .await;
+    let creation = made.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let stranger = app.member("mallory").await;
     // Never follow redirects: where a page sends an anonymous visitor is part of the check.
     let anonymous = reqwest::Client::builder()
@@ -390,7 +415,8 @@ async fn every_route_refuses_strangers() {
         let body: Value = serde_json::from_str(
             &body
                 .to_string()
-                .replace("\"W\"", &format!("\"{workspace}\"")),
+                .replace("\"W\"", &format!("\"{workspace}\""))
+                .replace("\"C\"", &format!("\"{creation}\"")),
         )
         .unwrap();
         let url = format!("{}{path}", app.base);
@@ -439,7 +465,7 @@ async fn every_route_refuses_strangers() {
         let Some(outcome) = pages.get(path.as_str()) else {
             panic!("page {path} has no entry in the route-table test");
         };
-        let url = format!("{}{}", app.base, fill(path, &workspace));
+        let url = format!("{}{}", app.base, fill(path, &workspace, &creation));
         let response = anonymous.get(&url).send().await.unwrap();
         if is_public(path) {
             assert_eq!(response.status(), 200, "{path}");
@@ -477,7 +503,7 @@ async fn every_route_refuses_strangers() {
                     route.path
                 );
             };
-            let filled = fill(route.path, &workspace);
+            let filled = fill(route.path, &workspace, &creation);
             assert!(
                 required(method, &filled).is_some() || is_public(route.path),
                 "{method} {} needs a scope in http::scopes",
@@ -486,7 +512,7 @@ async fn every_route_refuses_strangers() {
             let url = format!(
                 "{}{}?workspace={workspace}&path=a",
                 app.base,
-                fill(route.path, &workspace)
+                fill(route.path, &workspace, &creation)
             );
             let body = plain_body(route.path, &workspace);
             let request = |client: &reqwest::Client| {

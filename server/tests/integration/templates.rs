@@ -78,14 +78,22 @@ async fn a_failing_step_is_reported_with_its_output() {
             .contains("non-zero code: 3"),
         "{failed}"
     );
-    // Nothing was made from it, so a workspace cannot be.
+    // A workspace from it builds it again, and is refused with the same failure.
     let name = unique_name("broken");
     let _cleanup = Cleanup(vec![name.clone()]);
     let mut request = app.create_request(&name);
     request["request"]["template"] = json!(id);
     let refused = app.call("create", request).await;
-    assert_eq!(refused.status(), 422, "{:?}", refused.text().await);
-    assert!(refused.text().await.unwrap().contains("Build the template"));
+    assert_eq!(refused.status(), 422);
+    let said = refused.text().await.unwrap();
+    assert!(
+        said.contains("did not build") && said.contains("non-zero code: 3"),
+        "{said}"
+    );
+    assert!(
+        entry_of(&app.client, &app.base, &name).await.is_none(),
+        "nothing was made"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -141,8 +149,11 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
     let mut request = app.create_request(&name);
     request["request"]["template"] = json!(id);
     request["request"]["image"] = json!("debian:not-this-one");
+    request["wait"] = json!("Done");
     let created = app.call("create", request).await;
     assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    let creation: Value = created.json().await.unwrap();
+    assert_eq!(creation["state"], "Done", "{creation}");
     let entry = app.entry(&name).await;
     assert_eq!(entry["image"], image.as_str());
     assert_eq!(entry["idle_minutes"], 45);
@@ -151,15 +162,13 @@ async fn a_workspace_made_from_a_template_gets_its_image_environment_commands_an
         "hello from the template\nfrom-args\n"
     );
 
-    // Set-up runs once, then the start command; the template's port is listed.
+    // The creation ran its set-up once, then the start command; the template's port is
+    // listed.
     let workspace = reference(&name).to_string();
-    let outcome: Value = app
-        .post_json("/api/templates/set-up", json!({ "workspace": workspace }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(outcome["exit_code"], 0, "{outcome}");
+    assert_eq!(
+        creation["steps"][4],
+        json!({ "step": "SetUp", "state": "Done", "detail": "Its set-up command ran." })
+    );
     assert_eq!(
         exec(&name, &["cat", "/workspace/made.txt"]).await,
         "created\n"

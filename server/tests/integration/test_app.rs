@@ -378,14 +378,16 @@ pub async fn build_events(
     base: &str,
     template: &str,
 ) -> Vec<(String, serde_json::Value)> {
-    let response = client
-        .get(format!(
-            "{base}{}?template={template}",
-            app::wire::TEMPLATE_BUILD
-        ))
-        .send()
-        .await
-        .expect("the server answers");
+    let url = format!("{base}{}?template={template}", app::wire::TEMPLATE_BUILD);
+    server_sent_events(client, &url).await
+}
+
+/// The server-sent events at `url` as `(event, data)`, until the server ends the stream.
+pub async fn server_sent_events(
+    client: &reqwest::Client,
+    url: &str,
+) -> Vec<(String, serde_json::Value)> {
+    let response = client.get(url).send().await.expect("the server answers");
     assert_eq!(response.status(), 200);
     let mut body = response.bytes_stream();
     let (mut text, mut events) = (String::new(), Vec::new());
@@ -393,7 +395,7 @@ pub async fn build_events(
     loop {
         let chunk = tokio::time::timeout_at(deadline, body.next())
             .await
-            .expect("the build ends in time");
+            .expect("the stream ends in time");
         let Some(chunk) = chunk else { return events };
         text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
         while let Some((event, rest)) = text.split_once("\n\n") {

@@ -83,7 +83,8 @@ impl Tenants {
     /// answered).
     pub fn forget_made(&mut self, who: &Member, created: &Value) {
         let owner = UserName::parse(&who.name).unwrap();
-        let name = WorkspaceName::parse(created["name"].as_str().unwrap()).unwrap();
+        let made = created["workspace"].as_str().unwrap();
+        let name = WorkspaceName::parse(made.split_once('/').unwrap().1).unwrap();
         self.made.push((
             aicockpit::workspaces::container_name(&owner, &name),
             aicockpit::workspaces::volume_name(&owner, &name),

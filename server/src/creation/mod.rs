@@ -1,0 +1,369 @@
+//! Making a workspace as one job on the server: the template's image built when it is
+//! missing, the container made and started, an archive or a repository put in, a
+//! repository's own devcontainer.json applied, the set-up command run (`steps`). Its view
+//! is kept in the store at each step, so a restart says where it stopped and can resume
+//! it; while it runs, whoever follows sees each change and each line of output (`job`).
+
+mod job;
+mod steps;
+pub mod uploads;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::auth::{Actor, WorkspaceRef};
+use app::error::AppError;
+use app::model::{
+    CreateWorkspaceRequest, CreationState, CreationStep, CreationView, CreationWait, Seed,
+    StepState, WorkspaceSpec,
+};
+use app::service::CreationService;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use self::job::Job;
+use self::steps::{Outcome, Steps};
+pub use self::uploads::Uploads;
+use crate::files::FileManager;
+use crate::store::{unix_now, CreationStore};
+use crate::sync::Unpoisoned;
+use crate::templates::Templates;
+use crate::workspaces::WorkspaceManager;
+
+/// How long a finished creation stays on record.
+const KEPT: Duration = Duration::from_secs(24 * 3600);
+
+/// The services a creation's steps go through, and what it keeps of them.
+pub struct CreationParts {
+    pub workspaces: Arc<WorkspaceManager>,
+    pub templates: Arc<Templates>,
+    pub files: Arc<FileManager>,
+    pub uploads: Uploads,
+    pub store: CreationStore,
+}
+
+#[derive(Clone)]
+pub struct Creations {
+    workspaces: Arc<WorkspaceManager>,
+    templates: Arc<Templates>,
+    files: Arc<FileManager>,
+    uploads: Uploads,
+    store: CreationStore,
+    /// Those running now.
+    jobs: Arc<Mutex<HashMap<String, Arc<Job>>>>,
+    tasks: TaskTracker,
+}
+
+impl Creations {
+    /// Creations through `parts`, each run spawned on `tasks` (so a stopping server waits
+    /// for them to record where they stopped).
+    pub fn new(parts: CreationParts, tasks: TaskTracker) -> Self {
+        Self {
+            workspaces: parts.workspaces,
+            templates: parts.templates,
+            files: parts.files,
+            uploads: parts.uploads,
+            store: parts.store,
+            jobs: Arc::default(),
+            tasks,
+        }
+    }
+
+    pub fn uploads(&self) -> &Uploads {
+        &self.uploads
+    }
+
+    /// The running creation `id`, if it is the actor's.
+    fn running(&self, actor: &Actor, id: &str) -> Option<Arc<Job>> {
+        let job = self.jobs.locked().get(id).cloned()?;
+        (job.user_id == actor.id).then_some(job)
+    }
+
+    /// Follows creation `id` of the actor's: the events so far, and (while it runs) those
+    /// to come.
+    pub async fn follow(&self, actor: &Actor, id: &str) -> Result<Following, AppError> {
+        match self.running(actor, id) {
+            Some(job) => {
+                let (past, views, lines) = job.follow();
+                Ok(Following::Running { past, views, lines })
+            }
+            None => Ok(Following::Over(self.stored(actor, id).await?.view)),
+        }
+    }
+
+    async fn stored(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<crate::store::StoredCreation, AppError> {
+        match self.store.find(id).await? {
+            Some(stored) if stored.user_id == actor.id => Ok(stored),
+            _ => Err(AppError::NotFound(format!("creation {id}"))),
+        }
+    }
+
+    /// Marks the creations a server that stopped left running as interrupted.
+    pub async fn interrupt_left_running(&self) {
+        match self.store.interrupt_running(unix_now()).await {
+            Ok(cut) if !cut.is_empty() => {
+                tracing::info!(count = cut.len(), "creations cut short by a restart")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot mark interrupted creations"),
+        }
+    }
+
+    /// When `shutdown` comes, stops every running creation as interrupted.
+    pub async fn interrupt_all_on(&self, shutdown: CancellationToken) {
+        shutdown.cancelled().await;
+        for job in self.jobs.locked().values() {
+            job.interrupt();
+        }
+    }
+
+    /// Forgets finished creations and unused archives after a day; runs until dropped.
+    pub async fn tidy_periodically(self) {
+        let mut hours = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            hours.tick().await;
+            let before = unix_now() - KEPT.as_secs() as i64;
+            if let Err(e) = self.store.forget_done(before).await {
+                tracing::warn!(error = %e, "cannot forget finished creations");
+            }
+            self.uploads.forget_older_than(uploads::KEPT_FOR).await;
+        }
+    }
+
+    fn spawn(
+        &self,
+        actor: Actor,
+        request: CreateWorkspaceRequest,
+        spec: WorkspaceSpec,
+        view: CreationView,
+        workspace_id: Option<String>,
+    ) -> Arc<Job> {
+        let job = Arc::new(Job::new(actor.id, view.clone()));
+        self.jobs.locked().insert(view.id.clone(), job.clone());
+        let (creations, running) = (self.clone(), job.clone());
+        self.tasks.spawn(async move {
+            let steps = Steps {
+                creations: &creations,
+                job: &running,
+                actor: &actor,
+                request: &request,
+                spec: &spec,
+                workspace: view.workspace.clone(),
+                workspace_id,
+            };
+            creations.run(steps).await;
+        });
+        job
+    }
+
+    /// Runs each step not done yet, in order, recording each change.
+    async fn run(&self, mut steps: Steps<'_>) {
+        let job = steps.job;
+        let mut end = CreationState::Done;
+        for step in CreationStep::ALL {
+            let state = job.view().step(step).map(|s| s.state);
+            if matches!(state, Some(StepState::Done | StepState::Skipped)) {
+                continue;
+            }
+            if job.stop.is_cancelled() {
+                end = job.stopped();
+                break;
+            }
+            let view = job.change(|view| mark(view, step, StepState::Running, None));
+            self.save(&view, steps.workspace_id.as_deref()).await;
+            // Making the container is not cut half-way: cancelling waits for it.
+            let outcome = match step {
+                CreationStep::Create => Some(steps.run(step).await),
+                _ => tokio::select! {
+                    biased;
+                    _ = job.stop.cancelled() => None,
+                    outcome = steps.run(step) => Some(outcome),
+                },
+            };
+            match outcome {
+                Some(Ok(Outcome::Done(detail))) => {
+                    job.change(|view| mark(view, step, StepState::Done, detail));
+                }
+                Some(Ok(Outcome::Skipped)) => {
+                    job.change(|view| mark(view, step, StepState::Skipped, None));
+                }
+                Some(Err(error)) => {
+                    tracing::info!(creation = %job.view().id, ?step, %error, "a creation failed");
+                    job.change(|view| {
+                        mark(view, step, StepState::Failed, Some(error.to_string()));
+                        view.error = Some(error);
+                    });
+                    end = CreationState::Failed;
+                    break;
+                }
+                None => {
+                    job.change(|view| mark(view, step, StepState::Waiting, None));
+                    end = job.stopped();
+                    break;
+                }
+            }
+        }
+        let view = job.change(|view| {
+            view.state = end;
+            view.ended_at = Some(unix_now());
+        });
+        self.end(&view, steps.request, steps.workspace_id.as_deref())
+            .await;
+    }
+
+    /// Records how `view` ended: one that made nothing and will not go on is forgotten
+    /// (its answer or its page said why); an archive is kept only while it may be needed.
+    async fn end(&self, view: &CreationView, request: &CreateWorkspaceRequest, made: Option<&str>) {
+        let user_id = self.jobs.locked().remove(&view.id).map(|job| job.user_id);
+        let nothing_made = view.state != CreationState::Done && !view.resumable();
+        if nothing_made {
+            if let Err(e) = self.store.delete(&view.id).await {
+                tracing::warn!(error = %e, "cannot forget a creation");
+            }
+        } else {
+            self.save(view, made).await;
+        }
+        if let (Some(user_id), Some(Seed::Archive { upload, .. })) = (user_id, &request.seed) {
+            if view.state == CreationState::Done || nothing_made {
+                self.uploads.remove(user_id, upload).await;
+            }
+        }
+    }
+
+    async fn save(&self, view: &CreationView, workspace_id: Option<&str>) {
+        if let Err(e) = self.store.update(view, workspace_id).await {
+            tracing::warn!(creation = %view.id, error = %e, "cannot record a creation's progress");
+        }
+    }
+
+    /// Answers at `wait`: a creation that fails before its workspace exists answers
+    /// with its error.
+    async fn answer(&self, job: &Job, wait: CreationWait) -> Result<CreationView, AppError> {
+        let view = match wait {
+            CreationWait::Started => return Ok(job.view()),
+            CreationWait::Made => job.until(CreationView::workspace_made).await,
+            CreationWait::Done => job.until(|_| false).await,
+        };
+        match (view.state, &view.error) {
+            (CreationState::Failed, Some(error)) if !view.workspace_made() => Err(error.clone()),
+            _ => Ok(view),
+        }
+    }
+}
+
+/// A creation as its event stream sends it.
+pub enum Following {
+    Running {
+        past: Vec<app::model::CreationEvent>,
+        views: tokio::sync::watch::Receiver<CreationView>,
+        lines: tokio::sync::broadcast::Receiver<String>,
+    },
+    /// Over: its last view.
+    Over(CreationView),
+}
+
+fn mark(view: &mut CreationView, step: CreationStep, state: StepState, detail: Option<String>) {
+    if let Some(shown) = view.step_mut(step) {
+        shown.state = state;
+        shown.detail = detail;
+    }
+}
+
+#[async_trait::async_trait]
+impl CreationService for Creations {
+    async fn create(
+        &self,
+        actor: &Actor,
+        request: CreateWorkspaceRequest,
+        wait: CreationWait,
+    ) -> Result<CreationView, AppError> {
+        let mut request = request;
+        let default = app::service::WorkspaceService::limit_bounds(self.workspaces.as_ref());
+        request.processes.get_or_insert(default.default.processes);
+        let spec = request.validate()?;
+        self.workspaces.may_create(actor, &spec).await?;
+        if let Some(Seed::Archive { upload, .. }) = &request.seed {
+            self.uploads.exists(actor.id, upload).await?;
+        }
+        let workspace = WorkspaceRef::new(actor.name.clone(), spec.name.clone());
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let view = CreationView::new(id, workspace, unix_now());
+        self.store.insert(actor.id, &request, &view).await?;
+        let job = self.spawn(actor.clone(), request, spec, view, None);
+        self.answer(&job, wait).await
+    }
+
+    async fn creation(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError> {
+        match self.running(actor, id) {
+            Some(job) => Ok(job.view()),
+            None => Ok(self.stored(actor, id).await?.view),
+        }
+    }
+
+    async fn unfinished(&self, actor: &Actor) -> Result<Vec<CreationView>, AppError> {
+        let stored = self.store.unfinished(actor.id).await?;
+        Ok(stored
+            .into_iter()
+            .map(|s| match self.running(actor, &s.view.id) {
+                Some(job) => job.view(),
+                None => s.view,
+            })
+            .collect())
+    }
+
+    async fn cancel(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError> {
+        let Some(job) = self.running(actor, id) else {
+            self.stored(actor, id).await?;
+            return Err(AppError::BadRequest("This creation is not running.".into()));
+        };
+        job.stop.cancel();
+        Ok(job.until(|_| false).await)
+    }
+
+    async fn resume(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError> {
+        let stored = self.stored(actor, id).await?;
+        if self.running(actor, id).is_some() {
+            return Err(AppError::Busy("This creation is running already.".into()));
+        }
+        if !stored.view.resumable() {
+            return Err(AppError::BadRequest("This creation is done.".into()));
+        }
+        let spec = stored.request.validate()?;
+        let mut view = stored.view;
+        view.state = CreationState::Running;
+        view.error = None;
+        view.ended_at = None;
+        for step in &mut view.steps {
+            if matches!(step.state, StepState::Running | StepState::Failed) {
+                step.state = StepState::Waiting;
+                step.detail = None;
+            }
+        }
+        self.save(&view, None).await;
+        let job = self.spawn(
+            actor.clone(),
+            stored.request,
+            spec,
+            view,
+            stored.workspace_id,
+        );
+        Ok(job.view())
+    }
+
+    async fn dismiss(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+        let stored = self.stored(actor, id).await?;
+        if self.running(actor, id).is_some() {
+            return Err(AppError::Busy("Cancel this creation first.".into()));
+        }
+        self.store.delete(id).await?;
+        if let Some(Seed::Archive { upload, .. }) = &stored.request.seed {
+            self.uploads.remove(actor.id, upload).await;
+        }
+        Ok(())
+    }
+}
