@@ -181,10 +181,14 @@ pub fn UnfinishedCreations(#[prop(into)] on_change: Callback<()>) -> impl IntoVi
                 <For each=move || all.get() key=|view| view.id.clone() let:view>
                     {
                         let id = view.id.clone();
+                        let workspace = view.workspace.to_string();
+                        let heading = workspace.clone();
                         let on_dismiss = move |()| all.update(|a| a.retain(|v| v.id != id));
                         view! {
-                            <h3>{view.workspace.to_string()}</h3>
-                            <CreationProgress view on_end=move |_| on_change.run(()) on_dismiss />
+                            <article data-creation=workspace>
+                                <h3>{heading}</h3>
+                                <CreationProgress view on_end=move |_| on_change.run(()) on_dismiss />
+                            </article>
                         }
                     }
                 </For>

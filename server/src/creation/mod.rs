@@ -33,6 +33,9 @@ use crate::workspaces::WorkspaceManager;
 
 /// How long a finished creation stays on record.
 const KEPT: Duration = Duration::from_secs(24 * 3600);
+/// How long one that ended stays at hand for a page that follows it late (it may have
+/// ended before the page began to follow, and one that made nothing is not kept).
+const ENDED_AT_HAND: Duration = Duration::from_secs(120);
 
 /// The services a creation's steps go through, and what it keeps of them.
 pub struct CreationParts {
@@ -50,7 +53,7 @@ pub struct Creations {
     files: Arc<FileManager>,
     uploads: Uploads,
     store: CreationStore,
-    /// Those running now.
+    /// Those running now, and those that ended a moment ago.
     jobs: Arc<Mutex<HashMap<String, Arc<Job>>>>,
     tasks: TaskTracker,
 }
@@ -74,16 +77,22 @@ impl Creations {
         &self.uploads
     }
 
-    /// The running creation `id`, if it is the actor's.
-    fn running(&self, actor: &Actor, id: &str) -> Option<Arc<Job>> {
+    /// Creation `id` of the actor's, while it runs or just after.
+    fn at_hand(&self, actor: &Actor, id: &str) -> Option<Arc<Job>> {
         let job = self.jobs.locked().get(id).cloned()?;
         (job.user_id == actor.id).then_some(job)
+    }
+
+    /// Creation `id` of the actor's, if it runs.
+    fn running(&self, actor: &Actor, id: &str) -> Option<Arc<Job>> {
+        self.at_hand(actor, id)
+            .filter(|job| !job.view().state.is_over())
     }
 
     /// Follows creation `id` of the actor's: the events so far, and (while it runs) those
     /// to come.
     pub async fn follow(&self, actor: &Actor, id: &str) -> Result<Following, AppError> {
-        match self.running(actor, id) {
+        match self.at_hand(actor, id) {
             Some(job) => {
                 let (past, views, lines) = job.follow();
                 Ok(Following::Running { past, views, lines })
@@ -142,9 +151,18 @@ impl Creations {
         spec: WorkspaceSpec,
         view: CreationView,
         workspace_id: Option<String>,
-    ) -> Arc<Job> {
+    ) -> Result<Arc<Job>, AppError> {
         let job = Arc::new(Job::new(actor.id, view.clone()));
-        self.jobs.locked().insert(view.id.clone(), job.clone());
+        {
+            let mut jobs = self.jobs.locked();
+            if jobs
+                .get(&view.id)
+                .is_some_and(|j| !j.view().state.is_over())
+            {
+                return Err(AppError::Busy("This creation is running already.".into()));
+            }
+            jobs.insert(view.id.clone(), job.clone());
+        }
         let (creations, running) = (self.clone(), job.clone());
         self.tasks.spawn(async move {
             let steps = Steps {
@@ -158,7 +176,7 @@ impl Creations {
             };
             creations.run(steps).await;
         });
-        job
+        Ok(job)
     }
 
     /// Runs each step not done yet, in order, recording each change.
@@ -212,14 +230,33 @@ impl Creations {
             view.state = end;
             view.ended_at = Some(unix_now());
         });
-        self.end(&view, steps.request, steps.workspace_id.as_deref())
-            .await;
+        self.end(
+            &view,
+            steps.actor.id,
+            steps.request,
+            steps.workspace_id.as_deref(),
+        )
+        .await;
     }
 
     /// Records how `view` ended: one that made nothing and will not go on is forgotten
     /// (its answer or its page said why); an archive is kept only while it may be needed.
-    async fn end(&self, view: &CreationView, request: &CreateWorkspaceRequest, made: Option<&str>) {
-        let user_id = self.jobs.locked().remove(&view.id).map(|job| job.user_id);
+    async fn end(
+        &self,
+        view: &CreationView,
+        user_id: i64,
+        request: &CreateWorkspaceRequest,
+        made: Option<&str>,
+    ) {
+        let (jobs, id) = (self.jobs.clone(), view.id.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(ENDED_AT_HAND).await;
+            let mut jobs = jobs.locked();
+            // Unless it was resumed meanwhile.
+            if jobs.get(&id).is_some_and(|job| job.view().state.is_over()) {
+                jobs.remove(&id);
+            }
+        });
         let nothing_made = view.state != CreationState::Done && !view.resumable();
         if nothing_made {
             if let Err(e) = self.store.delete(&view.id).await {
@@ -228,7 +265,7 @@ impl Creations {
         } else {
             self.save(view, made).await;
         }
-        if let (Some(user_id), Some(Seed::Archive { upload, .. })) = (user_id, &request.seed) {
+        if let Some(Seed::Archive { upload, .. }) = &request.seed {
             if view.state == CreationState::Done || nothing_made {
                 self.uploads.remove(user_id, upload).await;
             }
@@ -294,12 +331,12 @@ impl CreationService for Creations {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let view = CreationView::new(id, workspace, unix_now());
         self.store.insert(actor.id, &request, &view).await?;
-        let job = self.spawn(actor.clone(), request, spec, view, None);
+        let job = self.spawn(actor.clone(), request, spec, view, None)?;
         self.answer(&job, wait).await
     }
 
     async fn creation(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError> {
-        match self.running(actor, id) {
+        match self.at_hand(actor, id) {
             Some(job) => Ok(job.view()),
             None => Ok(self.stored(actor, id).await?.view),
         }
@@ -309,7 +346,7 @@ impl CreationService for Creations {
         let stored = self.store.unfinished(actor.id).await?;
         Ok(stored
             .into_iter()
-            .map(|s| match self.running(actor, &s.view.id) {
+            .map(|s| match self.at_hand(actor, &s.view.id) {
                 Some(job) => job.view(),
                 None => s.view,
             })
@@ -331,7 +368,9 @@ impl CreationService for Creations {
             return Err(AppError::Busy("This creation is running already.".into()));
         }
         if !stored.view.resumable() {
-            return Err(AppError::BadRequest("This creation is done.".into()));
+            return Err(AppError::BadRequest(
+                "This creation has nothing left to do.".into(),
+            ));
         }
         let spec = stored.request.validate()?;
         let mut view = stored.view;
@@ -351,7 +390,7 @@ impl CreationService for Creations {
             spec,
             view,
             stored.workspace_id,
-        );
+        )?;
         Ok(job.view())
     }
 
@@ -361,6 +400,7 @@ impl CreationService for Creations {
             return Err(AppError::Busy("Cancel this creation first.".into()));
         }
         self.store.delete(id).await?;
+        self.jobs.locked().remove(id);
         if let Some(Seed::Archive { upload, .. }) = &stored.request.seed {
             self.uploads.remove(actor.id, upload).await;
         }
