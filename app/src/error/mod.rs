@@ -52,6 +52,16 @@ pub enum AppError {
     NotFound(String),
     #[error("Workspace “{0}” is not running. Start it from the dashboard, then try again.")]
     NotRunning(String),
+    #[error("There is no creation “{0}”: it was dismissed, or it is not yours.")]
+    NoSuchCreation(String),
+    #[error("There is no preview here for this browser, or it is not yours to open. Open it from AiCockpit: the IDE's Ports panel.")]
+    NoPreview,
+    /// Something that was there is no more: an expired link, an archive no longer kept.
+    #[error("{0}")]
+    Gone(String),
+    /// A server inside a workspace did not answer (a preview's).
+    #[error("{0}")]
+    NoAnswer(String),
     #[error("“{0}” does not exist. It may have been renamed or deleted.")]
     FileNotFound(String),
     #[error("“{0}” already exists. Choose another name.")]
@@ -137,7 +147,12 @@ impl AppError {
             | Self::FileExists(_)
             | Self::FileChanged(_)
             | Self::Busy(_) => StatusCode::CONFLICT,
-            Self::NotFound(_) | Self::FileNotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_)
+            | Self::FileNotFound(_)
+            | Self::NoSuchCreation(_)
+            | Self::NoPreview => StatusCode::NOT_FOUND,
+            Self::Gone(_) => StatusCode::GONE,
+            Self::NoAnswer(_) => StatusCode::BAD_GATEWAY,
             Self::FileTooLarge { .. } | Self::UploadTooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }

@@ -5,6 +5,7 @@ pub mod agent_run;
 pub mod audit;
 pub mod dashboard;
 pub mod ide;
+pub mod lazy;
 pub mod not_found;
 pub mod setup;
 pub mod sign_in;

@@ -108,7 +108,7 @@ impl Creations {
     ) -> Result<crate::store::StoredCreation, AppError> {
         match self.store.find(id).await? {
             Some(stored) if stored.user_id == actor.id => Ok(stored),
-            _ => Err(AppError::NotFound(format!("creation {id}"))),
+            _ => Err(AppError::NoSuchCreation(id.to_owned())),
         }
     }
 

@@ -100,8 +100,8 @@ impl Uploads {
     /// The archive `upload` of user `user_id`, and its size.
     pub async fn open(&self, user_id: i64, upload: &str) -> Result<(u64, ByteStream), AppError> {
         let gone = || {
-            AppError::NotFound(
-                "the archive sent for this workspace (it is kept for a day; send it again)".into(),
+            AppError::Gone(
+                "The archive sent for this workspace is no longer kept (it is kept for a day): send it again.".into(),
             )
         };
         let file = tokio::fs::File::open(self.path(user_id, upload)?)
@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(size, 6);
         assert!(matches!(
             uploads.open(2, &kept.upload).await,
-            Err(AppError::NotFound(_))
+            Err(AppError::Gone(_))
         ));
         assert!(matches!(
             uploads.open(1, "../x").await,

@@ -1,7 +1,7 @@
 //! The one error edge. Every refusal is an [`AppError`], and its `status_code` is the one
 //! mapping to HTTP; it is rendered as JSON with that status for programs (`IntoResponse`),
 //! as the close reason of a terminal's WebSocket, and as a page for a preview opened in a
-//! browser tab. Server functions answer a failure with the error's JSON under a generic 500;
+//! browser tab ([`page`]). Server functions answer a failure with the error's JSON under a generic 500;
 //! [`server_fn_status`] gives each the error's own status, so no server function sets one.
 
 use app::error::AppError;
@@ -11,6 +11,16 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+/// `error` as a page a person reads: what a preview opened in a browser tab answers.
+pub fn page(error: &AppError) -> Response {
+    (
+        error.status_code(),
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{error}\n"),
+    )
+        .into_response()
+}
 
 /// The largest error a server function answers with, read back to learn its status.
 const LARGEST_ERROR: usize = 64 * 1024;

@@ -12,7 +12,8 @@ use serde_json::json;
 use crate::runtime::ContainerRuntime;
 
 /// 200 when Docker answers, 503 otherwise. Anyone may ask (a load balancer, a monitor);
-/// where Docker is and what went wrong are for signed-in users only.
+/// where Docker is and what went wrong (the typed error every route answers with) are for
+/// signed-in users only.
 pub async fn health(
     actor: Option<Extension<Actor>>,
     State(runtime): State<Arc<dyn ContainerRuntime>>,
@@ -26,7 +27,7 @@ pub async fn health(
         Err(e) => {
             let error = AppError::from(e);
             let body = if signed_in {
-                json!({ "status": "unavailable", "error": error.to_string() })
+                json!({ "status": "unavailable", "error": error })
             } else {
                 json!({ "status": "unavailable" })
             };

@@ -101,7 +101,7 @@ async fn one_call_makes_a_workspace_with_an_archive_followed_to_its_end_and_only
         .send()
         .await
         .unwrap();
-    assert_eq!(theirs.status(), 404, "{:?}", theirs.text().await);
+    assert_eq!(theirs.status(), 410, "{:?}", theirs.text().await);
 
     let started = app
         .call("create", request(&app, &name, seed, "Started"))

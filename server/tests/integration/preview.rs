@@ -314,8 +314,8 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 503);
-    assert!(answer.text().await.unwrap().contains("not running"));
+    assert_eq!(answer.status(), 409);
+    assert!(answer.text().await.unwrap().contains("is not running"));
 }
 
 /// Answers with the cookies and host it was sent, and sets two cookies, one named like

@@ -11,16 +11,18 @@
 use std::sync::Arc;
 
 use app::auth::WorkspaceRef;
+use app::error::AppError;
 use std::collections::HashMap;
 
 use axum::extract::{Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::pass_on;
 use super::proxy::Mode;
-use super::{pass_on, refused};
 use crate::auth::cookie;
+use crate::http::errors::page;
 use crate::http::origin::{changes_state, named_host, split_host, SiteOrigins};
 use crate::preview::{Previews, Refusal, Target};
 
@@ -136,10 +138,9 @@ fn grant_answer(grant: &str, next: &str, https: bool) -> Response {
 
 async fn serve(previews: &Arc<Previews>, port: u16, rest: &str, request: Request) -> Response {
     if let Some(origin) = foreign_origin(&request) {
-        return refused(
-            StatusCode::FORBIDDEN,
-            &format!("A page from {origin} may not act on this preview."),
-        );
+        return page(&AppError::Forbidden(format!(
+            "A page from {origin} may not act on this preview."
+        )));
     }
     if request.uri().path() == GRANT_PATH {
         let query: HashMap<String, String> = Query::try_from_uri(request.uri())
@@ -172,13 +173,11 @@ async fn serve(previews: &Arc<Previews>, port: u16, rest: &str, request: Request
         }
     }
     match refusal {
-        Some(Refusal::Grant(crate::preview::grant::GrantError::Expired)) | Some(Refusal::NotRunning(_)) => {
+        Some(Refusal::Grant(crate::preview::grant::GrantError::Expired))
+        | Some(Refusal::NotRunning(_)) => {
             refusal.map(IntoResponse::into_response).unwrap_or_default()
         }
-        _ => refused(
-            StatusCode::NOT_FOUND,
-            "There is no preview here for this browser. Open it from AiCockpit: the IDE's Ports panel.",
-        ),
+        _ => page(&AppError::NoPreview),
     }
 }
 

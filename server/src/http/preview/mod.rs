@@ -10,9 +10,10 @@ use app::error::AppError;
 use app::model::parse_port;
 use app::wire::PREVIEW_PREFIX;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::http::errors::page;
 use crate::http::origin::{named_host, split_host};
 use crate::preview::grant::GrantError;
 use crate::preview::{Previews, Refusal, Target};
@@ -32,7 +33,7 @@ pub async fn open(
     let host_port = split_host(named_host(&headers, &uri)).and_then(|(_, port)| port);
     match grant_for(&actor, &previews, &owner, &name, &uri, host_port).await {
         Ok(path) => Redirect::to(&path).into_response(),
-        Err(error) => refused(error.status_code(), &error.to_string()),
+        Err(error) => page(&error),
     }
 }
 
@@ -78,7 +79,7 @@ pub async fn serve(State(previews): State<Arc<Previews>>, request: Request) -> R
         .strip_prefix(PREVIEW_PREFIX)
         .map(|p| p.split_once('/').unwrap_or((p, "")))
     else {
-        return refused(StatusCode::NOT_FOUND, "There is no preview here.");
+        return page(&AppError::NoPreview);
     };
     let target = match previews.target(token).await {
         Ok(target) => target,
@@ -124,9 +125,7 @@ pub(super) async fn pass_on(
     .await
     {
         Ok(response) => response,
-        Err(ProxyError::NotRunning) => {
-            Refusal::NotRunning(target.workspace.to_string()).into_response()
-        }
+        Err(ProxyError::NotRunning) => page(&AppError::NotRunning(target.workspace.to_string())),
         Err(error) => {
             tracing::debug!(%error, workspace = %target.workspace, "preview not served");
             let advice = match error {
@@ -139,47 +138,27 @@ pub(super) async fn pass_on(
                     target.workspace
                 ),
             };
-            refused(StatusCode::BAD_GATEWAY, &advice)
+            page(&AppError::NoAnswer(advice))
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Grant(GrantError::Expired) => AppError::Gone(
+                "This preview link has expired. Ask the workspace's owner for a new one, or open the port again from the IDE."
+                    .into(),
+            ),
+            Refusal::Grant(GrantError::Invalid) | Refusal::Withdrawn => AppError::NoPreview,
+            Refusal::NotRunning(workspace) => AppError::NotRunning(workspace),
+            Refusal::Failed(why) => AppError::Internal(why),
         }
     }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let status = match &self {
-            Refusal::Grant(GrantError::Invalid) | Refusal::Withdrawn => StatusCode::NOT_FOUND,
-            Refusal::Grant(GrantError::Expired) => StatusCode::GONE,
-            Refusal::NotRunning(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Refusal::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let advice = match &self {
-            Refusal::Grant(GrantError::Expired) => {
-                "This preview link has expired. Ask the workspace's owner for a new one, or open the port again from the IDE."
-                    .to_owned()
-            }
-            Refusal::Grant(GrantError::Invalid) | Refusal::Withdrawn => {
-                "There is no preview here, or it is not yours to open.".to_owned()
-            }
-            other => format!("{}.", capitalised(&other.to_string())),
-        };
-        refused(status, &advice)
+        page(&self.into())
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-/// A refusal as a page a person reads (previews open in a browser tab).
-pub(super) fn refused(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [("content-type", "text/plain; charset=utf-8")],
-        format!("{message}\n"),
-    )
-        .into_response()
 }
