@@ -1,4 +1,4 @@
-//! Workspaces being made as a job (`crate::creation`): the request and the job's view, kept
+//! Workspaces being made as a job (the `creation` module): the request and the job's view, kept
 //! so a restart reports where each stopped and can resume it. The jobs reach only this
 //! table, through [`CreationStore`].
 

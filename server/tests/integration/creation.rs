@@ -57,12 +57,7 @@ fn step(view: &CreationView, step: CreationStep) -> StepState {
 }
 
 async fn view_of(client: &reqwest::Client, base: &str, id: &str) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/workspaces/creation"))
-        .json(&json!({ "id": id }))
-        .send()
-        .await
-        .unwrap()
+    workspace_call(client, base, "creation", json!({ "id": id })).await
 }
 
 /// Waits for creation `id` to end; its last view.
@@ -285,17 +280,7 @@ async fn a_creation_cut_short_by_a_restart_is_reported_and_resumed() {
     tokio::spawn(server.run(std::future::pending()));
     let client = bearer_client(&token);
 
-    let call = |action: &'static str, body: Value| {
-        let (client, base) = (client.clone(), base.clone());
-        async move {
-            client
-                .post(format!("{base}/api/workspaces/{action}"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let call = |action: &'static str, body: Value| workspace_call(&client, &base, action, body);
     let unfinished: Vec<CreationView> = call("creations", json!({})).await.json().await.unwrap();
     assert_eq!(unfinished.len(), 1);
     let reported = &unfinished[0];

@@ -65,20 +65,6 @@ async fn prepare(database: &std::path::Path) -> String {
     token.trim().lines().last().unwrap().trim().to_owned()
 }
 
-async fn post(
-    client: &reqwest::Client,
-    base: &str,
-    action: &str,
-    body: Value,
-) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/workspaces/{action}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn create_body(name: &app::model::WorkspaceName, image: &str) -> Value {
     json!({ "request": { "name": name.as_str(), "image": image, "cpus": 1.0, "memory_mib": 256 } })
 }
@@ -117,7 +103,7 @@ async fn a_killed_server_comes_back_to_the_same_workspace_and_terminal() {
     let _cleanup = Cleanup(vec![name.clone()]);
 
     let (mut server, base) = serve(&database, &image).await;
-    let created = post(&client, &base, "create", create_body(&name, &image)).await;
+    let created = workspace_call(&client, &base, "create", create_body(&name, &image)).await;
     assert_eq!(created.status(), 200, "{:?}", created.text().await);
     exec(&name, &["sh", "-c", "echo kept > /workspace/note"]).await;
     let terminal_url = |base: &str| {
@@ -159,7 +145,7 @@ async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
     let _cleanup = Cleanup(vec![made.clone(), stopping.clone()]);
 
     let (mut server, base) = serve(&database, &image).await;
-    let created = post(&client, &base, "create", create_body(&stopping, &image)).await;
+    let created = workspace_call(&client, &base, "create", create_body(&stopping, &image)).await;
     assert_eq!(created.status(), 200);
     // Killed while it creates.
     let create = client.post(format!("{base}/api/workspaces/create"));

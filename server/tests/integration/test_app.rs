@@ -371,6 +371,21 @@ pub async fn type_in(socket: &mut Socket, keys: &str) {
         .unwrap();
 }
 
+/// `POST /api/workspaces/<action>` with JSON, by `client` on the server at `base`.
+pub async fn workspace_call(
+    client: &reqwest::Client,
+    base: &str,
+    action: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/workspaces/{action}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
 /// A template's (or a repository's) build events as `(event, data)` until it ends,
 /// followed by `client` on the server at `base`.
 pub async fn build_events(
