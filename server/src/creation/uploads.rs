@@ -19,6 +19,8 @@ use crate::runtime::ByteStream;
 
 /// How long an archive waits for the creation it was sent for.
 pub const KEPT_FOR: Duration = Duration::from_secs(24 * 3600);
+/// The most archives one user may have waiting, so that uploads cannot fill the disk.
+const MOST_WAITING: usize = 4;
 
 #[derive(Clone)]
 pub struct Uploads {
@@ -55,9 +57,19 @@ impl Uploads {
         size: u64,
         mut body: ByteStream,
     ) -> Result<Upload, AppError> {
+        if actor.grant.workspace.is_some() {
+            return Err(AppError::Forbidden(
+                "This token is limited to one workspace: it cannot make others.".into(),
+            ));
+        }
         self.settings.within_upload_limit(size)?;
         if size == 0 {
             return Err(AppError::ArchiveRefused("it is empty".into()));
+        }
+        if self.waiting(actor.id).await >= MOST_WAITING {
+            return Err(AppError::Busy(format!(
+                "{MOST_WAITING} archives sent ahead are waiting for their workspaces already: make those (or wait a day for them to go) first."
+            )));
         }
         let upload = uuid::Uuid::new_v4().simple().to_string();
         let path = self.path(actor.id, &upload)?;
@@ -109,6 +121,19 @@ impl Uploads {
             .map_err(|_| gone())?;
         let size = file.metadata().await.map_err(|_| gone())?.len();
         Ok((size, ReaderStream::new(file).boxed()))
+    }
+
+    /// How many archives user `user_id` has waiting.
+    async fn waiting(&self, user_id: i64) -> usize {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.folder).await else {
+            return 0;
+        };
+        let prefix = format!("{user_id}-");
+        let mut count = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            count += usize::from(entry.file_name().to_string_lossy().starts_with(&prefix));
+        }
+        count
     }
 
     /// Whether user `user_id` sent `upload` (and it is still kept).
@@ -208,8 +233,36 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(files, 1, "what was refused is not kept");
+        for _ in 1..MOST_WAITING {
+            uploads
+                .receive(&actor(1), 3, body(&[b"abc"]))
+                .await
+                .unwrap();
+        }
+        let one_too_many = uploads.receive(&actor(1), 3, body(&[b"abc"])).await;
+        assert!(
+            matches!(one_too_many, Err(AppError::Busy(_))),
+            "{one_too_many:?}"
+        );
+        assert!(
+            uploads.receive(&actor(2), 3, body(&[b"abc"])).await.is_ok(),
+            "per user"
+        );
+        let limited = Actor {
+            grant: app::auth::Grant {
+                workspace: Some("w1".into()),
+                ..app::auth::Grant::full()
+            },
+            ..actor(3)
+        };
+        let refused = uploads.receive(&limited, 3, body(&[b"abc"])).await;
+        assert!(
+            matches!(refused, Err(AppError::Forbidden(_))),
+            "{refused:?}"
+        );
 
         uploads.forget_older_than(Duration::ZERO).await;
         assert!(uploads.open(1, &kept.upload).await.is_err());
+        assert_eq!(uploads.waiting(1).await, 0, "all gone");
     }
 }
