@@ -1,4 +1,4 @@
-# AiCockpit's own image, from the release build (`cargo leptos build --release --split`): the
+# AiCockpit's own image, from the release build (`cargo leptos build --release`): the
 # program (the terminal holder is inside it) and its site, nothing else. The base needs
 # glibc (Debian bookworm or newer); CA certificates are added when it lacks them.
 # `scripts/test` builds it on the dev image:

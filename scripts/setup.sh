@@ -69,17 +69,6 @@ build_ide_assets() {
   (cd "$ROOT/frontend/js" && npm run --silent build)
 }
 
-# build_release: the server and the site, the pages in `app::pages::lazy` split into
-# WebAssembly of their own (`--split`). cargo-leptos 0.3.11 has once failed to rename
-# wasm-bindgen's output after an interrupted build; the second try starts from what the
-# first left and succeeds.
-build_release() {
-  cargo leptos build --release --split || {
-    say "the release build failed; trying once more"
-    cargo leptos build --release --split
-  }
-}
-
 # ensure_docker: a Docker engine that answers, installed from Debian and started when none
 # does (by systemd where it runs, else in the background, logging to /tmp/dockerd.log). A
 # DOCKER_HOST pointing elsewhere is left alone.

@@ -25,11 +25,10 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, Lazy,
+    path,
 };
 
 use pages::dashboard::Dashboard;
-use pages::lazy;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -69,12 +68,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("") view=Dashboard />
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage />
                 <Route path=path!("/setup") view=pages::setup::SetupPage />
-                <Route path=path!("/account") view={Lazy::<lazy::Account>::new()} />
-                <Route path=path!("/admin/users") view={Lazy::<lazy::Users>::new()} />
-                <Route path=path!("/admin/audit") view={Lazy::<lazy::Audit>::new()} />
-                <Route path=path!("/admin/templates") view={Lazy::<lazy::Templates>::new()} />
-                <Route path=path!("/workspaces/:owner/:name") view={Lazy::<lazy::Ide>::new()} />
-                <Route path=path!("/workspaces/:owner/:name/agent/:run") view={Lazy::<lazy::AgentRun>::new()} />
+                <Route path=path!("/account") view=pages::account::AccountPage />
+                <Route path=path!("/admin/users") view=pages::users::UsersPage />
+                <Route path=path!("/admin/audit") view=pages::audit::AuditPage />
+                <Route path=path!("/admin/templates") view=pages::templates::TemplatesPage />
+                <Route path=path!("/workspaces/:owner/:name") view=pages::ide::IdePage />
+                <Route path=path!("/workspaces/:owner/:name/agent/:run") view=pages::agent_run::AgentRunPage />
             </Routes>
         </Router>
     }

@@ -2,7 +2,7 @@
 // a member on the users page, the member seeing none of the admin's workspaces, and the
 // audit page listing what happened.
 import { test, expect } from '@playwright/test';
-import { ADMIN, ADMIN_PASSWORD, createWorkspace, openDashboard, removeWorkspace, row, signIn, uniqueName } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, createWorkspace, hydrated, openDashboard, removeWorkspace, row, signIn, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -17,7 +17,7 @@ test('sign out, a wrong password, then back in where the user was going', async 
 
   await page.goto('/account');
   await expect(page).toHaveURL('/sign-in?next=/account');
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByLabel('User name').fill(ADMIN);
   await page.getByLabel('Password').fill('not my password');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -36,7 +36,7 @@ test('an admin adds a member, who sees only their own workspaces', async ({ page
   await createWorkspace(page, mine);
 
   await page.getByRole('link', { name: 'Users' }).click();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByLabel('User name').fill('bob');
   await page.getByLabel('First password').fill('bobs long password');
   await page.getByRole('button', { name: 'Create user' }).click();
@@ -52,13 +52,13 @@ test('an admin adds a member, who sees only their own workspaces', async ({ page
   await expect(row(bob, mine)).toHaveCount(0);
   // The admin's workspace does not exist for him, even by its address.
   await bob.goto(`/workspaces/${ADMIN}/${mine}`);
-  await bob.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(bob);
   await expect(bob.locator('.tree-error')).toContainText(`no workspace named “${ADMIN}/${mine}”`);
   await bobs.close();
 
   // The admin sees it all in the audit log.
   await page.getByRole('link', { name: 'Audit' }).click();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await expect(page.locator('tr[data-action="user-create"]').first()).toContainText('bob as member');
   await expect(page.locator('tr[data-action="sign-in"][data-actor="bob"]').first()).toBeVisible();
   await expect(page.locator('tr[data-action="workspace-create"]').first()).toContainText(`${ADMIN}/${mine}`);

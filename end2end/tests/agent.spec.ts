@@ -4,7 +4,7 @@
 // in the agent's terminal; the diff shows what changed; undo takes it back; the transcript
 // page shows every step and who approved it.
 import { test, expect } from '@playwright/test';
-import { ADMIN, openIde, removeWorkspace } from './helpers';
+import { ADMIN, hydrated, openIde, removeWorkspace } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -30,7 +30,7 @@ test('an agent run is approved step by step, undone, and kept as a transcript', 
   // now on the command, exactly as it will run.
   await expect(card).toContainText('The agent wants to use run_command');
   await page.reload();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByRole('button', { name: 'Agent', exact: true }).click();
   await expect(card).toContainText('The agent wants to use run_command');
   await expect(card).toContainText('sh greet.sh');
@@ -58,7 +58,7 @@ test('an agent run is approved step by step, undone, and kept as a transcript', 
   const href = await transcript.getAttribute('href');
   expect(href).toMatch(new RegExp(`^/workspaces/${ADMIN}/${name}/agent/[0-9a-f]{32}$`));
   await page.goto(href!);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Write a greeting script and run it' })).toBeVisible();
   await expect(page.locator('.agent-step.decision')).toHaveCount(2);
   await expect(page.locator('.agent-step.decision').first()).toHaveText(`Approved by ${ADMIN}`);

@@ -3,7 +3,7 @@ import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ADMIN, container, createWorkspace, docker, openDashboard, removeWorkspace, row, status, uniqueName } from './helpers';
+import { ADMIN, container, createWorkspace, docker, hydrated, openDashboard, removeWorkspace, row, status, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -44,7 +44,7 @@ test('export a workspace, then create another from its archive', async ({ page }
   await expect(status(page, broken)).toHaveText('running');
   // What is left of it waits on the dashboard, until dismissed.
   await page.reload();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   const unfinished = page.getByTestId('unfinished-creations').locator(`[data-creation="${ADMIN}/${broken}"]`);
   await expect(unfinished.locator('li[data-state="failed"]')).toContainText('Put the files in');
   await unfinished.getByRole('button', { name: 'Dismiss' }).click();

@@ -1,7 +1,7 @@
 // A workspace's creation runs on the server: the form shows its steps, and a page closed
 // half-way finds it again on the dashboard, followed to its end.
 import { test, expect } from '@playwright/test';
-import { ADMIN, container, docker, openDashboard, removeWorkspace, uniqueName } from './helpers';
+import { ADMIN, container, docker, hydrated, openDashboard, removeWorkspace, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -28,7 +28,7 @@ test('a creation goes on when its page closes, and the dashboard follows it to t
 
   // The page goes away before the end; the dashboard finds the creation again.
   await page.reload();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   const unfinished = page.getByTestId('unfinished-creations').locator(`[data-creation="${ADMIN}/${name}"]`);
   await expect(unfinished.getByTestId('creation')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
   expect(docker('exec', container(name), 'cat', '/workspace/made.txt')).toBe('set-up\n');

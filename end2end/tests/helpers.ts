@@ -22,12 +22,12 @@ export function container(name: string, owner = ADMIN): string {
 /** Signs in on the sign-in page and waits for the page it leads to. */
 export async function signIn(page: Page, name: string, password: string): Promise<void> {
   await page.goto('/sign-in');
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByLabel('User name').fill(name);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
 }
 
 /** Adds a member with a fresh name through the API, as the admin signed in on `page`. */
@@ -51,7 +51,7 @@ export async function openIde(page: Page, created: string[], label: string, netw
   await createWorkspace(page, name, network);
   await row(page, name).getByRole('link', { name: 'Open' }).click();
   await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   return name;
 }
 
@@ -63,7 +63,7 @@ export function uniqueName(label: string): string {
 /** Opens the dashboard and waits until it is interactive (hydrated), never sleeping. */
 export async function openDashboard(page: Page): Promise<void> {
   await page.goto('/');
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
 }
 
 export function row(page: Page, name: string): Locator {
@@ -117,4 +117,20 @@ export function terminal(page: Page): Locator {
 export async function run(page: Page, command: string): Promise<void> {
   await terminal(page).click();
   await page.keyboard.type(`${command}\n`);
+}
+
+/** Waits until `page` is interactive. Docker making or removing a workspace's bridge
+ *  network can make Chromium abort requests in flight (net::ERR_NETWORK_CHANGED); a page
+ *  whose WebAssembly was cut off that way never hydrates, so after 15 s it is reloaded,
+ *  once, and said so. A page that does not hydrate again fails the test. */
+export async function hydrated(page: Page): Promise<void> {
+  const ready = page.locator('body[data-hydrated="true"]');
+  try {
+    await ready.waitFor({ state: 'attached', timeout: 15_000 });
+    return;
+  } catch {
+    console.warn(`${page.url()} did not become interactive; reloading it once`);
+  }
+  await page.reload();
+  await ready.waitFor({ state: 'attached' });
 }

@@ -2,7 +2,7 @@
 // against a real workspace container.
 import { test, expect } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { ADMIN, container, docker, openIde, removeWorkspace, run, terminal } from './helpers';
+import { ADMIN, container, docker, hydrated, openIde, removeWorkspace, run, terminal } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -48,7 +48,7 @@ test('terminal, tree and editor work on the same files', async ({ page }) => {
   // A reload reattaches to the same shell, with its earlier output replayed, and reopens
   // the editor.
   await page.reload();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await expect(terminal(page)).toContainText('from the editor');
   await expect(terminal(page)).toContainText('echo hello > a.txt');
   await expect(content).toHaveText(/from the editor/);
@@ -96,7 +96,7 @@ test('terminal tabs: characters split across frames, new, rename, reload and clo
 
   // A reload restores both tabs, the name and each shell's output.
   await page.reload();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await expect(tabs).toHaveCount(2);
   await expect(page.locator('.terminals .tab.active')).toContainText('build');
   await expect(terminal(page)).toContainText('in-second');

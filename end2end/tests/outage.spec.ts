@@ -1,14 +1,14 @@
 // With Docker unreachable the dashboard still loads and says what is wrong and how to fix it.
 // This server has no AI provider either: the AI panel says how to turn it on.
 import { test, expect } from '@playwright/test';
-import { ADMIN, ADMIN_PASSWORD, setupToken } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, hydrated, setupToken } from './helpers';
 
 test('an unreachable Docker engine shows a banner with the address and the fix', async ({ page }) => {
   // This server has a database of its own: set it up first.
   const base = process.env.AICOCKPIT_E2E_OUTAGE_URL ?? '';
   const token = setupToken(`${process.env.AICOCKPIT_E2E_DB}.outage`);
   await page.goto(`${base}setup?token=${token}`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByLabel('User name').fill(ADMIN);
   await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
   await page.getByLabel('The same password again').fill(ADMIN_PASSWORD);
@@ -17,7 +17,7 @@ test('an unreachable Docker engine shows a banner with the address and the fix',
 
   const response = await page.goto(base);
   expect(response?.status()).toBe(200);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   const banner = page.getByTestId('outage');
   await expect(banner).toContainText('Docker is not reachable');
   await expect(banner).toContainText('unix:///nonexistent/docker.sock');
@@ -33,13 +33,13 @@ test('an unreachable Docker engine shows a banner with the address and the fix',
 test('without a model provider the AI panel says how to turn AI on', async ({ page }) => {
   const base = process.env.AICOCKPIT_E2E_OUTAGE_URL ?? '';
   await page.goto(`${base}sign-in`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByLabel('User name').fill(ADMIN);
   await page.getByLabel('Password').fill(ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(base);
   await page.goto(`${base}workspaces/${ADMIN}/anything`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByRole('button', { name: 'AI assistant' }).click();
   await expect(page.getByTestId('ai-off')).toContainText('AI is off');
   await expect(page.getByTestId('ai-off')).toContainText('--ai-provider');

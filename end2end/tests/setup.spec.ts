@@ -2,17 +2,17 @@
 // server printed creates the first admin, who is then signed in. The signed-in state is
 // kept for the other tests.
 import { test, expect } from '@playwright/test';
-import { ADMIN, ADMIN_PASSWORD, ADMIN_STATE, setupToken } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, ADMIN_STATE, hydrated, setupToken } from './helpers';
 
 test('the first admin is created with the set-up link', async ({ page }) => {
   await page.goto('/');
   await expect(page).toHaveURL('/setup');
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await expect(page.getByRole('alert').first()).toContainText('needs the set-up link');
 
   const token = setupToken(process.env.AICOCKPIT_E2E_DB ?? '');
   await page.goto(`/setup?token=${token}`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByLabel('User name').fill(ADMIN);
   await page.getByLabel('Password', { exact: true }).fill('short');
   await page.getByLabel('The same password again').fill('short');
@@ -28,7 +28,7 @@ test('the first admin is created with the set-up link', async ({ page }) => {
 
   // The link worked once.
   await page.goto(`/setup?token=${token}`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await page.getByLabel('User name').fill('eve');
   await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
   await page.getByLabel('The same password again').fill(ADMIN_PASSWORD);

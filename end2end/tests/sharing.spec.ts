@@ -2,9 +2,7 @@
 // who watches the owner's terminal but cannot type or change files; made editor, the
 // member types; revoked, the member's open page loses access at once.
 import { test, expect, type Page } from '@playwright/test';
-import {
-  ADMIN, addMember, createWorkspace, openDashboard, removeWorkspace, row, run, signIn, terminal, uniqueName,
-} from './helpers';
+import { ADMIN, addMember, createWorkspace, hydrated, openDashboard, removeWorkspace, row, run, signIn, terminal, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -30,7 +28,7 @@ test('a viewer watches, an editor types, a revoked user is cut off', async ({ pa
 
   // The owner works in the IDE.
   await row(page, name).getByRole('link', { name: 'Open' }).click();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await run(page, "echo from-''owner");
   await expect(terminal(page)).toContainText('from-owner');
 
@@ -41,7 +39,7 @@ test('a viewer watches, an editor types, a revoked user is cut off', async ({ pa
   await expect(row(guest, name)).toContainText(`${ADMIN} · view only`);
   await expect(row(guest, name).getByRole('button', { name: 'Delete' })).toHaveCount(0);
   await row(guest, name).getByRole('link', { name: 'Open' }).click();
-  await guest.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(guest);
   await expect(guest.getByTestId('view-only')).toBeVisible();
   await expect(guest.getByRole('button', { name: 'New file' })).toHaveCount(0);
   await expect(terminal(guest)).toContainText('from-owner');

@@ -3,7 +3,7 @@
 // is refused to a user without access, and a share link (sandboxed, on AiCockpit's host)
 // works until it expires (the test server cuts links to a few seconds).
 import { test, expect } from '@playwright/test';
-import { ADMIN, addMember, openDashboard, removeWorkspace, row, run, signIn, status, uniqueName } from './helpers';
+import { ADMIN, addMember, hydrated, openDashboard, removeWorkspace, row, run, signIn, status, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -31,7 +31,7 @@ test('Python template, a preview of its server, refused to others, a share link 
   // In its terminal, a server; the IDE lists the port and opens it.
   await row(page, name).getByRole('link', { name: 'Open' }).click();
   await expect(page).toHaveURL(`/workspaces/${ADMIN}/${name}`);
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   await run(page, 'mkdir -p site && echo "<h1>served from $HOSTNAME</h1>" > site/index.html && python3 -m http.server 8000 --directory site');
   await expect(page.getByTestId('ports-count')).toHaveText('1', { timeout: 20_000 });
   await page.getByTestId('ports-button').click();

@@ -1,7 +1,7 @@
 // Live resource use in a real browser: the dashboard's charts, the admin's server totals
 // and the IDE's strip, all fed by the engine's stats of a real workspace.
 import { test, expect } from '@playwright/test';
-import { container, createWorkspace, docker, openDashboard, removeWorkspace, row, uniqueName } from './helpers';
+import { container, createWorkspace, docker, hydrated, openDashboard, removeWorkspace, row, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -30,7 +30,7 @@ test('a running workspace shows its CPU and memory live, in the dashboard and th
 
   // The IDE's header shows the same workspace's use.
   await row(page, name).getByRole('link', { name: 'Open' }).click();
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await hydrated(page);
   const strip = page.locator('.ide-header').getByTestId('usage');
   await expect(strip.locator('[data-meter="CPU"]')).toHaveText(/^(0\.[3-9]\d*|1(\.\d+)?) CPUs?$/, { timeout: 20_000 });
   await expect(strip.locator('[data-meter="Network"]')).toContainText('↓');

@@ -5,7 +5,6 @@ pub mod agent_run;
 pub mod audit;
 pub mod dashboard;
 pub mod ide;
-pub mod lazy;
 pub mod not_found;
 pub mod setup;
 pub mod sign_in;
