@@ -1,10 +1,12 @@
 //! Making a workspace as one job on the server: the template's image built when it is
-//! missing, the container made and started, an archive or a repository put in, a
-//! repository's own devcontainer.json applied, the set-up command run (`steps`). Its view
+//! missing, the container made and started, an archive or a repository put in, the
+//! devcontainer.json among those files applied, the set-up command run (`steps`). Its view
 //! is kept in the store at each step, so a restart says where it stopped and can resume
 //! it; while it runs, whoever follows sees each change and each line of output (`job`).
+//! The calls a user makes on it are in `service`; archives sent ahead, in `uploads`.
 
 mod job;
+mod service;
 mod steps;
 pub mod uploads;
 
@@ -12,13 +14,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use app::auth::{Actor, WorkspaceRef};
+use app::auth::Actor;
 use app::error::AppError;
 use app::model::{
     CreateWorkspaceRequest, CreationState, CreationStep, CreationView, CreationWait, Seed,
     StepState, WorkspaceSpec,
 };
-use app::service::CreationService;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -308,102 +309,5 @@ fn mark(view: &mut CreationView, step: CreationStep, state: StepState, detail: O
     if let Some(shown) = view.step_mut(step) {
         shown.state = state;
         shown.detail = detail;
-    }
-}
-
-#[async_trait::async_trait]
-impl CreationService for Creations {
-    async fn create(
-        &self,
-        actor: &Actor,
-        request: CreateWorkspaceRequest,
-        wait: CreationWait,
-    ) -> Result<CreationView, AppError> {
-        let mut request = request;
-        let default = app::service::WorkspaceService::limit_bounds(self.workspaces.as_ref());
-        request.processes.get_or_insert(default.default.processes);
-        let spec = request.validate()?;
-        self.workspaces.may_create(actor, &spec).await?;
-        if let Some(Seed::Archive { upload, .. }) = &request.seed {
-            self.uploads.exists(actor.id, upload).await?;
-        }
-        let workspace = WorkspaceRef::new(actor.name.clone(), spec.name.clone());
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let view = CreationView::new(id, workspace, unix_now());
-        self.store.insert(actor.id, &request, &view).await?;
-        let job = self.spawn(actor.clone(), request, spec, view, None)?;
-        self.answer(&job, wait).await
-    }
-
-    async fn creation(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError> {
-        match self.at_hand(actor, id) {
-            Some(job) => Ok(job.view()),
-            None => Ok(self.stored(actor, id).await?.view),
-        }
-    }
-
-    async fn unfinished(&self, actor: &Actor) -> Result<Vec<CreationView>, AppError> {
-        let stored = self.store.unfinished(actor.id).await?;
-        Ok(stored
-            .into_iter()
-            .map(|s| match self.at_hand(actor, &s.view.id) {
-                Some(job) => job.view(),
-                None => s.view,
-            })
-            .collect())
-    }
-
-    async fn cancel(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError> {
-        let Some(job) = self.running(actor, id) else {
-            self.stored(actor, id).await?;
-            return Err(AppError::BadRequest("This creation is not running.".into()));
-        };
-        job.stop.cancel();
-        Ok(job.until(|_| false).await)
-    }
-
-    async fn resume(&self, actor: &Actor, id: &str) -> Result<CreationView, AppError> {
-        let stored = self.stored(actor, id).await?;
-        if self.running(actor, id).is_some() {
-            return Err(AppError::Busy("This creation is running already.".into()));
-        }
-        if !stored.view.resumable() {
-            return Err(AppError::BadRequest(
-                "This creation has nothing left to do.".into(),
-            ));
-        }
-        let spec = stored.request.validate()?;
-        let mut view = stored.view;
-        view.state = CreationState::Running;
-        view.error = None;
-        view.ended_at = None;
-        for step in &mut view.steps {
-            if matches!(step.state, StepState::Running | StepState::Failed) {
-                step.state = StepState::Waiting;
-                step.detail = None;
-            }
-        }
-        self.save(&view, None).await;
-        let job = self.spawn(
-            actor.clone(),
-            stored.request,
-            spec,
-            view,
-            stored.workspace_id,
-        )?;
-        Ok(job.view())
-    }
-
-    async fn dismiss(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
-        let stored = self.stored(actor, id).await?;
-        if self.running(actor, id).is_some() {
-            return Err(AppError::Busy("Cancel this creation first.".into()));
-        }
-        self.store.delete(id).await?;
-        self.jobs.locked().remove(id);
-        if let Some(Seed::Archive { upload, .. }) = &stored.request.seed {
-            self.uploads.remove(actor.id, upload).await;
-        }
-        Ok(())
     }
 }
