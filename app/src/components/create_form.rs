@@ -63,7 +63,6 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
             .map(|e| e.to_string())
     };
 
-    let pending = Signal::derive(move || running.get());
     let on_end = move |view: CreationView| {
         running.set(false);
         on_change.run(());
@@ -310,8 +309,8 @@ pub fn CreateForm(on_change: Callback<()>) -> impl IntoView {
                     })
                 />
                 <div class="form-actions">
-                    <button class="button primary" type="submit" disabled=move || pending.get()>
-                        {move || if pending.get() { "Creating…" } else { "Create workspace" }}
+                    <button class="button primary" type="submit" disabled=move || running.get()>
+                        {move || if running.get() { "Creating…" } else { "Create workspace" }}
                     </button>
                     <Show when=move || seed.sending.get()>
                         <span class="progress" role="status">

@@ -146,18 +146,6 @@ impl CreationState {
             Self::Interrupted => "interrupted",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            Self::Running,
-            Self::Done,
-            Self::Failed,
-            Self::Cancelled,
-            Self::Interrupted,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
 }
 
 /// A creation as its page shows it.
@@ -362,9 +350,5 @@ mod tests {
         assert!(archive("../../etc/passwd").validate().is_err());
         assert!(CreationState::Interrupted.can_resume());
         assert!(!CreationState::Done.can_resume());
-        assert_eq!(
-            CreationState::parse("interrupted"),
-            Some(CreationState::Interrupted)
-        );
     }
 }

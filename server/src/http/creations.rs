@@ -19,6 +19,7 @@ use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_util::sync::CancellationToken;
 
+use super::sse::until_last;
 use crate::creation::{Creations, Following};
 
 fn event(creation: &CreationEvent) -> Result<Event, Infallible> {
@@ -49,15 +50,7 @@ pub async fn follow(
         }
     };
     // Ends right after the view of how it ended, or with the server.
-    let stream = events
-        .flat_map(|creation| {
-            let last = is_last(&creation);
-            let items = std::iter::once(Some(event(&creation))).chain(last.then_some(None));
-            futures::stream::iter(items)
-        })
-        .take_while(|item| futures::future::ready(item.is_some()))
-        .filter_map(futures::future::ready)
-        .take_until(shutdown.cancelled_owned());
+    let stream = until_last(events, is_last, event).take_until(shutdown.cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

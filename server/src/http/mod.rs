@@ -25,6 +25,7 @@ pub mod preview;
 pub mod request_id;
 pub mod route_table;
 pub mod scopes;
+pub mod sse;
 pub mod state;
 pub mod templates;
 pub mod terminal;

@@ -15,6 +15,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
+use super::sse::until_last;
 use crate::templates::Templates;
 use app::service::TemplateService;
 
@@ -68,15 +69,7 @@ pub async fn follow(
             .boxed(),
         _ => futures::stream::empty().boxed(),
     };
-    // Ends right after the build's last event: a `None` follows it, and stops the stream.
-    let stream = futures::stream::iter(past)
-        .chain(rest)
-        .flat_map(|build| {
-            let last = !matches!(build, BuildEvent::Line { .. });
-            let items = std::iter::once(Some(event(&build))).chain(last.then_some(None));
-            futures::stream::iter(items)
-        })
-        .take_while(|item| futures::future::ready(item.is_some()))
-        .filter_map(futures::future::ready);
+    let is_last = |build: &BuildEvent| !matches!(build, BuildEvent::Line { .. });
+    let stream = until_last(futures::stream::iter(past).chain(rest), is_last, event);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
