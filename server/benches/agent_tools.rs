@@ -56,18 +56,18 @@ async fn bare_exec(runtime: &dyn ContainerRuntime, container: &str) -> Result<Du
 
 async fn measure(app: &BenchApp, samples: usize) -> Result<(), Failure> {
     let store = Store::open(&app.database()).await?;
-    let resolver = Resolver::new(store.clone());
+    let resolver = Resolver::new(&store);
     // The tools measured here never reach out: the egress service only has to exist.
     let egress = Egress::new(
         app.runtime.clone(),
         Installer::new(app.runtime.clone()),
-        store.clone(),
+        &store,
         Default::default(),
     );
     let files = Arc::new(FileManager::new(
         app.runtime.clone(),
         resolver.clone(),
-        AuditLog::new(store),
+        AuditLog::new(store.audit()),
         FileSettings::default(),
         egress,
     ));

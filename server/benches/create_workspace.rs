@@ -39,7 +39,10 @@ async fn main() -> Result<(), Failure> {
     let store = Store::open(&dir.path().join("bench.db")).await?;
     let owner = UserName::parse("bench")?;
     let actor = Actor {
-        id: store.insert_user(&owner, "unused", Role::Admin, 0).await?,
+        id: store
+            .users()
+            .insert_user(&owner, "unused", Role::Admin, 0)
+            .await?,
         name: owner.clone(),
         role: Role::Admin,
         via: Via::Session,
@@ -48,7 +51,7 @@ async fn main() -> Result<(), Failure> {
     };
     let service = WorkspaceManager::new(
         &backend,
-        store,
+        &store,
         WorkspaceSettings::new(image.clone()),
         Default::default(),
     );

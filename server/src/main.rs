@@ -114,7 +114,7 @@ async fn serve(args: ServeArgs, backend: Backend) -> Result<(), Box<dyn std::err
 
 async fn user(args: ServeArgs, command: UserCommand) -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open(&args.database).await?;
-    let auth = AuthManager::new(store, AuthSettings::default(), AccessEvents::default());
+    let auth = AuthManager::new(&store, AuthSettings::default(), AccessEvents::default());
     match command {
         UserCommand::Add { name, admin } => {
             let role = if admin { Role::Admin } else { Role::Member };

@@ -9,11 +9,12 @@ use app::error::AppError;
 
 use super::policy::{access_of, may, Action, Denied};
 use super::Activity;
-use crate::store::{Store, WorkspaceRecord};
+use crate::store::{ShareStore, Store, WorkspaceRecord, WorkspaceStore};
 
 #[derive(Clone)]
 pub struct Resolver {
-    store: Store,
+    workspaces: WorkspaceStore,
+    shares: ShareStore,
     activity: Activity,
 }
 
@@ -36,9 +37,10 @@ impl Resolved {
 }
 
 impl Resolver {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: &Store) -> Self {
         Self {
-            store,
+            workspaces: store.workspaces(),
+            shares: store.shares(),
             activity: Activity::default(),
         }
     }
@@ -66,7 +68,11 @@ impl Resolver {
         workspace: &WorkspaceRef,
         action: Action,
     ) -> Result<Resolved, AppError> {
-        let Some(record) = self.store.find(&workspace.owner, &workspace.name).await? else {
+        let Some(record) = self
+            .workspaces
+            .find(&workspace.owner, &workspace.name)
+            .await?
+        else {
             return Err(Denied::Hidden.into_error(workspace));
         };
         let access = self.access(actor, &record).await?;
@@ -84,8 +90,8 @@ impl Resolver {
     /// Every workspace the actor may see, without counting as a use.
     pub async fn visible(&self, actor: &Actor) -> Result<Vec<Resolved>, AppError> {
         let records = match actor.is_admin() {
-            true => self.store.all().await?,
-            false => self.store.visible_to(actor.id).await?,
+            true => self.workspaces.all().await?,
+            false => self.workspaces.visible_to(actor.id).await?,
         };
         let mut visible = Vec::with_capacity(records.len());
         for record in records {
@@ -124,7 +130,7 @@ impl Resolver {
         let decided = owner == Some(actor.id) || actor.is_admin();
         let share = match decided {
             true => None,
-            false => self.store.share_of(&record.id, actor.id).await?,
+            false => self.shares.share_of(&record.id, actor.id).await?,
         };
         Ok(access_of(actor, owner, share))
     }

@@ -36,7 +36,7 @@ use futures::{Stream, StreamExt};
 use crate::access::policy::{may_manage_users, Action};
 use crate::access::Resolver;
 use crate::auth::audit::AuditLog;
-use crate::store::{ConversationOwner, Store};
+use crate::store::{ConversationOwner, ConversationStore, SettingStore, Store};
 use crate::sync::UnpoisonedRw;
 use client::{Piece, Provider};
 pub use config::{AiSettings, ProviderSpec};
@@ -53,7 +53,8 @@ pub struct AiManager {
     resolver: Resolver,
     files: SharedFileService,
     audit: AuditLog,
-    store: Store,
+    store: ConversationStore,
+    settings: SettingStore,
 }
 
 impl AiManager {
@@ -62,14 +63,19 @@ impl AiManager {
         resolver: Resolver,
         files: SharedFileService,
         audit: AuditLog,
-        store: Store,
+        store: &Store,
     ) -> Self {
         let providers: Vec<Provider> = settings
             .providers
             .into_iter()
             .map(|config| Provider::new(config, settings.answer_timeout))
             .collect();
-        let chosen = store.setting(DEFAULT_PROVIDER).await.ok().flatten();
+        let settings_store = store.settings();
+        let chosen = settings_store
+            .setting(DEFAULT_PROVIDER)
+            .await
+            .ok()
+            .flatten();
         let default = chosen.filter(|name| providers.iter().any(|p| p.name() == name));
         Self {
             keep_conversations: settings.keep_conversations,
@@ -79,7 +85,8 @@ impl AiManager {
             resolver,
             files,
             audit,
-            store,
+            store: store.conversations(),
+            settings: settings_store,
         }
     }
 
@@ -350,7 +357,7 @@ impl AiService for AiManager {
     async fn set_default(&self, actor: &Actor, provider: &str) -> Result<(), AppError> {
         may_manage_users(actor)?;
         let name = self.provider(Some(provider))?.name().to_owned();
-        self.store.set_setting(DEFAULT_PROVIDER, &name).await?;
+        self.settings.set_setting(DEFAULT_PROVIDER, &name).await?;
         *self.default.write_locked() = Some(name.clone());
         self.audit
             .record(actor, "ai-default", None, Some(name))

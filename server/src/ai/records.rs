@@ -6,7 +6,7 @@ use app::auth::{Actor, WorkspaceRef};
 use app::error::AppError;
 
 use crate::auth::audit::AuditLog;
-use crate::store::{ConversationOwner, Store};
+use crate::store::{ConversationOwner, ConversationStore};
 
 pub(super) fn conversation_gone() -> AppError {
     AppError::invalid(
@@ -19,7 +19,7 @@ pub(super) fn conversation_gone() -> AppError {
 /// aside) and the answer.
 pub(super) struct Saving {
     pub(super) keeping: bool,
-    pub(super) store: Store,
+    pub(super) store: ConversationStore,
     pub(super) owner: ConversationOwner,
     pub(super) conversation: String,
     pub(super) messages: Vec<ChatMessage>,
@@ -54,7 +54,7 @@ impl Saving {
 }
 
 /// Deletes conversations older than `keep`, now and every hour.
-pub(super) async fn purge_every_hour(store: Store, keep: std::time::Duration) {
+pub(super) async fn purge_every_hour(store: ConversationStore, keep: std::time::Duration) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;

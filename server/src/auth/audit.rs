@@ -3,15 +3,15 @@
 
 use app::auth::{Actor, WorkspaceRef};
 
-use crate::store::{unix_now, AuditEntry, Store};
+use crate::store::{unix_now, AuditEntry, AuditStore};
 
 #[derive(Clone)]
 pub struct AuditLog {
-    store: Store,
+    store: AuditStore,
 }
 
 impl AuditLog {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: AuditStore) -> Self {
         Self { store }
     }
 
@@ -39,7 +39,7 @@ impl AuditLog {
         }
     }
 
-    pub fn store(&self) -> &Store {
+    pub fn store(&self) -> &AuditStore {
         &self.store
     }
 }

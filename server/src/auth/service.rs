@@ -19,7 +19,9 @@ use super::events::{AccessChange, AccessEvents};
 use super::limiter::{LimiterSettings, SignInLimiter};
 use super::{cookie, password, secret};
 use crate::access::policy::may_manage_users;
-use crate::store::{unix_now, AuditEntry, NewTokenRecord, SessionUser, Store, StoreError};
+use crate::store::{
+    unix_now, AuditEntry, NewTokenRecord, SessionUser, Store, StoreError, UserStore,
+};
 use crate::sync::Unpoisoned;
 
 #[derive(Debug, Clone)]
@@ -44,7 +46,9 @@ impl Default for AuthSettings {
 }
 
 pub struct AuthManager {
-    pub(super) store: Store,
+    pub(super) store: UserStore,
+    /// Finds the workspace a new token is limited to.
+    resolver: crate::access::Resolver,
     pub(super) audit: AuditLog,
     pub(super) limiter: SignInLimiter,
     pub(super) settings: AuthSettings,
@@ -66,11 +70,12 @@ pub(super) fn internal(error: impl std::fmt::Display) -> AppError {
 }
 
 impl AuthManager {
-    pub fn new(store: Store, settings: AuthSettings, events: AccessEvents) -> Self {
+    pub fn new(store: &Store, settings: AuthSettings, events: AccessEvents) -> Self {
         Self {
-            audit: AuditLog::new(store.clone()),
+            audit: AuditLog::new(store.audit()),
             limiter: SignInLimiter::new(settings.limiter.clone()),
-            store,
+            store: store.users(),
+            resolver: crate::access::Resolver::new(store),
             settings,
             setup: Mutex::new(None),
             events,
@@ -409,7 +414,7 @@ impl AuthService for AuthManager {
         // Limited to a workspace the actor may use, found as for any route.
         let workspace = match &request.workspace {
             Some(workspace) => Some(
-                crate::access::Resolver::new(self.store.clone())
+                self.resolver
                     .peek(actor, workspace, crate::access::policy::Action::Use)
                     .await?
                     .record
@@ -539,7 +544,7 @@ impl AuthService for AuthManager {
         filter: AuditFilter,
     ) -> Result<Vec<AuditRecord>, AppError> {
         let concerning = (!actor.is_admin()).then(|| actor.name.as_str());
-        let entries = self.store.audit(&filter, concerning, 500).await?;
+        let entries = self.audit.store().audit(&filter, concerning, 500).await?;
         Ok(entries
             .into_iter()
             .map(|e| AuditRecord {

@@ -18,7 +18,7 @@ use app::model::{NetworkBounds, NetworkLevel};
 use self::allowlist::Allowlist;
 use self::verdict::Verdict;
 use crate::runtime::ContainerRuntime;
-use crate::store::{unix_now, Store, WorkspaceRecord};
+use crate::store::{unix_now, EgressStore, Store, WorkspaceRecord, WorkspaceStore};
 use crate::sync::Unpoisoned;
 use crate::terminal::holder::Installer;
 
@@ -92,7 +92,8 @@ impl NetworkSettings {
 pub struct Egress {
     runtime: Arc<dyn ContainerRuntime>,
     holder: Installer,
-    store: Store,
+    workspaces: WorkspaceStore,
+    log: EgressStore,
     settings: NetworkSettings,
     /// The relay of each container it serves, by container id.
     relays: Mutex<HashMap<String, relay::Relay>>,
@@ -102,13 +103,14 @@ impl Egress {
     pub fn new(
         runtime: Arc<dyn ContainerRuntime>,
         holder: Installer,
-        store: Store,
+        store: &Store,
         settings: NetworkSettings,
     ) -> Arc<Self> {
         Arc::new(Self {
             runtime,
             holder,
-            store,
+            workspaces: store.workspaces(),
+            log: store.egress(),
             settings,
             relays: Mutex::default(),
         })
@@ -116,7 +118,7 @@ impl Egress {
 
     /// Judges `host:port` for the workspace `workspace` as it is now, and records it.
     pub async fn judge(&self, workspace: &str, host: &str, port: u16) -> Verdict {
-        let record = match self.store.find_by_id(workspace).await {
+        let record = match self.workspaces.find_by_id(workspace).await {
             Ok(Some(record)) => record,
             Ok(None) => return Verdict::Refused("the workspace no longer exists".into()),
             Err(e) => {
@@ -132,7 +134,7 @@ impl Egress {
         };
         let host = host.to_ascii_lowercase();
         if let Err(e) = self
-            .store
+            .log
             .record_egress(workspace, &host, port, allowed, reason, unix_now())
             .await
         {

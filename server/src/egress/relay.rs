@@ -115,7 +115,7 @@ impl Egress {
             if container.state != ContainerState::Running || served {
                 continue;
             }
-            if matches!(self.store.find_by_id(workspace).await, Ok(Some(_))) {
+            if matches!(self.workspaces.find_by_id(workspace).await, Ok(Some(_))) {
                 self.relay_for(&container.id, workspace);
             }
         }

@@ -28,7 +28,7 @@ use crate::access::{Resolved, Resolver, MOUNT_PATH, WORKSPACE_USER};
 use crate::auth::audit::AuditLog;
 use crate::auth::AccessEvents;
 use crate::runtime::{ContainerRuntime, ExecChunk, ExecSpec};
-use crate::store::{unix_now, Store, StoreError};
+use crate::store::{unix_now, PreviewLinkStore, SettingStore, StoreError, UserStore};
 use crate::terminal::holder::Installer;
 
 /// How long the grant a signed-in user gets when opening a preview lasts: a working day.
@@ -83,7 +83,9 @@ const RECHECK: Duration = Duration::from_secs(60);
 
 /// What previews need of the rest of the server.
 pub struct PreviewParts {
-    pub store: Store,
+    pub links: PreviewLinkStore,
+    /// To check that the user a grant was given to may still use the workspace.
+    pub users: UserStore,
     pub resolver: Resolver,
     pub runtime: Arc<dyn ContainerRuntime>,
     pub holder: Installer,
@@ -93,7 +95,8 @@ pub struct PreviewParts {
 
 pub struct Previews {
     signer: Signer,
-    store: Store,
+    links: PreviewLinkStore,
+    users: UserStore,
     resolver: Resolver,
     runtime: Arc<dyn ContainerRuntime>,
     client: TunnelClient,
@@ -103,7 +106,7 @@ pub struct Previews {
 }
 
 /// The key grants are signed with: made once, kept in the store, so grants outlive restarts.
-pub async fn signing_key(store: &Store) -> Result<String, StoreError> {
+pub async fn signing_key(store: &SettingStore) -> Result<String, StoreError> {
     if let Some(key) = store.setting(KEY_SETTING).await? {
         return Ok(key);
     }
@@ -117,7 +120,8 @@ impl Previews {
     /// Previews signed with `key` (see [`signing_key`]).
     pub fn new(parts: PreviewParts, settings: PreviewSettings, key: &str) -> Self {
         let PreviewParts {
-            store,
+            links,
+            users,
             resolver,
             runtime,
             holder,
@@ -127,7 +131,8 @@ impl Previews {
         Self {
             signer: Signer::new(key.as_bytes()),
             client: Tunnels::client(runtime.clone(), holder),
-            store,
+            links,
+            users,
             resolver,
             runtime,
             audit,
@@ -200,7 +205,7 @@ impl Previews {
             Bearer::User(id) => (id, Action::Use),
             Bearer::Link(id) => {
                 let link = self
-                    .store
+                    .links
                     .live_preview_link(id, now)
                     .await
                     .map_err(failed)?
@@ -213,7 +218,7 @@ impl Previews {
             }
         };
         let user = self
-            .store
+            .users
             .user_by_id(user_id)
             .await
             .map_err(failed)?
@@ -319,7 +324,7 @@ impl PreviewService for Previews {
     ) -> Result<Vec<PreviewLink>, AppError> {
         let resolved = self.managed(actor, workspace).await?;
         let links = self
-            .store
+            .links
             .preview_links(&resolved.record.id, unix_now())
             .await?;
         Ok(links
@@ -339,7 +344,7 @@ impl PreviewService for Previews {
         let now = unix_now();
         let longest = self.settings.longest_link.as_secs().min(i64::MAX as u64) as i64;
         let id = self
-            .store
+            .links
             .insert_preview_link(
                 &resolved.record.id,
                 port,
@@ -349,7 +354,7 @@ impl PreviewService for Previews {
             )
             .await?;
         let record = self
-            .store
+            .links
             .live_preview_link(id, now)
             .await?
             .ok_or_else(|| AppError::Internal("the new link was not kept".into()))?;
@@ -372,7 +377,7 @@ impl PreviewService for Previews {
     ) -> Result<(), AppError> {
         let resolved = self.managed(actor, workspace).await?;
         if !self
-            .store
+            .links
             .delete_preview_link(&resolved.record.id, id)
             .await?
         {

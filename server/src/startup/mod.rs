@@ -81,7 +81,7 @@ impl Application {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let https = tls.is_some() || origins.public_is_https();
-        let services = Services::new(&config, &backend, store, auth, https, tasks.clone()).await?;
+        let services = Services::new(&config, &backend, &store, auth, https, tasks.clone()).await?;
         let setup_token = services
             .auth
             .prepare_setup()

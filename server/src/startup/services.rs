@@ -50,23 +50,23 @@ impl Services {
     pub async fn new(
         config: &ServeConfig,
         backend: &Backend,
-        store: Store,
+        store: &Store,
         auth: AuthSettings,
         https: bool,
         tasks: TaskTracker,
     ) -> Result<Self, StartupError> {
         let runtime = backend.containers.clone();
         let events = AccessEvents::default();
-        let audit = AuditLog::new(store.clone());
-        let auth = Arc::new(AuthManager::new(store.clone(), auth, events.clone()));
+        let audit = AuditLog::new(store.audit());
+        let auth = Arc::new(AuthManager::new(store, auth, events.clone()));
         let catalog = Catalog::new(
-            store.clone(),
+            store.templates(),
             config.templates.folder.clone(),
             crate::images::dev::reference(),
         );
         let workspaces = Arc::new(WorkspaceManager::new(
             backend,
-            store.clone(),
+            store,
             WorkspaceSettings {
                 limits: config.limits,
                 idle_minute: config.idle_minute,
@@ -99,7 +99,7 @@ impl Services {
                 resolver.clone(),
                 files.clone(),
                 audit.clone(),
-                store.clone(),
+                store,
             )
             .await,
         );
@@ -118,14 +118,15 @@ impl Services {
             files.clone(),
             commands(CommandSettings::default().deadline),
             resolver.clone(),
-            store.clone(),
+            store,
             audit.clone(),
             config.ai.agent.clone(),
             tasks.clone(),
         ));
         let previews = Arc::new(Previews::new(
             PreviewParts {
-                store: store.clone(),
+                links: store.preview_links(),
+                users: store.users(),
                 resolver: resolver.clone(),
                 runtime: runtime.clone(),
                 holder: workspaces.holder(),
@@ -136,14 +137,14 @@ impl Services {
                 https,
                 ..config.previews.clone()
             },
-            &preview::signing_key(&store).await?,
+            &preview::signing_key(&store.settings()).await?,
         ));
         let templates = Arc::new(Templates::new(
             catalog,
             workspaces.clone(),
             config.templates.clone(),
             backend,
-            store.clone(),
+            store,
             resolver.clone(),
             commands(SET_UP_DEADLINE),
             audit.clone(),

@@ -6,7 +6,7 @@ use app::ai::Usage;
 use app::auth::WorkspaceRef;
 use sqlx::Row;
 
-use super::{corrupt, unix_now, Store, StoreError};
+use super::{corrupt, unix_now, StoreError};
 
 /// A run as stored: its summary, and what it changed once it ended.
 #[derive(Debug, Clone)]
@@ -50,7 +50,12 @@ fn stored_run(
     })
 }
 
-impl Store {
+narrow_store! {
+    /// The agent runs, their steps, and the agent policy per user.
+    AgentRunStore, agent_runs
+}
+
+impl AgentRunStore {
     pub async fn insert_run(
         &self,
         workspace_id: &str,

@@ -4,7 +4,7 @@
 use app::auth::AuditFilter;
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditEntry {
@@ -20,7 +20,12 @@ pub struct AuditEntry {
     pub address: Option<String>,
 }
 
-impl Store {
+narrow_store! {
+    /// The audit log.
+    AuditStore, audit
+}
+
+impl AuditStore {
     pub async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO audit (at, actor, action, workspace, detail, address) VALUES (?, ?, ?, ?, ?, ?)",
@@ -78,6 +83,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     #[tokio::test]
     async fn the_log_cannot_be_rewritten() {
@@ -89,22 +95,23 @@ mod tests {
             action: "sign-in".into(),
             ..AuditEntry::default()
         };
-        store.append_audit(&entry).await.unwrap();
+        store.audit().append_audit(&entry).await.unwrap();
         let other = AuditEntry {
             actor: Some("bob".into()),
             action: "file-write".into(),
             workspace: Some("ada/web".into()),
             ..entry.clone()
         };
-        store.append_audit(&other).await.unwrap();
+        store.audit().append_audit(&other).await.unwrap();
         let everything = AuditFilter::default();
         assert_eq!(
-            store.audit(&everything, None, 10).await.unwrap(),
+            store.audit().audit(&everything, None, 10).await.unwrap(),
             vec![other.clone(), entry.clone()]
         );
         // Ada sees her own sign-in and what Bob did in her workspace; Bob only his write.
         assert_eq!(
             store
+                .audit()
                 .audit(&everything, Some("ada"), 10)
                 .await
                 .unwrap()
@@ -112,14 +119,21 @@ mod tests {
             2
         );
         assert_eq!(
-            store.audit(&everything, Some("bob"), 10).await.unwrap(),
+            store
+                .audit()
+                .audit(&everything, Some("bob"), 10)
+                .await
+                .unwrap(),
             vec![other.clone()]
         );
         let files = AuditFilter {
             action: "file".into(),
             ..AuditFilter::default()
         };
-        assert_eq!(store.audit(&files, None, 10).await.unwrap(), vec![other]);
+        assert_eq!(
+            store.audit().audit(&files, None, 10).await.unwrap(),
+            vec![other]
+        );
         for statement in ["UPDATE audit SET actor = 'eve'", "DELETE FROM audit"] {
             let refused = sqlx::query(statement).execute(&store.pool).await;
             assert!(

@@ -3,9 +3,14 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::StoreError;
 
-impl Store {
+narrow_store! {
+    /// The images built from repositories, and whose they are.
+    BuiltImageStore, built_images
+}
+
+impl BuiltImageStore {
     /// Records that `reference` is built for `owner_id` (again is fine).
     pub async fn record_built_image(
         &self,

@@ -4,7 +4,7 @@
 use app::ai::{ChatMessage, ConversationSummary, Role};
 use sqlx::Row;
 
-use super::{corrupt, unix_now, Store, StoreError};
+use super::{corrupt, unix_now, StoreError};
 
 /// Whose conversations: a user in a workspace.
 #[derive(Debug, Clone)]
@@ -20,7 +20,12 @@ fn role_text(role: Role) -> &'static str {
     }
 }
 
-impl Store {
+narrow_store! {
+    /// The AI conversations.
+    ConversationStore, conversations
+}
+
+impl ConversationStore {
     pub async fn conversations(
         &self,
         owner: &ConversationOwner,
@@ -184,21 +189,28 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::tests::{sample, user};
+    use crate::store::Store;
 
     #[tokio::test]
     async fn conversations_belong_to_one_user_in_one_workspace() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("c.db")).await.unwrap();
         let ada = store
+            .users()
             .insert_user(&user("ada"), "h", app::auth::Role::Admin, 0)
             .await
             .unwrap();
         let bob = store
+            .users()
             .insert_user(&user("bob"), "h", app::auth::Role::Member, 0)
             .await
             .unwrap();
-        store.insert(&sample("w1", None)).await.unwrap();
-        let workspace_id = store.all().await.unwrap()[0].id.clone();
+        store
+            .workspaces()
+            .insert(&sample("w1", None))
+            .await
+            .unwrap();
+        let workspace_id = store.workspaces().all().await.unwrap()[0].id.clone();
         let mine = ConversationOwner {
             user_id: ada,
             workspace_id: workspace_id.clone(),
@@ -213,13 +225,15 @@ mod tests {
             ChatMessage::new(Role::Assistant, "hello"),
         ];
         assert!(store
+            .conversations()
             .save_conversation(&mine, "c1", "Greeting", &messages)
             .await
             .unwrap());
-        let listed = store.conversations(&mine).await.unwrap();
+        let listed = store.conversations().conversations(&mine).await.unwrap();
         assert_eq!(listed[0].title, "Greeting");
         assert_eq!(
             store
+                .conversations()
                 .conversation(&mine, "c1")
                 .await
                 .unwrap()
@@ -229,15 +243,32 @@ mod tests {
         );
 
         // Someone else's id opens, renames, overwrites and deletes nothing.
-        assert_eq!(store.conversation(&theirs, "c1").await.unwrap(), None);
+        assert_eq!(
+            store
+                .conversations()
+                .conversation(&theirs, "c1")
+                .await
+                .unwrap(),
+            None
+        );
         assert!(!store
+            .conversations()
             .save_conversation(&theirs, "c1", "x", &messages[1..2])
             .await
             .unwrap());
-        assert!(!store.rename_conversation(&theirs, "c1", "x").await.unwrap());
-        assert!(!store.delete_conversation(&theirs, "c1").await.unwrap());
+        assert!(!store
+            .conversations()
+            .rename_conversation(&theirs, "c1", "x")
+            .await
+            .unwrap());
+        assert!(!store
+            .conversations()
+            .delete_conversation(&theirs, "c1")
+            .await
+            .unwrap());
         assert_eq!(
             store
+                .conversations()
                 .conversation(&mine, "c1")
                 .await
                 .unwrap()
@@ -247,23 +278,45 @@ mod tests {
         );
 
         assert!(store
+            .conversations()
             .rename_conversation(&mine, "c1", "Renamed")
             .await
             .unwrap());
         assert_eq!(
-            store.conversations(&mine).await.unwrap()[0].title,
+            store.conversations().conversations(&mine).await.unwrap()[0].title,
             "Renamed"
         );
         // Past the keeping time, gone.
-        assert_eq!(store.purge_conversations(0).await.unwrap(), 0);
-        assert_eq!(store.purge_conversations(i64::MAX).await.unwrap(), 1);
-        assert!(store.conversations(&mine).await.unwrap().is_empty());
+        assert_eq!(
+            store.conversations().purge_conversations(0).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .conversations()
+                .purge_conversations(i64::MAX)
+                .await
+                .unwrap(),
+            1
+        );
         assert!(store
+            .conversations()
+            .conversations(&mine)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .conversations()
             .save_conversation(&mine, "c2", "Again", &messages)
             .await
             .unwrap());
         // Gone with its workspace.
-        store.delete(&workspace_id).await.unwrap();
-        assert!(store.conversations(&mine).await.unwrap().is_empty());
+        store.workspaces().delete(&workspace_id).await.unwrap();
+        assert!(store
+            .conversations()
+            .conversations(&mine)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }

@@ -3,9 +3,9 @@
 //! table, through [`CreationStore`].
 
 use app::model::{CreateWorkspaceRequest, CreationState, CreationView};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
-use super::{corrupt, Store, StoreError};
+use super::{corrupt, StoreError};
 
 /// A creation as stored.
 #[derive(Debug, Clone)]
@@ -16,18 +16,9 @@ pub struct StoredCreation {
     pub workspace_id: Option<String>,
 }
 
-/// The creations table, and nothing else of the store.
-#[derive(Clone)]
-pub struct CreationStore {
-    pool: SqlitePool,
-}
-
-impl Store {
-    pub fn creations(&self) -> CreationStore {
-        CreationStore {
-            pool: self.pool.clone(),
-        }
-    }
+narrow_store! {
+    /// The creations table, and nothing else of the store.
+    CreationStore, creations
 }
 
 fn stored(row: &sqlx::sqlite::SqliteRow) -> Result<StoredCreation, StoreError> {
@@ -143,6 +134,7 @@ impl CreationStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use app::auth::WorkspaceRef;
 
     #[tokio::test]
@@ -151,6 +143,7 @@ mod tests {
         let store = Store::open(&dir.path().join("app.db")).await.unwrap();
         let ada = app::auth::UserName::parse("ada").unwrap();
         let user = store
+            .users()
             .insert_user(&ada, "h", app::auth::Role::Member, 1)
             .await
             .unwrap();

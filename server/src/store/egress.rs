@@ -5,12 +5,17 @@
 use app::model::EgressRecord;
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::StoreError;
 
 /// Destinations shown per workspace, the newest first.
 pub const SHOWN: i64 = 200;
 
-impl Store {
+narrow_store! {
+    /// The egress log.
+    EgressStore, egress
+}
+
+impl EgressStore {
     /// Counts one more ask for `host:port` with its verdict.
     pub async fn record_egress(
         &self,
@@ -72,28 +77,35 @@ mod tests {
     async fn asks_are_counted_per_destination_and_verdict_and_go_with_the_workspace() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("e.db")).await.unwrap();
-        store.insert(&sample("web", None)).await.unwrap();
+        store
+            .workspaces()
+            .insert(&sample("web", None))
+            .await
+            .unwrap();
         let id = "id-web";
         store
+            .egress()
             .record_egress(id, "pypi.org", 443, true, "allowed", 10)
             .await
             .unwrap();
         store
+            .egress()
             .record_egress(id, "pypi.org", 443, true, "allowed", 20)
             .await
             .unwrap();
         store
+            .egress()
             .record_egress(id, "evil.example", 443, false, "not listed", 15)
             .await
             .unwrap();
-        let log = store.egress_log(id).await.unwrap();
+        let log = store.egress().egress_log(id).await.unwrap();
         assert_eq!(log.len(), 2);
         assert_eq!(
             (log[0].host.as_str(), log[0].count, log[0].last_at),
             ("pypi.org", 2, 20)
         );
         assert!(!log[1].allowed && log[1].reason == "not listed");
-        store.delete(id).await.unwrap();
-        assert!(store.egress_log(id).await.unwrap().is_empty());
+        store.workspaces().delete(id).await.unwrap();
+        assert!(store.egress().egress_log(id).await.unwrap().is_empty());
     }
 }

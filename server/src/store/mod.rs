@@ -1,7 +1,28 @@
-//! SQLite storage (sqlx, embedded migrations) for what Docker does not know: a workspace's
-//! id, owner, limits as requested, volume name and creation time (here), and users,
-//! sessions, tokens, shares, the audit log, settings, AI conversations and agent runs (in
-//! the sibling files).
+//! SQLite storage (sqlx, embedded migrations) for what Docker does not know: workspaces,
+//! users, sessions, tokens, shares, the audit log, settings, AI conversations, agent runs,
+//! templates, preview links, egress and creations, one file per table.
+//!
+//! [`Store`] only opens the database and hands out narrow handles, one per table or group
+//! of tables, so each service is given what it reads and writes and nothing else.
+
+/// Declares a handle on some tables of the store and [`Store`]'s accessor for it.
+macro_rules! narrow_store {
+    ($(#[$doc:meta])* $name:ident, $accessor:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            pub(super) pool: sqlx::SqlitePool,
+        }
+
+        impl super::Store {
+            pub fn $accessor(&self) -> $name {
+                $name {
+                    pool: self.pool.clone(),
+                }
+            }
+        }
+    };
+}
 
 mod agent_runs;
 mod audit;
@@ -16,23 +37,27 @@ mod shares;
 mod templates;
 mod users;
 mod wanted;
+mod workspaces;
 
-pub use agent_runs::StoredRun;
-pub use audit::AuditEntry;
-pub use conversations::ConversationOwner;
+pub use agent_runs::{AgentRunStore, StoredRun};
+pub use audit::{AuditEntry, AuditStore};
+pub use built_images::BuiltImageStore;
+pub use conversations::{ConversationOwner, ConversationStore};
 pub use creations::{CreationStore, StoredCreation};
-pub use preview_links::PreviewLinkRecord;
-pub use templates::{StoredTemplate, WorkspaceSetup};
-pub use users::{NewTokenRecord, SessionUser, TokenRecord, TokenUser, UserRecord};
+pub use egress::EgressStore;
+pub use preview_links::{PreviewLinkRecord, PreviewLinkStore};
+pub use settings::SettingStore;
+pub use shares::ShareStore;
+pub use templates::{StoredTemplate, TemplateStore, WorkspaceSetup};
+pub use users::{NewTokenRecord, SessionUser, TokenRecord, TokenUser, UserRecord, UserStore};
+pub use workspaces::{Owner, WorkspaceRecord, WorkspaceStore};
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use app::auth::UserName;
-use app::model::{Limits, NetworkLevel, Notice, WorkspaceName};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::SqlitePool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -53,36 +78,6 @@ pub enum StoreError {
 /// Now, in the Unix seconds every table stores.
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// Who owns a workspace.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Owner {
-    pub id: i64,
-    pub name: UserName,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct WorkspaceRecord {
-    pub id: String,
-    /// `None` for a workspace made before accounts existed (until the first admin).
-    pub owner: Option<Owner>,
-    pub name: WorkspaceName,
-    pub image: String,
-    pub limits: Limits,
-    pub volume: String,
-    pub container_id: Option<String>,
-    pub created_at: i64,
-    /// Whether it should be running: its last create, start or stop; `None`: nobody asked
-    /// here (adopted from the engine, or made before this was recorded).
-    pub want_running: Option<bool>,
-    pub notice: Option<Notice>,
-    /// The idle time its owner chose, minutes (0: never); `None`: the server's default.
-    pub idle_minutes: Option<u32>,
-    /// What it keeps of the template it was made from.
-    pub setup: Option<WorkspaceSetup>,
-    /// Where its processes may connect to.
-    pub network: NetworkLevel,
 }
 
 #[derive(Clone)]
@@ -115,196 +110,17 @@ impl Store {
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
-
-    pub async fn insert(&self, record: &WorkspaceRecord) -> Result<(), StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO workspaces (id, owner_id, name, image, cpus, memory_mib, processes, volume, container_id, created_at, want_running, setup, idle_minutes, network)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&record.id)
-        .bind(record.owner.as_ref().map(|o| o.id))
-        .bind(record.name.as_str())
-        .bind(&record.image)
-        .bind(record.limits.cpus)
-        .bind(record.limits.memory_mib as i64)
-        .bind(record.limits.processes)
-        .bind(&record.volume)
-        .bind(&record.container_id)
-        .bind(record.created_at)
-        .bind(record.want_running)
-        .bind(WorkspaceSetup::to_json(record.setup.as_ref()))
-        .bind(record.idle_minutes.map(i64::from))
-        .bind(record.network.as_str())
-        .execute(&self.pool)
-        .await;
-        match result {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(StoreError::NameTaken(record.name.to_string()))
-            }
-            other => other.map(drop).map_err(StoreError::from),
-        }
-    }
-
-    pub async fn set_limits(&self, id: &str, limits: Limits) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET cpus = ?, memory_mib = ?, processes = ? WHERE id = ?")
-            .bind(limits.cpus)
-            .bind(limits.memory_mib as i64)
-            .bind(limits.processes)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn set_idle_minutes(&self, id: &str, minutes: Option<u32>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET idle_minutes = ? WHERE id = ?")
-            .bind(minutes)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn set_network(&self, id: &str, level: NetworkLevel) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET network = ? WHERE id = ?")
-            .bind(level.as_str())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The workspace with this id, unless it is being deleted.
-    pub async fn find_by_id(&self, id: &str) -> Result<Option<WorkspaceRecord>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT_WORKSPACES} AND w.id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| record(&r)).transpose()
-    }
-
-    pub async fn set_container(&self, id: &str, container_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET container_id = ? WHERE id = ?")
-            .bind(container_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn find(
-        &self,
-        owner: &UserName,
-        name: &WorkspaceName,
-    ) -> Result<Option<WorkspaceRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "{SELECT_WORKSPACES} AND u.name = ? AND w.name = ?"
-        ))
-        .bind(owner.as_str())
-        .bind(name.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| record(&r)).transpose()
-    }
-
-    pub async fn all(&self) -> Result<Vec<WorkspaceRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{SELECT_WORKSPACES} ORDER BY w.created_at, w.name"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(record).collect()
-    }
-
-    /// The workspaces a user owns or was given a share of.
-    pub async fn visible_to(&self, user_id: i64) -> Result<Vec<WorkspaceRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{SELECT_WORKSPACES} AND (w.owner_id = ?
-             OR w.id IN (SELECT workspace_id FROM shares WHERE user_id = ?))
-             ORDER BY w.created_at, w.name"
-        ))
-        .bind(user_id)
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(record).collect()
-    }
-
-    /// Gives workspaces made before accounts existed to `owner` (the first admin).
-    pub async fn adopt_unowned(&self, owner: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE workspaces SET owner_id = ? WHERE owner_id IS NULL")
-            .bind(owner)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
-    pub async fn delete(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM workspaces WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
 }
-
-/// Every workspace row, those being deleted included.
-const SELECT_ALL_WORKSPACES: &str =
-    "SELECT w.*, u.name AS owner_name FROM workspaces w LEFT JOIN users u ON u.id = w.owner_id";
-/// The workspaces that exist for everyone: not those being deleted. Queries add `AND …`.
-const SELECT_WORKSPACES: &str =
-    "SELECT w.*, u.name AS owner_name FROM workspaces w LEFT JOIN users u ON u.id = w.owner_id
-     WHERE w.deleting IS NULL";
 
 fn corrupt(error: impl ToString) -> StoreError {
     StoreError::Corrupt(error.to_string())
 }
 
-fn record(row: &sqlx::sqlite::SqliteRow) -> Result<WorkspaceRecord, StoreError> {
-    let name: String = row.try_get("name")?;
-    let memory_mib: i64 = row.try_get("memory_mib")?;
-    let processes: i64 = row.try_get("processes")?;
-    let owner_id: Option<i64> = row.try_get("owner_id")?;
-    let owner_name: Option<String> = row.try_get("owner_name")?;
-    let owner = match (owner_id, owner_name) {
-        (Some(id), Some(name)) => Some(Owner {
-            id,
-            name: UserName::parse(&name).map_err(corrupt)?,
-        }),
-        _ => None,
-    };
-    Ok(WorkspaceRecord {
-        id: row.try_get("id")?,
-        owner,
-        name: WorkspaceName::parse(&name).map_err(corrupt)?,
-        image: row.try_get("image")?,
-        limits: Limits {
-            cpus: row.try_get("cpus")?,
-            memory_mib: u64::try_from(memory_mib).map_err(corrupt)?,
-            processes: u32::try_from(processes).map_err(corrupt)?,
-        },
-        volume: row.try_get("volume")?,
-        container_id: row.try_get("container_id")?,
-        created_at: row.try_get("created_at")?,
-        want_running: row.try_get("want_running")?,
-        notice: wanted::notice(row)?,
-        idle_minutes: row
-            .try_get::<Option<i64>, _>("idle_minutes")?
-            .map(u32::try_from)
-            .transpose()
-            .map_err(corrupt)?,
-        setup: WorkspaceSetup::from_json(row.try_get("setup")?)?,
-        network: {
-            let level: String = row.try_get("network")?;
-            NetworkLevel::parse(&level).ok_or_else(|| corrupt(format!("network level {level}")))?
-        },
-    })
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use app::auth::{Role, ShareRole};
+    use app::auth::{Role, ShareRole, UserName};
+    use app::model::{Limits, NetworkLevel, WorkspaceName};
 
     pub(crate) fn sample(name: &str, owner: Option<Owner>) -> WorkspaceRecord {
         WorkspaceRecord {
@@ -338,10 +154,12 @@ pub(crate) mod tests {
         let path = dir.path().join("nested/aicockpit.db");
         let store = Store::open(&path).await.unwrap();
         let ada = store
+            .users()
             .insert_user(&user("ada"), "h", Role::Admin, 0)
             .await
             .unwrap();
         let bob = store
+            .users()
             .insert_user(&user("bob"), "h", Role::Member, 0)
             .await
             .unwrap();
@@ -352,11 +170,17 @@ pub(crate) mod tests {
             })
         };
         store
+            .workspaces()
             .insert(&sample("alpha", owner(ada, "ada")))
             .await
             .unwrap();
-        store.set_container("id-alpha", "c1").await.unwrap();
+        store
+            .workspaces()
+            .set_container("id-alpha", "c1")
+            .await
+            .unwrap();
         let taken = store
+            .workspaces()
             .insert(&WorkspaceRecord {
                 id: "other".into(),
                 ..sample("alpha", owner(ada, "ada"))
@@ -368,12 +192,13 @@ pub(crate) mod tests {
             id: "bobs".into(),
             ..sample("alpha", owner(bob, "bob"))
         };
-        store.insert(&bobs).await.unwrap();
+        store.workspaces().insert(&bobs).await.unwrap();
 
         // Reopening the same file keeps the data and re-running migrations is harmless.
         drop(store);
         let store = Store::open(&path).await.unwrap();
         let found = store
+            .workspaces()
             .find(&user("ada"), &WorkspaceName::parse("alpha").unwrap())
             .await
             .unwrap()
@@ -388,36 +213,52 @@ pub(crate) mod tests {
                 processes: 128
             }
         );
-        assert_eq!(store.visible_to(bob).await.unwrap(), vec![bobs]);
+        assert_eq!(
+            store.workspaces().visible_to(bob).await.unwrap(),
+            vec![bobs]
+        );
         store
+            .shares()
             .put_share("id-alpha", bob, ShareRole::Viewer)
             .await
             .unwrap();
-        assert_eq!(store.visible_to(bob).await.unwrap().len(), 2);
-        store.delete("id-alpha").await.unwrap();
-        store.delete("bobs").await.unwrap();
-        assert!(store.all().await.unwrap().is_empty());
+        assert_eq!(store.workspaces().visible_to(bob).await.unwrap().len(), 2);
+        store.workspaces().delete("id-alpha").await.unwrap();
+        store.workspaces().delete("bobs").await.unwrap();
+        assert!(store.workspaces().all().await.unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn the_first_admin_receives_the_workspaces_made_before_accounts() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("a.db")).await.unwrap();
-        store.insert(&sample("old", None)).await.unwrap();
         store
+            .workspaces()
+            .insert(&sample("old", None))
+            .await
+            .unwrap();
+        store
+            .users()
             .insert_user(&user("bob"), "h", Role::Member, 0)
             .await
             .unwrap();
-        assert!(store.all().await.unwrap()[0].owner.is_none());
+        assert!(store.workspaces().all().await.unwrap()[0].owner.is_none());
         let ada = store
+            .users()
             .insert_user(&user("ada"), "h", Role::Admin, 0)
             .await
             .unwrap();
         assert_eq!(
-            store.all().await.unwrap()[0].owner.as_ref().map(|o| o.id),
+            store.workspaces().all().await.unwrap()[0]
+                .owner
+                .as_ref()
+                .map(|o| o.id),
             Some(ada)
         );
-        let again = store.insert_user(&user("ada"), "h", Role::Admin, 0).await;
+        let again = store
+            .users()
+            .insert_user(&user("ada"), "h", Role::Admin, 0)
+            .await;
         assert!(matches!(again, Err(StoreError::UserTaken(n)) if n == "ada"));
     }
 

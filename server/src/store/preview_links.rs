@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviewLinkRecord {
@@ -31,7 +31,12 @@ fn link(row: &sqlx::sqlite::SqliteRow) -> PreviewLinkRecord {
     }
 }
 
-impl Store {
+narrow_store! {
+    /// The preview links.
+    PreviewLinkStore, preview_links
+}
+
+impl PreviewLinkStore {
     pub async fn insert_preview_link(
         &self,
         workspace_id: &str,
@@ -106,7 +111,7 @@ impl Store {
 mod tests {
     use super::super::tests::{sample, user};
     use super::super::Owner;
-    use super::*;
+    use crate::store::Store;
     use app::auth::Role;
 
     #[tokio::test]
@@ -114,6 +119,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
         let ada = store
+            .users()
             .insert_user(&user("ada"), "h", Role::Member, 0)
             .await
             .unwrap();
@@ -122,34 +128,82 @@ mod tests {
             name: user("ada"),
         };
         let record = sample("web", Some(owner));
-        store.insert(&record).await.unwrap();
+        store.workspaces().insert(&record).await.unwrap();
         let hour = store
+            .preview_links()
             .insert_preview_link(&record.id, 8000, ada, 0, 3_600)
             .await
             .unwrap();
         let day = store
+            .preview_links()
             .insert_preview_link(&record.id, 3000, ada, 0, 86_400)
             .await
             .unwrap();
 
-        let live = store.live_preview_link(hour, 10).await.unwrap().unwrap();
+        let live = store
+            .preview_links()
+            .live_preview_link(hour, 10)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((live.port, live.created_by_name.as_str()), (8000, "ada"));
-        assert_eq!(store.live_preview_link(hour, 3_600).await.unwrap(), None);
-        let listed = store.preview_links(&record.id, 4_000).await.unwrap();
+        assert_eq!(
+            store
+                .preview_links()
+                .live_preview_link(hour, 3_600)
+                .await
+                .unwrap(),
+            None
+        );
+        let listed = store
+            .preview_links()
+            .preview_links(&record.id, 4_000)
+            .await
+            .unwrap();
         assert_eq!(listed.iter().map(|l| l.id).collect::<Vec<_>>(), [day]);
 
-        assert!(!store.delete_preview_link("id-other", day).await.unwrap());
-        assert!(store.delete_preview_link(&record.id, day).await.unwrap());
-        assert_eq!(store.live_preview_link(day, 10).await.unwrap(), None);
+        assert!(!store
+            .preview_links()
+            .delete_preview_link("id-other", day)
+            .await
+            .unwrap());
+        assert!(store
+            .preview_links()
+            .delete_preview_link(&record.id, day)
+            .await
+            .unwrap());
+        assert_eq!(
+            store
+                .preview_links()
+                .live_preview_link(day, 10)
+                .await
+                .unwrap(),
+            None
+        );
 
         let again = store
+            .preview_links()
             .insert_preview_link(&record.id, 8000, ada, 0, 3_600)
             .await
             .unwrap();
-        store.set_disabled(ada, true).await.unwrap();
-        assert_eq!(store.live_preview_link(again, 10).await.unwrap(), None);
-        store.set_disabled(ada, false).await.unwrap();
-        store.delete(&record.id).await.unwrap();
-        assert_eq!(store.live_preview_link(again, 10).await.unwrap(), None);
+        store.users().set_disabled(ada, true).await.unwrap();
+        assert_eq!(
+            store
+                .preview_links()
+                .live_preview_link(again, 10)
+                .await
+                .unwrap(),
+            None
+        );
+        store.users().set_disabled(ada, false).await.unwrap();
+        store.workspaces().delete(&record.id).await.unwrap();
+        assert_eq!(
+            store
+                .preview_links()
+                .live_preview_link(again, 10)
+                .await
+                .unwrap(),
+            None
+        );
     }
 }

@@ -2,9 +2,14 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::StoreError;
 
-impl Store {
+narrow_store! {
+    /// The server's settings.
+    SettingStore, settings
+}
+
+impl SettingStore {
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = ?")
             .bind(key)
@@ -28,15 +33,18 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::store::Store;
 
     #[tokio::test]
     async fn settings_are_kept_and_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.db")).await.unwrap();
-        assert_eq!(store.setting("k").await.unwrap(), None);
-        store.set_setting("k", "a").await.unwrap();
-        store.set_setting("k", "b").await.unwrap();
-        assert_eq!(store.setting("k").await.unwrap().as_deref(), Some("b"));
+        assert_eq!(store.settings().setting("k").await.unwrap(), None);
+        store.settings().set_setting("k", "a").await.unwrap();
+        store.settings().set_setting("k", "b").await.unwrap();
+        assert_eq!(
+            store.settings().setting("k").await.unwrap().as_deref(),
+            Some("b")
+        );
     }
 }

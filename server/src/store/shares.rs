@@ -3,7 +3,7 @@
 use app::auth::{ShareRole, UserName};
 use sqlx::Row;
 
-use super::{corrupt, Store, StoreError};
+use super::{corrupt, StoreError};
 
 fn role_text(role: ShareRole) -> &'static str {
     role.label()
@@ -17,7 +17,12 @@ fn parse_role(text: &str) -> Result<ShareRole, StoreError> {
     }
 }
 
-impl Store {
+narrow_store! {
+    /// The shares of workspaces.
+    ShareStore, shares
+}
+
+impl ShareStore {
     /// The share a user has of a workspace, if any.
     pub async fn share_of(
         &self,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::{corrupt, Store, StoreError};
+use super::{corrupt, StoreError};
 
 /// What a workspace keeps of the template it was made from: a copy, so that changing or
 /// removing the template later does not change a workspace already made.
@@ -45,7 +45,12 @@ pub struct StoredTemplate {
     pub dockerfile: Option<String>,
 }
 
-impl Store {
+narrow_store! {
+    /// The templates kept in the database.
+    TemplateStore, templates
+}
+
+impl TemplateStore {
     pub async fn templates(&self) -> Result<Vec<StoredTemplate>, StoreError> {
         let rows = sqlx::query("SELECT id, devcontainer, dockerfile FROM templates ORDER BY id")
             .fetch_all(&self.pool)
@@ -92,37 +97,13 @@ impl Store {
             .await?;
         Ok(done.rows_affected() > 0)
     }
-
-    /// A workspace re-made from another image and set-up (its repository's, say).
-    pub async fn set_image_and_setup(
-        &self,
-        id: &str,
-        image: &str,
-        setup: &WorkspaceSetup,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET image = ?, setup = ? WHERE id = ?")
-            .bind(image)
-            .bind(WorkspaceSetup::to_json(Some(setup)))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn set_setup(&self, id: &str, setup: &WorkspaceSetup) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workspaces SET setup = ? WHERE id = ?")
-            .bind(WorkspaceSetup::to_json(Some(setup)))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::tests::sample;
     use super::*;
+    use crate::store::Store;
 
     #[tokio::test]
     async fn templates_and_a_workspaces_setup_are_kept() {
@@ -133,8 +114,13 @@ mod tests {
             devcontainer: "{}".into(),
             dockerfile: Some("FROM x".into()),
         };
-        store.put_template(&template, 1, 0).await.unwrap_err(); // no such user
+        store
+            .templates()
+            .put_template(&template, 1, 0)
+            .await
+            .unwrap_err(); // no such user
         let ada = store
+            .users()
             .insert_user(
                 &super::super::tests::user("ada"),
                 "h",
@@ -143,15 +129,23 @@ mod tests {
             )
             .await
             .unwrap();
-        store.put_template(&template, ada, 0).await.unwrap();
+        store
+            .templates()
+            .put_template(&template, ada, 0)
+            .await
+            .unwrap();
         let replaced = StoredTemplate {
             dockerfile: None,
             ..template.clone()
         };
-        store.put_template(&replaced, ada, 1).await.unwrap();
-        assert_eq!(store.templates().await.unwrap(), [replaced]);
-        assert!(store.delete_template("data").await.unwrap());
-        assert!(!store.delete_template("data").await.unwrap());
+        store
+            .templates()
+            .put_template(&replaced, ada, 1)
+            .await
+            .unwrap();
+        assert_eq!(store.templates().templates().await.unwrap(), [replaced]);
+        assert!(store.templates().delete_template("data").await.unwrap());
+        assert!(!store.templates().delete_template("data").await.unwrap());
 
         let mut record = sample("web", None);
         record.setup = Some(WorkspaceSetup {
@@ -159,11 +153,15 @@ mod tests {
             forward_ports: vec![8000],
             ..Default::default()
         });
-        store.insert(&record).await.unwrap();
+        store.workspaces().insert(&record).await.unwrap();
         let mut setup = record.setup.clone().unwrap();
         setup.set_up = true;
-        store.set_setup(&record.id, &setup).await.unwrap();
-        let found = store.all().await.unwrap().remove(0);
+        store
+            .workspaces()
+            .set_setup(&record.id, &setup)
+            .await
+            .unwrap();
+        let found = store.workspaces().all().await.unwrap().remove(0);
         assert_eq!(found.setup, Some(setup));
     }
 }

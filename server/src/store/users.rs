@@ -6,7 +6,7 @@ use sqlx::query::Query;
 use sqlx::sqlite::{Sqlite, SqliteArguments};
 use sqlx::Row;
 
-use super::{corrupt, Store, StoreError};
+use super::{corrupt, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRecord {
@@ -111,7 +111,12 @@ fn session_user(row: &sqlx::sqlite::SqliteRow) -> Result<SessionUser, StoreError
     })
 }
 
-impl Store {
+narrow_store! {
+    /// The users, their sessions and their API tokens.
+    UserStore, users
+}
+
+impl UserStore {
     pub async fn user_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)

@@ -3,9 +3,9 @@
 use app::model::{Notice, NoticeKind};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{StoreError, WorkspaceStore};
 
-impl Store {
+impl WorkspaceStore {
     /// Records a start or stop someone asked for; it also clears the last notice.
     pub async fn set_want_running(&self, id: &str, running: bool) -> Result<(), StoreError> {
         sqlx::query(
@@ -63,31 +63,40 @@ pub(super) fn notice(row: &sqlx::sqlite::SqliteRow) -> Result<Option<Notice>, St
 mod tests {
     use super::*;
     use crate::store::tests::sample;
+    use crate::store::Store;
 
     #[tokio::test]
     async fn a_start_or_stop_clears_the_notice() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).await.unwrap();
         let record = sample("web", None);
-        store.insert(&record).await.unwrap();
+        store.workspaces().insert(&record).await.unwrap();
         let oom = Notice {
             kind: NoticeKind::OutOfMemory,
             at: 42,
         };
-        store.set_notice(&record.id, oom).await.unwrap();
-        let stored = &store.all().await.unwrap()[0];
+        store
+            .workspaces()
+            .set_notice(&record.id, oom)
+            .await
+            .unwrap();
+        let stored = &store.workspaces().all().await.unwrap()[0];
         assert_eq!(
             (stored.notice, stored.want_running),
             (Some(oom), Some(true))
         );
 
-        assert!(store.wants_running(&record.id).await.unwrap());
+        assert!(store.workspaces().wants_running(&record.id).await.unwrap());
 
-        store.set_want_running(&record.id, false).await.unwrap();
-        let stored = &store.all().await.unwrap()[0];
+        store
+            .workspaces()
+            .set_want_running(&record.id, false)
+            .await
+            .unwrap();
+        let stored = &store.workspaces().all().await.unwrap()[0];
         assert_eq!((stored.notice, stored.want_running), (None, Some(false)));
-        assert!(!store.wants_running(&record.id).await.unwrap());
-        assert!(!store.wants_running("gone").await.unwrap());
+        assert!(!store.workspaces().wants_running(&record.id).await.unwrap());
+        assert!(!store.workspaces().wants_running("gone").await.unwrap());
     }
 
     #[tokio::test]
@@ -95,19 +104,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite")).await.unwrap();
         let record = sample("old", None);
-        store.insert(&record).await.unwrap();
+        store.workspaces().insert(&record).await.unwrap();
         // As a row from before the column existed.
         sqlx::query("UPDATE workspaces SET want_running = NULL")
             .execute(&store.pool)
             .await
             .unwrap();
-        assert!(!store.wants_running(&record.id).await.unwrap());
+        assert!(!store.workspaces().wants_running(&record.id).await.unwrap());
 
-        store.learn_want_running(&record.id, true).await.unwrap();
-        assert!(store.wants_running(&record.id).await.unwrap());
-        store.learn_want_running(&record.id, false).await.unwrap();
+        store
+            .workspaces()
+            .learn_want_running(&record.id, true)
+            .await
+            .unwrap();
+        assert!(store.workspaces().wants_running(&record.id).await.unwrap());
+        store
+            .workspaces()
+            .learn_want_running(&record.id, false)
+            .await
+            .unwrap();
         assert!(
-            store.wants_running(&record.id).await.unwrap(),
+            store.workspaces().wants_running(&record.id).await.unwrap(),
             "a known state is not overwritten"
         );
     }

@@ -13,7 +13,7 @@ use super::context::{folder_context, single_file};
 use super::devcontainer::{self, DevContainer, Source};
 use crate::images::content_tag;
 use crate::runtime::ImageBuild;
-use crate::store::{Store, StoredTemplate, WorkspaceSetup};
+use crate::store::{StoredTemplate, TemplateStore, WorkspaceSetup};
 
 /// The build argument naming the local dev image, for `FROM ${AICOCKPIT_DEV_IMAGE}`.
 pub const DEV_IMAGE_ARG: &str = "AICOCKPIT_DEV_IMAGE";
@@ -219,13 +219,13 @@ pub fn slug(name: &str) -> String {
 
 #[derive(Clone)]
 pub struct Catalog {
-    store: Store,
+    store: TemplateStore,
     folder: Option<PathBuf>,
     pub dev_image: String,
 }
 
 impl Catalog {
-    pub fn new(store: Store, folder: Option<PathBuf>, dev_image: String) -> Self {
+    pub fn new(store: TemplateStore, folder: Option<PathBuf>, dev_image: String) -> Self {
         Self {
             store,
             folder,

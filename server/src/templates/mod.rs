@@ -28,7 +28,9 @@ use crate::access::{Resolved, Resolver};
 use crate::auth::audit::AuditLog;
 use crate::commands::CommandRunner;
 use crate::runtime::{Backend, ContainerRuntime, ImageStore};
-use crate::store::{unix_now, Store, StoredTemplate};
+use crate::store::{
+    unix_now, BuiltImageStore, Store, StoredTemplate, TemplateStore, WorkspaceStore,
+};
 use crate::workspaces::{post_start, WorkspaceManager};
 use std::sync::Arc;
 
@@ -60,7 +62,10 @@ pub struct Templates {
     builds: Builds,
     runtime: Arc<dyn ContainerRuntime>,
     images: Arc<dyn ImageStore>,
-    store: Store,
+    store: TemplateStore,
+    /// The workspaces' records, for the set-up a template leaves in them.
+    records: WorkspaceStore,
+    built_images: BuiltImageStore,
     resolver: Resolver,
     commands: CommandRunner,
     audit: AuditLog,
@@ -73,7 +78,7 @@ impl Templates {
         workspaces: Arc<WorkspaceManager>,
         settings: TemplateSettings,
         backend: &Backend,
-        store: Store,
+        store: &Store,
         resolver: Resolver,
         commands: CommandRunner,
         audit: AuditLog,
@@ -85,7 +90,9 @@ impl Templates {
             builds: Builds::new(backend.images.clone()),
             runtime: backend.containers.clone(),
             images: backend.images.clone(),
-            store,
+            store: store.templates(),
+            records: store.workspaces(),
+            built_images: store.built_images(),
             resolver,
             commands,
             audit,
@@ -106,7 +113,7 @@ impl Templates {
                 false => Ok(()),
             };
         };
-        let record = self.store.find_by_id(&workspace).await?;
+        let record = self.records.find_by_id(&workspace).await?;
         let access = match &record {
             Some(record) => self.resolver.access(actor, record).await?,
             None => None,
@@ -306,7 +313,7 @@ impl TemplateService for Templates {
         }
         // Its owner's, whoever builds it: it holds their repository's files.
         if let Some(owner) = &resolved.record.owner {
-            self.store
+            self.built_images
                 .record_built_image(&checked.build.reference, owner.id, unix_now())
                 .await?;
         }
@@ -352,7 +359,7 @@ impl TemplateService for Templates {
         };
         // Once, whatever happens: its output says what to do by hand.
         setup.set_up = true;
-        self.store.set_setup(&resolved.record.id, &setup).await?;
+        self.records.set_setup(&resolved.record.id, &setup).await?;
         let mut done = SetupOutcome {
             command: None,
             exit_code: None,

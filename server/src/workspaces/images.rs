@@ -47,7 +47,7 @@ impl WorkspaceManager {
         if let Some(templates) = &self.templates {
             usable.extend(templates.images().await?);
         }
-        usable.extend(self.store.built_images(actor.id).await?);
+        usable.extend(self.built_images.built_images(actor.id).await?);
         let patterns = &self.settings.images.allowed;
         if !patterns.is_empty() {
             let local = self.images.list_images().await?;

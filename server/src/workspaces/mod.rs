@@ -36,7 +36,10 @@ use crate::egress::Egress;
 use crate::runtime::{
     labels, Backend, ContainerInfo, ContainerRuntime, ContainerState, ImageStore, RuntimeError,
 };
-use crate::store::{unix_now, Owner, Store, WorkspaceRecord};
+use crate::store::{
+    unix_now, BuiltImageStore, EgressStore, Owner, ShareStore, Store, UserStore, WorkspaceRecord,
+    WorkspaceStore,
+};
 use crate::terminal::holder::Installer;
 
 pub use events::relay_lifecycle_events;
@@ -86,7 +89,12 @@ pub struct WorkspaceManager {
     holder: Installer,
     /// Serves each running workspace's outbound connections.
     egress: Arc<Egress>,
-    store: Store,
+    store: WorkspaceStore,
+    shares: ShareStore,
+    /// To find the users named in shares and container labels.
+    users: UserStore,
+    built_images: BuiltImageStore,
+    egress_log: EgressStore,
     resolver: Resolver,
     audit: AuditLog,
     events: AccessEvents,
@@ -120,7 +128,7 @@ pub struct WorkspaceParts {
 impl WorkspaceManager {
     pub fn new(
         backend: &Backend,
-        store: Store,
+        store: &Store,
         settings: WorkspaceSettings,
         parts: WorkspaceParts,
     ) -> Self {
@@ -128,7 +136,7 @@ impl WorkspaceManager {
         let egress = Egress::new(
             backend.containers.clone(),
             holder.clone(),
-            store.clone(),
+            store,
             settings.network.clone(),
         );
         Self {
@@ -136,10 +144,14 @@ impl WorkspaceManager {
             images: backend.images.clone(),
             holder,
             egress,
-            resolver: Resolver::new(store.clone()),
-            audit: AuditLog::new(store.clone()),
+            resolver: Resolver::new(store),
+            audit: AuditLog::new(store.audit()),
             events: parts.events,
-            store,
+            store: store.workspaces(),
+            shares: store.shares(),
+            users: store.users(),
+            built_images: store.built_images(),
+            egress_log: store.egress(),
             settings,
             started: Default::default(),
             templates: parts.templates,

@@ -69,7 +69,7 @@ impl WorkspaceManager {
                 .collect(),
             bounds: self.bounds().await,
             may_change: access.can_manage(),
-            recent: self.store.egress_log(&record.id).await?,
+            recent: self.egress_log.egress_log(&record.id).await?,
         })
     }
 

@@ -126,7 +126,7 @@ impl WorkspaceManager {
         let Some(name) = label.and_then(|l| UserName::parse(l).ok()) else {
             return Ok(None);
         };
-        Ok(self.store.user_by_name(&name).await?.map(|user| Owner {
+        Ok(self.users.user_by_name(&name).await?.map(|user| Owner {
             id: user.id,
             name: user.name,
         }))

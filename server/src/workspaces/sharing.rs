@@ -18,7 +18,7 @@ impl WorkspaceManager {
             .resolver
             .resolve(actor, workspace, Action::Share)
             .await?;
-        let shares = self.store.shares(&resolved.record.id).await?;
+        let shares = self.shares.shares(&resolved.record.id).await?;
         Ok(shares
             .into_iter()
             .map(|(user, role)| Share { user, role })
@@ -37,7 +37,7 @@ impl WorkspaceManager {
             .resolve(actor, workspace, Action::Share)
             .await?;
         let name = UserName::parse(user)?;
-        let Some(user) = self.store.user_by_name(&name).await? else {
+        let Some(user) = self.users.user_by_name(&name).await? else {
             return Err(AppError::invalid(
                 Field::UserName,
                 format!("There is no user named “{name}”."),
@@ -52,11 +52,11 @@ impl WorkspaceManager {
         let id = &resolved.record.id;
         let detail = match role {
             Some(role) => {
-                self.store.put_share(id, user.id, role).await?;
+                self.shares.put_share(id, user.id, role).await?;
                 format!("{name} as {}", role.label())
             }
             None => {
-                self.store.delete_share(id, user.id).await?;
+                self.shares.delete_share(id, user.id).await?;
                 format!("{name} removed")
             }
         };

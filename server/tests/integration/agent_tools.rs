@@ -16,7 +16,7 @@ async fn tools_write_read_edit_search_list_and_run() {
     let files = Arc::new(FileManager::new(
         runtime(),
         service.manager.resolver(),
-        AuditLog::new(service.store.clone()),
+        AuditLog::new(service.store.audit()),
         FileSettings::default(),
         service.manager.egress(),
     ));

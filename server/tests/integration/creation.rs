@@ -254,6 +254,7 @@ async fn a_creation_cut_short_by_a_restart_is_reported_and_resumed() {
     let database = dir.path().join("app.db");
     let store = Store::open(&database).await.unwrap();
     let user = store
+        .users()
         .insert_user(&owner(), "unused", Role::Admin, 0)
         .await
         .unwrap();

@@ -160,7 +160,7 @@ impl TestService {
     /// A file service on this service's store, acting as the test admin.
     pub fn files(&self, settings: FileSettings) -> TestFiles {
         let resolver = self.manager.resolver();
-        let audit = AuditLog::new(self.store.clone());
+        let audit = AuditLog::new(self.store.audit());
         TestFiles {
             manager: FileManager::new(runtime(), resolver, audit, settings, self.manager.egress()),
             actor: self.actor.clone(),
@@ -214,6 +214,7 @@ pub async fn service_allowing(backend: Backend, image: &str, allowed: &[&str]) -
     let store = Store::open(&dir.path().join("test.db")).await.unwrap();
     // The service never checks passwords; any hash will do.
     let id = store
+        .users()
         .insert_user(&owner(), "unused", Role::Admin, 0)
         .await
         .unwrap();
@@ -222,7 +223,7 @@ pub async fn service_allowing(backend: Backend, image: &str, allowed: &[&str]) -
     settings.network.allowlist =
         aicockpit::egress::allowlist::Allowlist::parse_lenient(allowed.iter().copied());
     TestService {
-        manager: WorkspaceManager::new(&backend, store.clone(), settings, Default::default()),
+        manager: WorkspaceManager::new(&backend, &store, settings, Default::default()),
         store,
         image: image.to_owned(),
         actor: Actor {

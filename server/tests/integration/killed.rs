@@ -168,8 +168,14 @@ async fn a_create_or_stop_cut_short_by_a_kill_is_finished_at_the_next_start() {
     let (_server, base) = serve(&database, &image).await;
     let status = entry_of(&client, &base, &stopping).await.expect("listed")["status"].clone();
     let store = aicockpit::store::Store::open(&database).await.unwrap();
-    let id = store.find(&owner(), &stopping).await.unwrap().unwrap().id;
-    let wanted = store.wants_running(&id).await.unwrap();
+    let id = store
+        .workspaces()
+        .find(&owner(), &stopping)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let wanted = store.workspaces().wants_running(&id).await.unwrap();
     assert_eq!(
         status == "Running",
         wanted,

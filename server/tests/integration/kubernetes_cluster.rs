@@ -67,7 +67,7 @@ async fn files_and_terminals_work_on_the_cluster() {
     let files = FileManager::new(
         cluster.clone(),
         svc.manager.resolver(),
-        AuditLog::new(svc.store.clone()),
+        AuditLog::new(svc.store.audit()),
         FileSettings::default(),
         svc.manager.egress(),
     );
@@ -90,6 +90,7 @@ async fn files_and_terminals_work_on_the_cluster() {
 
     let container = svc
         .store
+        .workspaces()
         .all()
         .await
         .unwrap()

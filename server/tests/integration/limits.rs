@@ -75,7 +75,7 @@ async fn the_servers_maxima_hold_for_new_and_changed_limits() {
     };
     let strict = WorkspaceManager::new(
         &docker_backend(DOCKER_HOST),
-        svc.store.clone(),
+        &svc.store,
         settings,
         Default::default(),
     );

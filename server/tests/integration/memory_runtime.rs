@@ -197,7 +197,7 @@ async fn processes_report_their_exit_status_and_need_a_running_container() {
     let files = FileManager::new(
         runtime.clone(),
         svc.manager.resolver(),
-        AuditLog::new(svc.store.clone()),
+        AuditLog::new(svc.store.audit()),
         FileSettings::default(),
         svc.manager.egress(),
     );

@@ -280,7 +280,12 @@ async fn servers_in_a_workspace_are_reached_through_grants_only() {
         let store = aicockpit::store::Store::open(&app.database())
             .await
             .unwrap();
-        store.setting("preview_key").await.unwrap().unwrap()
+        store
+            .settings()
+            .setting("preview_key")
+            .await
+            .unwrap()
+            .unwrap()
     };
     let record_id = {
         let opened_path = prefix.clone();

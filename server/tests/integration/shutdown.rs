@@ -78,9 +78,15 @@ async fn stopping_closes_terminals_with_a_reason_and_ends_agent_runs() {
     let store = aicockpit::store::Store::open(&app.database())
         .await
         .unwrap();
-    let record = store.find(&owner(), &name).await.unwrap().unwrap();
+    let record = store
+        .workspaces()
+        .find(&owner(), &name)
+        .await
+        .unwrap()
+        .unwrap();
     let reference = WorkspaceRef::parse(&ws).unwrap();
     let (stored, _) = store
+        .agent_runs()
         .run(&record.id, &reference, &run)
         .await
         .unwrap()

@@ -126,9 +126,20 @@ async fn a_delete_cut_short_is_finished_at_the_next_start() {
     let _cleanup = Cleanup(vec![gone.clone(), kept.clone()]);
     for name in [&gone, &kept] {
         svc.create(spec(name, &svc.image)).await.unwrap();
-        let id = svc.store.find(&owner(), name).await.unwrap().unwrap().id;
+        let id = svc
+            .store
+            .workspaces()
+            .find(&owner(), name)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         // As if the server died right after recording the delete.
-        svc.store.begin_delete(&id, name == &kept).await.unwrap();
+        svc.store
+            .workspaces()
+            .begin_delete(&id, name == &kept)
+            .await
+            .unwrap();
     }
     assert!(
         svc.list().await.unwrap().workspaces.is_empty(),
@@ -136,7 +147,13 @@ async fn a_delete_cut_short_is_finished_at_the_next_start() {
     );
 
     assert_eq!(svc.manager.reconcile().await.unwrap().deleted, 2);
-    assert!(svc.store.being_deleted().await.unwrap().is_empty());
+    assert!(svc
+        .store
+        .workspaces()
+        .being_deleted()
+        .await
+        .unwrap()
+        .is_empty());
     let docker = raw_docker();
     for name in [&gone, &kept] {
         let inspected = docker.inspect_container(&container(name), None).await;
@@ -159,9 +176,20 @@ async fn a_delete_cut_short_is_finished_at_the_next_start() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stop_cut_short_is_finished_at_the_next_start() {
     let (svc, name, _cleanup) = running_workspace("cut-stop").await;
-    let id = svc.store.find(&owner(), &name).await.unwrap().unwrap().id;
+    let id = svc
+        .store
+        .workspaces()
+        .find(&owner(), &name)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     // A stop records what is wanted first; the server died before Docker stopped it.
-    svc.store.set_want_running(&id, false).await.unwrap();
+    svc.store
+        .workspaces()
+        .set_want_running(&id, false)
+        .await
+        .unwrap();
 
     svc.manager.reconcile().await.unwrap();
     svc.manager.recover(None).await.unwrap();

@@ -19,7 +19,7 @@ use crate::ai::tools::{ToolCall, Tools};
 use crate::auth::audit::AuditLog;
 use crate::commands::CommandRunner;
 use crate::files::FileManager;
-use crate::store::{unix_now, Store};
+use crate::store::{unix_now, AgentRunStore, UserStore};
 
 /// How a run ended, and why.
 pub type Ending = (RunStatus, String);
@@ -38,7 +38,8 @@ pub struct Executor {
     pub tools: Tools,
     pub files: Arc<FileManager>,
     pub commands: CommandRunner,
-    pub store: Store,
+    pub store: AgentRunStore,
+    pub users: UserStore,
     pub audit: AuditLog,
     pub registry: Registry,
     pub resolver: Resolver,
@@ -73,7 +74,7 @@ impl Executor {
     pub async fn still_allowed(&self) -> Result<(), Ending> {
         let lost = |why: String| (RunStatus::Failed, why);
         let user = self
-            .store
+            .users
             .user_by_id(self.actor.id)
             .await
             .map_err(|e| lost(e.to_string()))?

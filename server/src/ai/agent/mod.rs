@@ -30,7 +30,7 @@ use crate::access::{Resolved, Resolver};
 use crate::auth::audit::AuditLog;
 use crate::commands::CommandRunner;
 use crate::files::FileManager;
-use crate::store::{unix_now, Store};
+use crate::store::{unix_now, AgentRunStore, Store, UserStore};
 pub use checkpoint::FOLDER as CHECKPOINTS;
 use execute::Executor;
 pub use live::Live;
@@ -76,7 +76,9 @@ pub struct AgentManager {
     files: Arc<FileManager>,
     commands: CommandRunner,
     resolver: Resolver,
-    store: Store,
+    store: AgentRunStore,
+    /// To check that the user a run works for may still work.
+    users: UserStore,
     audit: AuditLog,
     settings: AgentSettings,
     registry: Registry,
@@ -108,7 +110,7 @@ impl AgentManager {
         files: Arc<FileManager>,
         commands: CommandRunner,
         resolver: Resolver,
-        store: Store,
+        store: &Store,
         audit: AuditLog,
         settings: AgentSettings,
         tasks: TaskTracker,
@@ -120,7 +122,8 @@ impl AgentManager {
             files,
             commands,
             resolver,
-            store,
+            store: store.agent_runs(),
+            users: store.users(),
             audit,
             settings,
             registry,
@@ -238,6 +241,7 @@ impl AgentManager {
             files: self.files.clone(),
             commands: self.commands.clone(),
             store: self.store.clone(),
+            users: self.users.clone(),
             audit: self.audit.clone(),
             registry: self.registry.clone(),
             resolver: self.resolver.clone(),
