@@ -76,7 +76,7 @@ pub struct Session {
     socket: PathBuf,
     master: std::fs::File,
     shell: libc::pid_t,
-    children: std::fs::File,
+    signals: std::fs::File,
     scrollback: Scrollback,
     connection: Option<Connection>,
     /// Keystrokes the shell has not read yet.
@@ -92,7 +92,7 @@ pub struct Session {
 impl Session {
     /// Starts the shell on a new PTY; `listener` is already bound.
     pub fn start(settings: Settings, listener: UnixListener, socket: &Path) -> io::Result<Self> {
-        let children = sys::child_signals()?;
+        let signals = sys::signals()?;
         let pty = sys::open_pty(24, 80)?;
         let shell = sys::spawn_on_terminal(&pty.slave, &settings.command)?;
         drop(pty.slave);
@@ -105,7 +105,7 @@ impl Session {
             socket: socket.to_owned(),
             master: std::fs::File::from(pty.master),
             shell,
-            children,
+            signals,
             connection: None,
             input: Vec::new(),
             alone_since: Some(Instant::now()),
@@ -141,7 +141,7 @@ impl Session {
                 None => -1,
             };
             let mut fds = [
-                sys::pollfd(self.children.as_raw_fd(), libc::POLLIN),
+                sys::pollfd(self.signals.as_raw_fd(), libc::POLLIN),
                 sys::pollfd(self.listener.as_raw_fd(), libc::POLLIN),
                 sys::pollfd(self.master.as_raw_fd(), self.terminal_interest()),
                 match &self.connection {
@@ -160,7 +160,14 @@ impl Session {
             let ready = |i: usize| fds[i].revents != 0;
             if ready(0) {
                 let mut drain = [0u8; 64];
-                while (&self.children).read(&mut drain).is_ok_and(|n| n > 0) {}
+                while (&self.signals).read(&mut drain).is_ok_and(|n| n > 0) {}
+            }
+            // Told to end (the terminal was closed): go at once, so the next connection on
+            // this id starts afresh instead of hearing the old shell's end.
+            if sys::hung_up() {
+                let _ = std::fs::remove_file(&self.socket);
+                sys::signal_group(self.shell, libc::SIGHUP);
+                return Ok(());
             }
             if ready(1) {
                 self.accept();

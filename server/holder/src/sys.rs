@@ -1,10 +1,10 @@
 //! The few system calls the holder needs that std does not offer: pseudo-terminals,
-//! forking, waiting, polling and the SIGCHLD self-pipe.
+//! forking, waiting, polling and the signal self-pipe.
 
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {
@@ -117,6 +117,7 @@ pub fn spawn_on_terminal(slave: &OwnedFd, command: &[String]) -> io::Result<libc
             }
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
             libc::execvp(program.as_ptr(), argv.as_ptr());
             libc::write(2, failure.as_ptr().cast(), failure.len());
             libc::_exit(127)
@@ -173,35 +174,48 @@ pub fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
     }
 }
 
-/// The write end of the SIGCHLD self-pipe, for the handler.
-static CHILD_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// The write end of the signal self-pipe, for the handlers.
+static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+/// Set once the daemon was told to hang up.
+static HUNG_UP: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn child_changed(_: libc::c_int) {
-    let fd = CHILD_PIPE.load(Ordering::Relaxed);
+extern "C" fn wake(signal: libc::c_int) {
+    if signal == libc::SIGHUP {
+        HUNG_UP.store(true, Ordering::Relaxed);
+    }
+    let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
     // SAFETY: write is async-signal-safe; a full pipe already holds a wake-up.
     unsafe { libc::write(fd, [1u8].as_ptr().cast(), 1) };
 }
 
-/// A descriptor that becomes readable whenever a child changes state.
-pub fn child_signals() -> io::Result<std::fs::File> {
+/// A descriptor that becomes readable whenever a child changes state or the process is
+/// told to hang up (see [`hung_up`]). SIGHUP is caught even when the engine started the
+/// process with it ignored: ending a terminal must end its session at once.
+pub fn signals() -> io::Result<std::fs::File> {
     let mut fds = [-1; 2];
     // SAFETY: pipe2 writes two descriptors into the array.
     check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
     // SAFETY: pipe2 succeeded; the write end stays open for the process's life.
     let read = unsafe { OwnedFd::from_raw_fd(fds[0]) };
-    CHILD_PIPE.store(fds[1], Ordering::Relaxed);
-    // SAFETY: the handler only calls write.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = child_changed as extern "C" fn(libc::c_int) as usize;
-        action.sa_flags = libc::SA_RESTART | libc::SA_NOCLDSTOP;
-        check(libc::sigaction(
-            libc::SIGCHLD,
-            &action,
-            std::ptr::null_mut(),
-        ))?;
+    SIGNAL_PIPE.store(fds[1], Ordering::Relaxed);
+    for (signal, flags) in [
+        (libc::SIGCHLD, libc::SA_RESTART | libc::SA_NOCLDSTOP),
+        (libc::SIGHUP, libc::SA_RESTART),
+    ] {
+        // SAFETY: the handler only stores an atomic and calls write.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = wake as extern "C" fn(libc::c_int) as usize;
+            action.sa_flags = flags;
+            check(libc::sigaction(signal, &action, std::ptr::null_mut()))?;
+        }
     }
     Ok(std::fs::File::from(read))
+}
+
+/// Whether the process was sent SIGHUP.
+pub fn hung_up() -> bool {
+    HUNG_UP.load(Ordering::Relaxed)
 }
 
 /// Points stdin, stdout and stderr at /dev/null: a daemon must not hold its starter's pipes.

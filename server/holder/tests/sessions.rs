@@ -25,7 +25,28 @@ fn attach(tmp: &Path, id: &str, extra: &[&str]) -> Attached {
 }
 
 fn attach_to(tmp: &Path, id: &str, extra: &[&str], shell: &str) -> Attached {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aicockpit-holder"))
+    connect(
+        Command::new(env!("CARGO_BIN_EXE_aicockpit-holder")),
+        tmp,
+        id,
+        extra,
+        shell,
+    )
+}
+
+/// As the engine may start it (under `nohup dockerd`, say): with SIGHUP ignored.
+fn attach_ignoring_hangups(tmp: &Path, id: &str) -> Attached {
+    let mut command = Command::new("/bin/sh");
+    command.args([
+        "-c",
+        "trap '' HUP; exec \"$0\" \"$@\"",
+        env!("CARGO_BIN_EXE_aicockpit-holder"),
+    ]);
+    connect(command, tmp, id, &[], "/bin/sh")
+}
+
+fn connect(mut command: Command, tmp: &Path, id: &str, extra: &[&str], shell: &str) -> Attached {
+    let mut child = command
         .args(["attach", id])
         .args(extra)
         .args(["--", shell])
@@ -172,6 +193,39 @@ fn sessions_are_separate_and_end_when_left_alone() {
     again.exit_status();
     b.type_line("exit");
     b.exit_status();
+}
+
+#[test]
+fn a_session_told_to_hang_up_ends_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut first = attach_ignoring_hangups(tmp.path(), "closed");
+    first.type_line("echo daemon=$PPID end-''pid");
+    first.wait_for(" end-pid");
+    let daemon: i32 = first
+        .seen
+        .rsplit_once("daemon=")
+        .and_then(|(_, rest)| rest.split_once(' '))
+        .and_then(|(pid, _)| pid.parse().ok())
+        .expect("the shell printed its parent");
+    first.hang_up();
+    // What ending a terminal sends; the daemon goes, taking its shell with it, rather than
+    // keeping the old shell's end for the next connection.
+    assert!(Command::new("kill")
+        .args(["-HUP", &daemon.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + WAIT;
+    while Path::new(&format!("/proc/{daemon}")).exists() {
+        assert!(Instant::now() < deadline, "the session outlived SIGHUP");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut again = attach(tmp.path(), "closed", &[]);
+    again.type_line("echo fresh");
+    again.wait_for("fresh");
+    assert!(!again.seen.contains("daemon="), "{}", again.seen);
+    again.type_line("exit");
+    assert_eq!(again.exit_status(), 0);
 }
 
 #[test]
