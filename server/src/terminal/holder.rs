@@ -4,7 +4,7 @@
 //! connections to them: a server restart, even a kill, reattaches to the same shell. It also
 //! carries previews' and the egress proxy's connections over exec (`tunnel`, `egress`).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
@@ -54,8 +54,9 @@ pub fn archive() -> Bytes {
 #[derive(Clone)]
 pub struct Installer {
     runtime: Arc<dyn ContainerRuntime>,
-    /// Containers (and their start times) it was copied into.
-    installed: Arc<Mutex<HashSet<String>>>,
+    /// The containers it was copied into, with the start it was copied at; a container
+    /// leaves when it is removed ([`Installer::forget`]).
+    installed: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl Installer {
@@ -68,16 +69,21 @@ impl Installer {
 
     pub async fn install(&self, container: &str) -> Result<(), RuntimeError> {
         let started_at = self.runtime.inspect(container).await?.started_at;
-        let key = format!("{container}@{}", started_at.unwrap_or_default());
-        if self.installed().contains(&key) {
+        let start = started_at.unwrap_or_default();
+        if self.installed().get(container) == Some(&start) {
             return Ok(());
         }
         self.runtime.copy_into(container, "/", archive()).await?;
-        self.installed().insert(key);
+        self.installed().insert(container.to_owned(), start);
         Ok(())
     }
 
-    fn installed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    /// Forgets a container that was removed.
+    pub fn forget(&self, container: &str) {
+        self.installed().remove(container);
+    }
+
+    fn installed(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
         self.installed.locked()
     }
 }
@@ -134,6 +140,26 @@ mod tests {
         );
         // A static ELF program, not an empty placeholder.
         assert!(BINARY.starts_with(b"\x7fELF") && BINARY.len() > 100_000);
+    }
+
+    #[tokio::test]
+    async fn it_remembers_each_container_once_until_the_container_is_removed() {
+        use crate::runtime::kubernetes::spec::tests::spec;
+        use crate::runtime::memory::MemoryRuntime;
+        let runtime = Arc::new(MemoryRuntime::new(&["registry.example/dev:1"]));
+        let installer = Installer::new(runtime.clone());
+        let container = runtime.create_container(&spec()).await.unwrap();
+        runtime.start_container(&container).await.unwrap();
+        installer.install(&container).await.unwrap();
+        runtime
+            .stop_container(&container, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        runtime.start_container(&container).await.unwrap();
+        installer.install(&container).await.unwrap();
+        assert_eq!(installer.installed().len(), 1);
+        installer.forget(&container);
+        assert!(installer.installed().is_empty());
     }
 
     #[test]

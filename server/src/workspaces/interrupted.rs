@@ -20,6 +20,7 @@ impl WorkspaceManager {
         let gone = |e: &RuntimeError| matches!(e, RuntimeError::NotFound(_));
         if let Some(id) = &record.container_id {
             tolerate(self.runtime.remove_container(id).await, gone)?;
+            self.holder.forget(id);
         }
         if !keep_volume {
             tolerate(self.runtime.remove_volume(&record.volume).await, gone)?;

@@ -107,7 +107,7 @@ impl WorkspaceManager {
             .await?;
         if let Some(id) = &record.container_id {
             match self.runtime.remove_container(id).await {
-                Ok(()) | Err(RuntimeError::NotFound(_)) => {}
+                Ok(()) | Err(RuntimeError::NotFound(_)) => self.holder.forget(id),
                 Err(e) => return Err(e.into()),
             }
         }

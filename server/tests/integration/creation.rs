@@ -221,6 +221,18 @@ async fn a_set_up_command_is_cancelled_and_the_rest_resumed() {
         (step(&view, CreationStep::SetUp) == StepState::Running).then_some(())
     })
     .await;
+    let sleeping = || async {
+        exec(&name, &["sh", "-c", "ps -o args | grep -c '^sleep 300$'"])
+            .await
+            .trim()
+            .to_owned()
+    };
+    eventually(
+        "the set-up command runs",
+        Duration::from_secs(10),
+        || async { (sleeping().await == "1").then_some(()) },
+    )
+    .await;
     let id = json!({ "id": made.id });
     let cancelled: CreationView = app
         .call("cancel-creation", id.clone())
@@ -231,6 +243,13 @@ async fn a_set_up_command_is_cancelled_and_the_rest_resumed() {
     assert_eq!(cancelled.state, app::model::CreationState::Cancelled);
     assert_eq!(step(&cancelled, CreationStep::SetUp), StepState::Waiting);
     assert!(cancelled.resumable());
+    // The command itself is ended inside the workspace, not only no longer waited for.
+    eventually(
+        "the set-up command ends",
+        Duration::from_secs(10),
+        || async { (sleeping().await == "0").then_some(()) },
+    )
+    .await;
     assert_eq!(
         app.call("cancel-creation", id.clone()).await.status(),
         400,

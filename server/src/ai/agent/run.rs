@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use app::agent::{RunStatus, StepKind};
 use app::ai::{AiError, Usage};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 
 use super::dialogue::{Dialogue, NativeCall};
 use super::execute::{tool_name, Ending, Executor};
@@ -90,9 +90,15 @@ impl Run {
     /// Works until the run ends, then records how, and what it changed.
     pub async fn go(self) {
         let limit = self.settings.max_time;
-        // The whole run, waits for approval included; a step cut off ends its command.
-        let (status, detail) = match tokio::time::timeout(limit, self.work()).await {
-            Ok(ending) => ending,
+        // The whole run, waits for approval included; a step cut off ends its command. A run
+        // that panics still ends, so it leaves the list of runs going on.
+        let work = std::panic::AssertUnwindSafe(self.work()).catch_unwind();
+        let (status, detail) = match tokio::time::timeout(limit, work).await {
+            Ok(Ok(ending)) => ending,
+            Ok(Err(_)) => (
+                RunStatus::Failed,
+                "AiCockpit failed while running it; the server log says why".to_owned(),
+            ),
             Err(_) => (
                 RunStatus::Failed,
                 format!(
