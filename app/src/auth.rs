@@ -221,6 +221,30 @@ pub struct NewToken {
     pub token: ApiToken,
 }
 
+/// An SSH public key as its owner sees it listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SshKeyView {
+    pub id: i64,
+    pub name: String,
+    /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, …
+    pub algorithm: String,
+    /// `SHA256:…`, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// How to reach workspaces over SSH from this server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SshAccess {
+    /// The server's host key fingerprint (`SHA256:…`), for users to check on first connect.
+    pub host_fingerprint: String,
+    /// The host name clients connect to (the public URL's).
+    pub host: String,
+    /// The dedicated SSH port, when one is open (`--ssh-bind`).
+    pub port: Option<u16>,
+}
+
 /// A user as the admin page lists them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserSummary {
@@ -278,6 +302,8 @@ pub enum Via {
     Session,
     /// The API token with this id.
     Token(i64),
+    /// An SSH public key of the user's.
+    SshKey,
 }
 
 /// The user a request acts for, decided once per request on the server.

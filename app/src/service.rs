@@ -10,7 +10,7 @@ use crate::ai::{
 };
 use crate::auth::{
     Actor, ApiToken, AuditFilter, AuditRecord, ClientInfo, NewToken, Role, Share, ShareRole,
-    SignedIn, TokenRequest, UserName, UserSummary, WorkspaceRef,
+    SignedIn, SshAccess, SshKeyView, TokenRequest, UserName, UserSummary, WorkspaceRef,
 };
 use crate::error::AppError;
 use crate::files::{FileEntry, TextFile};
@@ -186,6 +186,20 @@ pub trait FileService: Send + Sync + 'static {
 }
 
 pub type SharedFileService = Arc<dyn FileService>;
+
+/// SSH into workspaces: the actor's public keys, and how to connect.
+#[async_trait::async_trait]
+pub trait SshService: Send + Sync + 'static {
+    async fn keys(&self, actor: &Actor) -> Result<Vec<SshKeyView>, AppError>;
+    /// Adds a public key in OpenSSH's one-line form (ed25519, ECDSA, or RSA of 3072 bits
+    /// or more), named `name`.
+    async fn add_key(&self, actor: &Actor, name: &str, key: &str) -> Result<SshKeyView, AppError>;
+    /// Removes one of the actor's keys; SSH sessions it opened end.
+    async fn remove_key(&self, actor: &Actor, id: i64) -> Result<(), AppError>;
+    async fn access(&self, actor: &Actor) -> Result<SshAccess, AppError>;
+}
+
+pub type SharedSshService = Arc<dyn SshService>;
 
 /// Accounts, sessions and tokens. Every method that acts for someone takes the actor the
 /// request was authenticated as; the policy decides inside.

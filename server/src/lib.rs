@@ -19,6 +19,7 @@ pub mod memory;
 pub mod metrics;
 pub mod preview;
 pub mod runtime;
+pub mod ssh;
 pub mod startup;
 pub mod store;
 pub mod sync;

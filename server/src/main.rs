@@ -6,14 +6,17 @@
 
 use std::process::ExitCode;
 
+use aicockpit::auth::audit::AuditLog;
 use aicockpit::auth::{AccessEvents, AuthManager, AuthSettings};
-use aicockpit::config::{Cli, Command, ImageCommand, ServeArgs, UserCommand};
+use aicockpit::config::{Cli, Command, ImageCommand, KeyAction, ServeArgs, UserCommand};
 use aicockpit::images::{busybox, dev};
 use aicockpit::runtime::Backend;
+use aicockpit::ssh::keys::SshKeys;
 use aicockpit::startup::{setup_file, Application};
 use aicockpit::store::unix_now as store_now;
 use aicockpit::store::Store;
-use app::auth::{Grant, Role, UserName};
+use app::auth::{Actor, Grant, Role, SshAccess, UserName, Via};
+use app::service::SshService;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -139,6 +142,63 @@ async fn user(args: ServeArgs, command: UserCommand) -> Result<(), Box<dyn std::
                 auth.issue_scoped_token(&user, &label, &grant, expires_at)
                     .await?
             );
+        }
+        UserCommand::Key { name, action } => keys(&store, &name, action).await?,
+    }
+    Ok(())
+}
+
+/// `aicockpit user key`: the user's SSH keys, changed as they would on their account page.
+async fn keys(
+    store: &Store,
+    name: &str,
+    action: KeyAction,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let user = UserName::parse(name)?;
+    let record = store
+        .users()
+        .user_by_name(&user)
+        .await?
+        .ok_or_else(|| format!("there is no user {user}"))?;
+    let actor = Actor {
+        id: record.id,
+        name: user,
+        role: record.role,
+        via: Via::Session,
+        grant: Grant::full(),
+        address: None,
+    };
+    let keys = SshKeys::new(
+        store.ssh_keys(),
+        AuditLog::new(store.audit()),
+        AccessEvents::default(),
+        SshAccess {
+            host_fingerprint: String::new(),
+            host: String::new(),
+            port: None,
+        },
+    );
+    match action {
+        KeyAction::Add { file, label } => {
+            let text = match file {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+                None => std::io::read_to_string(std::io::stdin())?,
+            };
+            let key = keys.add_key(&actor, &label, &text).await?;
+            println!("added key {} ({}) {}", key.id, key.name, key.fingerprint);
+        }
+        KeyAction::List => {
+            for key in keys.keys(&actor).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    key.id, key.name, key.algorithm, key.fingerprint
+                );
+            }
+        }
+        KeyAction::Remove { id } => {
+            keys.remove_key(&actor, id).await?;
+            println!("removed key {id}");
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod creations;
 pub mod files;
 pub mod previews;
+pub mod ssh;
 pub mod templates;
 pub mod workspaces;
 
@@ -18,7 +19,8 @@ mod ssr {
     use crate::error::AppError;
     use crate::service::{
         SharedAgentService, SharedAiService, SharedAuthService, SharedCreationService,
-        SharedFileService, SharedPreviewService, SharedTemplateService, SharedWorkspaceService,
+        SharedFileService, SharedPreviewService, SharedSshService, SharedTemplateService,
+        SharedWorkspaceService,
     };
     use leptos::prelude::use_context;
     use leptos_axum::ResponseOptions;
@@ -58,6 +60,10 @@ mod ssr {
 
     pub fn auth() -> Result<SharedAuthService, AppError> {
         service("account service")
+    }
+
+    pub fn ssh() -> Result<SharedSshService, AppError> {
+        service("SSH service")
     }
 
     /// Something the authentication layer put on the request.

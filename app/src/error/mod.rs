@@ -27,6 +27,7 @@ pub enum Field {
     Network,
     UserName,
     Password,
+    SshKey,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]

@@ -15,6 +15,8 @@ use crate::store::{unix_now, SessionUser};
 pub enum Credential {
     Session(String),
     Token(String),
+    /// An SSH public key, by fingerprint.
+    SshKey(String),
 }
 
 /// A request's actor, the credential that made it, and the session secret (to end it
@@ -102,6 +104,11 @@ impl AuthManager {
                 .session_user(hash, now)
                 .await?
                 .map(|user| actor(user, Via::Session, Grant::full(), client)),
+            Credential::SshKey(fingerprint) => self
+                .keys
+                .user_of(fingerprint)
+                .await?
+                .map(|user| actor(user, Via::SshKey, Grant::full(), client)),
         })
     }
 }

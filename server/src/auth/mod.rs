@@ -12,8 +12,10 @@ mod password;
 pub(crate) mod secret;
 pub mod service;
 mod setup;
+pub mod watch;
 
 pub use credentials::{Authenticated, Credential};
 pub use events::{AccessChange, AccessEvents};
 pub use limiter::LimiterSettings;
 pub use service::{AuthManager, AuthSettings};
+pub use watch::AccessWatch;

@@ -20,7 +20,7 @@ use super::limiter::{LimiterSettings, SignInLimiter};
 use super::{cookie, password, secret};
 use crate::access::policy::may_manage_users;
 use crate::store::{
-    unix_now, AuditEntry, NewTokenRecord, SessionUser, Store, StoreError, UserStore,
+    unix_now, AuditEntry, NewTokenRecord, SessionUser, SshKeyStore, Store, StoreError, UserStore,
 };
 use crate::sync::Unpoisoned;
 
@@ -47,6 +47,8 @@ impl Default for AuthSettings {
 
 pub struct AuthManager {
     pub(super) store: UserStore,
+    /// Who an SSH key signs in.
+    pub(super) keys: SshKeyStore,
     /// Finds the workspace a new token is limited to.
     resolver: crate::access::Resolver,
     pub(super) audit: AuditLog,
@@ -75,6 +77,7 @@ impl AuthManager {
             audit: AuditLog::new(store.audit()),
             limiter: SignInLimiter::new(settings.limiter.clone()),
             store: store.users(),
+            keys: store.ssh_keys(),
             resolver: crate::access::Resolver::new(store),
             settings,
             setup: Mutex::new(None),

@@ -72,6 +72,27 @@ pub enum UserCommand {
         #[arg(long)]
         days: Option<u32>,
     },
+    /// A user's SSH public keys, which sign them in to their workspaces over SSH.
+    Key {
+        name: String,
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Add a public key (a `.pub` file's line), from FILE or standard input.
+    Add {
+        file: Option<PathBuf>,
+        /// How it is listed; the key's comment when not given.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List the user's keys: id, name, fingerprint.
+    List,
+    /// Remove the key with this id (from `list`).
+    Remove { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +124,9 @@ pub struct ServeArgs {
         global = true
     )]
     pub bind: SocketAddr,
+    /// Also serve SSH into workspaces on this address (e.g. `0.0.0.0:2222`); off unless set.
+    #[arg(long, env = "AICOCKPIT_SSH_BIND", global = true)]
+    pub ssh_bind: Option<SocketAddr>,
     /// SQLite database file (created if missing).
     #[arg(long, env = "AICOCKPIT_DATABASE", default_value_os_t = default_database(), global = true)]
     pub database: PathBuf,

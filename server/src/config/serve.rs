@@ -22,6 +22,8 @@ use crate::workspaces::ImageSettings;
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub bind: SocketAddr,
+    /// Where SSH into workspaces is served; none: not served.
+    pub ssh_bind: Option<SocketAddr>,
     pub database: PathBuf,
     pub default_image: String,
     /// Workspace limits: what a new one gets, and the most any may have; idle times too.
@@ -51,6 +53,7 @@ impl ServeConfig {
     pub fn local(database: PathBuf, default_image: impl Into<String>) -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ssh_bind: None,
             database,
             default_image: default_image.into(),
             limits: LimitBounds::default(),
@@ -93,6 +96,7 @@ impl ServeArgs {
             .map_err(|e| format!("network levels: {e}"))?;
         Ok(ServeConfig {
             bind: self.bind,
+            ssh_bind: self.ssh_bind,
             database: self.database,
             default_image: self.default_image.unwrap_or_else(default_image),
             limits,

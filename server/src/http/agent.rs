@@ -14,11 +14,10 @@ use axum::Json;
 use futures::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 
-use super::access_watch::AccessWatch;
 use super::state::AppState;
 use super::workspace::{InWorkspace, ToView};
 use crate::ai::agent::Watching;
-use crate::auth::Credential;
+use crate::auth::{AccessWatch, Credential};
 
 fn event(event: &AgentEvent) -> Result<Event, Infallible> {
     Ok(Event::default().data(serde_json::to_string(event).unwrap_or_default()))
@@ -51,7 +50,13 @@ pub async fn events(
         .take_while(|event| std::future::ready(event.is_ok()))
         .filter_map(|event| std::future::ready(event.ok()));
     let (auth, shutdown, user_id) = (state.auth.clone(), state.shutdown.clone(), actor.id);
-    let lost = AccessWatch::new(&state, actor, credential.clone()).lost(resolved);
+    let lost = AccessWatch::new(
+        state.auth.clone(),
+        state.resolver.clone(),
+        actor,
+        credential.clone(),
+    )
+    .lost(resolved);
     let ended = async move {
         tokio::select! {
             _ = shutdown.cancelled_owned() => {}

@@ -8,7 +8,6 @@
 //! authentication layer (`actor`, with `scopes` for tokens), then a Leptos page, a server
 //! function or a route of `route_table`.
 
-pub mod access_watch;
 pub mod actor;
 pub mod agent;
 pub mod ai;
@@ -34,7 +33,7 @@ pub mod workspace;
 
 use app::service::{
     SharedAgentService, SharedAiService, SharedAuthService, SharedCreationService,
-    SharedFileService, SharedPreviewService, SharedTemplateService,
+    SharedFileService, SharedPreviewService, SharedSshService, SharedTemplateService,
 };
 use app::{shell, App};
 use axum::http::{Extensions, HeaderMap, StatusCode, Version};
@@ -74,6 +73,7 @@ pub fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticato
     let previews_for_hosts = state.previews.clone();
     let previews = state.previews.clone() as SharedPreviewService;
     let templates = state.templates.clone() as SharedTemplateService;
+    let ssh = state.ssh_keys.clone() as SharedSshService;
     let context = move || {
         provide_context(workspaces.clone());
         provide_context(creations.clone());
@@ -83,6 +83,7 @@ pub fn router(state: AppState, origins: SiteOrigins, authenticator: Authenticato
         provide_context(agents.clone());
         provide_context(previews.clone());
         provide_context(templates.clone());
+        provide_context(ssh.clone());
         headers::provide_page_policy();
     };
     let options = state.leptos_options.clone();

@@ -33,6 +33,8 @@ const READING: &[&str] = &[
     "/api/auth/tokens",
     "/api/auth/audit",
     "/api/auth/sign-out",
+    "/api/ssh/keys",
+    "/api/ssh/access",
 ];
 
 /// Server functions that only an admin token (or a browser) may call, whoever the user.
@@ -40,6 +42,8 @@ const ADMINISTERING: &[&str] = &[
     "/api/auth/password",
     "/api/auth/create-token",
     "/api/auth/revoke-token",
+    "/api/ssh/add-key",
+    "/api/ssh/remove-key",
     "/api/auth/users",
     "/api/auth/create-user",
     "/api/auth/disable-user",

@@ -48,6 +48,7 @@ pub struct AppState {
     /// Workspace templates and their builds.
     pub templates: Arc<Templates>,
     pub ai: Arc<AiManager>,
+    pub ssh_keys: Arc<crate::ssh::keys::SshKeys>,
     pub agents: Arc<AgentManager>,
     /// The MCP transport every workspace's `/mcp/...` route hands its requests to.
     pub mcp: McpService,

@@ -21,21 +21,16 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::access_watch::AccessWatch;
 use super::state::AppState;
 use super::workspace::{InWorkspace, ToUse, ToView};
 use crate::access::{Hold, Resolved};
-use crate::auth::Credential;
+use crate::auth::{AccessWatch, Credential};
 use crate::runtime::RuntimeError;
 use crate::terminal::{shell_spec, Ending, TerminalHub};
 
-fn valid_terminal_id(id: &str) -> bool {
-    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
 /// The terminal a path names (after its workspace).
 fn terminal_id((_, _, terminal): (String, String, String)) -> Result<String, AppError> {
-    match valid_terminal_id(&terminal) {
+    match crate::terminal::valid_id(&terminal) {
         true => Ok(terminal),
         false => Err(AppError::invalid(
             app::error::Field::Name,
@@ -72,7 +67,12 @@ pub async fn terminal(
         .await;
     let viewer = Viewer {
         can_type: Arc::new(AtomicBool::new(resolved.access.can_use())),
-        watch: AccessWatch::new(&state, actor, credential),
+        watch: AccessWatch::new(
+            state.auth.clone(),
+            state.resolver.clone(),
+            actor,
+            credential,
+        ),
         in_use: state.resolver.activity().hold(&resolved.record.id),
     };
     let (tasks, shutdown) = (state.tasks.clone(), state.shutdown.clone());
@@ -307,17 +307,4 @@ fn control(message: &Control) -> Message {
 /// What the terminal shows when it cannot open: the error every other route gives.
 fn explain(name: &str, error: RuntimeError) -> String {
     crate::error::exec_failed(&name)(error).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn terminal_ids_are_short_and_plain() {
-        assert!(valid_terminal_id("main-1"));
-        assert!(!valid_terminal_id(""));
-        assert!(!valid_terminal_id("../x"));
-        assert!(!valid_terminal_id(&"a".repeat(33)));
-    }
 }

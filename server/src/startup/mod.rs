@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::auth::SshAccess;
 use app::service::SharedWorkspaceService;
 use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
@@ -25,6 +26,7 @@ use crate::http::origin::SiteOrigins;
 use crate::http::state::AppState;
 use crate::http::{self, mcp};
 use crate::runtime::Backend;
+use crate::ssh::SshServer;
 use crate::store::{Store, StoreError};
 use crate::workspaces::WorkspaceManager;
 use services::Services;
@@ -46,6 +48,10 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    /// The SSH server and where it listens, when SSH is served.
+    ssh: Option<(Arc<SshServer>, TcpListener)>,
+    /// Where SSH is served, when it is.
+    pub ssh_addr: Option<SocketAddr>,
     tls: Option<RustlsConfig>,
     router: Router,
     shutdown: CancellationToken,
@@ -81,24 +87,33 @@ impl Application {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let https = tls.is_some() || origins.public_is_https();
-        let services = Services::new(&config, &backend, &store, auth, https, tasks.clone()).await?;
+        let ssh_listener = match config.ssh_bind {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let ssh_addr = ssh_listener.as_ref().map(|(_, addr)| *addr);
+        let ssh_access = SshAccess {
+            host_fingerprint: String::new(),
+            host: public_host(&config),
+            port: ssh_addr.map(|a| a.port()),
+        };
+        let services = Services::new(
+            &config,
+            &backend,
+            &store,
+            auth,
+            https,
+            tasks.clone(),
+            ssh_access,
+        )
+        .await?;
         let setup_token = services
             .auth
             .prepare_setup()
             .await
             .map_err(|e| StartupError::Config(e.to_string()))?;
         services.prepare().await;
-        let listener =
-            TcpListener::bind(config.bind)
-                .await
-                .map_err(|source| StartupError::Bind {
-                    addr: config.bind,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
-            addr: config.bind,
-            source,
-        })?;
+        let (listener, addr) = bind(config.bind).await?;
         background::start(&services, &shutdown);
         let Services {
             runtime,
@@ -115,6 +130,8 @@ impl Application {
             agents,
             previews,
             templates,
+            ssh,
+            ssh_keys,
         } = services;
         let state = AppState {
             leptos_options: leptos_options(&config, addr)?,
@@ -132,6 +149,7 @@ impl Application {
             previews,
             templates,
             ai,
+            ssh_keys,
             mcp: mcp::service(agents.clone(), shutdown.child_token()),
             agents,
             shutdown: shutdown.clone(),
@@ -143,6 +161,8 @@ impl Application {
         };
         Ok(Self {
             listener,
+            ssh: ssh_listener.map(|(listener, _)| (ssh, listener)),
+            ssh_addr,
             tls,
             router: http::router(state, origins, authenticator),
             shutdown,
@@ -162,6 +182,9 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let token = self.shutdown;
+        if let Some((ssh, listener)) = self.ssh {
+            tokio::spawn(ssh.serve(listener, token.clone(), self.tasks.clone()));
+        }
         let stop = async move {
             shutdown.await;
             token.cancel();
@@ -224,6 +247,27 @@ async fn load_tls(files: &TlsFiles) -> Result<RustlsConfig, StartupError> {
 const FINISHING: Duration = Duration::from_secs(15);
 
 /// Where the set-up token is written while no user exists: beside the database.
+/// Listens on `addr`; the address it got (its port, when `addr` asked for any).
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartupError> {
+    let failed = |source| StartupError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(failed)?;
+    let bound = listener.local_addr().map_err(failed)?;
+    Ok((listener, bound))
+}
+
+/// The host name people reach the server by: the public URL's, else its address's.
+fn public_host(config: &ServeConfig) -> String {
+    let named = config
+        .public_url
+        .as_deref()
+        .and_then(|url| url.parse::<axum::http::Uri>().ok())
+        .and_then(|uri| uri.host().map(str::to_owned));
+    named.unwrap_or_else(|| match config.bind.ip() {
+        ip if ip.is_unspecified() || ip.is_loopback() => "localhost".to_owned(),
+        ip => ip.to_string(),
+    })
+}
+
 pub fn setup_file(database: &std::path::Path) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
     name.push(".setup-token");

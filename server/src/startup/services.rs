@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use app::auth::SshAccess;
 use tokio::sync::broadcast;
 use tokio_util::task::TaskTracker;
 
@@ -18,6 +19,8 @@ use crate::creation::{CreationParts, Creations, Uploads};
 use crate::files::FileManager;
 use crate::preview::{self, PreviewParts, PreviewSettings, Previews};
 use crate::runtime::{Backend, ContainerRuntime};
+use crate::ssh::keys::SshKeys;
+use crate::ssh::{host_key, SshParts, SshServer};
 use crate::store::Store;
 use crate::templates::catalog::Catalog;
 use crate::templates::{Templates, SET_UP_DEADLINE};
@@ -42,11 +45,14 @@ pub struct Services {
     pub agents: Arc<AgentManager>,
     pub previews: Arc<Previews>,
     pub templates: Arc<Templates>,
+    pub ssh: Arc<SshServer>,
+    pub ssh_keys: Arc<SshKeys>,
 }
 
 impl Services {
     /// The services `config` describes on `backend` and `store`; `https` when browsers
-    /// reach the server over TLS; agent runs are spawned on `tasks`.
+    /// reach the server over TLS; agent runs are spawned on `tasks`; `ssh` says where
+    /// SSH is served (for the account page).
     pub async fn new(
         config: &ServeConfig,
         backend: &Backend,
@@ -54,6 +60,7 @@ impl Services {
         auth: AuthSettings,
         https: bool,
         tasks: TaskTracker,
+        ssh: SshAccess,
     ) -> Result<Self, StartupError> {
         let runtime = backend.containers.clone();
         let events = AccessEvents::default();
@@ -159,7 +166,32 @@ impl Services {
             },
             tasks,
         ));
+        let host_key = host_key::load_or_create(&host_key::beside(&config.database))
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        let ssh_keys = Arc::new(SshKeys::new(
+            store.ssh_keys(),
+            audit.clone(),
+            events.clone(),
+            SshAccess {
+                host_fingerprint: crate::ssh::fingerprint(&host_key),
+                ..ssh
+            },
+        ));
+        let ssh = Arc::new(SshServer::new(
+            SshParts {
+                auth: auth.clone(),
+                keys: store.ssh_keys(),
+                resolver: resolver.clone(),
+                workspaces: workspaces.clone(),
+                terminals: terminals.clone(),
+                runtime: runtime.clone(),
+                audit: audit.clone(),
+            },
+            host_key,
+        ));
         Ok(Self {
+            ssh,
+            ssh_keys,
             usage: UsageMonitor::new(runtime.clone()),
             changes: broadcast::channel(64).0,
             runtime,

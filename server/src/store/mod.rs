@@ -1,6 +1,6 @@
 //! SQLite storage (sqlx, embedded migrations) for what Docker does not know: workspaces,
 //! users, sessions, tokens, shares, the audit log, settings, AI conversations, agent runs,
-//! templates, preview links, egress and creations, one file per table.
+//! templates, preview links, egress, creations and SSH keys, one file per table.
 //!
 //! [`Store`] only opens the database and hands out narrow handles, one per table or group
 //! of tables, so each service is given what it reads and writes and nothing else.
@@ -34,6 +34,7 @@ mod egress;
 mod preview_links;
 mod settings;
 mod shares;
+mod ssh_keys;
 mod templates;
 mod users;
 mod wanted;
@@ -48,6 +49,7 @@ pub use egress::EgressStore;
 pub use preview_links::{PreviewLinkRecord, PreviewLinkStore};
 pub use settings::SettingStore;
 pub use shares::ShareStore;
+pub use ssh_keys::{NewSshKey, SshKeyStore};
 pub use templates::{StoredTemplate, TemplateStore, WorkspaceSetup};
 pub use users::{NewTokenRecord, SessionUser, TokenRecord, TokenUser, UserRecord, UserStore};
 pub use workspaces::{Owner, WorkspaceRecord, WorkspaceStore};
@@ -73,6 +75,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("a user named {0} already exists")]
     UserTaken(String),
+    #[error("the SSH key {0} already belongs to an account")]
+    KeyTaken(String),
 }
 
 /// Now, in the Unix seconds every table stores.

@@ -101,7 +101,7 @@ fn user(row: &sqlx::sqlite::SqliteRow) -> Result<UserRecord, StoreError> {
     })
 }
 
-fn session_user(row: &sqlx::sqlite::SqliteRow) -> Result<SessionUser, StoreError> {
+pub(super) fn session_user(row: &sqlx::sqlite::SqliteRow) -> Result<SessionUser, StoreError> {
     let name: String = row.try_get("name")?;
     let role: String = row.try_get("role")?;
     Ok(SessionUser {

@@ -383,6 +383,12 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Starts bash when the image has it, else sh; a login shell in the workspace.
+/// Whether `id` may name a terminal: short and plain, since it becomes a file name in the
+/// workspace (the holder's socket).
+pub fn valid_id(id: &str) -> bool {
+    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 pub fn shell_spec(user: &str) -> ExecSpec {
     ExecSpec {
         command: vec![
@@ -393,5 +399,18 @@ pub fn shell_spec(user: &str) -> ExecSpec {
         user: user.to_owned(),
         working_dir: MOUNT_PATH.to_owned(),
         env: vec!["TERM=xterm-256color".into(), "LANG=C.UTF-8".into()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_ids_are_short_and_plain() {
+        assert!(valid_id("main-1"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("../x"));
+        assert!(!valid_id(&"a".repeat(33)));
     }
 }

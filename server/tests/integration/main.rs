@@ -37,6 +37,7 @@ mod scripted_agent;
 mod scripted_llm;
 mod sharing;
 mod shutdown;
+mod ssh;
 mod survive;
 mod templates;
 mod tenants;

@@ -250,6 +250,13 @@ fn server_functions() -> HashMap<&'static str, (Value, Stranger)> {
             ),
         ),
         ("/api/auth/revoke-token", (json!({ "id": 1 }), Answers(422))),
+        ("/api/ssh/keys", (json!({}), Own)),
+        ("/api/ssh/access", (json!({}), Own)),
+        (
+            "/api/ssh/add-key",
+            (json!({ "name": "k", "key": "not a key" }), Answers(422)),
+        ),
+        ("/api/ssh/remove-key", (json!({ "id": 1 }), Answers(422))),
         (
             "/api/auth/audit",
             (

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub token: String,
     pub auth: std::sync::Arc<aicockpit::auth::AuthManager>,
     pub image: String,
+    /// Where SSH is served, when the test asked for it.
+    pub ssh: Option<std::net::SocketAddr>,
     _dir: tempfile::TempDir,
 }
 
@@ -284,6 +286,7 @@ async fn start(
         .await
         .expect("the application starts");
     let base = format!("http://{}", app.addr);
+    let ssh = app.ssh_addr;
     let auth = app.auth.clone();
     auth.add_user(OWNER, PASSWORD, Role::Admin).await.unwrap();
     let token = auth.issue_token(&owner(), "tests").await.unwrap();
@@ -295,6 +298,7 @@ async fn start(
         token,
         auth,
         image,
+        ssh,
         _dir: dir,
     }
 }

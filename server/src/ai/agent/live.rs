@@ -57,7 +57,7 @@ impl Live {
             user_id: actor.id,
             token: match actor.via {
                 app::auth::Via::Token(id) => Some(id),
-                app::auth::Via::Session => None,
+                app::auth::Via::Session | app::auth::Via::SshKey => None,
             },
             stop_reason: Mutex::new(None),
             active: Mutex::new(std::time::Instant::now()),

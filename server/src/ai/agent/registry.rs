@@ -88,7 +88,7 @@ impl Registry {
     pub(super) fn mcp_of(&self, workspace: &WorkspaceRef, actor: &Actor) -> Option<Arc<Executor>> {
         let token = match actor.via {
             Via::Token(id) => Some(id),
-            Via::Session => None,
+            Via::Session | Via::SshKey => None,
         };
         self.with(|runs| {
             runs.values()

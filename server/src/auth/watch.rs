@@ -1,4 +1,5 @@
-//! An open connection following its caller's right to a workspace. Every share or account
+//! An open connection (a terminal, an event stream, an SSH session) following its caller's
+//! right to a workspace. Every share or account
 //! change that concerns them is checked again as it is announced (the account first, then
 //! the policy), so a terminal or an event stream changes or ends the moment access does.
 
@@ -8,10 +9,9 @@ use app::auth::{Access, Actor, ClientInfo};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::state::AppState;
+use super::{AccessChange, AuthManager, Credential};
 use crate::access::policy::Action;
 use crate::access::{Resolved, Resolver};
-use crate::auth::{AccessChange, AuthManager, Credential};
 
 pub struct AccessWatch {
     actor: Actor,
@@ -24,11 +24,16 @@ pub struct AccessWatch {
 
 impl AccessWatch {
     /// Follows `actor`, signed in with `credential`, from now on.
-    pub fn new(state: &AppState, actor: Actor, credential: Credential) -> Self {
+    pub fn new(
+        auth: Arc<AuthManager>,
+        resolver: Resolver,
+        actor: Actor,
+        credential: Credential,
+    ) -> Self {
         Self {
-            changes: state.access_events.subscribe(),
-            resolver: state.resolver.clone(),
-            auth: state.auth.clone(),
+            changes: auth.events.subscribe(),
+            resolver,
+            auth,
             actor,
             credential,
         }

@@ -1,0 +1,535 @@
+//! One SSH connection: who signs in (a key of theirs, or an API token with the terminals
+//! scope as the password) into which workspace (the login name), under the same decision as
+//! every other route; then its channels, each a shell or a command in that workspace. The
+//! connection ends when the user's access to the workspace does.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use app::auth::{Actor, ClientInfo, Scope};
+use app::service::WorkspaceService;
+use russh::server::{Auth, Msg, Session};
+use russh::{Channel, ChannelId, Disconnect, Pty};
+use tokio::task::JoinHandle;
+
+use super::process::{self, Out, Process};
+use super::{keys, target, SshParts};
+use crate::access::policy::Action;
+use crate::access::{Hold, Resolved};
+use crate::auth::{AccessWatch, Credential};
+use crate::terminal::{shell_spec, Input};
+
+/// Variables a client may set in the workspace (`SendEnv`): locale, time zone, git's
+/// protocol version. Nothing that changes what runs (`PATH`, `LD_*`) or who it is.
+fn passes(name: &str) -> bool {
+    matches!(
+        name,
+        "LANG" | "LANGUAGE" | "TZ" | "COLORTERM" | "GIT_PROTOCOL"
+    ) || name.starts_with("LC_")
+}
+
+struct SignedIn {
+    actor: Actor,
+    credential: Credential,
+    workspace: Resolved,
+    /// An open connection keeps the workspace from stopping for want of use.
+    _in_use: Hold,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct Terminal {
+    term: String,
+    cols: u16,
+    rows: u16,
+}
+
+/// A channel's request so far, and what runs in it.
+struct ChannelState {
+    out: Out,
+    pty: Option<Terminal>,
+    env: Vec<String>,
+    running: Option<Running>,
+}
+
+enum Running {
+    Shell {
+        input: Input,
+        relay: JoinHandle<()>,
+    },
+    Process {
+        process: Process,
+        relay: JoinHandle<()>,
+    },
+}
+
+impl Drop for ChannelState {
+    fn drop(&mut self) {
+        match self.running.take() {
+            // The shell is held: it outlives the channel, to be attached to again.
+            Some(Running::Shell { relay, .. }) => relay.abort(),
+            Some(Running::Process { process, relay }) => {
+                if !relay.is_finished() {
+                    process.hang_up();
+                }
+                relay.abort();
+            }
+            None => {}
+        }
+    }
+}
+
+pub struct Connection {
+    parts: Arc<SshParts>,
+    peer: Option<SocketAddr>,
+    signed_in: Option<SignedIn>,
+    channels: HashMap<ChannelId, ChannelState>,
+    /// Ends the connection when access is lost; stopped with the connection.
+    watch: Option<JoinHandle<()>>,
+}
+
+impl Connection {
+    pub fn new(parts: Arc<SshParts>, peer: Option<SocketAddr>) -> Self {
+        Self {
+            parts,
+            peer,
+            signed_in: None,
+            channels: HashMap::new(),
+            watch: None,
+        }
+    }
+
+    fn client(&self) -> ClientInfo {
+        ClientInfo {
+            address: self.peer.map(|p| p.ip()),
+            https: false,
+        }
+    }
+
+    /// Signs `credential` in to the workspace `login` names, if its user may use it.
+    /// Whoever may not learns nothing more than a wrong key would.
+    async fn sign_in(&mut self, login: &str, credential: Credential) -> Auth {
+        let actor = match self.parts.auth.recheck(&credential, self.client()).await {
+            Ok(Some(actor)) => actor,
+            _ => return Auth::reject(),
+        };
+        if !actor.grant.allows(Scope::Terminals) {
+            return Auth::reject();
+        }
+        let Some(workspace) = target::workspace_of(login, &actor.name) else {
+            return Auth::reject();
+        };
+        let Ok(resolved) = self
+            .parts
+            .resolver
+            .resolve(&actor, &workspace, Action::Use)
+            .await
+        else {
+            return Auth::reject();
+        };
+        if let Credential::SshKey(fingerprint) = &credential {
+            let _ = self
+                .parts
+                .keys
+                .touch(fingerprint, crate::store::unix_now())
+                .await;
+        }
+        let in_use = self.parts.resolver.activity().hold(&resolved.record.id);
+        self.signed_in = Some(SignedIn {
+            actor,
+            credential,
+            workspace: resolved,
+            _in_use: in_use,
+            since: Instant::now(),
+        });
+        Auth::Accept
+    }
+
+    /// The running container of the workspace, started first when it is stopped.
+    async fn container(&mut self, out: &Out) -> Result<String, String> {
+        let signed_in = self.signed_in.as_mut().ok_or("not signed in")?;
+        let reference = signed_in.workspace.reference.clone();
+        let resolved = self
+            .parts
+            .resolver
+            .resolve(&signed_in.actor, &reference, Action::Use)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Ok(container) = resolved.container() {
+            if self.parts.terminals.container_running(container).await == Ok(true) {
+                return Ok(container.to_owned());
+            }
+        }
+        let note = format!("aicockpit: starting {reference}…\r\n");
+        let _ = out.extended_data(1, note.as_bytes()).await;
+        self.parts
+            .workspaces
+            .start(&signed_in.actor, &reference)
+            .await
+            .map_err(|e| e.to_string())?;
+        let started = self
+            .parts
+            .resolver
+            .resolve(&signed_in.actor, &reference, Action::Use)
+            .await
+            .map_err(|e| e.to_string())?;
+        let container = started.container().map_err(|e| e.to_string())?.to_owned();
+        signed_in.workspace = started;
+        Ok(container)
+    }
+
+    /// Runs a shell (`command` none) or a command in `channel`, held when it has a PTY.
+    async fn run(&mut self, channel: ChannelId, command: Option<String>) {
+        let Some(state) = self.channels.get(&channel) else {
+            return;
+        };
+        let out = state.out.clone();
+        if state.running.is_some() {
+            return process::fail(&out, "this channel already runs something", 255).await;
+        }
+        let container = match self.container(&out).await {
+            Ok(container) => container,
+            Err(why) => return process::fail(&out, &why, 255).await,
+        };
+        let Some(signed_in) = &self.signed_in else {
+            return;
+        };
+        let Some(state) = self.channels.get_mut(&channel) else {
+            return;
+        };
+        let mut env = vec!["LANG=C.UTF-8".to_owned()];
+        env.extend(state.env.iter().cloned());
+        let running = match &state.pty {
+            Some(pty) => {
+                let hub = self.parts.terminals.clone();
+                // `attach ID` takes up a shell left running (by a dropped connection, or a
+                // browser terminal); anything else is a new one.
+                let (id, command) = match command.as_deref().and_then(|c| c.strip_prefix("attach "))
+                {
+                    Some(id) => (id.trim().to_owned(), None),
+                    None => (
+                        format!("ssh-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+                        command,
+                    ),
+                };
+                if !crate::terminal::valid_id(&id) {
+                    return process::fail(
+                        &out,
+                        "a terminal id has 1 to 32 letters, digits or hyphens",
+                        255,
+                    )
+                    .await;
+                }
+                let key = format!("{}/{id}", signed_in.workspace.record.id);
+                let mut spec = shell_spec(hub.user());
+                if let Some(command) = command {
+                    spec.command = vec!["/bin/sh".into(), "-c".into(), command];
+                }
+                spec.env.retain(|e| !e.starts_with("TERM="));
+                spec.env.push(format!(
+                    "TERM={}",
+                    if pty.term.is_empty() {
+                        "xterm-256color"
+                    } else {
+                        &pty.term
+                    }
+                ));
+                spec.env.extend(state.env.iter().cloned());
+                let attachment = match hub.attach(&key, &container, &id, &spec).await {
+                    Ok(attachment) => attachment,
+                    Err(e) => return process::fail(&out, &e.to_string(), 255).await,
+                };
+                let input = attachment.input.clone();
+                input.resize(pty.rows, pty.cols).await;
+                let note = format!(
+                    "aicockpit: terminal {id} (attach again with: ssh -t … attach {id})\r\n"
+                );
+                let _ = out.extended_data(1, note.as_bytes()).await;
+                let relay = tokio::spawn(process::relay_terminal(out, attachment, hub, key));
+                Running::Shell { input, relay }
+            }
+            None => {
+                let command = match command {
+                    Some(command) => vec!["/bin/sh".into(), "-c".into(), command],
+                    None => shell_spec(crate::access::WORKSPACE_USER).command,
+                };
+                match Process::start(
+                    self.parts.runtime.clone(),
+                    &container,
+                    command,
+                    env,
+                    out.clone(),
+                )
+                .await
+                {
+                    Ok((process, relay)) => Running::Process { process, relay },
+                    Err(why) => return process::fail(&out, &why, 255).await,
+                }
+            }
+        };
+        state.running = Some(running);
+    }
+}
+
+impl russh::server::Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        _login: &str,
+        offer: russh::server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        Ok(
+            match self
+                .parts
+                .keys
+                .user_of(&keys::fingerprint(offer.public_key))
+                .await
+            {
+                Ok(Some(_)) => Auth::Accept,
+                _ => Auth::reject(),
+            },
+        )
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        login: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let credential = Credential::SshKey(keys::fingerprint(key.public_key));
+        Ok(self.sign_in(login, credential).await)
+    }
+
+    async fn auth_password(&mut self, login: &str, password: &str) -> Result<Auth, Self::Error> {
+        let credential = Credential::Token(crate::auth::secret::hash(password));
+        Ok(self.sign_in(login, credential).await)
+    }
+
+    async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
+        let Some(signed_in) = &self.signed_in else {
+            return Err(russh::Error::NotAuthenticated);
+        };
+        let how = match signed_in.credential {
+            Credential::SshKey(ref fingerprint) => format!("key {fingerprint}"),
+            _ => "API token".to_owned(),
+        };
+        let from = self
+            .peer
+            .map_or("a tunnel".to_owned(), |p| p.ip().to_string());
+        self.parts
+            .audit
+            .record(
+                &signed_in.actor,
+                "ssh-open",
+                Some(&signed_in.workspace.reference),
+                Some(format!("from {from} with {how}")),
+            )
+            .await;
+        let watch = AccessWatch::new(
+            self.parts.auth.clone(),
+            self.parts.resolver.clone(),
+            signed_in.actor.clone(),
+            signed_in.credential.clone(),
+        );
+        let (workspace, handle) = (signed_in.workspace.clone(), session.handle());
+        self.watch = Some(tokio::spawn(async move {
+            let why = watch.lost(workspace).await;
+            let _ = handle
+                .disconnect(Disconnect::ByApplication, why, String::new())
+                .await;
+        }));
+        Ok(())
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.signed_in.is_none() {
+            return Ok(());
+        }
+        // Requests come to the handler; the read half is not needed.
+        let (_, out) = channel.split();
+        let id = out.id();
+        self.channels.insert(
+            id,
+            ChannelState {
+                out: Arc::new(out),
+                pty: None,
+                env: Vec::new(),
+                running: None,
+            },
+        );
+        reply.accept().await;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        cols: u32,
+        rows: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(state) = self.channels.get_mut(&channel) else {
+            return session.channel_failure(channel);
+        };
+        state.pty = Some(Terminal {
+            term: term
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(64)
+                .collect(),
+            cols: clamp(cols),
+            rows: clamp(rows),
+        });
+        session.channel_success(channel)
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        value: &str,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(state) = self.channels.get_mut(&channel) {
+            if passes(name) && !value.contains('\0') && state.env.len() < 32 {
+                state.env.push(format!("{name}={value}"));
+            }
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        self.run(channel, None).await;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Ok(command) = String::from_utf8(data.to_vec()) else {
+            return session.channel_failure(channel);
+        };
+        session.channel_success(channel)?;
+        self.run(channel, Some(command)).await;
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get(&channel).and_then(|s| s.running.as_ref()) {
+            Some(Running::Shell { input, .. }) => {
+                input.keys(data).await;
+            }
+            Some(Running::Process { process, .. }) => {
+                if let Some(stdin) = &process.stdin {
+                    let _ = stdin.send(bytes::Bytes::copy_from_slice(data)).await;
+                }
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        cols: u32,
+        rows: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(Running::Shell { input, .. }) =
+            self.channels.get(&channel).and_then(|s| s.running.as_ref())
+        {
+            input.resize(clamp(rows), clamp(cols)).await;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // The client sends no more: the process reads end-of-file.
+        if let Some(Running::Process { process, .. }) = self
+            .channels
+            .get_mut(&channel)
+            .and_then(|s| s.running.as_mut())
+        {
+            process.stdin = None;
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&channel);
+        Ok(())
+    }
+}
+
+fn clamp(cells: u32) -> u16 {
+    u16::try_from(cells).unwrap_or(u16::MAX).max(1)
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(watch) = self.watch.take() {
+            watch.abort();
+        }
+        self.channels.clear();
+        if let Some(signed_in) = self.signed_in.take() {
+            let audit = self.parts.audit.clone();
+            let seconds = signed_in.since.elapsed().as_secs();
+            tokio::spawn(async move {
+                audit
+                    .record(
+                        &signed_in.actor,
+                        "ssh-close",
+                        Some(&signed_in.workspace.reference),
+                        Some(format!("after {seconds} s")),
+                    )
+                    .await;
+            });
+        }
+    }
+}
