@@ -239,6 +239,8 @@ pub struct SshKeyView {
 pub struct SshAccess {
     /// The server's host key fingerprint (`SHA256:…`), for users to check on first connect.
     pub host_fingerprint: String,
+    /// The host key itself (`ssh-ed25519 AAAA…`), for a `known_hosts` line.
+    pub host_key: String,
     /// The host name clients connect to (the public URL's).
     pub host: String,
     /// The dedicated SSH port, when one is open (`--ssh-bind`).

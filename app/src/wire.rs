@@ -40,6 +40,8 @@ pub const PREVIEWS: &str = "/previews/{*grant}";
 pub const PREVIEW_PREFIX: &str = "/previews/";
 /// Prometheus metrics, for admins.
 pub const METRICS: &str = "/metrics";
+/// SSH into workspaces over a WebSocket on the site's own origin, for `aicockpit proxy`.
+pub const SSH_TUNNEL: &str = "/api/ssh/tunnel";
 
 /// `pattern` with its `{owner}` and `{workspace}` (or `{name}`) naming `workspace`, and each
 /// other `{key}` (or `{*key}`) replaced by its value in `rest`.

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod ai;
 pub mod auth;
+pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod creation;

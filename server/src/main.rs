@@ -22,7 +22,17 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // `aicockpit ssh` runs OpenSSH with this program as its askpass.
+    if std::env::var_os(aicockpit::cli::ASKPASS).is_some()
+        && std::env::args().nth(1).as_deref() != Some("proxy")
+    {
+        return finish(aicockpit::cli::askpass().map_err(Into::into));
+    }
     let cli = Cli::parse();
+    if let Some(Command::Client(command)) = cli.command {
+        // No logging: `proxy` speaks SSH on standard output.
+        return finish(command.run().await.map_err(Into::into));
+    }
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     if cli.log_format == "json" {
@@ -30,7 +40,11 @@ async fn main() -> ExitCode {
     } else {
         logs.init();
     }
-    match run(cli).await {
+    finish(run(cli).await)
+}
+
+fn finish(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -51,6 +65,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Image(command) => image(command, runtime.backend().await?).await,
         // Accounts are the database's alone: no runtime is made (nor a cluster reached).
         Command::User(command) => user(serve_args, command).await,
+        Command::Client(command) => Ok(command.run().await?),
     }
 }
 
@@ -174,6 +189,7 @@ async fn keys(
         AccessEvents::default(),
         SshAccess {
             host_fingerprint: String::new(),
+            host_key: String::new(),
             host: String::new(),
             port: None,
         },

@@ -47,6 +47,8 @@ pub enum Command {
     /// Manage accounts from the server's command line.
     #[command(subcommand)]
     User(UserCommand),
+    #[command(flatten)]
+    Client(crate::cli::ClientCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,6 +25,7 @@ pub mod request_id;
 pub mod route_table;
 pub mod scopes;
 pub mod sse;
+pub mod ssh_tunnel;
 pub mod state;
 pub mod templates;
 pub mod terminal;

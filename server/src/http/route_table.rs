@@ -7,7 +7,8 @@ use axum::routing::{any, get, post, put, MethodRouter};
 
 use super::state::AppState;
 use super::{
-    agent, ai, creations, events, files, health, mcp, metrics, preview, templates, terminal, usage,
+    agent, ai, creations, events, files, health, mcp, metrics, preview, ssh_tunnel, templates,
+    terminal, usage,
 };
 
 /// What a preview may be asked: whatever its server answers.
@@ -45,6 +46,11 @@ pub fn plain_routes() -> Vec<PlainRoute> {
             path: wire::TEMPLATE_BUILD,
             methods: &[Method::GET],
             handler: get(templates::follow),
+        },
+        PlainRoute {
+            path: wire::SSH_TUNNEL,
+            methods: &[Method::GET],
+            handler: get(ssh_tunnel::tunnel),
         },
         PlainRoute {
             path: wire::METRICS,

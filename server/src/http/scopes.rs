@@ -76,7 +76,7 @@ pub fn required(method: &Method, path: &str) -> Option<Scope> {
         ["api", "agent", "decide"] => Scope::Approvals,
         ["api", "agent", _, _, _, "events" | "transcript"] => Scope::Read,
         ["api", "agent", _] | ["api", "ai", _] | ["mcp", _, _] => Scope::Agent,
-        ["ws", "terminal", _, _, _] => Scope::Terminals,
+        ["ws", "terminal", _, _, _] | ["api", "ssh", "tunnel"] => Scope::Terminals,
         // A port opened as a preview: what its server does, the token may make it do.
         ["workspaces", _, _, "ports", ..] => Scope::Workspaces,
         // Pages, for a token: reading.

@@ -49,6 +49,7 @@ pub struct AppState {
     pub templates: Arc<Templates>,
     pub ai: Arc<AiManager>,
     pub ssh_keys: Arc<crate::ssh::keys::SshKeys>,
+    pub ssh: Arc<crate::ssh::SshServer>,
     pub agents: Arc<AgentManager>,
     /// The MCP transport every workspace's `/mcp/...` route hands its requests to.
     pub mcp: McpService,

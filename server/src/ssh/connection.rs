@@ -4,7 +4,7 @@
 //! connection ends when the user's access to the workspace does.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -83,7 +83,9 @@ impl Drop for ChannelState {
 
 pub struct Connection {
     parts: Arc<SshParts>,
-    peer: Option<SocketAddr>,
+    peer: Option<IpAddr>,
+    /// Through the tunnel, only the user whose token opened it may sign in.
+    only_user: Option<i64>,
     signed_in: Option<SignedIn>,
     channels: HashMap<ChannelId, ChannelState>,
     /// Ends the connection when access is lost; stopped with the connection.
@@ -91,10 +93,11 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(parts: Arc<SshParts>, peer: Option<SocketAddr>) -> Self {
+    pub fn new(parts: Arc<SshParts>, peer: Option<IpAddr>, only_user: Option<i64>) -> Self {
         Self {
             parts,
             peer,
+            only_user,
             signed_in: None,
             channels: HashMap::new(),
             watch: None,
@@ -103,7 +106,7 @@ impl Connection {
 
     fn client(&self) -> ClientInfo {
         ClientInfo {
-            address: self.peer.map(|p| p.ip()),
+            address: self.peer,
             https: false,
         }
     }
@@ -115,7 +118,8 @@ impl Connection {
             Ok(Some(actor)) => actor,
             _ => return Auth::reject(),
         };
-        if !actor.grant.allows(Scope::Terminals) {
+        let other_user = self.only_user.is_some_and(|only| only != actor.id);
+        if other_user || !actor.grant.allows(Scope::Terminals) {
             return Auth::reject();
         }
         let Some(workspace) = target::workspace_of(login, &actor.name) else {
@@ -316,16 +320,20 @@ impl russh::server::Handler for Connection {
             Credential::SshKey(ref fingerprint) => format!("key {fingerprint}"),
             _ => "API token".to_owned(),
         };
+        let through = match self.only_user {
+            Some(_) => " through the tunnel",
+            None => "",
+        };
         let from = self
             .peer
-            .map_or("a tunnel".to_owned(), |p| p.ip().to_string());
+            .map_or("an unknown address".to_owned(), |p| p.to_string());
         self.parts
             .audit
             .record(
                 &signed_in.actor,
                 "ssh-open",
                 Some(&signed_in.workspace.reference),
-                Some(format!("from {from} with {how}")),
+                Some(format!("from {from}{through} with {how}")),
             )
             .await;
         let watch = AccessWatch::new(

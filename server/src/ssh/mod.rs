@@ -10,6 +10,7 @@ pub mod keys;
 mod process;
 mod target;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,7 +97,7 @@ impl SshServer {
                 _ = shutdown.cancelled() => return,
             };
             let _ = stream.set_nodelay(true);
-            let connection = Connection::new(self.parts.clone(), Some(peer));
+            let connection = Connection::new(self.parts.clone(), Some(peer.ip()), None);
             tasks.spawn(serve_one(
                 self.config.clone(),
                 stream,
@@ -104,6 +105,22 @@ impl SshServer {
                 shutdown.clone(),
             ));
         }
+    }
+
+    /// Serves one connection carried some other way (the WebSocket tunnel), from `peer`,
+    /// in which only the user `only_user` may sign in.
+    pub fn serve_stream<S>(
+        &self,
+        stream: S,
+        peer: Option<IpAddr>,
+        only_user: Option<i64>,
+        shutdown: CancellationToken,
+        tasks: &TaskTracker,
+    ) where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let connection = Connection::new(self.parts.clone(), peer, only_user);
+        tasks.spawn(serve_one(self.config.clone(), stream, connection, shutdown));
     }
 }
 

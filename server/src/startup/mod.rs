@@ -94,6 +94,7 @@ impl Application {
         let ssh_addr = ssh_listener.as_ref().map(|(_, addr)| *addr);
         let ssh_access = SshAccess {
             host_fingerprint: String::new(),
+            host_key: String::new(),
             host: public_host(&config),
             port: ssh_addr.map(|a| a.port()),
         };
@@ -150,6 +151,7 @@ impl Application {
             templates,
             ai,
             ssh_keys,
+            ssh: ssh.clone(),
             mcp: mcp::service(agents.clone(), shutdown.child_token()),
             agents,
             shutdown: shutdown.clone(),

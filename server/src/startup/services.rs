@@ -174,6 +174,10 @@ impl Services {
             events.clone(),
             SshAccess {
                 host_fingerprint: crate::ssh::fingerprint(&host_key),
+                host_key: host_key
+                    .public_key()
+                    .to_openssh()
+                    .map_err(|e| StartupError::Config(e.to_string()))?,
                 ..ssh
             },
         ));

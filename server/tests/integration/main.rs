@@ -13,6 +13,7 @@ mod agent_tools;
 mod ai;
 mod ai_features;
 mod archive;
+mod cli;
 mod clone;
 mod commands;
 mod creation;

@@ -313,6 +313,8 @@ fn plain() -> HashMap<(&'static str, Method), Stranger> {
         ((app::wire::CHAT, Method::POST), NotFound),
         (("/api/events", Method::GET), Answers(200)),
         (("/api/health", Method::GET), Answers(200)),
+        // Not a WebSocket request: refused before any SSH is spoken.
+        ((app::wire::SSH_TUNNEL, Method::GET), Answers(400)),
         (("/api/usage", Method::GET), NotFound),
         // Which template's build to follow is missing.
         ((app::wire::TEMPLATE_BUILD, Method::GET), Answers(400)),
