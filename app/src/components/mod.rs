@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod archive;
+pub mod connect_panel;
 pub mod create_form;
 pub mod creation_progress;
 pub mod header;
@@ -10,6 +11,7 @@ pub mod limits_panel;
 pub mod live_updates;
 pub mod navigation;
 pub mod share_panel;
+pub mod ssh_keys;
 pub mod template_choice;
 pub mod usage;
 pub mod workspace_ops;

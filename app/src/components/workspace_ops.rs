@@ -56,6 +56,8 @@ pub struct WorkspaceOps {
     pub sharing: RwSignal<Option<String>>,
     /// The workspace whose limits panel is open.
     pub limits: RwSignal<Option<String>>,
+    /// The workspace whose connect panel is open.
+    pub connecting: RwSignal<Option<String>>,
     /// What is typed in the open panels.
     pub drafts: Drafts,
     on_change: Callback<()>,
@@ -94,6 +96,7 @@ impl WorkspaceOps {
             delete_files: RwSignal::new(false),
             sharing: RwSignal::new(None),
             limits: RwSignal::new(None),
+            connecting: RwSignal::new(None),
             drafts: Drafts(StoredValue::new(HashMap::new())),
             on_change,
         }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::archive;
+use super::connect_panel::ConnectPanel;
 use super::limits_panel::LimitsPanel;
 use super::share_panel::SharePanel;
 use super::usage::{UsageBoard, UsageCell};
@@ -110,6 +111,7 @@ fn WorkspaceRow(
     let href = format!("/workspaces/{reference}");
     let shared_ref = reference.clone();
     let limits_ref = reference.clone();
+    let connect_ref = reference.clone();
     // Someone else's: say whose, and how it is shared.
     let shared = (access != Access::Owner).then(|| {
         let how = match access {
@@ -165,6 +167,7 @@ fn WorkspaceRow(
                 {(access.can_use() && status.can_stop()).then(|| op_button("Stop", Op::Stop))}
                 <a class="button" href=archive::export_url(&key) download
                     title="Download all of /workspace as .tar.gz">"Export"</a>
+                {access.can_use().then(|| panel_button("Connect", ops.connecting))}
                 {access.can_manage().then(|| panel_button("Share", ops.sharing))}
                 {access.can_manage().then(|| panel_button("Limits", ops.limits))}
                 {access.can_manage().then(|| view! {
@@ -223,6 +226,16 @@ fn WorkspaceRow(
             <tr class="confirm-row">
                 <td colspan="9">
                     <SharePanel workspace=shared_ref.clone() drafts=ops.drafts />
+                </td>
+            </tr>
+        </Show>
+        <Show when={
+            let key = key.clone();
+            move || ops.connecting.get().as_deref() == Some(key.as_str())
+        }>
+            <tr class="confirm-row">
+                <td colspan="9">
+                    <ConnectPanel workspace=connect_ref.clone() />
                 </td>
             </tr>
         </Show>

@@ -1,4 +1,4 @@
-//! `/account`: the signed-in user's password and personal API tokens.
+//! `/account`: the signed-in user's password, personal API tokens and SSH keys.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,6 +7,7 @@ use crate::api::auth::{change_password, create_token, list_tokens, revoke_token}
 use crate::auth::{check_new_password, ApiToken, NewToken, Scope, TokenRequest};
 use crate::components::header::Header;
 use crate::components::navigation::go_to;
+use crate::components::ssh_keys::SshKeysCard;
 use crate::error::{AppError, Field};
 use crate::model::{format_age, unix_now};
 
@@ -18,6 +19,7 @@ pub fn AccountPage() -> impl IntoView {
         <main class="page narrow">
             <PasswordCard />
             <TokensCard />
+            <SshKeysCard />
         </main>
     }
 }
