@@ -70,6 +70,8 @@ pub enum ClientCommand {
         #[arg(trailing_var_arg = true)]
         command: Vec<String>,
     },
+    /// Forward a local port to a port inside a workspace: `8000` or `LOCAL:REMOTE`.
+    PortForward { workspace: String, ports: String },
     /// Carry an SSH connection over the server's tunnel (an SSH client's ProxyCommand).
     Proxy,
     /// Write a `Host aicockpit-<workspace>` entry per workspace into ~/.ssh/config.
@@ -112,7 +114,19 @@ impl ClientCommand {
                 lifecycle(&Api::new(Session::load()?)?, "stop", &workspace).await
             }
             Self::Ssh { workspace, command } => {
-                ssh(&Api::new(Session::load()?)?, &workspace, &command).await
+                let mut ssh = ssh_command(&Api::new(Session::load()?)?, &workspace, &[]).await?;
+                ssh.args(&command);
+                run_ssh(ssh)
+            }
+            Self::PortForward { workspace, ports } => {
+                let (local, remote) = parse_ports(&ports)?;
+                let forward = format!("127.0.0.1:{local}:localhost:{remote}");
+                let options = ["-N", "-o", "ExitOnForwardFailure=yes", "-L", &forward];
+                let ssh = ssh_command(&Api::new(Session::load()?)?, &workspace, &options).await?;
+                eprintln!(
+                    "forwarding 127.0.0.1:{local} to port {remote} of {workspace}; Ctrl-C stops"
+                );
+                run_ssh(ssh)
             }
             Self::ConfigSsh { file, json } => {
                 config_ssh(&Api::new(Session::load()?)?, file, json).await
@@ -256,13 +270,20 @@ async fn trust_host(api: &Api) -> Result<(PathBuf, String), CliError> {
     Ok((path, alias))
 }
 
-async fn ssh(api: &Api, workspace: &str, command: &[String]) -> Result<(), CliError> {
+/// OpenSSH set to reach `workspace` through the tunnel (with `options`, which it reads only
+/// before the destination), trusting the server's host key and signing in with the stored
+/// token when none of the user's keys does.
+async fn ssh_command(
+    api: &Api,
+    workspace: &str,
+    options: &[&str],
+) -> Result<std::process::Command, CliError> {
     let login = login_name(api, workspace).await?;
     let (known_hosts, alias) = trust_host(api).await?;
     let program = this_program()?;
-    // The stored token signs in when none of the user's keys does.
-    let status = std::process::Command::new("ssh")
-        .arg("-o")
+    let askpass = std::env::current_exe().map_err(|e| CliError::Local(e.to_string()))?;
+    let mut ssh = std::process::Command::new("ssh");
+    ssh.arg("-o")
         .arg(format!("ProxyCommand={program} proxy"))
         .arg("-o")
         .arg(format!("UserKnownHostsFile={}", known_hosts.display()))
@@ -272,20 +293,37 @@ async fn ssh(api: &Api, workspace: &str, command: &[String]) -> Result<(), CliEr
             "-o",
             "StrictHostKeyChecking=yes",
         ])
+        .args(options)
         .arg(format!("{login}@aicockpit"))
-        .args(command)
-        .env(
-            "SSH_ASKPASS",
-            std::env::current_exe().map_err(|e| CliError::Local(e.to_string()))?,
-        )
+        .env("SSH_ASKPASS", askpass)
         .env("SSH_ASKPASS_REQUIRE", "force")
-        .env(ASKPASS, "1")
+        .env(ASKPASS, "1");
+    Ok(ssh)
+}
+
+/// Runs `ssh`, ending with its exit status.
+fn run_ssh(mut ssh: std::process::Command) -> Result<(), CliError> {
+    let status = ssh
         .status()
         .map_err(|e| CliError::Local(format!("cannot run ssh (install OpenSSH's client): {e}")))?;
     match status.code() {
         Some(0) => Ok(()),
         Some(code) => std::process::exit(code),
         None => Err(CliError::Local("ssh was killed".into())),
+    }
+}
+
+/// `8000` (the same port on both sides) or `LOCAL:REMOTE`.
+fn parse_ports(ports: &str) -> Result<(u16, u16), CliError> {
+    let port = |text: &str| {
+        text.parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| CliError::Local(format!("{text} is not a port: give 8000 or 8080:8000")))
+    };
+    match ports.split_once(':') {
+        Some((local, remote)) => Ok((port(local)?, port(remote)?)),
+        None => Ok((port(ports)?, port(ports)?)),
     }
 }
 
@@ -327,6 +365,22 @@ async fn config_ssh(api: &Api, file: Option<PathBuf>, as_json: bool) -> Result<(
     }
     eprintln!("wrote {} host(s) into {}", hosts.len(), path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_one_for_both_sides_or_local_then_remote() {
+        assert_eq!(parse_ports("8000").unwrap(), (8000, 8000));
+        assert_eq!(parse_ports("9000:8000").unwrap(), (9000, 8000));
+        assert!(parse_ports("0").is_err());
+        assert!(parse_ports("web")
+            .unwrap_err()
+            .to_string()
+            .contains("is not a port"));
+    }
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {

@@ -11,11 +11,11 @@ use std::time::Instant;
 use app::auth::{Actor, ClientInfo, Scope};
 use app::service::WorkspaceService;
 use russh::server::{Auth, Msg, Session};
-use russh::{Channel, ChannelId, Disconnect, Pty};
+use russh::{Channel, ChannelId, ChannelOpenFailure, Disconnect, Pty};
 use tokio::task::JoinHandle;
 
 use super::process::{self, Out, Process};
-use super::{keys, target, SshParts};
+use super::{forward, keys, target, SshParts};
 use crate::access::policy::Action;
 use crate::access::{Hold, Resolved};
 use crate::auth::{AccessWatch, Credential};
@@ -90,6 +90,8 @@ pub struct Connection {
     channels: HashMap<ChannelId, ChannelState>,
     /// Ends the connection when access is lost; stopped with the connection.
     watch: Option<JoinHandle<()>>,
+    /// The `-L` connections it carries, ended with it.
+    forwards: Vec<JoinHandle<()>>,
 }
 
 impl Connection {
@@ -101,6 +103,7 @@ impl Connection {
             signed_in: None,
             channels: HashMap::new(),
             watch: None,
+            forwards: Vec::new(),
         }
     }
 
@@ -151,8 +154,9 @@ impl Connection {
         Auth::Accept
     }
 
-    /// The running container of the workspace, started first when it is stopped.
-    async fn container(&mut self, out: &Out) -> Result<String, String> {
+    /// The running container of the workspace, started first when it is stopped (said on
+    /// `out`, when there is a channel to say it on).
+    async fn container(&mut self, out: Option<&Out>) -> Result<String, String> {
         let signed_in = self.signed_in.as_mut().ok_or("not signed in")?;
         let reference = signed_in.workspace.reference.clone();
         let resolved = self
@@ -166,8 +170,10 @@ impl Connection {
                 return Ok(container.to_owned());
             }
         }
-        let note = format!("aicockpit: starting {reference}…\r\n");
-        let _ = out.extended_data(1, note.as_bytes()).await;
+        if let Some(out) = out {
+            let note = format!("aicockpit: starting {reference}…\r\n");
+            let _ = out.extended_data(1, note.as_bytes()).await;
+        }
         self.parts
             .workspaces
             .start(&signed_in.actor, &reference)
@@ -193,7 +199,7 @@ impl Connection {
         if state.running.is_some() {
             return process::fail(&out, "this channel already runs something", 255).await;
         }
-        let container = match self.container(&out).await {
+        let container = match self.container(Some(&out)).await {
             Ok(container) => container,
             Err(why) => return process::fail(&out, &why, 255).await,
         };
@@ -443,6 +449,46 @@ impl russh::server::Handler for Connection {
         Ok(())
     }
 
+    /// `ssh -L`: a connection to a port on the workspace's own loopback, as a preview
+    /// reaches it. Other hosts are refused: they would be the workspace's outbound traffic.
+    #[allow(clippy::too_many_arguments)]
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        channel: Channel<Msg>,
+        host: &str,
+        port: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1");
+        let port = u16::try_from(port).ok().filter(|p| *p > 0);
+        let (true, Some(port), Some(_)) = (loopback, port, &self.signed_in) else {
+            reply
+                .reject(ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            return Ok(());
+        };
+        self.forwards.retain(|f| !f.is_finished());
+        let opened = match self.container(None).await {
+            Ok(container) => forward::open(&self.parts, &container, port).await,
+            Err(why) => Err(why),
+        };
+        match opened {
+            Ok(tunnel) => {
+                reply.accept().await;
+                self.forwards
+                    .push(tokio::spawn(forward::carry(channel.into_stream(), tunnel)));
+            }
+            Err(why) => {
+                tracing::debug!(port, %why, "ssh: a forwarded connection failed");
+                reply.reject(ChannelOpenFailure::ConnectFailed).await;
+            }
+        }
+        Ok(())
+    }
+
     async fn subsystem_request(
         &mut self,
         channel: ChannelId,
@@ -524,6 +570,7 @@ impl Drop for Connection {
         if let Some(watch) = self.watch.take() {
             watch.abort();
         }
+        self.forwards.iter().for_each(JoinHandle::abort);
         self.channels.clear();
         if let Some(signed_in) = self.signed_in.take() {
             let audit = self.parts.audit.clone();

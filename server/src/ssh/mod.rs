@@ -5,6 +5,7 @@
 //! connection. Served on its own port (`--ssh-bind`).
 
 mod connection;
+mod forward;
 pub mod host_key;
 pub mod keys;
 mod process;
@@ -24,6 +25,7 @@ use crate::auth::audit::AuditLog;
 use crate::auth::AuthManager;
 use crate::runtime::ContainerRuntime;
 use crate::store::SshKeyStore;
+use crate::terminal::holder::Installer;
 use crate::terminal::TerminalHub;
 use crate::workspaces::WorkspaceManager;
 use connection::Connection;
@@ -37,6 +39,8 @@ pub struct SshParts {
     pub workspaces: Arc<WorkspaceManager>,
     pub terminals: TerminalHub,
     pub runtime: Arc<dyn ContainerRuntime>,
+    /// Copies the holder in, whose tunnel carries `-L` connections.
+    pub holder: Installer,
     pub audit: AuditLog,
 }
 

@@ -189,6 +189,7 @@ impl Services {
                 workspaces: workspaces.clone(),
                 terminals: terminals.clone(),
                 runtime: runtime.clone(),
+                holder: workspaces.holder(),
                 audit: audit.clone(),
             },
             host_key,

@@ -246,3 +246,38 @@ async fn config_ssh_writes_hosts_that_openssh_uses_as_they_are() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn port_forward_reaches_a_server_inside_the_workspace() {
+    let (app, name, _cleanup) = app_with_workspace("fwd").await;
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path();
+    login(dir, &app.base, &app.token).await;
+    let mut command = client(dir);
+    command.args([
+        "ssh",
+        name.as_str(),
+        "echo from-inside > /workspace/page.html; (httpd -p 127.0.0.1:8000 -h /workspace &)",
+    ]);
+    let out = finish(command, None).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let local = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut forward = client(dir);
+    forward
+        .args(["port-forward", name.as_str(), &format!("{local}:8000")])
+        .stderr(Stdio::null());
+    let _forward = forward.spawn().unwrap();
+    let page = eventually("the forward answers", Duration::from_secs(20), || async {
+        let answer = reqwest::get(format!("http://127.0.0.1:{local}/page.html"))
+            .await
+            .ok()?;
+        answer.text().await.ok()
+    })
+    .await;
+    assert_eq!(page, "from-inside\n");
+}

@@ -47,7 +47,13 @@ impl Client {
 
     /// `ssh` to `login`, signing in with the key only, trusting the host on first use.
     fn ssh(&self, login: &str) -> Command {
+        self.ssh_with(login, &[])
+    }
+
+    /// The same with `options` (which `ssh` reads only before the destination).
+    fn ssh_with(&self, login: &str, options: &[&str]) -> Command {
         let mut command = Command::new("ssh");
+        command.args(options);
         command
             .args(["-F", "/dev/null", "-p", &self.port.to_string(), "-i"])
             .arg(self.dir.path().join("key"))
@@ -399,4 +405,52 @@ async fn removing_the_key_ends_its_live_session() {
     .await;
     let again = run(client.ssh(name.as_str()), &["true"]).await;
     assert_eq!(again.status.code(), Some(255));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_forward_reaches_a_server_on_the_workspaces_loopback_and_nothing_else() {
+    let (app, name, _cleanup) = ssh_app().await;
+    let client = Client::new(app.ssh.unwrap());
+    add_key(&app.client, &app.base, &client.public_key()).await;
+    // A server that listens on the workspace's loopback only.
+    let started = run(
+        client.ssh(name.as_str()),
+        &["echo forwarded-page > /workspace/index.html; (httpd -p 127.0.0.1:8000 -h /workspace &)"],
+    )
+    .await;
+    assert!(started.status.success(), "{}", text(&started.stderr));
+
+    let local = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tunnel = format!("127.0.0.1:{local}:localhost:8000");
+    let options = ["-N", "-o", "ExitOnForwardFailure=yes", "-L", &tunnel];
+    let _forward = client.ssh_with(name.as_str(), &options).spawn().unwrap();
+    let page = eventually("the forward answers", Duration::from_secs(20), || async {
+        let answer = reqwest::get(format!("http://127.0.0.1:{local}/index.html"))
+            .await
+            .ok()?;
+        answer.text().await.ok()
+    })
+    .await;
+    assert_eq!(page, "forwarded-page\n");
+
+    // Another host is the workspace's outbound traffic, not a forward: refused.
+    let elsewhere = run(
+        client.ssh_with(name.as_str(), &["-W", "example.com:80"]),
+        &[],
+    )
+    .await;
+    assert_eq!(elsewhere.status.code(), Some(255));
+    assert!(
+        text(&elsewhere.stderr).contains("forwarding failed"),
+        "{}",
+        text(&elsewhere.stderr)
+    );
+    // So is a remote forward.
+    let options = ["-o", "ExitOnForwardFailure=yes", "-R", "9000:localhost:80"];
+    let remote = run(client.ssh_with(name.as_str(), &options), &["true"]).await;
+    assert_eq!(remote.status.code(), Some(255), "{}", text(&remote.stderr));
 }
