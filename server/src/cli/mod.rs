@@ -367,6 +367,12 @@ async fn config_ssh(api: &Api, file: Option<PathBuf>, as_json: bool) -> Result<(
     Ok(())
 }
 
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Local(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,10 +387,4 @@ mod tests {
             .to_string()
             .contains("is not a port"));
     }
-}
-
-fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Local(e.to_string()))?;
-    println!("{text}");
-    Ok(())
 }
