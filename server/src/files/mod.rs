@@ -107,6 +107,11 @@ impl FileManager {
     }
 
     /// Announces every change made through this service: the workspace it was made in.
+    /// `Ok` when a file of `size` bytes may be sent whole (an upload, an SFTP write).
+    pub fn within_upload_limit(&self, size: u64) -> Result<(), AppError> {
+        self.settings.within_upload_limit(size)
+    }
+
     pub fn changes(&self) -> tokio::sync::broadcast::Receiver<WorkspaceRef> {
         self.changes.subscribe()
     }

@@ -11,11 +11,11 @@ use std::time::Instant;
 use app::auth::{Actor, ClientInfo, Scope};
 use app::service::WorkspaceService;
 use russh::server::{Auth, Msg, Session};
-use russh::{Channel, ChannelId, ChannelOpenFailure, Disconnect, Pty};
+use russh::{Channel, ChannelId, ChannelOpenFailure, ChannelReadHalf, Disconnect, Pty};
 use tokio::task::JoinHandle;
 
 use super::process::{self, Out, Process};
-use super::{forward, keys, target, SshParts};
+use super::{forward, keys, sftp, target, SshParts};
 use crate::access::policy::Action;
 use crate::access::{Hold, Resolved};
 use crate::auth::{AccessWatch, Credential};
@@ -49,12 +49,17 @@ struct Terminal {
 /// A channel's request so far, and what runs in it.
 struct ChannelState {
     out: Out,
+    /// What the client sends, kept until it is known what runs: SFTP reads it as a stream,
+    /// shells and commands take it through the handler.
+    read: Option<ChannelReadHalf>,
     pty: Option<Terminal>,
     env: Vec<String>,
     running: Option<Running>,
 }
 
 enum Running {
+    /// SFTP, served until the client closes the channel.
+    Sftp,
     Shell {
         input: Input,
         relay: JoinHandle<()>,
@@ -76,7 +81,7 @@ impl Drop for ChannelState {
                 }
                 relay.abort();
             }
-            None => {}
+            Some(Running::Sftp) | None => {}
         }
     }
 }
@@ -209,6 +214,8 @@ impl Connection {
         let Some(state) = self.channels.get_mut(&channel) else {
             return;
         };
+        // Shells and commands take what the client sends through the handler.
+        state.read = None;
         let mut env = vec!["LANG=C.UTF-8".to_owned()];
         env.extend(state.env.iter().cloned());
         let running = match &state.pty {
@@ -367,13 +374,13 @@ impl russh::server::Handler for Connection {
         if self.signed_in.is_none() {
             return Ok(());
         }
-        // Requests come to the handler; the read half is not needed.
-        let (_, out) = channel.split();
+        let (read, out) = channel.split();
         let id = out.id();
         self.channels.insert(
             id,
             ChannelState {
                 out: Arc::new(out),
+                read: Some(read),
                 pty: None,
                 env: Vec::new(),
                 running: None,
@@ -492,10 +499,39 @@ impl russh::server::Handler for Connection {
     async fn subsystem_request(
         &mut self,
         channel: ChannelId,
-        _name: &str,
+        name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        session.channel_failure(channel)
+        let idle = self
+            .channels
+            .get(&channel)
+            .is_some_and(|s| s.running.is_none());
+        if name != "sftp" || !idle {
+            return session.channel_failure(channel);
+        }
+        // The file service needs the workspace running.
+        if let Err(why) = self.container(None).await {
+            tracing::debug!(%why, "ssh: no workspace for SFTP");
+            return session.channel_failure(channel);
+        }
+        let (Some(signed_in), Some(state)) = (&self.signed_in, self.channels.get_mut(&channel))
+        else {
+            return session.channel_failure(channel);
+        };
+        let Some(read) = state.read.take() else {
+            return session.channel_failure(channel);
+        };
+        let reader = sftp::reader(read, state.out.clone());
+        let stream = tokio::io::join(reader, state.out.make_writer());
+        let handler = sftp::Sftp::new(
+            self.parts.files.clone(),
+            signed_in.actor.clone(),
+            signed_in.workspace.reference.clone(),
+        );
+        state.running = Some(Running::Sftp);
+        session.channel_success(channel)?;
+        russh_sftp::server::run(stream, handler).await;
+        Ok(())
     }
 
     async fn data(
@@ -513,7 +549,7 @@ impl russh::server::Handler for Connection {
                     let _ = stdin.send(bytes::Bytes::copy_from_slice(data)).await;
                 }
             }
-            None => {}
+            Some(Running::Sftp) | None => {}
         }
         Ok(())
     }

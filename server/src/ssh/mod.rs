@@ -9,6 +9,7 @@ mod forward;
 pub mod host_key;
 pub mod keys;
 mod process;
+mod sftp;
 mod target;
 
 use std::net::IpAddr;
@@ -23,6 +24,7 @@ use tokio_util::task::TaskTracker;
 use crate::access::Resolver;
 use crate::auth::audit::AuditLog;
 use crate::auth::AuthManager;
+use crate::files::FileManager;
 use crate::runtime::ContainerRuntime;
 use crate::store::SshKeyStore;
 use crate::terminal::holder::Installer;
@@ -41,6 +43,8 @@ pub struct SshParts {
     pub runtime: Arc<dyn ContainerRuntime>,
     /// Copies the holder in, whose tunnel carries `-L` connections.
     pub holder: Installer,
+    /// What SFTP reads and writes through, as the IDE does.
+    pub files: Arc<FileManager>,
     pub audit: AuditLog,
 }
 

@@ -190,6 +190,7 @@ impl Services {
                 terminals: terminals.clone(),
                 runtime: runtime.clone(),
                 holder: workspaces.holder(),
+                files: files.clone(),
                 audit: audit.clone(),
             },
             host_key,

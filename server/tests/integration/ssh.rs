@@ -454,3 +454,104 @@ async fn a_local_forward_reaches_a_server_on_the_workspaces_loopback_and_nothing
     let remote = run(client.ssh_with(name.as_str(), &options), &["true"]).await;
     assert_eq!(remote.status.code(), Some(255), "{}", text(&remote.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sftp_moves_files_through_the_file_service_in_a_busybox_workspace() {
+    let (app, name, _cleanup) = ssh_app().await;
+    let client = Client::new(app.ssh.unwrap());
+    add_key(&app.client, &app.base, &client.public_key()).await;
+    let local = client.dir.path();
+    let original: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(local.join("up.bin"), &original).unwrap();
+    let batch = local.join("batch");
+    std::fs::write(
+        &batch,
+        format!(
+            "mkdir data\ncd data\nput {up} blob.bin\nls -1\nrename blob.bin moved.bin\nget moved.bin {down}\npwd\n",
+            up = local.join("up.bin").display(),
+            down = local.join("down.bin").display(),
+        ),
+    )
+    .unwrap();
+    let sftp = |batch: &Path| {
+        let mut command = Command::new("sftp");
+        command
+            .args(["-F", "/dev/null", "-P", &client.port.to_string(), "-i"])
+            .arg(local.join("key"))
+            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+            .args(["-o", "StrictHostKeyChecking=accept-new"])
+            .arg("-o")
+            .arg(format!(
+                "UserKnownHostsFile={}",
+                client.known_hosts().display()
+            ))
+            .arg("-b")
+            .arg(batch)
+            .arg(format!("{name}@127.0.0.1"))
+            .kill_on_drop(true);
+        command
+    };
+    let out = run(sftp(&batch), &[]).await;
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("blob.bin"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stdout).contains("/workspace/data"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(std::fs::read(local.join("down.bin")).unwrap(), original);
+    // Inside the workspace, as its user.
+    let inside = run(
+        client.ssh(name.as_str()),
+        &["wc -c < /workspace/data/moved.bin"],
+    )
+    .await;
+    assert_eq!(text(&inside.stdout).trim(), "300000");
+
+    // scp speaks SFTP too.
+    let mut scp = Command::new("scp");
+    scp.args(["-F", "/dev/null", "-P", &client.port.to_string(), "-i"])
+        .arg(local.join("key"))
+        .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+        .arg("-o")
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            client.known_hosts().display()
+        ))
+        .arg(local.join("up.bin"))
+        .arg(format!("{name}@127.0.0.1:/workspace/copied.bin"))
+        .kill_on_drop(true);
+    let copied = run(scp, &[]).await;
+    assert!(copied.status.success(), "{}", text(&copied.stderr));
+    let inside = run(
+        client.ssh(name.as_str()),
+        &["cmp -s copied.bin data/moved.bin && echo same"],
+    )
+    .await;
+    assert_eq!(text(&inside.stdout), "same\n");
+
+    // Outside /workspace, and a folder that is not empty, are refused.
+    std::fs::write(
+        &batch,
+        format!("get /etc/passwd {}\n", local.join("p").display()),
+    )
+    .unwrap();
+    let outside = run(sftp(&batch), &[]).await;
+    assert!(!outside.status.success());
+    assert!(!local.join("p").exists());
+    std::fs::write(&batch, "rmdir data\n").unwrap();
+    let full = run(sftp(&batch), &[]).await;
+    assert!(!full.status.success(), "a folder with a file in it stays");
+    std::fs::write(&batch, "rm data/moved.bin\nrmdir data\n").unwrap();
+    let emptied = run(sftp(&batch), &[]).await;
+    assert!(emptied.status.success(), "{}", text(&emptied.stderr));
+}
