@@ -118,12 +118,8 @@ async fn the_client_logs_in_lists_and_reaches_a_workspace_over_the_tunnel() {
 
     // A revoked token: signed out, said so.
     let tokens: Vec<Value> = app
-        .client
-        .post(format!("{}/api/auth/tokens", app.base))
-        .json(&json!({}))
-        .send()
+        .post_json("/api/auth/tokens", json!({}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -183,12 +183,8 @@ async fn a_key_signs_its_owner_in_and_commands_keep_their_streams_and_status() {
 
     // The host the client now trusts is the one the account page shows.
     let access: SshAccess = app
-        .client
-        .post(format!("{}/api/ssh/access", app.base))
-        .json(&json!({}))
-        .send()
+        .post_json("/api/ssh/access", json!({}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -205,12 +201,8 @@ async fn a_key_signs_its_owner_in_and_commands_keep_their_streams_and_status() {
         access.host_fingerprint
     );
     let listed: Vec<SshKeyView> = app
-        .client
-        .post(format!("{}/api/ssh/keys", app.base))
-        .json(&json!({}))
-        .send()
+        .post_json("/api/ssh/keys", json!({}))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -257,19 +249,11 @@ async fn strangers_and_viewers_are_refused_and_editors_get_in() {
 async fn a_token_with_the_terminals_scope_is_a_password() {
     let (app, name, _cleanup) = ssh_app().await;
     let client = Client::new(app.ssh.unwrap());
-    let token = |scope: &str| {
+    let token = |scope: &'static str| {
         let body = json!({ "request": { "name": scope, "scopes": [scope] } });
-        let (client, base) = (app.client.clone(), app.base.clone());
+        let made = app.post_json("/api/auth/create-token", body);
         async move {
-            let made: Value = client
-                .post(format!("{base}/api/auth/create-token"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let made: Value = made.await.json().await.unwrap();
             made["secret"].as_str().unwrap().to_owned()
         }
     };
@@ -385,12 +369,8 @@ async fn removing_the_key_ends_its_live_session() {
     read_until(&mut output, &mut seen, "started").await;
 
     let removed = app
-        .client
-        .post(format!("{}/api/ssh/remove-key", app.base))
-        .json(&json!({ "id": key.id }))
-        .send()
-        .await
-        .unwrap();
+        .post_json("/api/ssh/remove-key", json!({ "id": key.id }))
+        .await;
     assert_eq!(removed.status(), 200);
     let ended = tokio::time::timeout(Duration::from_secs(15), session.wait())
         .await
