@@ -1,7 +1,7 @@
 // SSH from the browser's side: keys added, refused and removed on the account page beside
 // the server's host key, and a workspace's Connect panel saying how to reach it.
 import { test, expect } from '@playwright/test';
-import { createWorkspace, hydrated, openDashboard, removeWorkspace, row, uniqueName } from './helpers';
+import { ADMIN, createWorkspace, hydrated, openDashboard, removeWorkspace, row, uniqueName } from './helpers';
 
 const created: string[] = [];
 test.afterAll(() => created.forEach((name) => removeWorkspace(name)));
@@ -43,4 +43,10 @@ test("a workspace's Connect panel says how to reach it", async ({ page }) => {
     'href',
     `vscode://vscode-remote/ssh-remote+aicockpit-${name}/workspace`,
   );
+
+  // The IDE says the same, when asked.
+  await page.goto(`/workspaces/${ADMIN}/${name}`);
+  await hydrated(page);
+  await page.getByTestId('connect-button').click();
+  await expect(page.getByTestId('connect-panel')).toContainText(`aicockpit ssh ${name}`);
 });

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::workspaces::{describe_workspace, start_workspace};
 use crate::auth::{Access, WorkspaceRef};
+use crate::components::connect_panel::ConnectPanel;
 use crate::components::ide::agent_panel::AgentPanel;
 use crate::components::ide::chat::ChatPanel;
 use crate::components::ide::editors::EditorPanel;
@@ -101,6 +102,9 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
     // The side panel open beside the editor, if any.
     let side = RwSignal::new(None::<Side>);
     let toggle = move |panel: Side| side.update(|s| *s = (*s != Some(panel)).then_some(panel));
+    // How to reach it over SSH, loaded when asked for.
+    let connecting = RwSignal::new(false);
+    let connect_to = workspace.clone();
     view! {
         <Title text=format!("{name} · AiCockpit") />
         <Link rel="stylesheet" href=STYLESHEET />
@@ -135,6 +139,14 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                         </Show>
                     </button>
                 </Show>
+                <Show when=move || ide.access.get().is_some_and(|a| a.can_use())>
+                    <button type="button" class="button-like" data-testid="connect-button"
+                        title="Reach this workspace from your own editor over SSH"
+                        aria-pressed=move || connecting.get().to_string()
+                        on:click=move |_| connecting.update(|open| *open = !*open)>
+                        "Connect"
+                    </button>
+                </Show>
                 <button type="button" class="button-like" data-testid="network-button"
                     aria-pressed=move || (side.get() == Some(Side::Network)).to_string()
                     on:click=move |_| toggle(Side::Network)>
@@ -149,6 +161,11 @@ fn Ide(workspace: WorkspaceRef) -> impl IntoView {
                     "Agent"
                 </button>
             </header>
+            <Show when=move || connecting.get()>
+                <div class="ide-connect">
+                    <ConnectPanel workspace=connect_to.clone() />
+                </div>
+            </Show>
             <FileTree />
             <div class="ide-main">
                 <EditorPanel />
