@@ -1,5 +1,5 @@
 // Shared steps for the browser tests.
-import { expect, type Page, type Locator } from '@playwright/test';
+import { expect, type Page, type Locator, type Response } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -133,4 +133,16 @@ export async function hydrated(page: Page): Promise<void> {
   }
   await page.reload();
   await ready.waitFor({ state: 'attached' });
+}
+
+/** `page.goto(url)`, tried once more when Chromium aborted it at the network level (a
+ *  workspace's bridge network appearing makes it do so, see `hydrated`). */
+export async function visit(page: Page, url: string): Promise<Response | null> {
+  try {
+    return await page.goto(url);
+  } catch (error) {
+    if (!String(error).includes('net::ERR_')) throw error;
+    console.warn(`${url} was cut off (${String(error).split('\n')[0]}); loading it again`);
+    return await page.goto(url);
+  }
 }

@@ -1,5 +1,6 @@
-//! The server's SSH host key: made once (ed25519), kept beside the database with only the
-//! server's user able to read it, so clients that trusted it once keep trusting it.
+//! The server's SSH host key: made once (ed25519), kept beside the database as
+//! `<database>.ssh_host_ed25519_key`, readable by the server's user alone, so clients that
+//! trusted it once keep trusting it.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -17,9 +18,12 @@ pub enum HostKeyError {
     Write { path: String, detail: String },
 }
 
-/// Where the host key of the server using `database` is kept.
+/// Where the host key of the server using `database` is kept: named after it, so two
+/// servers with databases in one folder keep keys of their own.
 pub fn beside(database: &Path) -> PathBuf {
-    database.with_file_name("ssh_host_ed25519_key")
+    let mut name = database.as_os_str().to_owned();
+    name.push(".ssh_host_ed25519_key");
+    PathBuf::from(name)
 }
 
 /// The key at `path`, made there first if there is none.
