@@ -11,6 +11,7 @@ mod ssh_config;
 use std::path::PathBuf;
 
 use app::auth::{CurrentUser, SshAccess, WorkspaceRef};
+use app::components::connect_panel::login_for;
 use app::model::{CreationView, WorkspaceList};
 use clap::Subcommand;
 use serde_json::json;
@@ -151,9 +152,7 @@ async fn login(url: &str) -> Result<(), CliError> {
         url: url.clone(),
         token: token.trim().to_owned(),
     };
-    let me: CurrentUser = Api::new(session.clone())?
-        .call("/api/auth/me", json!({}))
-        .await?;
+    let me = me(&Api::new(session.clone())?).await?;
     let kept = session.save()?;
     eprintln!(
         "logged in to {url} as {} (kept in {})",
@@ -163,16 +162,17 @@ async fn login(url: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `name` as the signed-in user's, or `owner/name` as written.
-async fn reference(api: &Api, workspace: &str) -> Result<WorkspaceRef, CliError> {
+/// `name` as `me`'s, or `owner/name` as written.
+fn reference(me: &CurrentUser, workspace: &str) -> Result<WorkspaceRef, CliError> {
     let written = match workspace.contains('/') {
         true => workspace.to_owned(),
-        false => {
-            let me: CurrentUser = api.call("/api/auth/me", json!({})).await?;
-            format!("{}/{workspace}", me.name)
-        }
+        false => format!("{}/{workspace}", me.name),
     };
     WorkspaceRef::try_from(written).map_err(|e| CliError::Local(e.to_string()))
+}
+
+async fn me(api: &Api) -> Result<CurrentUser, CliError> {
+    api.call("/api/auth/me", json!({})).await
 }
 
 async fn list(api: &Api, as_json: bool) -> Result<(), CliError> {
@@ -225,7 +225,7 @@ async fn create(
 }
 
 async fn lifecycle(api: &Api, action: &str, workspace: &str) -> Result<(), CliError> {
-    let workspace = reference(api, workspace).await?;
+    let workspace = reference(&me(api).await?, workspace)?;
     let () = api
         .call(
             &format!("/api/workspaces/{action}"),
@@ -236,14 +236,10 @@ async fn lifecycle(api: &Api, action: &str, workspace: &str) -> Result<(), CliEr
     Ok(())
 }
 
-/// The login SSH takes for `workspace`: its name for the user's own, `name.owner` else.
+/// The login SSH takes for `workspace`, as the Connect panel gives it.
 async fn login_name(api: &Api, workspace: &str) -> Result<String, CliError> {
-    let reference = reference(api, workspace).await?;
-    let me: CurrentUser = api.call("/api/auth/me", json!({})).await?;
-    Ok(match reference.owner == me.name {
-        true => reference.name.to_string(),
-        false => format!("{}.{}", reference.name, reference.owner),
-    })
+    let me = me(api).await?;
+    Ok(login_for(&reference(&me, workspace)?, &me.name))
 }
 
 /// This program, as the SSH client should run it for `proxy` and `askpass`.
@@ -328,7 +324,7 @@ fn parse_ports(ports: &str) -> Result<(u16, u16), CliError> {
 }
 
 async fn config_ssh(api: &Api, file: Option<PathBuf>, as_json: bool) -> Result<(), CliError> {
-    let me: CurrentUser = api.call("/api/auth/me", json!({})).await?;
+    let me = me(api).await?;
     let list: WorkspaceList = api.call("/api/workspaces/list", json!({})).await?;
     let hosts = ssh_config::hosts(&list.workspaces, me.name.as_str());
     let (known_hosts, alias) = trust_host(api).await?;
